@@ -1,0 +1,84 @@
+/**
+ * Time as a dependency. Components that wait or compare times take a Clock, so tests drive time
+ * forward instead of sleeping for real minutes.
+ */
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms` of this clock's time, or early (rejecting) when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const timer = setTimeout(() => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+    }),
+};
+
+interface Sleeper {
+  until: number;
+  resolve: () => void;
+}
+
+/** A clock that moves only when told to; sleepers wake as `advance` passes their time. */
+export class ManualClock implements Clock {
+  private sleepers: Sleeper[] = [];
+
+  constructor(private current = Date.parse("2026-01-05T00:00:00Z")) {}
+
+  now(): number {
+    return this.current;
+  }
+
+  set(time: number): void {
+    this.current = time;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const sleeper: Sleeper = { until: this.current + ms, resolve };
+      this.sleepers.push(sleeper);
+      signal?.addEventListener(
+        "abort",
+        () => {
+          this.sleepers = this.sleepers.filter((s) => s !== sleeper);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+    });
+  }
+
+  /** Moves time forward, waking each sleeper in order and letting its continuation run. */
+  async advance(ms: number): Promise<void> {
+    const target = this.current + ms;
+    for (;;) {
+      const next = this.sleepers
+        .filter((s) => s.until <= target)
+        .sort((a, b) => a.until - b.until)[0];
+      if (!next) break;
+      this.current = Math.max(this.current, next.until);
+      this.sleepers = this.sleepers.filter((s) => s !== next);
+      next.resolve();
+      await flushMicrotasks();
+    }
+    this.current = target;
+    await flushMicrotasks();
+  }
+}
+
+async function flushMicrotasks(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+  await new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,290 @@
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { ConfigError } from "./errors.js";
+
+/**
+ * The one schema of nightshift.yaml, and the one source of defaults. Every key has a default, so
+ * an empty (or missing) file is a working configuration. Unknown keys are refused rather than
+ * ignored: a misspelt key that silently does nothing is worse than an error at start.
+ */
+
+const url = z.url({ protocol: /^https?$/, error: "expected an http(s) URL" });
+const percent = z.number().min(0).max(100);
+const positive = z.number().positive();
+
+const upstreamSchema = z.strictObject({
+  url,
+  /** The GPU this upstream's model server is pinned to (CUDA_VISIBLE_DEVICES), if any. */
+  gpu: z.number().int().min(0).optional(),
+});
+
+const modelRoleSchema = z.strictObject({
+  model: z.string().min(1),
+  backend: z.enum(["ollama", "openai", "llamacpp"]).default("ollama"),
+  /** Base URL of the model server; defaults to the gateway, so the call is logged. */
+  url: url.optional(),
+  gpu: z.number().int().min(0).optional(),
+  /** GGUF file for the embedded llama.cpp backend. */
+  path: z.string().optional(),
+  threads: z.number().int().positive().optional(),
+  gpu_layers: z.union([z.number().int().min(0), z.literal("auto"), z.literal("max")]).optional(),
+  context_size: z.number().int().positive().optional(),
+  /** Tokens the model can take in, used to size audit batches. */
+  context_window: z.number().int().positive().optional(),
+  /** Extra Ollama options (temperature, seed, num_ctx, ...). */
+  options: z.record(z.string(), z.unknown()).optional(),
+});
+
+const jobSchema = z.strictObject({
+  /** A shell command run for the job; the built-in jobs have none. */
+  command: z.string().optional(),
+  enabled: z.boolean().default(true),
+  gpu: z.number().int().min(0).optional(),
+  vram_mb: z.number().int().min(0).optional(),
+  ram_mb: z.number().int().min(0).optional(),
+  requires_idle: z.boolean().default(true),
+  quiet_window_only: z.boolean().default(false),
+  min_interval_h: z.number().min(0).default(24),
+  min_backlog: z.number().int().min(0).default(0),
+  degraded_after_h: z.number().positive().optional(),
+});
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      host: z.string().min(1).default("127.0.0.1"),
+      port: z.number().int().min(0).max(65535).default(11435),
+      /** Bearer token; required when host is not loopback. Prefer NIGHTSHIFT_TOKEN. */
+      token: z.string().min(16, "a token needs at least 16 characters").optional(),
+    })
+    .prefault({}),
+  upstreams: z
+    .strictObject({
+      /** Upstream for models not in `routes`: a URL or the name of an entry in `servers`. */
+      default: z.string().min(1).default("http://127.0.0.1:11434"),
+      /** Named model servers, e.g. one Ollama per GPU. */
+      servers: z.record(z.string(), upstreamSchema).default({}),
+      /** model → upstream (a name from `servers`, or a URL). */
+      routes: z.record(z.string(), z.string().min(1)).default({}),
+      timeout_ms: z.number().int().positive().default(600_000),
+    })
+    .prefault({}),
+  ledger: z
+    .strictObject({
+      /** Defaults to nightshift.db in the data dir. */
+      path: z.string().optional(),
+      /** Writes are batched; a finished action reaches disk within this many ms. */
+      flush_interval_ms: z.number().int().min(1).max(1000).default(50),
+      batch_size: z.number().int().min(1).default(512),
+    })
+    .prefault({}),
+  models: z.record(z.string(), modelRoleSchema).default({
+    reasoner: { model: "qwen2.5:7b", backend: "ollama" },
+    "finance-expert": { model: "phinance-3.5-mini", backend: "ollama" },
+    auditor: { model: "qwen2.5:14b", backend: "ollama", context_window: 32_768 },
+    "auditor-small": { model: "qwen2.5:7b", backend: "ollama", context_window: 32_768 },
+  }),
+  runtime: z
+    .strictObject({
+      confidence_threshold: z.number().min(0).max(1).default(0.8),
+      /** Attempts at one approach when the reply does not fit the schema. */
+      max_invalid_retries: z.number().int().min(0).default(1),
+    })
+    .prefault({}),
+  monitor: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      interval_s: positive.default(60),
+      raw_retention_days: positive.default(90),
+      nvidia_smi: z.boolean().default(true),
+      rocm_smi: z.boolean().default(true),
+      command_timeout_ms: z.number().int().positive().default(3000),
+      gateway_activity: z.boolean().default(true),
+      logind: z.boolean().default(true),
+      /** Agents whose gateway traffic is not user activity. */
+      background_agents: z.array(z.string()).default(["auditor"]),
+    })
+    .prefault({}),
+  idle: z
+    .strictObject({
+      lookback_min: positive.default(15),
+      cpu_pct: percent.default(20),
+      gpu_pct: percent.default(15),
+      ram_pct: percent.default(60),
+      user_idle_min: z.number().min(0).default(30),
+      /** Fraction of the expected samples in the window needed to decide at all. */
+      min_coverage: z.number().min(0).max(1).default(0.6),
+    })
+    .prefault({}),
+  quiet_hours: z
+    .strictObject({
+      probability_threshold: z.number().min(0).max(1).default(0.7),
+      half_life_weeks: positive.default(4),
+    })
+    .prefault({}),
+  scheduler: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      evaluate_every_s: positive.default(60),
+      watch_every_s: positive.max(10).default(5),
+      lease_ttl_s: positive.default(60),
+      degraded_after_h: positive.default(72),
+      unload_day_models: z.boolean().default(true),
+      warm_day_models_after: z.boolean().default(true),
+      jobs: z.record(z.string(), jobSchema).default({}),
+    })
+    .prefault({}),
+  audit: z
+    .strictObject({
+      lookback_days: z.number().int().min(1).max(60).default(7),
+      sample_rate: z.number().min(0).max(1).default(0.05),
+      min_interval_h: z.number().min(0).default(12),
+      min_backlog: z.number().int().min(0).default(100),
+      reviewer_role: z.string().default("auditor"),
+      degraded_reviewer_role: z.string().default("auditor-small"),
+      /** A reviewer verdict below this goes to the human review queue instead of applying. */
+      apply_confidence: z.number().min(0).max(1).default(0.85),
+      cross_agent_window_min: positive.default(30),
+    })
+    .prefault({}),
+  retention: z
+    .strictObject({
+      detailed_days: positive.default(14),
+      aggregate_after_days: positive.default(90),
+      every_days: z.union([z.literal(7), z.literal(14)]).default(7),
+      /** Prune even unaudited or flagged actions older than this; off unless set. */
+      hard_cap_days: positive.optional(),
+    })
+    .prefault({}),
+  finance: z
+    .strictObject({
+      currency: z.string().length(3).default("USD"),
+      reasoner_role: z.string().default("reasoner"),
+      expert_role: z.string().default("finance-expert"),
+      duplicate_window_days: z.number().int().min(0).default(3),
+      /** CSV layouts by name: column headers for date, description, amount or debit/credit. */
+      csv_layouts: z
+        .record(
+          z.string(),
+          z.strictObject({
+            date: z.string(),
+            description: z.string(),
+            amount: z.string().optional(),
+            debit: z.string().optional(),
+            credit: z.string().optional(),
+            balance: z.string().optional(),
+            id: z.string().optional(),
+            date_format: z.string().optional(),
+            decimal: z.enum([".", ","]).optional(),
+          }),
+        )
+        .default({}),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ModelRole = z.infer<typeof modelRoleSchema>;
+export type JobConfig = z.infer<typeof jobSchema>;
+
+export interface LoadedConfig {
+  config: Config;
+  /** The data dir: ledger, config, and everything nightshift keeps. */
+  home: string;
+  /** The config file read, or where it would be read from. */
+  configPath: string;
+  configFound: boolean;
+  dbPath: string;
+}
+
+export interface LoadOptions {
+  configPath?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  /** Overrides from command-line flags, applied last. */
+  overrides?: (raw: Record<string, unknown>) => void;
+}
+
+export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.NIGHTSHIFT_HOME) return resolve(env.NIGHTSHIFT_HOME);
+  const dataHome = env.XDG_DATA_HOME || join(homedir(), ".local", "share");
+  return join(dataHome, "nightshift");
+}
+
+export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const home = resolveHome(env);
+  const configPath = resolve(options.configPath ?? join(home, "nightshift.yaml"));
+  const configFound = existsSync(configPath);
+  if (options.configPath && !configFound) {
+    throw new ConfigError(`config file not found: ${configPath}`);
+  }
+  const raw = configFound ? readYaml(configPath) : {};
+  applyEnv(raw, env);
+  options.overrides?.(raw);
+  const config = parseConfig(raw, configPath);
+  const dbPath = resolve(home, config.ledger.path ?? "nightshift.db");
+  return { config, home, configPath, configFound, dbPath };
+}
+
+/** Validates a raw config object; `source` names the file in messages. */
+export function parseConfig(raw: unknown, source = "config"): Config {
+  const result = configSchema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  ${describeIssue(issue)}`);
+  throw new ConfigError(`invalid config in ${source}:\n${lines.join("\n")}`);
+}
+
+export function ensureHome(home: string): void {
+  // Owner-only: the ledger holds prompts, replies and bank statements.
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+}
+
+function readYaml(path: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(path, "utf8"));
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`cannot read config ${path}: ${detail}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new ConfigError(`invalid config in ${path}: the top level must be a mapping of keys`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+  const section = (name: string): Record<string, unknown> => {
+    const existing = raw[name];
+    if (existing && typeof existing === "object" && !Array.isArray(existing)) {
+      return existing as Record<string, unknown>;
+    }
+    const created: Record<string, unknown> = {};
+    raw[name] = created;
+    return created;
+  };
+  if (env.NIGHTSHIFT_PORT)
+    section("server").port = envNumber("NIGHTSHIFT_PORT", env.NIGHTSHIFT_PORT);
+  if (env.NIGHTSHIFT_HOST) section("server").host = env.NIGHTSHIFT_HOST;
+  if (env.NIGHTSHIFT_TOKEN) section("server").token = env.NIGHTSHIFT_TOKEN;
+  if (env.NIGHTSHIFT_UPSTREAM) section("upstreams").default = env.NIGHTSHIFT_UPSTREAM;
+}
+
+function envNumber(name: string, value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed)) throw new ConfigError(`${name}=${value}: expected a number`);
+  return parsed;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String).join(".");
+  if (issue.code === "unrecognized_keys") {
+    const keys = issue.keys.map((key) => (path ? `${path}.${key}` : key));
+    return `${keys.join(", ")}: unknown key${keys.length > 1 ? "s" : ""}`;
+  }
+  return `${path || "(top level)"}: ${issue.message}`;
+}

@@ -1,0 +1,418 @@
+import type { Statement } from "better-sqlite3";
+import type { Db } from "./db.js";
+import { newActionId, newTraceId } from "./ids.js";
+
+export type ActionStatus = "ok" | "error";
+export type AuditStatus = "verified" | "corrected" | "in_review" | "ruled";
+export type Tier = "detailed" | "compressed";
+
+/** One logged step. camelCase here; snake_case in the database and in JSON (see actionToJson). */
+export interface Action {
+  id: string;
+  traceId: string;
+  parentId: string | null;
+  agent: string;
+  actionType: string;
+  model: string | null;
+  upstream: string | null;
+  gpu: number | null;
+  startedAt: number;
+  endedAt: number | null;
+  latencyMs: number | null;
+  status: ActionStatus;
+  error: string | null;
+  request: unknown;
+  response: unknown;
+  reasoning: string | null;
+  confidence: number | null;
+  flags: string[];
+  tokensIn: number | null;
+  tokensOut: number | null;
+  loadDuration: number | null;
+  promptEvalDuration: number | null;
+  evalDuration: number | null;
+  totalDuration: number | null;
+  inputKey: string | null;
+  meta: Record<string, unknown> | null;
+  auditStatus: AuditStatus | null;
+  tier: Tier;
+}
+
+type Required_ = "agent" | "actionType" | "startedAt" | "status";
+export type NewAction = Pick<Action, Required_> &
+  Partial<Omit<Action, Required_ | "auditStatus" | "tier">>;
+
+export interface ActionFilter {
+  agent?: string | undefined;
+  flag?: string | undefined;
+  actionType?: string | undefined;
+  status?: ActionStatus | undefined;
+  traceId?: string | undefined;
+  /** Inclusive lower bound on started_at, ms since the epoch. */
+  since?: number | undefined;
+  until?: number | undefined;
+  limit?: number | undefined;
+  /** Newest first unless "asc". */
+  order?: "asc" | "desc" | undefined;
+}
+
+interface ActionRow {
+  id: string;
+  trace_id: string;
+  parent_id: string | null;
+  agent: string;
+  action_type: string;
+  model: string | null;
+  upstream: string | null;
+  gpu: number | null;
+  started_at: number;
+  ended_at: number | null;
+  latency_ms: number | null;
+  status: ActionStatus;
+  error: string | null;
+  request: string | null;
+  response: string | null;
+  reasoning: string | null;
+  confidence: number | null;
+  flags: string;
+  tokens_in: number | null;
+  tokens_out: number | null;
+  load_duration: number | null;
+  prompt_eval_duration: number | null;
+  eval_duration: number | null;
+  total_duration: number | null;
+  input_key: string | null;
+  meta: string | null;
+  audit_status: AuditStatus | null;
+  tier: Tier;
+}
+
+const COLUMNS = [
+  "id",
+  "trace_id",
+  "parent_id",
+  "agent",
+  "action_type",
+  "model",
+  "upstream",
+  "gpu",
+  "started_at",
+  "ended_at",
+  "latency_ms",
+  "status",
+  "error",
+  "request",
+  "response",
+  "reasoning",
+  "confidence",
+  "flags",
+  "tokens_in",
+  "tokens_out",
+  "load_duration",
+  "prompt_eval_duration",
+  "eval_duration",
+  "total_duration",
+  "input_key",
+  "meta",
+] as const;
+
+/** Fills the defaults of a new action: its id and trace. */
+export function completeAction(action: NewAction): Action {
+  return {
+    id: action.id ?? newActionId(action.startedAt),
+    traceId: action.traceId ?? newTraceId(),
+    parentId: action.parentId ?? null,
+    agent: action.agent,
+    actionType: action.actionType,
+    model: action.model ?? null,
+    upstream: action.upstream ?? null,
+    gpu: action.gpu ?? null,
+    startedAt: action.startedAt,
+    endedAt: action.endedAt ?? null,
+    latencyMs: action.latencyMs ?? null,
+    status: action.status,
+    error: action.error ?? null,
+    request: action.request ?? null,
+    response: action.response ?? null,
+    reasoning: action.reasoning ?? null,
+    confidence: action.confidence ?? null,
+    flags: [...new Set(action.flags ?? [])],
+    tokensIn: action.tokensIn ?? null,
+    tokensOut: action.tokensOut ?? null,
+    loadDuration: action.loadDuration ?? null,
+    promptEvalDuration: action.promptEvalDuration ?? null,
+    evalDuration: action.evalDuration ?? null,
+    totalDuration: action.totalDuration ?? null,
+    inputKey: action.inputKey ?? null,
+    meta: action.meta ?? null,
+    auditStatus: null,
+    tier: "detailed",
+  };
+}
+
+function toRowValues(a: Action): unknown[] {
+  return [
+    a.id,
+    a.traceId,
+    a.parentId,
+    a.agent,
+    a.actionType,
+    a.model,
+    a.upstream,
+    a.gpu,
+    a.startedAt,
+    a.endedAt,
+    a.latencyMs,
+    a.status,
+    a.error,
+    jsonOrNull(a.request),
+    jsonOrNull(a.response),
+    a.reasoning,
+    a.confidence,
+    JSON.stringify(a.flags),
+    a.tokensIn,
+    a.tokensOut,
+    a.loadDuration,
+    a.promptEvalDuration,
+    a.evalDuration,
+    a.totalDuration,
+    a.inputKey,
+    jsonOrNull(a.meta),
+  ];
+}
+
+function jsonOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}
+
+function parseJson(text: string | null): unknown {
+  return text === null ? null : JSON.parse(text);
+}
+
+function rowToAction(row: ActionRow): Action {
+  return {
+    id: row.id,
+    traceId: row.trace_id,
+    parentId: row.parent_id,
+    agent: row.agent,
+    actionType: row.action_type,
+    model: row.model,
+    upstream: row.upstream,
+    gpu: row.gpu,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    latencyMs: row.latency_ms,
+    status: row.status,
+    error: row.error,
+    request: parseJson(row.request),
+    response: parseJson(row.response),
+    reasoning: row.reasoning,
+    confidence: row.confidence,
+    flags: JSON.parse(row.flags) as string[],
+    tokensIn: row.tokens_in,
+    tokensOut: row.tokens_out,
+    loadDuration: row.load_duration,
+    promptEvalDuration: row.prompt_eval_duration,
+    evalDuration: row.eval_duration,
+    totalDuration: row.total_duration,
+    inputKey: row.input_key,
+    meta: parseJson(row.meta) as Record<string, unknown> | null,
+    auditStatus: row.audit_status,
+    tier: row.tier,
+  };
+}
+
+/** The `--json` and API shape: snake_case field names, ISO timestamps. */
+export function actionToJson(a: Action): Record<string, unknown> {
+  return {
+    id: a.id,
+    trace_id: a.traceId,
+    parent_id: a.parentId,
+    agent: a.agent,
+    action_type: a.actionType,
+    model: a.model,
+    upstream: a.upstream,
+    gpu: a.gpu,
+    started_at: new Date(a.startedAt).toISOString(),
+    ended_at: a.endedAt === null ? null : new Date(a.endedAt).toISOString(),
+    latency_ms: a.latencyMs,
+    status: a.status,
+    error: a.error,
+    request: a.request,
+    response: a.response,
+    reasoning: a.reasoning,
+    confidence: a.confidence,
+    flags: a.flags,
+    tokens_in: a.tokensIn,
+    tokens_out: a.tokensOut,
+    load_duration: a.loadDuration,
+    prompt_eval_duration: a.promptEvalDuration,
+    eval_duration: a.evalDuration,
+    total_duration: a.totalDuration,
+    input_key: a.inputKey,
+    meta: a.meta,
+    audit_status: a.auditStatus,
+    tier: a.tier,
+  };
+}
+
+/** The actions table and its flag index. The only place their SQL lives. */
+export class ActionStore {
+  private readonly insertAction: Statement;
+  private readonly insertFlag: Statement;
+  private readonly deleteFlag: Statement;
+  private readonly updateFlags: Statement;
+  private readonly selectById: Statement<[string], ActionRow>;
+  private readonly selectByIdPrefix: Statement<[string], ActionRow>;
+  private readonly selectTrace: Statement<[string], ActionRow>;
+  private readonly selectChildren: Statement<[string], ActionRow>;
+
+  constructor(readonly db: Db) {
+    const placeholders = COLUMNS.map(() => "?").join(", ");
+    this.insertAction = db.prepare(
+      `INSERT INTO actions (${COLUMNS.join(", ")}) VALUES (${placeholders})`,
+    );
+    this.insertFlag = db.prepare(
+      "INSERT OR IGNORE INTO action_flags (flag, started_at, action_id) VALUES (?, ?, ?)",
+    );
+    this.deleteFlag = db.prepare("DELETE FROM action_flags WHERE action_id = ? AND flag = ?");
+    this.updateFlags = db.prepare("UPDATE actions SET flags = ? WHERE id = ?");
+    this.selectById = db.prepare("SELECT * FROM actions WHERE id = ?");
+    this.selectByIdPrefix = db.prepare("SELECT * FROM actions WHERE id >= ? ORDER BY id LIMIT 2");
+    this.selectTrace = db.prepare(
+      "SELECT * FROM actions WHERE trace_id = ? ORDER BY started_at, id",
+    );
+    this.selectChildren = db.prepare(
+      "SELECT * FROM actions WHERE parent_id = ? ORDER BY started_at, id",
+    );
+  }
+
+  /** Writes actions in one transaction; returns them completed with ids. */
+  insert(actions: NewAction[]): Action[] {
+    const complete = actions.map(completeAction);
+    this.db.transaction(() => {
+      for (const a of complete) {
+        this.insertAction.run(toRowValues(a));
+        for (const flag of a.flags) this.insertFlag.run(flag, a.startedAt, a.id);
+      }
+    })();
+    return complete;
+  }
+
+  insertOne(action: NewAction): Action {
+    return this.insert([action])[0]!;
+  }
+
+  get(id: string): Action | undefined {
+    const row = this.selectById.get(id);
+    return row ? rowToAction(row) : undefined;
+  }
+
+  /** By full id or by a unique prefix of at least 8 characters, as a person would type it. */
+  find(idOrPrefix: string): Action | undefined {
+    const exact = this.get(idOrPrefix);
+    if (exact || idOrPrefix.length < 8) return exact;
+    const rows = this.selectByIdPrefix.all(idOrPrefix).filter((r) => r.id.startsWith(idOrPrefix));
+    return rows.length === 1 ? rowToAction(rows[0]!) : undefined;
+  }
+
+  list(filter: ActionFilter = {}): Action[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    let from = "actions a";
+    if (filter.flag !== undefined) {
+      // Drive the query from the flag index: (flag, started_at) is its key prefix.
+      from = "action_flags f JOIN actions a ON a.id = f.action_id";
+      where.push("f.flag = ?");
+      params.push(filter.flag);
+      if (filter.since !== undefined) {
+        where.push("f.started_at >= ?");
+        params.push(filter.since);
+      }
+    } else if (filter.since !== undefined) {
+      where.push("a.started_at >= ?");
+      params.push(filter.since);
+    }
+    if (filter.until !== undefined) {
+      where.push("a.started_at < ?");
+      params.push(filter.until);
+    }
+    for (const [column, value] of [
+      ["agent", filter.agent],
+      ["action_type", filter.actionType],
+      ["status", filter.status],
+      ["trace_id", filter.traceId],
+    ] as const) {
+      if (value === undefined) continue;
+      where.push(`a.${column} = ?`);
+      params.push(value);
+    }
+    const order = filter.order === "asc" ? "ASC" : "DESC";
+    const sql = `SELECT a.* FROM ${from}${where.length ? ` WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY a.started_at ${order}, a.id ${order} LIMIT ?`;
+    params.push(filter.limit ?? 100);
+    return (this.db.prepare(sql).all(params) as ActionRow[]).map(rowToAction);
+  }
+
+  trace(traceId: string): Action[] {
+    return this.selectTrace.all(traceId).map(rowToAction);
+  }
+
+  children(parentId: string): Action[] {
+    return this.selectChildren.all(parentId).map(rowToAction);
+  }
+
+  /** Earlier actions of one agent on the same input (see input_key), newest first. */
+  byInputKey(agent: string, inputKey: string, limit = 20): Action[] {
+    return (
+      this.db
+        .prepare(
+          "SELECT * FROM actions WHERE input_key = ? AND agent = ? ORDER BY started_at DESC LIMIT ?",
+        )
+        .all(inputKey, agent, limit) as ActionRow[]
+    ).map(rowToAction);
+  }
+
+  addFlags(id: string, flags: string[]): void {
+    this.changeFlags(id, (current) => [...new Set([...current, ...flags])]);
+  }
+
+  removeFlags(id: string, flags: string[]): void {
+    this.changeFlags(id, (current) => current.filter((f) => !flags.includes(f)));
+  }
+
+  private changeFlags(id: string, change: (current: string[]) => string[]): void {
+    this.db.transaction(() => {
+      const action = this.get(id);
+      if (!action) return;
+      const next = change(action.flags);
+      for (const flag of action.flags) {
+        if (!next.includes(flag)) this.deleteFlag.run(id, flag);
+      }
+      for (const flag of next) this.insertFlag.run(flag, action.startedAt, id);
+      this.updateFlags.run(JSON.stringify(next), id);
+    })();
+  }
+
+  setAuditStatus(ids: string[], status: AuditStatus | null): void {
+    const update = this.db.prepare("UPDATE actions SET audit_status = ? WHERE id = ?");
+    this.db.transaction(() => {
+      for (const id of ids) update.run(status, id);
+    })();
+  }
+
+  count(filter: Pick<ActionFilter, "since" | "agent"> = {}): number {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.since !== undefined) {
+      where.push("started_at >= ?");
+      params.push(filter.since);
+    }
+    if (filter.agent !== undefined) {
+      where.push("agent = ?");
+      params.push(filter.agent);
+    }
+    const sql = `SELECT count(*) FROM actions${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`;
+    return Number(this.db.prepare(sql).pluck().get(params));
+  }
+}

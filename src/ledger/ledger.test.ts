@@ -1,0 +1,114 @@
+import { mkdtempSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { Ledger } from "./ledger.js";
+import { ActionWriter } from "./writer.js";
+
+const opened: Ledger[] = [];
+function openTemp(): Ledger {
+  const ledger = Ledger.open(
+    join(mkdtempSync(join(tmpdir(), "nightshift-ledger-")), "nightshift.db"),
+  );
+  opened.push(ledger);
+  return ledger;
+}
+afterEach(() => {
+  for (const l of opened.splice(0)) l.close();
+});
+
+describe("ledger", () => {
+  it("creates the database owner-only, in WAL mode, with migrations recorded", () => {
+    const ledger = openTemp();
+    expect(statSync(ledger.path).mode & 0o777).toBe(0o600);
+    expect(ledger.db.pragma("journal_mode", { simple: true })).toBe("wal");
+    const versions = ledger.db.prepare("SELECT version FROM schema_migrations").pluck().all();
+    expect(versions).toContain(1);
+  });
+
+  it("reopening applies nothing twice", () => {
+    const ledger = openTemp();
+    ledger.actions.insertOne({ agent: "a", actionType: "chat", startedAt: 1, status: "ok" });
+    ledger.close();
+    const again = Ledger.open(ledger.path);
+    opened.push(again);
+    expect(again.actions.count()).toBe(1);
+  });
+
+  it("round-trips an action with all its fields", () => {
+    const ledger = openTemp();
+    const written = ledger.actions.insertOne({
+      agent: "finance",
+      actionType: "chat",
+      model: "qwen2.5:7b",
+      startedAt: Date.parse("2026-11-25T10:00:00Z"),
+      endedAt: Date.parse("2026-11-25T10:00:01Z"),
+      latencyMs: 1000,
+      status: "ok",
+      request: { messages: [{ role: "user", content: "hi" }] },
+      response: { message: { role: "assistant", content: "hello" } },
+      flags: ["low_confidence", "low_confidence"],
+      tokensIn: 3,
+      tokensOut: 5,
+      totalDuration: 9_000_000,
+    });
+    const read = ledger.actions.get(written.id)!;
+    expect(read).toEqual(written);
+    expect(read.flags).toEqual(["low_confidence"]);
+  });
+
+  it("finds actions by flag since a time through the flag index", () => {
+    const ledger = openTemp();
+    const base = Date.parse("2026-11-25T00:00:00Z");
+    ledger.actions.insert([
+      { agent: "a", actionType: "chat", startedAt: base, status: "ok", flags: ["x"] },
+      { agent: "a", actionType: "chat", startedAt: base + 10, status: "ok", flags: ["x", "y"] },
+      { agent: "b", actionType: "chat", startedAt: base + 20, status: "ok" },
+    ]);
+    expect(ledger.actions.list({ flag: "x", since: base + 5 }).map((a) => a.startedAt)).toEqual([
+      base + 10,
+    ]);
+    const plan = ledger.db
+      .prepare(
+        "EXPLAIN QUERY PLAN SELECT a.* FROM action_flags f JOIN actions a ON a.id = f.action_id WHERE f.flag = ? AND f.started_at >= ?",
+      )
+      .all("x", 0) as { detail: string }[];
+    expect(plan[0]!.detail).toMatch(/USING PRIMARY KEY \(flag=\? AND started_at>\?\)/);
+  });
+
+  it("adds and removes flags on both the row and the index", () => {
+    const ledger = openTemp();
+    const a = ledger.actions.insertOne({
+      agent: "a",
+      actionType: "chat",
+      startedAt: 1,
+      status: "ok",
+    });
+    ledger.actions.addFlags(a.id, ["requires_audit"]);
+    expect(ledger.actions.list({ flag: "requires_audit" })).toHaveLength(1);
+    ledger.actions.removeFlags(a.id, ["requires_audit"]);
+    expect(ledger.actions.list({ flag: "requires_audit" })).toHaveLength(0);
+    expect(ledger.actions.get(a.id)!.flags).toEqual([]);
+  });
+
+  it("batches writes and keeps a batch that failed to commit", () => {
+    const ledger = openTemp();
+    const errors: unknown[] = [];
+    const writer = new ActionWriter(ledger.actions, {
+      flushIntervalMs: 10_000,
+      onError: (e) => errors.push(e),
+    });
+    const a = writer.write({ agent: "a", actionType: "chat", startedAt: 1, status: "ok" });
+    expect(ledger.actions.get(a.id)).toBeUndefined();
+    ledger.db.exec(
+      "CREATE TRIGGER refuse BEFORE INSERT ON actions BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+    );
+    expect(writer.flush()).toBe(0);
+    expect(errors).toHaveLength(1);
+    expect(writer.pending).toBe(1);
+    ledger.db.exec("DROP TRIGGER refuse");
+    expect(writer.flush()).toBe(1);
+    expect(ledger.actions.get(a.id)?.agent).toBe("a");
+    writer.close();
+  });
+});

@@ -1,0 +1,34 @@
+import { ActionStore } from "./actions.js";
+import { type Db, databaseSize, type OpenOptions, openDatabase } from "./db.js";
+import { ActionWriter, type WriterOptions } from "./writer.js";
+
+/**
+ * The ledger as the rest of nightshift sees it: the database and the stores over it. Components
+ * that own tables get their own store class over `db` (see src/ledger/*.ts), so SQL stays here.
+ */
+export class Ledger {
+  readonly actions: ActionStore;
+  readonly writer: ActionWriter;
+
+  private constructor(
+    readonly db: Db,
+    readonly path: string,
+    writerOptions: WriterOptions,
+  ) {
+    this.actions = new ActionStore(db);
+    this.writer = new ActionWriter(this.actions, writerOptions);
+  }
+
+  static open(path: string, options: OpenOptions & WriterOptions = {}): Ledger {
+    return new Ledger(openDatabase(path, options), path, options);
+  }
+
+  sizeBytes(): number {
+    return databaseSize(this.path);
+  }
+
+  close(): void {
+    this.writer.close();
+    if (this.db.open) this.db.close();
+  }
+}
