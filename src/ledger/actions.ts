@@ -3,7 +3,11 @@ import type { Db } from "./db.js";
 import { newActionId, newTraceId } from "./ids.js";
 
 export type ActionStatus = "ok" | "error";
-export type AuditStatus = "verified" | "corrected" | "in_review" | "ruled";
+/**
+ * verified: reviewed and found right; corrected: reviewed and fixed; in_review: waiting on a person;
+ * ruled: a person decided; passed: inside an audit run's window but neither flagged nor sampled.
+ */
+export type AuditStatus = "verified" | "corrected" | "in_review" | "ruled" | "passed";
 export type Tier = "detailed" | "compressed";
 
 /** One logged step. camelCase here; snake_case in the database and in JSON (see actionToJson). */

@@ -29,7 +29,7 @@ CREATE TABLE actions (
   input_key TEXT,
   -- component-specific details (checks run, confidence derivation, attempt number), JSON
   meta TEXT,
-  -- NULL until the audit or a person looks at it: verified | corrected | in_review | ruled
+  -- NULL until an audit run covers it: verified | corrected | in_review | ruled | passed
   audit_status TEXT,
   -- retention tier: detailed rows keep bodies; compressed rows keep summaries and hashes
   tier TEXT NOT NULL DEFAULT 'detailed' CHECK (tier IN ('detailed', 'compressed'))

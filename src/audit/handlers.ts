@@ -1,0 +1,30 @@
+/**
+ * How a correction reaches the agent that owns the corrected action: each agent registers a
+ * handler (finance re-categorizes the transaction, for instance). Handlers must be idempotent:
+ * applying the same correction twice leaves the same state, so a resumed audit is safe.
+ */
+export interface CorrectionToApply {
+  correctionId: string;
+  actionId: string;
+  agent: string;
+  /** The action's original output and the reviewer's (or a person's) corrected output. */
+  original: unknown;
+  corrected: unknown;
+  /** "audit" or "person". */
+  source: "audit" | "person";
+}
+
+export interface CorrectionHandler {
+  /** Applies the correction to the agent's own data; returns a short note for the report. */
+  apply(correction: CorrectionToApply): string | undefined;
+}
+
+const handlers = new Map<string, CorrectionHandler>();
+
+export function registerCorrectionHandler(agent: string, handler: CorrectionHandler): void {
+  handlers.set(agent, handler);
+}
+
+export function correctionHandlerFor(agent: string): CorrectionHandler | undefined {
+  return handlers.get(agent);
+}
