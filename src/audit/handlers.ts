@@ -19,12 +19,15 @@ export interface CorrectionHandler {
   apply(correction: CorrectionToApply): string | undefined;
 }
 
-const handlers = new Map<string, CorrectionHandler>();
+/** Agent name → handler. Built where the daemon (or a CLI command) wires the agents. */
+export class CorrectionHandlers {
+  private readonly handlers = new Map<string, CorrectionHandler>();
 
-export function registerCorrectionHandler(agent: string, handler: CorrectionHandler): void {
-  handlers.set(agent, handler);
-}
+  register(agent: string, handler: CorrectionHandler): void {
+    this.handlers.set(agent, handler);
+  }
 
-export function correctionHandlerFor(agent: string): CorrectionHandler | undefined {
-  return handlers.get(agent);
+  for(agent: string): CorrectionHandler | undefined {
+    return this.handlers.get(agent);
+  }
 }
