@@ -45,10 +45,15 @@ const jobSchema = z.strictObject({
   gpu: z.number().int().min(0).optional(),
   vram_mb: z.number().int().min(0).optional(),
   ram_mb: z.number().int().min(0).optional(),
-  requires_idle: z.boolean().default(true),
-  quiet_window_only: z.boolean().default(false),
-  min_interval_h: z.number().min(0).default(24),
-  min_backlog: z.number().int().min(0).default(0),
+  /** Models the job loads on its GPU (so the day models there are unloaded first). */
+  models: z.array(z.string().min(1)).optional(),
+  // No defaults here: an unset key keeps the job's own default (the audit's 12 h interval, its
+  // backlog of 100), which a schema default would silently override. Command jobs default to
+  // requires_idle true, quiet_window_only false, min_interval_h 24, min_backlog 0.
+  requires_idle: z.boolean().optional(),
+  quiet_window_only: z.boolean().optional(),
+  min_interval_h: z.number().min(0).optional(),
+  min_backlog: z.number().int().min(0).optional(),
   degraded_after_h: z.number().positive().optional(),
 });
 

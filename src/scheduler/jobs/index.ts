@@ -1,0 +1,22 @@
+import type { JobDefinition, JobDependencies, JobFactory } from "../job.js";
+import { commandJobs } from "./command.js";
+
+/**
+ * The built-in jobs. To add one, write a `JobFactory` beside its component (src/audit/job.ts,
+ * src/retention/job.ts) and add it here: one import, one entry. The scheduler runs them by name;
+ * nightshift.yaml `scheduler.jobs.NAME` overrides their default conditions.
+ */
+export const builtInJobs: readonly JobFactory[] = [];
+
+/** Every job the scheduler knows: the built-ins, then the user's command jobs from the config. */
+export function createJobs(
+  dependencies: JobDependencies,
+  factories: readonly JobFactory[] = builtInJobs,
+): JobDefinition[] {
+  const jobs = factories.map((factory) => factory(dependencies));
+  const names = new Set(jobs.map((job) => job.name));
+  for (const job of commandJobs(dependencies.config)) {
+    if (!names.has(job.name)) jobs.push(job);
+  }
+  return jobs;
+}
