@@ -1,0 +1,121 @@
+import { ensureHome, type LoadedConfig } from "./config.js";
+import { type ApiHandler, type Gateway, startGateway } from "./gateway/server.js";
+import { Ledger } from "./ledger/ledger.js";
+import { UserActivity } from "./monitor/activity.js";
+
+/** A part of the daemon that runs beside the gateway and must stop cleanly on shutdown. */
+export interface Service {
+  name: string;
+  stop(): void | Promise<void>;
+}
+
+export interface DaemonOptions {
+  /** Override config.server.host / port (the serve command's flags). */
+  host?: string;
+  port?: number;
+  /** Where the daemon says what it is doing; stdout by default. */
+  log?: (line: string) => void;
+  /** Stop on SIGINT/SIGTERM (the serve command); tests stop the daemon themselves. */
+  handleSignals?: boolean;
+}
+
+export interface Daemon {
+  url: string;
+  gateway: Gateway;
+  ledger: Ledger;
+  activity: UserActivity;
+  services: Service[];
+  /** Resolves once the daemon has stopped (after stop() or a signal). */
+  stopped: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires nightshift together for `nightshift serve`: the ledger, user activity, the gateway, and
+ * the background services. Each part takes what it needs as arguments; this is the one place
+ * that knows them all. Shutdown runs in reverse: stop services, close the gateway (running
+ * replies get a few seconds), then flush the ledger's queued writes and close it.
+ */
+export async function startDaemon(
+  loaded: LoadedConfig,
+  options: DaemonOptions = {},
+): Promise<Daemon> {
+  const { config } = loaded;
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  ensureHome(loaded.home);
+  const ledger = Ledger.open(loaded.dbPath, {
+    flushIntervalMs: config.ledger.flush_interval_ms,
+    batchSize: config.ledger.batch_size,
+    onError: (error, pending) =>
+      log(`nightshift: ledger write failed, ${pending} actions kept for retry: ${String(error)}`),
+  });
+  const activity = new UserActivity(config.monitor.background_agents);
+  const services: Service[] = [];
+
+  let gateway: Gateway;
+  try {
+    // ── API and dashboard (/v0, /ui): set `api` to the handler. ──
+    const api: ApiHandler | undefined = undefined;
+
+    gateway = await startGateway({
+      config,
+      ledger,
+      activity,
+      ...(api ? { api } : {}),
+      ...(options.host !== undefined ? { host: options.host } : {}),
+      ...(options.port !== undefined ? { port: options.port } : {}),
+    });
+
+    // ── Background services: start each here and push it onto `services`, e.g.
+    //    services.push(startSampler({ config, ledger, activity, clock: systemClock }));
+  } catch (error) {
+    await stopAll(services, log);
+    ledger.close();
+    throw error;
+  }
+
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => {
+    resolveStopped = resolve;
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await stopAll(services, log);
+      await gateway.close();
+      ledger.close();
+      resolveStopped();
+    })();
+    return stopping;
+  };
+
+  if (options.handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      log(`nightshift: ${signal}, shutting down`);
+      void stop().then(() => {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      });
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  }
+
+  log(`nightshift gateway listening on ${gateway.url}`);
+  log(`  ledger: ${loaded.dbPath}`);
+  for (const upstream of gateway.upstreams.all()) {
+    log(`  upstream: ${upstream.url}${upstream.gpu !== null ? ` (gpu ${upstream.gpu})` : ""}`);
+  }
+  return { url: gateway.url, gateway, ledger, activity, services, stopped, stop };
+}
+
+async function stopAll(services: Service[], log: (line: string) => void): Promise<void> {
+  for (const service of [...services].reverse()) {
+    try {
+      await service.stop();
+    } catch (error) {
+      // Keep stopping the others: a stuck sampler must not keep the ledger from being flushed.
+      log(`nightshift: stopping ${service.name} failed: ${String(error)}`);
+    }
+  }
+}
