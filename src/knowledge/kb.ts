@@ -259,7 +259,8 @@ export class KnowledgeBase implements KnowledgeSource {
     const current = this.requireCurrent(scope, key);
     if (current.sourceKind !== "audit_run" || current.sourceRef !== runId) {
       const by = `${current.sourceKind.replace("_", " ")} ${current.sourceRef}`;
-      const undone = current.note === `revert of run ${runId}`;
+      const latest = this.store.version(scope, key, current.version);
+      const undone = latest?.note === `revert of run ${runId}`;
       report.skipped.push({
         scope,
         key,
