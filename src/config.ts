@@ -128,6 +128,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       probability_threshold: z.number().min(0).max(1).default(0.7),
       half_life_weeks: positive.default(4),
+      /** Shorter runs of quiet hours are not reported as windows. */
+      min_window_h: z.number().int().min(1).max(168).default(2),
     })
     .prefault({}),
   scheduler: z

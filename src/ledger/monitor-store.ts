@@ -1,0 +1,271 @@
+import type { Statement } from "better-sqlite3";
+import type { Db } from "./db.js";
+
+export type GpuVendor = "nvidia" | "amd";
+export type SampleSource = "sampler" | "import";
+
+/** One GPU's reading in a sample; null where the tool reported nothing ("[N/A]"). */
+export interface GpuReading {
+  index: number;
+  vendor: GpuVendor | null;
+  utilPct: number | null;
+  memUsedMb: number | null;
+  memTotalMb: number | null;
+  powerW: number | null;
+  tempC: number | null;
+}
+
+/** One sample of the host. camelCase here; snake_case columns in monitor_samples. */
+export interface MonitorSample {
+  ts: number;
+  cpuPct: number | null;
+  ramPct: number | null;
+  ramUsedMb: number | null;
+  diskReadBps: number | null;
+  diskWriteBps: number | null;
+  /** A person was at work during the interval ending at ts; null when no signal was on. */
+  userActive: boolean | null;
+  /** The latest user activity known at ts, if any. */
+  lastActiveAt: number | null;
+  gpus: GpuReading[];
+  source: SampleSource;
+}
+
+export interface RollupRow {
+  /** Start of the hour, ms since the epoch (UTC hour boundary). */
+  hour: number;
+  metric: string;
+  /** -1 for host metrics. */
+  gpu: number;
+  samples: number;
+  avg: number | null;
+  max: number | null;
+  p95: number | null;
+}
+
+interface SampleRow {
+  ts: number;
+  cpu_pct: number | null;
+  ram_pct: number | null;
+  ram_used_mb: number | null;
+  disk_read_bps: number | null;
+  disk_write_bps: number | null;
+  user_active: number | null;
+  last_active_at: number | null;
+  source: SampleSource;
+}
+
+interface GpuRow {
+  ts: number;
+  gpu: number;
+  vendor: GpuVendor | null;
+  util_pct: number | null;
+  mem_used_mb: number | null;
+  mem_total_mb: number | null;
+  power_w: number | null;
+  temp_c: number | null;
+}
+
+export const HOUR_MS = 3_600_000;
+
+/** The monitor's tables: raw samples, per-GPU readings, and hourly rollups. */
+export class MonitorStore {
+  private readonly insertSampleStmt: Statement;
+  private readonly deleteGpusAtStmt: Statement;
+  private readonly insertGpuStmt: Statement;
+  private readonly samplesStmt: Statement;
+  private readonly gpusStmt: Statement;
+  private readonly upsertRollupStmt: Statement;
+  private readonly rollupsStmt: Statement;
+  private readonly deleteRawSamplesStmt: Statement;
+  private readonly deleteRawGpusStmt: Statement;
+
+  constructor(readonly db: Db) {
+    this.insertSampleStmt = db.prepare(
+      `INSERT OR REPLACE INTO monitor_samples (ts, cpu_pct, ram_pct, ram_used_mb, disk_read_bps,
+         disk_write_bps, user_active, last_active_at, source)
+       VALUES (@ts, @cpu_pct, @ram_pct, @ram_used_mb, @disk_read_bps, @disk_write_bps,
+         @user_active, @last_active_at, @source)`,
+    );
+    this.deleteGpusAtStmt = db.prepare("DELETE FROM monitor_gpu_samples WHERE ts = ?");
+    this.insertGpuStmt = db.prepare(
+      `INSERT OR REPLACE INTO monitor_gpu_samples (ts, gpu, vendor, util_pct, mem_used_mb,
+         mem_total_mb, power_w, temp_c)
+       VALUES (@ts, @gpu, @vendor, @util_pct, @mem_used_mb, @mem_total_mb, @power_w, @temp_c)`,
+    );
+    this.samplesStmt = db.prepare(
+      "SELECT * FROM monitor_samples WHERE ts >= ? AND ts < ? ORDER BY ts",
+    );
+    this.gpusStmt = db.prepare(
+      "SELECT * FROM monitor_gpu_samples WHERE ts >= ? AND ts < ? ORDER BY ts, gpu",
+    );
+    this.upsertRollupStmt = db.prepare(
+      `INSERT INTO monitor_rollups (hour, metric, gpu, samples, avg, max, p95)
+       VALUES (@hour, @metric, @gpu, @samples, @avg, @max, @p95)
+       ON CONFLICT (hour, metric, gpu) DO UPDATE SET samples = excluded.samples,
+         avg = excluded.avg, max = excluded.max, p95 = excluded.p95`,
+    );
+    this.rollupsStmt = db.prepare(
+      `SELECT hour, metric, gpu, samples, avg, max, p95 FROM monitor_rollups
+       WHERE hour >= ? AND hour < ? AND (? IS NULL OR metric = ?) ORDER BY hour, metric, gpu`,
+    );
+    this.deleteRawSamplesStmt = db.prepare("DELETE FROM monitor_samples WHERE ts >= ? AND ts < ?");
+    this.deleteRawGpusStmt = db.prepare("DELETE FROM monitor_gpu_samples WHERE ts >= ? AND ts < ?");
+  }
+
+  insert(sample: MonitorSample): void {
+    this.insertMany([sample]);
+  }
+
+  /** Inserts (or replaces, by ts) samples in one transaction: all of them or none. */
+  insertMany(samples: readonly MonitorSample[]): void {
+    this.db.transaction(() => {
+      for (const sample of samples) this.writeOne(sample);
+    })();
+  }
+
+  private writeOne(sample: MonitorSample): void {
+    this.insertSampleStmt.run({
+      ts: sample.ts,
+      cpu_pct: sample.cpuPct,
+      ram_pct: sample.ramPct,
+      ram_used_mb: sample.ramUsedMb,
+      disk_read_bps: sample.diskReadBps,
+      disk_write_bps: sample.diskWriteBps,
+      user_active: sample.userActive === null ? null : sample.userActive ? 1 : 0,
+      last_active_at: sample.lastActiveAt,
+      source: sample.source,
+    });
+    this.deleteGpusAtStmt.run(sample.ts);
+    for (const gpu of sample.gpus) {
+      this.insertGpuStmt.run({
+        ts: sample.ts,
+        gpu: gpu.index,
+        vendor: gpu.vendor,
+        util_pct: gpu.utilPct,
+        mem_used_mb: gpu.memUsedMb,
+        mem_total_mb: gpu.memTotalMb,
+        power_w: gpu.powerW,
+        temp_c: gpu.tempC,
+      });
+    }
+  }
+
+  /** Samples with from <= ts < to, oldest first, each with its GPU readings. */
+  between(from: number, to: number): MonitorSample[] {
+    const rows = this.samplesStmt.all(from, to) as SampleRow[];
+    const gpus = new Map<number, GpuReading[]>();
+    for (const row of this.gpusStmt.all(from, to) as GpuRow[]) {
+      const list = gpus.get(row.ts) ?? [];
+      list.push({
+        index: row.gpu,
+        vendor: row.vendor,
+        utilPct: row.util_pct,
+        memUsedMb: row.mem_used_mb,
+        memTotalMb: row.mem_total_mb,
+        powerW: row.power_w,
+        tempC: row.temp_c,
+      });
+      gpus.set(row.ts, list);
+    }
+    return rows.map((row) => ({
+      ts: row.ts,
+      cpuPct: row.cpu_pct,
+      ramPct: row.ram_pct,
+      ramUsedMb: row.ram_used_mb,
+      diskReadBps: row.disk_read_bps,
+      diskWriteBps: row.disk_write_bps,
+      userActive: row.user_active === null ? null : row.user_active === 1,
+      lastActiveAt: row.last_active_at,
+      gpus: gpus.get(row.ts) ?? [],
+      source: row.source,
+    }));
+  }
+
+  count(from = 0, to = Number.MAX_SAFE_INTEGER): number {
+    return this.db
+      .prepare("SELECT count(*) FROM monitor_samples WHERE ts >= ? AND ts < ?")
+      .pluck()
+      .get(from, to) as number;
+  }
+
+  /** Oldest and newest sample times, or null when there are none. */
+  range(): { oldest: number; newest: number } | null {
+    const row = this.db
+      .prepare("SELECT min(ts) AS oldest, max(ts) AS newest FROM monitor_samples")
+      .get() as { oldest: number | null; newest: number | null };
+    return row.oldest === null || row.newest === null
+      ? null
+      : { oldest: row.oldest, newest: row.newest };
+  }
+
+  /**
+   * The latest user activity known before `before`: the newest last_active_at, or the newest
+   * sample marked active, whichever is later.
+   */
+  lastActivityBefore(before: number): number | null {
+    const row = this.db
+      .prepare(
+        `SELECT max(last_active_at) AS last_at,
+           max(CASE WHEN user_active = 1 THEN ts END) AS active_ts
+         FROM monitor_samples WHERE ts < ?`,
+      )
+      .get(before) as { last_at: number | null; active_ts: number | null };
+    const known = [row.last_at, row.active_ts].filter((v): v is number => v !== null);
+    return known.length === 0 ? null : Math.min(before, Math.max(...known));
+  }
+
+  /** Start times of the hours that still hold raw samples, for ts < before, oldest first. */
+  rawHours(before: number, from = 0): number[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT DISTINCT (ts / ${HOUR_MS}) * ${HOUR_MS} FROM monitor_samples
+           WHERE ts >= ? AND ts < ? ORDER BY 1`,
+        )
+        .pluck()
+        .all(from, before) as number[]
+    ).map(Number);
+  }
+
+  /** Hours holding raw samples but no rollup of `metric` yet (hour < before). */
+  hoursWithoutRollup(metric: string, before: number): number[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT DISTINCT (s.ts / ${HOUR_MS}) * ${HOUR_MS} AS hour FROM monitor_samples s
+           WHERE s.ts < ? AND NOT EXISTS (SELECT 1 FROM monitor_rollups r
+             WHERE r.hour = (s.ts / ${HOUR_MS}) * ${HOUR_MS} AND r.metric = ? AND r.gpu = -1)
+           ORDER BY 1`,
+        )
+        .pluck()
+        .all(before, metric) as number[]
+    ).map(Number);
+  }
+
+  upsertRollups(rows: readonly RollupRow[]): void {
+    this.db.transaction(() => {
+      for (const row of rows) this.upsertRollupStmt.run(row);
+    })();
+  }
+
+  /** Rollups with from <= hour < to, optionally of one metric. */
+  rollups(from: number, to: number, metric?: string): RollupRow[] {
+    const m = metric ?? null;
+    return this.rollupsStmt.all(from, to, m, m) as RollupRow[];
+  }
+
+  /** Replaces one hour's raw rows by its rollups, atomically. */
+  replaceHourByRollups(hour: number, rows: readonly RollupRow[]): number {
+    return this.db.transaction(() => {
+      for (const row of rows) this.upsertRollupStmt.run(row);
+      this.deleteRawGpusStmt.run(hour, hour + HOUR_MS);
+      return this.deleteRawSamplesStmt.run(hour, hour + HOUR_MS).changes;
+    })();
+  }
+
+  /** Runs `fn` in one transaction (an import is all or nothing). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+}
