@@ -1,0 +1,83 @@
+import type { Clock } from "../clock.js";
+import { systemClock } from "../clock.js";
+import type { Config } from "../config.js";
+import { newTraceId } from "../ledger/ids.js";
+import type { Ledger } from "../ledger/ledger.js";
+import { Agent, type Pipeline } from "./agent.js";
+import { emptyKnowledge, type KnowledgeSource } from "./knowledge.js";
+import { ModelClients } from "./models.js";
+import type { Stage } from "./stage.js";
+import { runStage, type StageDeps, type StageResult } from "./stage-run.js";
+
+export interface RuntimeOptions {
+  config: Pick<Config, "models" | "server" | "upstreams" | "runtime">;
+  /** Actions are written through ledger.writer (batched) and history read from ledger.actions. */
+  ledger: Pick<Ledger, "actions" | "writer">;
+  knowledge?: KnowledgeSource | undefined;
+  clock?: Clock | undefined;
+  /** Base URL for HTTP roles without their own `url`; the gateway by default. */
+  baseUrl?: string | undefined;
+  /** Bring your own clients (tests, or a process sharing loaded GGUF models). */
+  models?: ModelClients | undefined;
+}
+
+export interface StageRunOptions {
+  agent: string;
+  traceId?: string | undefined;
+  parentId?: string | undefined;
+}
+
+/**
+ * The SDK's entry point: holds the model clients, the ledger, the knowledge source and the
+ * thresholds, and makes agents. One per process; `close()` releases embedded models.
+ */
+export class Runtime {
+  readonly models: ModelClients;
+  private readonly deps: StageDeps;
+  private readonly ownsModels: boolean;
+
+  constructor(options: RuntimeOptions) {
+    this.ownsModels = options.models === undefined;
+    this.models = options.models ?? new ModelClients(options.config, { baseUrl: options.baseUrl });
+    this.deps = {
+      models: this.models,
+      actions: options.ledger.actions,
+      writer: options.ledger.writer,
+      knowledge: options.knowledge ?? emptyKnowledge,
+      clock: options.clock ?? systemClock,
+      threshold: options.config.runtime.confidence_threshold,
+      maxInvalidRetries: options.config.runtime.max_invalid_retries,
+    };
+  }
+
+  get threshold(): number {
+    return this.deps.threshold;
+  }
+
+  /** An agent: a name and a pipeline of stages. */
+  agent<I, O>(name: string, pipeline: Pipeline<I, O>): Agent<I, O> {
+    return new Agent(this.deps, name, pipeline);
+  }
+
+  /**
+   * Runs one stage outside an agent run (a reviewer call, a one-off question). Without a
+   * traceId it starts a trace of its own with the stage action as root.
+   */
+  runStage<I, O>(stage: Stage<I, O>, input: I, options: StageRunOptions): Promise<StageResult<O>> {
+    return runStage(this.deps, stage, input, {
+      agent: options.agent,
+      traceId: options.traceId ?? newTraceId(),
+      parentId: options.parentId ?? null,
+    });
+  }
+
+  /** Commits queued actions now (they reach disk within the flush interval anyway). */
+  flush(): void {
+    this.deps.writer.flush();
+  }
+
+  async close(): Promise<void> {
+    this.deps.writer.flush();
+    if (this.ownsModels) await this.models.close();
+  }
+}
