@@ -1,7 +1,9 @@
+import { systemClock } from "./clock.js";
 import { ensureHome, type LoadedConfig } from "./config.js";
 import { type ApiHandler, type Gateway, startGateway } from "./gateway/server.js";
 import { Ledger } from "./ledger/ledger.js";
 import { UserActivity } from "./monitor/activity.js";
+import { MonitorStore, startMonitor } from "./monitor/index.js";
 
 /** A part of the daemon that runs beside the gateway and must stop cleanly on shutdown. */
 export interface Service {
@@ -68,6 +70,16 @@ export async function startDaemon(
 
     // ── Background services: start each here and push it onto `services`, e.g.
     //    services.push(startSampler({ config, ledger, activity, clock: systemClock }));
+    if (config.monitor.enabled) {
+      const monitor = startMonitor({
+        store: new MonitorStore(ledger.db),
+        config,
+        clock: systemClock,
+        activity,
+        log: (message) => log(`nightshift monitor: ${message}`),
+      });
+      services.push({ name: "monitor", stop: () => monitor.stop() });
+    }
   } catch (error) {
     await stopAll(services, log);
     ledger.close();
