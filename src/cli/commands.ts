@@ -1,11 +1,15 @@
 import type { Command } from "commander";
+import { registerActions } from "./actions.js";
 import type { CliContext } from "./context.js";
+import { registerKb } from "./kb.js";
+import { registerReview } from "./review.js";
 import { registerServe } from "./serve.js";
+import { registerStatus } from "./status.js";
 
 /** Each command group lives in its own file and adds itself here. */
 type Register = (program: Command, context: CliContext) => void;
 
-const groups: Register[] = [registerServe];
+const groups: Register[] = [registerServe, registerActions, registerStatus, registerKb, registerReview];
 
 export function registerCommands(program: Command, context: CliContext): void {
   for (const register of groups) register(program, context);
