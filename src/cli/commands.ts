@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { registerActions } from "./actions.js";
 import type { CliContext } from "./context.js";
 import { registerKb } from "./kb.js";
+import { registerMonitor } from "./monitor.js";
 import { registerReview } from "./review.js";
 import { registerServe } from "./serve.js";
 import { registerStatus } from "./status.js";
@@ -9,7 +10,14 @@ import { registerStatus } from "./status.js";
 /** Each command group lives in its own file and adds itself here. */
 type Register = (program: Command, context: CliContext) => void;
 
-const groups: Register[] = [registerServe, registerActions, registerStatus, registerKb, registerReview];
+const groups: Register[] = [
+  registerServe,
+  registerActions,
+  registerStatus,
+  registerKb,
+  registerReview,
+  registerMonitor,
+];
 
 export function registerCommands(program: Command, context: CliContext): void {
   for (const register of groups) register(program, context);

@@ -264,6 +264,22 @@ export class MonitorStore {
     })();
   }
 
+  /**
+   * Opens a transaction that spans asynchronous work (an import reading its file as it goes):
+   * commit with `commitBulk`, or `rollbackBulk` to leave the tables as they were.
+   */
+  beginBulk(): void {
+    this.db.exec("BEGIN IMMEDIATE");
+  }
+
+  commitBulk(): void {
+    this.db.exec("COMMIT");
+  }
+
+  rollbackBulk(): void {
+    if (this.db.inTransaction) this.db.exec("ROLLBACK");
+  }
+
   /** Runs `fn` in one transaction (an import is all or nothing). */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();

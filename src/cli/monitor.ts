@@ -1,0 +1,171 @@
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { MonitorStore } from "../ledger/monitor-store.js";
+import { describeQuietHours, renderHeatmap } from "../monitor/heatmap.js";
+import { describeIdleGate, evaluateIdleGate, type IdleGateResult } from "../monitor/idle-gate.js";
+import { type ImportProgress, importSamples } from "../monitor/import.js";
+import { DAY_NAMES, learnQuietHours, type QuietHoursProfile } from "../monitor/quiet-hours.js";
+import type { CliContext } from "./context.js";
+import { printJson } from "./output.js";
+
+interface JsonFlag {
+  json?: boolean;
+}
+
+export function registerMonitor(program: Command, context: CliContext): void {
+  const store = () => new MonitorStore(context.ledger().db);
+  const monitor = program
+    .command("monitor")
+    .description("resource samples (CPU, RAM, disk, GPUs, user activity) and the idle gate");
+
+  monitor
+    .command("import <file>")
+    .description(
+      "load samples from NDJSON ({ts, cpu_pct, ram_pct, ram_used_mb, disk_read_bps, disk_write_bps, gpus:[{index, util_pct, mem_used_mb, mem_total_mb}], user_active}); all or nothing",
+    )
+    .option("--json", "print the result as JSON")
+    .action(async (file: string, flags: JsonFlag) => {
+      const { config } = context.loaded();
+      const result = await importSamples(store(), resolve(file), {
+        now: Date.now(),
+        idle: config.idle,
+        onProgress: progressPrinter(),
+      });
+      if (flags.json) return printJson(result);
+      const span =
+        result.oldest === null || result.newest === null
+          ? ""
+          : ` (${formatTime(result.oldest)} → ${formatTime(result.newest)})`;
+      process.stdout.write(`imported ${result.samples} samples${span} from ${file}\n`);
+    });
+
+  monitor
+    .command("idle")
+    .description("is the machine idle now? averages over the lookback window against thresholds")
+    .option("--json", "print the numbers as JSON")
+    .action((flags: JsonFlag) => {
+      const { config } = context.loaded();
+      const result = evaluateIdleGate(store(), config.idle, Date.now(), {
+        intervalS: config.monitor.interval_s,
+      });
+      if (flags.json) return printJson(idleToJson(result));
+      process.stdout.write(`${describeIdleGate(result)}\n${describeValues(result)}\n`);
+    });
+
+  monitor
+    .command("status")
+    .description("how much history the monitor holds, and the latest sample")
+    .option("--json", "print as JSON")
+    .action((flags: JsonFlag) => {
+      const s = store();
+      const range = s.range();
+      const latest = range ? s.between(range.newest, range.newest + 1)[0] : undefined;
+      const status = {
+        samples: s.count(),
+        oldest: range ? new Date(range.oldest).toISOString() : null,
+        newest: range ? new Date(range.newest).toISOString() : null,
+        rollup_hours: s.rollups(0, Number.MAX_SAFE_INTEGER, "idle").length,
+        latest: latest ?? null,
+      };
+      if (flags.json) return printJson(status);
+      if (!range) {
+        process.stdout.write("no samples yet: `nightshift serve` samples every minute\n");
+        return;
+      }
+      process.stdout.write(
+        `${status.samples} raw samples from ${formatTime(range.oldest)} to ${formatTime(range.newest)}; ${status.rollup_hours} hours rolled up\n`,
+      );
+      if (latest) {
+        const gpus = latest.gpus.map((g) => `gpu${g.index} ${fmt(g.utilPct)}%`).join(", ");
+        process.stdout.write(
+          `latest: CPU ${fmt(latest.cpuPct)}%, RAM ${fmt(latest.ramPct)}%${gpus ? `, ${gpus}` : ""}\n`,
+        );
+      }
+    });
+
+  program
+    .command("quiet-hours")
+    .description(
+      "the learned weekly pattern of idle hours, as a heatmap, and the usual quiet windows",
+    )
+    .option("--json", "print the profile as JSON")
+    .action((flags: JsonFlag) => {
+      const { config } = context.loaded();
+      const profile = learnQuietHours(store(), config, Date.now());
+      if (flags.json) return printJson(profileToJson(profile));
+      process.stdout.write(`${renderHeatmap(profile)}\n\n${describeQuietHours(profile)}\n`);
+    });
+}
+
+function describeValues(result: IdleGateResult): string {
+  const v = result.values;
+  const gpus = v.gpus.map((g) => `gpu${g.index} ${fmt(g.utilPct)}%`).join(", ");
+  const user =
+    v.minutesSinceUserActivity === null
+      ? "no user activity recorded"
+      : `user last active ${v.minutesSinceUserActivity.toFixed(0)} min ago`;
+  return `  over ${v.samples} of ${v.expectedSamples} samples: CPU ${fmt(v.cpuPct)}%, RAM ${fmt(v.ramPct)}%${gpus ? `, ${gpus}` : ""}; ${user}`;
+}
+
+function idleToJson(result: IdleGateResult) {
+  const v = result.values;
+  return {
+    idle: result.idle,
+    reasons: result.reasons,
+    values: {
+      from: new Date(v.from).toISOString(),
+      to: new Date(v.to).toISOString(),
+      samples: v.samples,
+      expected_samples: v.expectedSamples,
+      cpu_pct: v.cpuPct,
+      ram_pct: v.ramPct,
+      gpus: v.gpus.map((g) => ({ index: g.index, util_pct: g.utilPct })),
+      minutes_since_user_activity: v.minutesSinceUserActivity,
+    },
+  };
+}
+
+function profileToJson(profile: QuietHoursProfile) {
+  return {
+    ready: profile.ready,
+    needs: profile.needs,
+    confidence: profile.confidence,
+    days_of_data: profile.daysOfData,
+    weeks_of_data: profile.weeksOfData,
+    threshold: profile.threshold,
+    days: DAY_NAMES,
+    probabilities: profile.probabilities,
+    windows: profile.windows.map((w) => ({
+      start_day: DAY_NAMES[w.startDay],
+      start_hour: w.startHour,
+      hours: w.hours,
+      mean_probability: w.meanProbability,
+      label: w.label,
+    })),
+    excluded_days: profile.excludedDays,
+    generated_at: new Date(profile.generatedAt).toISOString(),
+  };
+}
+
+/** Progress on stderr for files big enough to take a while; in place on a terminal. */
+function progressPrinter(): (p: ImportProgress) => void {
+  let lastPct = -1;
+  return (p) => {
+    if (p.totalBytes < 1_000_000) return;
+    const pct = Math.floor((p.bytes / p.totalBytes) * 100);
+    if (process.stderr.isTTY) {
+      process.stderr.write(`\r${p.phase} ${p.lines} lines (${pct}%)${pct === 100 ? "\n" : ""}`);
+    } else if (pct >= lastPct + 10 || (pct === 100 && lastPct !== 100)) {
+      process.stderr.write(`${p.phase} ${p.lines} lines (${pct}%)\n`);
+    }
+    lastPct = pct === 100 && p.phase === "checking" ? -1 : pct;
+  };
+}
+
+function fmt(value: number | null): string {
+  return value === null ? "–" : value.toFixed(1);
+}
+
+function formatTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 16).replace("T", " ");
+}
