@@ -160,7 +160,7 @@ export class ReviewQueue {
       const output = decidedOutput(item, decision, edited);
       const { applied, note } =
         decision === "reject"
-          ? { applied: false, note: "rejected: the original output stands" }
+          ? { applied: false, note: "the original output stands" }
           : this.apply(item, output);
       const decidedAt = this.clock.now();
       const status = ({ accept: "accepted", reject: "rejected", edit: "edited" } as const)[

@@ -122,7 +122,7 @@ describe("human review queue", () => {
   it("applies nothing on reject, and the original stands as the person's ruling", () => {
     const item = openItem();
     const result = queue.reject(item.id, { by: "ann", reason: "Dining is right" });
-    expect(result).toMatchObject({ applied: false, note: "rejected: the original output stands" });
+    expect(result).toMatchObject({ applied: false, note: "the original output stands" });
     expect(applied).toEqual([]);
     expect(queue.personDecisionFor(action.id)).toEqual({
       itemId: item.id,

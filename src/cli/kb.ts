@@ -1,0 +1,302 @@
+import { userInfo } from "node:os";
+import type { Command } from "commander";
+import { NightshiftError, NotFoundError } from "../errors.js";
+import { embedderFromConfig } from "../knowledge/embedder-config.js";
+import { importEntries } from "../knowledge/import.js";
+import {
+  KnowledgeBase,
+  type KnowledgeEntry,
+  knowledgeEntryToJson,
+  SHARED_SCOPE,
+} from "../knowledge/kb.js";
+import type { CliContext } from "./context.js";
+import { formatTable, printJson } from "./output.js";
+
+interface ScopeFlags {
+  scope?: string;
+  json?: boolean;
+}
+
+/** The person behind a CLI change, for provenance: --by, else the login name. */
+export function personName(by: string | undefined): string {
+  if (by?.trim()) return by.trim();
+  try {
+    return userInfo().username;
+  } catch {
+    // No passwd entry (some containers): the environment is the next best witness.
+    return process.env.USER || process.env.LOGNAME || "unknown";
+  }
+}
+
+function openKb(context: CliContext): KnowledgeBase {
+  const embedder = embedderFromConfig(context.loaded().config);
+  return new KnowledgeBase(context.ledger(), {
+    ...(embedder ? { embedder } : {}),
+    onWarning: (message) => process.stderr.write(`nightshift: ${message}\n`),
+  });
+}
+
+/** Finds the scope of KEY: the --scope given, else the only scope holding it. */
+function resolveScope(kb: KnowledgeBase, key: string, scope: string | undefined): string {
+  if (scope) return scope;
+  const scopes = kb.scopesOf(key);
+  if (scopes.length === 1) return scopes[0]!;
+  if (scopes.length === 0) {
+    throw new NotFoundError(`no knowledge entry with key "${key}"; see \`nightshift kb list\``);
+  }
+  throw new NightshiftError(
+    `key "${key}" exists in scopes ${scopes.join(", ")}; pass --scope to pick one`,
+  );
+}
+
+const entryColumns = [
+  { header: "SCOPE", value: (e: KnowledgeEntry) => e.scope },
+  { header: "KEY", value: (e: KnowledgeEntry) => e.key, max: 40 },
+  { header: "V", value: (e: KnowledgeEntry) => String(e.version), align: "right" as const },
+  {
+    header: "UPDATED",
+    value: (e: KnowledgeEntry) => new Date(e.provenance.at).toISOString().slice(0, 16),
+  },
+  {
+    header: "BY",
+    value: (e: KnowledgeEntry) => `${e.provenance.kind}:${e.provenance.ref}`,
+    max: 28,
+  },
+  {
+    header: "CONTENT",
+    value: (e: KnowledgeEntry) => (e.deleted ? "(deleted)" : e.content),
+    max: 60,
+  },
+];
+
+function printEntries(entries: KnowledgeEntry[], json: boolean | undefined, empty: string): void {
+  if (json) printJson(entries.map(knowledgeEntryToJson));
+  else process.stdout.write(`${entries.length ? formatTable(entries, entryColumns) : empty}\n`);
+}
+
+/** Embeds what a change left unembedded; a failure is reported, the change itself stands. */
+async function embedAfterChange(kb: KnowledgeBase): Promise<void> {
+  if (!kb.embedder) return;
+  try {
+    await kb.embedPending();
+  } catch (error) {
+    process.stderr.write(
+      `nightshift: saved, but not embedded yet (${(error as Error).message}); full-text search finds it now, \`nightshift kb reindex\` embeds it later\n`,
+    );
+  }
+}
+
+function parseVersion(value: string): number {
+  const version = Number(value);
+  if (!Number.isInteger(version) || version < 1) {
+    throw new NightshiftError(`--to ${value}: expected a version number (1, 2, ...)`);
+  }
+  return version;
+}
+
+function parseData(value: string | undefined): unknown {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.parse(value);
+  } catch (error) {
+    throw new NightshiftError(`--data is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+export function registerKb(program: Command, context: CliContext): void {
+  const kb = program.command("kb").description("the knowledge base the agents read (versioned)");
+
+  kb.command("list")
+    .description("current entries, by scope and key")
+    .option("--scope <scope>", "only this scope (an agent name or shared)")
+    .option("--deleted", "include deleted entries")
+    .option("--json", "JSON output")
+    .action((flags: ScopeFlags & { deleted?: boolean }) => {
+      const entries = openKb(context).list({
+        ...(flags.scope ? { scope: flags.scope } : {}),
+        includeDeleted: flags.deleted ?? false,
+      });
+      printEntries(entries, flags.json, "no knowledge entries");
+    });
+
+  kb.command("search <query...>")
+    .description("full-text (and, with an embedder, semantic) search")
+    .option("--scope <scope>", "only this scope")
+    .option("--agent <agent>", "what this agent sees: its scope and shared")
+    .option("--limit <n>", "most hits", "10")
+    .option("--json", "JSON output")
+    .action(async (words: string[], flags: ScopeFlags & { agent?: string; limit: string }) => {
+      const scopes = flags.scope
+        ? [flags.scope]
+        : flags.agent
+          ? [flags.agent, SHARED_SCOPE]
+          : undefined;
+      const result = await openKb(context).searchDetailed({
+        text: words.join(" "),
+        ...(scopes ? { scopes } : {}),
+        limit: Number(flags.limit) || 10,
+      });
+      if (flags.json) return printJson(result);
+      if (result.hits.length === 0) return void process.stdout.write("no matches\n");
+      const table = formatTable(result.hits, [
+        { header: "SCOPE", value: (h) => h.scope },
+        { header: "KEY", value: (h) => h.key, max: 40 },
+        { header: "V", value: (h) => String(h.version), align: "right" },
+        { header: "SCORE", value: (h) => h.score.toPrecision(3), align: "right" },
+        { header: "CONTENT", value: (h) => h.content, max: 70 },
+      ]);
+      process.stdout.write(`${table}\n`);
+    });
+
+  kb.command("show <key>")
+    .description("one entry's current version (or --version N)")
+    .option("--scope <scope>", "the entry's scope, when the key is in several")
+    .option("--version <n>", "an earlier version")
+    .option("--json", "JSON output")
+    .action((key: string, flags: ScopeFlags & { version?: string }) => {
+      const base = openKb(context);
+      const scope = resolveScope(base, key, flags.scope);
+      const history = base.history(scope, key);
+      const wanted = flags.version === undefined ? history.length : parseVersion(flags.version);
+      const entry = history.find((v) => v.version === wanted);
+      if (!entry) throw new NotFoundError(`${scope}/${key} has no version ${wanted}`);
+      if (flags.json) return printJson(knowledgeEntryToJson(entry));
+      const lines = [
+        `${entry.scope}/${entry.key}  v${entry.version} of ${history.length}${entry.deleted ? "  (deleted)" : ""}`,
+        `by ${entry.provenance.kind} ${entry.provenance.ref} at ${new Date(entry.provenance.at).toISOString()}${entry.note ? ` (${entry.note})` : ""}`,
+        "",
+        entry.content,
+      ];
+      if (entry.data !== null) lines.push("", `data: ${JSON.stringify(entry.data, null, 2)}`);
+      process.stdout.write(`${lines.join("\n")}\n`);
+    });
+
+  kb.command("history <key>")
+    .description("every version of an entry, oldest first")
+    .option("--scope <scope>", "the entry's scope, when the key is in several")
+    .option("--json", "JSON output")
+    .action((key: string, flags: ScopeFlags) => {
+      const base = openKb(context);
+      const history = base.history(resolveScope(base, key, flags.scope), key);
+      if (flags.json) return printJson(history.map(knowledgeEntryToJson));
+      const table = formatTable(history, [
+        ...entryColumns.slice(2),
+        { header: "NOTE", value: (e) => e.note ?? "", max: 30 },
+      ]);
+      process.stdout.write(`${table}\n`);
+    });
+
+  registerChanges(kb, context);
+}
+
+function registerChanges(kb: Command, context: CliContext): void {
+  kb.command("put <key>")
+    .description("write a new version of an entry (provenance: you)")
+    .requiredOption("--content <text>", "the entry's text")
+    .option("--scope <scope>", "an agent name or shared", SHARED_SCOPE)
+    .option("--data <json>", "structured data, e.g. a finance rule")
+    .option("--by <name>", "who you are (default: your login name)")
+    .action(
+      async (
+        key: string,
+        flags: { content: string; scope: string; data?: string; by?: string },
+      ) => {
+        const base = openKb(context);
+        const data = parseData(flags.data);
+        const entry = base.put(
+          {
+            scope: flags.scope,
+            key,
+            content: flags.content,
+            ...(data === undefined ? {} : { data }),
+          },
+          { kind: "person", ref: personName(flags.by) },
+        );
+        process.stdout.write(`${entry.scope}/${entry.key} is at v${entry.version}\n`);
+        await embedAfterChange(base);
+      },
+    );
+
+  kb.command("delete <key>")
+    .description("delete an entry (a tombstone version; history stays)")
+    .option("--scope <scope>", "the entry's scope, when the key is in several")
+    .option("--by <name>", "who you are (default: your login name)")
+    .action((key: string, flags: ScopeFlags & { by?: string }) => {
+      const base = openKb(context);
+      const entry = base.remove(resolveScope(base, key, flags.scope), key, {
+        kind: "person",
+        ref: personName(flags.by),
+      });
+      process.stdout.write(`${entry.scope}/${entry.key} deleted (v${entry.version})\n`);
+    });
+
+  kb.command("import <file>")
+    .description("import entries from NDJSON or YAML ({scope, key, content, data})")
+    .option("--json", "JSON output")
+    .action(async (file: string, flags: { json?: boolean }) => {
+      const base = openKb(context);
+      const report = importEntries(base, file);
+      if (flags.json) {
+        printJson({ ...report, written: report.written.map(knowledgeEntryToJson) });
+      } else {
+        process.stdout.write(
+          `imported ${report.written.length} entries from ${report.file} (${report.unchanged} unchanged)\n`,
+        );
+      }
+      await embedAfterChange(base);
+    });
+
+  kb.command("rollback <key>")
+    .description("make an earlier version current again (as a new version)")
+    .requiredOption("--to <version>", "the version to restore")
+    .option("--scope <scope>", "the entry's scope, when the key is in several")
+    .option("--by <name>", "who you are (default: your login name)")
+    .action(async (key: string, flags: ScopeFlags & { to: string; by?: string }) => {
+      const base = openKb(context);
+      const entry = base.rollback(
+        resolveScope(base, key, flags.scope),
+        key,
+        parseVersion(flags.to),
+        {
+          kind: "person",
+          ref: personName(flags.by),
+        },
+      );
+      process.stdout.write(
+        `${entry.scope}/${entry.key} rolled back to v${flags.to} as v${entry.version}\n`,
+      );
+      await embedAfterChange(base);
+    });
+
+  kb.command("revert-run <run>")
+    .description("undo every knowledge change one audit run made")
+    .option("--by <name>", "who you are (default: your login name)")
+    .option("--json", "JSON output")
+    .action(async (run: string, flags: { by?: string; json?: boolean }) => {
+      const base = openKb(context);
+      const report = base.revertRun(run, { kind: "person", ref: personName(flags.by) });
+      if (flags.json) return printJson(report);
+      const lines = [`reverted ${report.reverted.length} entries written by audit run ${run}`];
+      for (const r of report.reverted) {
+        lines.push(
+          `  ${r.scope}/${r.key}: v${r.from} → v${r.to}${r.deleted ? " (deleted: the run created it)" : ""}`,
+        );
+      }
+      for (const s of report.skipped) lines.push(`  skipped ${s.scope}/${s.key}: ${s.reason}`);
+      process.stdout.write(`${lines.join("\n")}\n`);
+      await embedAfterChange(base);
+    });
+
+  kb.command("reindex")
+    .description("embed entries that have no vector yet (needs models.embedder)")
+    .action(async () => {
+      const base = openKb(context);
+      if (!base.embedder) {
+        throw new NightshiftError(
+          "no embedder configured: add models.embedder (e.g. model: nomic-embed-text) to nightshift.yaml",
+        );
+      }
+      const count = await base.embedPending();
+      process.stdout.write(`embedded ${count} entries with ${base.embedder.model}\n`);
+    });
+}
