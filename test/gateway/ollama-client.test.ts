@@ -79,7 +79,7 @@ describe("gateway with the official ollama client", () => {
       format,
       stream: false,
     });
-    expect(JSON.parse(reply.response)).toEqual({ amount: 42 });
+    expect(JSON.parse(String(reply.response))).toEqual({ amount: 42 });
     expect(h.upstream.requests.at(-1)!.body).toMatchObject({ format });
     const action = await h.waitForAction(h.seen.at(-1)!);
     expect(action).toMatchObject({ actionType: "generate", model: "qwen2.5:14b", tokensIn: 1 });
