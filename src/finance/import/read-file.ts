@@ -1,0 +1,50 @@
+import type { Config } from "../../config.js";
+import { NightshiftError } from "../../errors.js";
+import { parseCsv } from "./csv.js";
+import { parseOfx } from "./ofx.js";
+import { parsePdf } from "./pdf.js";
+import type { ParsedStatement } from "./statement.js";
+
+/** Chooses the parser by content first (a renamed file still imports), then by extension. */
+export async function parseStatementBytes(
+  bytes: Uint8Array,
+  file: string,
+  config: Config["finance"],
+): Promise<ParsedStatement> {
+  if (bytes.length === 0) {
+    throw new NightshiftError(`${file}: cannot import: the file is empty`, { code: "bad_file" });
+  }
+  const head = Buffer.from(bytes.subarray(0, 1024)).toString("latin1");
+  if (head.startsWith("%PDF") || /\.pdf$/i.test(file)) {
+    if (!head.startsWith("%PDF")) {
+      throw new NightshiftError(
+        `${file}: cannot import: not a PDF file (no %PDF header); download the statement again`,
+        {
+          code: "bad_file",
+        },
+      );
+    }
+    return parsePdf(bytes, file);
+  }
+  if (bytes.subarray(0, 4096).includes(0)) {
+    throw new NightshiftError(
+      `${file}: cannot import: a binary file that is not a PDF; use a PDF, CSV, OFX or QFX statement`,
+      {
+        code: "bad_file",
+      },
+    );
+  }
+  const text = decode(bytes);
+  if (/OFXHEADER|<OFX>/i.test(text.slice(0, 4096)) || /\.(?:ofx|qfx)$/i.test(file))
+    return parseOfx(text, file);
+  return parseCsv(text, file, config.csv_layouts);
+}
+
+/** UTF-8 unless that fails; older bank exports (OFX CHARSET:1252) are Windows-1252. */
+function decode(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return new TextDecoder("windows-1252").decode(bytes);
+  }
+}
