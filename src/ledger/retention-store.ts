@@ -1,0 +1,437 @@
+import type { Statement } from "better-sqlite3";
+import type { AuditStatus } from "./actions.js";
+import type { Db } from "./db.js";
+
+/** Where a keyset scan stopped: the last row seen, in (started_at, rowid) order. */
+export interface ScanCursor {
+  startedAt: number;
+  rowid: number;
+}
+
+export const SCAN_START: ScanCursor = { startedAt: Number.MIN_SAFE_INTEGER, rowid: -1 };
+
+/** What aggregation reads of an action: no bodies. */
+export interface AggregateSourceRow {
+  rowid: number;
+  id: string;
+  agent: string;
+  action_type: string;
+  started_at: number;
+  status: "ok" | "error";
+  confidence: number | null;
+  tokens_in: number | null;
+  tokens_out: number | null;
+  latency_ms: number | null;
+  audit_status: AuditStatus | null;
+  flagged: number;
+  corrected: number;
+  /** 1 when a correction, a ruling or a review item refers to the row, so it must stay. */
+  referenced: number;
+}
+
+/** What compression reads of an action: the bodies it drops and the meta it trims. */
+export interface CompressSourceRow {
+  rowid: number;
+  started_at: number;
+  request: string | null;
+  response: string | null;
+  reasoning: string | null;
+  meta: string | null;
+  flagged: number;
+}
+
+export interface CompressedFields {
+  rowid: number;
+  requestSummary: string | null;
+  responseSummary: string | null;
+  requestSha256: string | null;
+  responseSha256: string | null;
+  reasoningSha256: string | null;
+  meta: string | null;
+  compressedAt: number;
+}
+
+/** One day x agent x action_type aggregate, as stored (all fields merge by sum, min or max). */
+export interface AggregateRow {
+  day: string;
+  agent: string;
+  action_type: string;
+  count: number;
+  error_count: number;
+  corrected_count: number;
+  flagged_count: number;
+  unaudited_count: number;
+  confidence_count: number;
+  confidence_min: number | null;
+  confidence_max: number | null;
+  confidence_sum: number;
+  confidence_sum_sq: number;
+  tokens_in: number;
+  tokens_out: number;
+  latency_count: number;
+  latency_min: number | null;
+  latency_max: number | null;
+  latency_sum: number;
+  latency_sum_sq: number;
+  first_started_at: number;
+  last_started_at: number;
+  updated_at: number;
+}
+
+/** Counts over one audit status and a started_at range, for plans and "kept" figures. */
+export interface RangeCounts {
+  rows: number;
+  flagged: number;
+  detailed: number;
+  detailedFlagged: number;
+  unaggregated: number;
+  unaggregatedFlagged: number;
+  /** Not yet aggregated and referenced by nothing: aggregation deletes these. */
+  deletable: number;
+  detailedDeletable: number;
+  detailedDeletableFlagged: number;
+}
+
+export interface PruneRunRow {
+  id: string;
+  trigger: string;
+  status: "running" | "done" | "paused" | "failed" | "interrupted";
+  pid: number;
+  started_at: number;
+  finished_at: number | null;
+  size_before: number;
+  size_after: number | null;
+  report: string | null;
+  error: string | null;
+}
+
+export interface PageStats {
+  pageSize: number;
+  pageCount: number;
+  freelistCount: number;
+  /** 0 none, 1 full, 2 incremental. */
+  autoVacuum: number;
+}
+
+const AGGREGATE_COLUMNS = [
+  "day",
+  "agent",
+  "action_type",
+  "count",
+  "error_count",
+  "corrected_count",
+  "flagged_count",
+  "unaudited_count",
+  "confidence_count",
+  "confidence_min",
+  "confidence_max",
+  "confidence_sum",
+  "confidence_sum_sq",
+  "tokens_in",
+  "tokens_out",
+  "latency_count",
+  "latency_min",
+  "latency_max",
+  "latency_sum",
+  "latency_sum_sq",
+  "first_started_at",
+  "last_started_at",
+  "updated_at",
+] as const;
+
+const SUMMED = new Set<string>([
+  "count",
+  "error_count",
+  "corrected_count",
+  "flagged_count",
+  "unaudited_count",
+  "confidence_count",
+  "confidence_sum",
+  "confidence_sum_sq",
+  "tokens_in",
+  "tokens_out",
+  "latency_count",
+  "latency_sum",
+  "latency_sum_sq",
+]);
+
+function mergeExpression(column: string): string {
+  if (SUMMED.has(column)) return `${column} = ${column} + excluded.${column}`;
+  // min(a, NULL) is NULL in SQLite, so fall back to whichever side has a value.
+  if (column.endsWith("_min") || column === "first_started_at") {
+    return `${column} = coalesce(min(${column}, excluded.${column}), ${column}, excluded.${column})`;
+  }
+  if (column.endsWith("_max") || column === "last_started_at") {
+    return `${column} = coalesce(max(${column}, excluded.${column}), ${column}, excluded.${column})`;
+  }
+  return `${column} = excluded.${column}`;
+}
+
+/**
+ * Retention's tables and its queries over `actions`. Scans walk the (audit_status, started_at)
+ * index with a keyset cursor, so each batch starts where the last stopped instead of re-reading
+ * the rows already handled.
+ */
+export class RetentionStore {
+  private readonly referencedSql: string;
+  private readonly correctedSql: string;
+  private readonly aggregateScan: Statement;
+  private readonly compressScan: Statement;
+  private readonly compressUpdate: Statement;
+  private readonly markAggregatedStmt: Statement;
+  private readonly deleteFlags: Statement;
+  private readonly deleteAction: Statement;
+  private readonly upsertAggregate: Statement;
+  private readonly rangeCounts: Statement;
+  private readonly indexCount: Statement;
+  private readonly insertRun: Statement;
+  private readonly finishRun: Statement;
+
+  constructor(readonly db: Db) {
+    // The audit's corrections and the review queue refer to actions by id. Their tables are
+    // read (never written) where they exist, so a ledger without them still prunes.
+    const tables = new Set(
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[],
+    );
+    const correctionRef = tables.has("corrections")
+      ? "EXISTS (SELECT 1 FROM corrections c WHERE c.action_id = a.id)"
+      : "0";
+    const reviewRef = tables.has("review_items")
+      ? "EXISTS (SELECT 1 FROM review_items r WHERE r.action_id = a.id)"
+      : "0";
+    // coalesce: NULL IN (...) is NULL, and NOT NULL would count an unaudited row as neither.
+    this.referencedSql = `(coalesce(a.audit_status IN ('corrected', 'ruled', 'in_review'), 0) OR ${correctionRef} OR ${reviewRef})`;
+    this.correctedSql = `(a.audit_status = 'corrected' OR ${correctionRef})`;
+    // Written as a range on started_at plus a tie-break, so the index seeks to the cursor instead
+    // of walking from the start of the status's range on every batch.
+    const cursor = "a.started_at >= @after AND (a.started_at > @after OR a.rowid > @afterRowid)";
+    this.aggregateScan = db.prepare(
+      `SELECT a.rowid, a.id, a.agent, a.action_type, a.started_at, a.status, a.confidence,
+         a.tokens_in, a.tokens_out, a.latency_ms, a.audit_status, a.flags != '[]' AS flagged,
+         ${this.correctedSql} AS corrected, ${this.referencedSql} AS referenced
+       FROM actions a INDEXED BY actions_audit_status
+       WHERE a.audit_status IS @status AND a.started_at < @before AND ${cursor}
+         AND a.aggregated_at IS NULL
+       ORDER BY a.started_at, a.rowid LIMIT @limit`,
+    );
+    this.compressScan = db.prepare(
+      `SELECT a.rowid, a.started_at, a.request, a.response, a.reasoning, a.meta,
+         a.flags != '[]' AS flagged
+       FROM actions a INDEXED BY actions_audit_status
+       WHERE a.audit_status IS @status AND a.started_at < @before AND ${cursor}
+         AND a.tier = 'detailed'
+       ORDER BY a.started_at, a.rowid LIMIT @limit`,
+    );
+    this.compressUpdate = db.prepare(
+      `UPDATE actions SET request = NULL, response = NULL, reasoning = NULL,
+         request_summary = @requestSummary, response_summary = @responseSummary,
+         request_sha256 = @requestSha256, response_sha256 = @responseSha256,
+         reasoning_sha256 = @reasoningSha256, meta = @meta, tier = 'compressed',
+         compressed_at = @compressedAt
+       WHERE rowid = @rowid AND tier = 'detailed'`,
+    );
+    this.markAggregatedStmt = db.prepare(
+      "UPDATE actions SET aggregated_at = ? WHERE rowid = ? AND aggregated_at IS NULL",
+    );
+    this.deleteFlags = db.prepare("DELETE FROM action_flags WHERE action_id = ?");
+    this.deleteAction = db.prepare("DELETE FROM actions WHERE rowid = ?");
+    this.upsertAggregate = db.prepare(
+      `INSERT INTO action_aggregates (${AGGREGATE_COLUMNS.join(", ")})
+       VALUES (${AGGREGATE_COLUMNS.map((c) => `@${c}`).join(", ")})
+       ON CONFLICT (day, agent, action_type) DO UPDATE SET
+       ${AGGREGATE_COLUMNS.slice(3).map(mergeExpression).join(",\n       ")}`,
+    );
+    this.rangeCounts = db.prepare(
+      `SELECT count(*) AS rows,
+         coalesce(sum(f), 0) AS flagged,
+         coalesce(sum(d), 0) AS detailed,
+         coalesce(sum(d AND f), 0) AS detailedFlagged,
+         coalesce(sum(u), 0) AS unaggregated,
+         coalesce(sum(u AND f), 0) AS unaggregatedFlagged,
+         coalesce(sum(u AND NOT r), 0) AS deletable,
+         coalesce(sum(d AND u AND NOT r), 0) AS detailedDeletable,
+         coalesce(sum(d AND u AND NOT r AND f), 0) AS detailedDeletableFlagged
+       FROM (SELECT a.flags != '[]' AS f, a.tier = 'detailed' AS d,
+               a.aggregated_at IS NULL AS u, ${this.referencedSql} AS r
+             FROM actions a INDEXED BY actions_audit_status
+             WHERE a.audit_status IS @status AND a.started_at >= @from AND a.started_at < @to)`,
+    );
+    this.indexCount = db.prepare(
+      `SELECT count(*) FROM actions INDEXED BY actions_audit_status
+       WHERE audit_status IS ? AND started_at < ?`,
+    );
+    this.insertRun = db.prepare(
+      `INSERT INTO prune_runs (id, trigger, status, pid, started_at, size_before)
+       VALUES (?, ?, 'running', ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET status = 'running', pid = excluded.pid, finished_at = NULL`,
+    );
+    this.finishRun = db.prepare(
+      `UPDATE prune_runs SET status = @status, finished_at = @finishedAt, size_after = @sizeAfter,
+         report = @report, error = @error WHERE id = @id`,
+    );
+  }
+
+  transaction<T>(work: () => T): T {
+    return this.db.transaction(work)();
+  }
+
+  /** Rows of one audit status that started before `before`, not yet aggregated, after `after`. */
+  aggregateCandidates(
+    status: AuditStatus | null,
+    before: number,
+    after: ScanCursor,
+    limit: number,
+  ): AggregateSourceRow[] {
+    return this.aggregateScan.all({
+      status,
+      before,
+      after: after.startedAt,
+      afterRowid: after.rowid,
+      limit,
+    }) as AggregateSourceRow[];
+  }
+
+  compressCandidates(
+    status: AuditStatus | null,
+    before: number,
+    after: ScanCursor,
+    limit: number,
+  ): CompressSourceRow[] {
+    return this.compressScan.all({
+      status,
+      before,
+      after: after.startedAt,
+      afterRowid: after.rowid,
+      limit,
+    }) as CompressSourceRow[];
+  }
+
+  /** Drops the bodies and writes summaries and hashes in one statement; false if already done. */
+  compress(fields: CompressedFields): boolean {
+    return this.compressUpdate.run(fields).changes === 1;
+  }
+
+  markAggregated(rowid: number, at: number): void {
+    this.markAggregatedStmt.run(at, rowid);
+  }
+
+  deleteActions(rows: ReadonlyArray<{ rowid: number; id: string }>): void {
+    for (const row of rows) {
+      this.deleteFlags.run(row.id);
+      this.deleteAction.run(row.rowid);
+    }
+  }
+
+  mergeAggregate(row: AggregateRow): void {
+    this.upsertAggregate.run(row);
+  }
+
+  aggregates(filter: { agent?: string; from?: string; to?: string } = {}): AggregateRow[] {
+    return this.db
+      .prepare(
+        `SELECT * FROM action_aggregates
+         WHERE (@agent IS NULL OR agent = @agent) AND (@from IS NULL OR day >= @from)
+           AND (@to IS NULL OR day < @to)
+         ORDER BY day, agent, action_type`,
+      )
+      .all({
+        agent: filter.agent ?? null,
+        from: filter.from ?? null,
+        to: filter.to ?? null,
+      }) as AggregateRow[];
+  }
+
+  counts(status: AuditStatus | null, from: number, to: number): RangeCounts {
+    return this.rangeCounts.get({ status, from, to }) as RangeCounts;
+  }
+
+  /** An index-only count, cheap enough to size a progress bar. */
+  countBefore(status: AuditStatus | null, before: number): number {
+    return Number(this.indexCount.pluck().get(status, before));
+  }
+
+  /** Records a run as running; a resumed run (same id) keeps its first start and size. */
+  startRun(id: string, trigger: string, startedAt: number, sizeBefore: number): void {
+    this.insertRun.run(id, trigger, process.pid, startedAt, sizeBefore);
+  }
+
+  finish(run: {
+    id: string;
+    status: PruneRunRow["status"];
+    finishedAt: number;
+    sizeAfter: number | null;
+    report: unknown;
+    error: string | null;
+  }): void {
+    this.finishRun.run({
+      id: run.id,
+      status: run.status,
+      finishedAt: run.finishedAt,
+      sizeAfter: run.sizeAfter,
+      report: run.report === null ? null : JSON.stringify(run.report),
+      error: run.error,
+    });
+  }
+
+  run(id: string): PruneRunRow | undefined {
+    return this.db.prepare("SELECT * FROM prune_runs WHERE id = ?").get(id) as
+      | PruneRunRow
+      | undefined;
+  }
+
+  runs(limit = 20): PruneRunRow[] {
+    return this.db
+      .prepare("SELECT * FROM prune_runs ORDER BY started_at DESC LIMIT ?")
+      .all(limit) as PruneRunRow[];
+  }
+
+  /** Runs left 'running' by a process that is gone (killed) become 'interrupted'. */
+  markInterrupted(isAlive: (pid: number) => boolean, at: number): number {
+    const stale = (
+      this.db.prepare("SELECT id, pid FROM prune_runs WHERE status = 'running'").all() as Array<{
+        id: string;
+        pid: number;
+      }>
+    ).filter((run) => !isAlive(run.pid));
+    const mark = this.db.prepare(
+      "UPDATE prune_runs SET status = 'interrupted', finished_at = ? WHERE id = ? AND status = 'running'",
+    );
+    this.transaction(() => {
+      for (const run of stale) mark.run(at, run.id);
+    });
+    return stale.length;
+  }
+
+  pageStats(): PageStats {
+    return {
+      pageSize: Number(this.db.pragma("page_size", { simple: true })),
+      pageCount: Number(this.db.pragma("page_count", { simple: true })),
+      freelistCount: Number(this.db.pragma("freelist_count", { simple: true })),
+      autoVacuum: Number(this.db.pragma("auto_vacuum", { simple: true })),
+    };
+  }
+
+  /** Frees up to `pages` free pages back to the file system; one short write transaction. */
+  incrementalVacuum(pages: number): void {
+    this.db.pragma(`incremental_vacuum(${Math.max(1, Math.floor(pages))})`);
+  }
+
+  /**
+   * Rewrites the whole file with auto_vacuum=INCREMENTAL, which SQLite only lets an existing
+   * database switch to through a VACUUM. Holds the write lock for its whole duration.
+   */
+  vacuumToIncremental(): void {
+    this.db.pragma("auto_vacuum = INCREMENTAL");
+    this.db.exec("VACUUM");
+  }
+
+  /** Moves the write-ahead log into the database and truncates it to zero bytes. */
+  checkpointTruncate(): { busy: number; log: number; checkpointed: number } {
+    const rows = this.db.pragma("wal_checkpoint(TRUNCATE)") as Array<{
+      busy: number;
+      log: number;
+      checkpointed: number;
+    }>;
+    return rows[0] ?? { busy: 0, log: 0, checkpointed: 0 };
+  }
+}

@@ -1,0 +1,328 @@
+import { randomUUID } from "node:crypto";
+import type { Ledger } from "../ledger/ledger.js";
+import { RetentionStore, SCAN_START, type ScanCursor } from "../ledger/retention-store.js";
+import { Pacer, type PacingOptions } from "./pacing.js";
+import {
+  addTotals,
+  type Cutoffs,
+  cutoffsFor,
+  emptyTotals,
+  heldKind,
+  type KeptCounts,
+  keptCounts,
+  type PruneTotals,
+  planTotals,
+  type RetentionConfig,
+  type Sweep,
+  sweepsFor,
+} from "./plan.js";
+import { reclaimSpace, type VacuumMode, type VacuumReport } from "./space.js";
+import { aggregateRows, compressRow } from "./tiers.js";
+
+export type PrunePhase = "aggregate" | "compress" | "samples" | "vacuum";
+
+export interface PruneProgress {
+  phase: PrunePhase;
+  /** Rows moved so far in this phase. */
+  moved: number;
+  /** How far through the phase's time range the scan is, 0..1. */
+  fraction: number;
+}
+
+/** Rolls raw resource samples older than `olderThan` into hourly rollups; see src/monitor. */
+export type SamplePruner = (olderThan: number) => unknown;
+
+export interface PruneOptions extends PacingOptions {
+  retention: RetentionConfig;
+  now: number;
+  dryRun?: boolean;
+  trigger?: "cli" | "job";
+  vacuum?: VacuumMode;
+  /** Resumes this run (a paused job) instead of starting a new one. */
+  runId?: string;
+  /** What earlier attempts of the same run already moved. */
+  previous?: PruneTotals;
+  samples?: { olderThan: number; prune: SamplePruner };
+  onProgress?(progress: PruneProgress): void;
+  /** Called after every committed transaction with the run's totals so far. */
+  onCheckpoint?(runId: string, totals: PruneTotals): void;
+  /** Checked between transactions; true stops the run with status "paused". */
+  shouldStop?(): boolean;
+}
+
+/** The report of a run, in the snake_case shape `--json` prints. */
+export interface PruneReport extends PruneTotals {
+  run_id: string | null;
+  dry_run: boolean;
+  status: "done" | "paused";
+  cutoffs: { compress_before: string; aggregate_before: string; hard_cap_before: string | null };
+  kept: KeptCounts;
+  samples: {
+    status: "rolled_up" | "skipped" | "dry_run";
+    older_than: string | null;
+    result?: unknown;
+  };
+  size: { before: number; after: number | null; freed: number | null };
+  vacuum: VacuumReport | null;
+  duration_ms: number;
+  rows_per_s: number;
+}
+
+class Stopped extends Error {}
+
+/**
+ * Moves the ledger's old rows down the retention tiers. Each transaction is self-contained
+ * (an aggregate merge together with the deletion of the rows it counts; a row's compression and
+ * hashing in one UPDATE), so a kill at any moment leaves a consistent ledger and a re-run picks
+ * up what is left; a row already moved no longer matches any sweep, so a second run changes
+ * nothing.
+ */
+export async function pruneLedger(ledger: Ledger, options: PruneOptions): Promise<PruneReport> {
+  const started = performance.now();
+  const store = new RetentionStore(ledger.db);
+  const cutoffs = cutoffsFor(options.retention, options.now);
+  const sizeBefore = ledger.sizeBytes();
+  if (options.dryRun) return dryRunReport(store, cutoffs, options, sizeBefore, started);
+
+  store.markInterrupted(isAlive, options.now);
+  const runId = options.runId ?? randomUUID();
+  store.startRun(runId, options.trigger ?? "cli", options.now, sizeBefore);
+  const run = new PruneRun(store, cutoffs, options, runId);
+  try {
+    const status = await run.execute();
+    const vacuum = status === "done" ? await reclaim(store, ledger.path, options) : null;
+    const sizeAfter = ledger.sizeBytes();
+    const report: PruneReport = {
+      ...baseReport(runId, false, status, cutoffs, run.totals, keptCounts(store, cutoffs)),
+      samples: run.samples,
+      size: { before: sizeBefore, after: sizeAfter, freed: sizeBefore - sizeAfter },
+      vacuum,
+      ...rate(run.totals, options.previous, started),
+    };
+    store.finish({
+      id: runId,
+      status,
+      finishedAt: Date.now(),
+      sizeAfter,
+      report,
+      error: null,
+    });
+    return report;
+  } catch (error) {
+    store.finish({
+      id: runId,
+      status: "failed",
+      finishedAt: Date.now(),
+      sizeAfter: ledger.sizeBytes(),
+      report: run.totals,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    throw error;
+  }
+}
+
+async function reclaim(
+  store: RetentionStore,
+  path: string,
+  options: PruneOptions,
+): Promise<VacuumReport> {
+  options.onProgress?.({ phase: "vacuum", moved: 0, fraction: 0 });
+  const report = await reclaimSpace(store, path, options.vacuum ?? "auto");
+  options.onProgress?.({ phase: "vacuum", moved: 0, fraction: 1 });
+  return report;
+}
+
+class PruneRun {
+  totals: PruneTotals;
+  samples: PruneReport["samples"] = { status: "skipped", older_than: null };
+  private readonly pacer: Pacer;
+
+  constructor(
+    private readonly store: RetentionStore,
+    private readonly cutoffs: Cutoffs,
+    private readonly options: PruneOptions,
+    private readonly runId: string,
+  ) {
+    this.totals = options.previous ? addTotals(emptyTotals(), options.previous) : emptyTotals();
+    this.pacer = new Pacer(options);
+  }
+
+  async execute(): Promise<"done" | "paused"> {
+    try {
+      // Aggregation first: rows about to be deleted are not worth compressing.
+      await this.phase("aggregate", sweepsFor(this.cutoffs.aggregateBefore, this.cutoffs));
+      await this.phase("compress", sweepsFor(this.cutoffs.compressBefore, this.cutoffs));
+    } catch (error) {
+      if (error instanceof Stopped) return "paused";
+      throw error;
+    }
+    this.rollUpSamples();
+    return "done";
+  }
+
+  private async phase(phase: "aggregate" | "compress", sweeps: Sweep[]): Promise<void> {
+    const start = this.totals[phase === "aggregate" ? "aggregated" : "compressed"];
+    const total = sweeps.reduce((sum, s) => sum + this.store.countBefore(s.status, s.before), 0);
+    let scannedBefore = 0;
+    for (const sweep of sweeps) {
+      const inSweep = this.store.countBefore(sweep.status, sweep.before);
+      await this.sweep(phase, sweep, (scanned) => {
+        const moved = this.totals[phase === "aggregate" ? "aggregated" : "compressed"] - start;
+        const fraction = total ? Math.min(1, (scannedBefore + scanned) / total) : 1;
+        this.options.onProgress?.({ phase, moved, fraction });
+      });
+      scannedBefore += inSweep;
+    }
+  }
+
+  /** Walks one sweep in paced transactions until no candidate is left. */
+  private async sweep(
+    phase: "aggregate" | "compress",
+    sweep: Sweep,
+    progress: (scanned: number) => void,
+  ): Promise<void> {
+    let cursor: ScanCursor = SCAN_START;
+    let scanned = 0;
+    for (;;) {
+      const t0 = performance.now();
+      const rows = this.store.transaction(() =>
+        phase === "aggregate"
+          ? this.aggregateBatch(sweep, cursor)
+          : this.compressBatch(sweep, cursor),
+      );
+      if (rows.length === 0) return;
+      const last = rows[rows.length - 1]!;
+      cursor = { startedAt: last.started_at, rowid: last.rowid };
+      scanned += rows.length;
+      this.options.onCheckpoint?.(this.runId, this.totals);
+      progress(scanned);
+      await this.pacer.after(performance.now() - t0, rows.length);
+      if (this.options.shouldStop?.()) throw new Stopped();
+    }
+  }
+
+  private aggregateBatch(sweep: Sweep, cursor: ScanCursor) {
+    const now = this.options.now;
+    const rows = this.store.aggregateCandidates(
+      sweep.status,
+      sweep.before,
+      cursor,
+      this.pacer.batchSize,
+    );
+    for (const aggregate of aggregateRows(rows, now)) this.store.mergeAggregate(aggregate);
+    const gone = rows.filter((row) => !row.referenced);
+    this.store.deleteActions(gone);
+    for (const row of rows) if (row.referenced) this.store.markAggregated(row.rowid, now);
+    this.totals.aggregated += rows.length;
+    this.totals.aggregated_deleted += gone.length;
+    this.totals.aggregated_kept += rows.length - gone.length;
+    if (sweep.hardCapped) {
+      this.totals.hard_capped.aggregated += rows.length;
+      for (const row of rows)
+        this.totals.hard_capped[heldKind(row.audit_status, row.flagged === 1)] += 1;
+    }
+    return rows;
+  }
+
+  private compressBatch(sweep: Sweep, cursor: ScanCursor) {
+    const rows = this.store.compressCandidates(
+      sweep.status,
+      sweep.before,
+      cursor,
+      this.pacer.batchSize,
+    );
+    let flagged = 0;
+    let moved = 0;
+    for (const row of rows) {
+      if (!this.store.compress(compressRow(row, this.options.now))) continue;
+      moved += 1;
+      if (row.flagged) flagged += 1;
+    }
+    this.totals.compressed += moved;
+    if (sweep.hardCapped) {
+      this.totals.hard_capped.compressed += moved;
+      if (sweep.status === "in_review") this.totals.hard_capped.in_review += moved;
+      else {
+        this.totals.hard_capped.flagged += flagged;
+        this.totals.hard_capped.unaudited += moved - flagged;
+      }
+    }
+    return rows;
+  }
+
+  private rollUpSamples(): void {
+    const samples = this.options.samples;
+    if (!samples) return;
+    this.options.onProgress?.({ phase: "samples", moved: 0, fraction: 0 });
+    const result = samples.prune(samples.olderThan);
+    this.samples = {
+      status: "rolled_up",
+      older_than: new Date(samples.olderThan).toISOString(),
+      result,
+    };
+    this.options.onProgress?.({ phase: "samples", moved: 0, fraction: 1 });
+  }
+}
+
+function dryRunReport(
+  store: RetentionStore,
+  cutoffs: Cutoffs,
+  options: PruneOptions,
+  sizeBefore: number,
+  started: number,
+): PruneReport {
+  const totals = planTotals(store, cutoffs);
+  return {
+    ...baseReport(null, true, "done", cutoffs, totals, keptCounts(store, cutoffs)),
+    samples: {
+      status: options.samples ? "dry_run" : "skipped",
+      older_than: options.samples ? new Date(options.samples.olderThan).toISOString() : null,
+    },
+    size: { before: sizeBefore, after: null, freed: null },
+    vacuum: null,
+    duration_ms: Math.round(performance.now() - started),
+    rows_per_s: 0,
+  };
+}
+
+function baseReport(
+  runId: string | null,
+  dryRun: boolean,
+  status: "done" | "paused",
+  cutoffs: Cutoffs,
+  totals: PruneTotals,
+  kept: KeptCounts,
+) {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    run_id: runId,
+    dry_run: dryRun,
+    status,
+    cutoffs: {
+      compress_before: iso(cutoffs.compressBefore),
+      aggregate_before: iso(cutoffs.aggregateBefore),
+      hard_cap_before: cutoffs.hardCapBefore === null ? null : iso(cutoffs.hardCapBefore),
+    },
+    ...totals,
+    kept,
+  };
+}
+
+/** Row moves (into an aggregate, or to compressed) per second of this attempt. */
+function rate(totals: PruneTotals, previous: PruneTotals | undefined, started: number) {
+  const ms = performance.now() - started;
+  const moves = (t: PruneTotals | undefined) => (t ? t.aggregated + t.compressed : 0);
+  const rows = moves(totals) - moves(previous);
+  return { duration_ms: Math.round(ms), rows_per_s: ms > 0 ? Math.round((rows * 1000) / ms) : 0 };
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -1,0 +1,87 @@
+import { statfsSync } from "node:fs";
+import { dirname } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { RetentionStore } from "../ledger/retention-store.js";
+
+/**
+ * Giving freed pages back to the file system.
+ *
+ * A ledger created by `openDatabase` has auto_vacuum=NONE: deleted rows leave free pages that
+ * SQLite reuses for new writes, so the file stops growing but never shrinks. SQLite lets an
+ * existing database switch to auto_vacuum=INCREMENTAL only through a full VACUUM, which rewrites
+ * the file and holds the write lock throughout (the gateway's batched writer keeps its queue and
+ * retries meanwhile; nothing is lost, but writes wait). So:
+ *
+ * - incremental database: `PRAGMA incremental_vacuum` in small steps, each a short transaction,
+ *   with pauses between them — no long lock, ever;
+ * - otherwise, when at least a quarter of the file is free (typically the first big prune) and
+ *   the disk has room for a copy: one full VACUUM that also switches the file to incremental,
+ *   so every later run takes the first path;
+ * - otherwise the free pages stay for reuse;
+ *
+ * and in every case a wal_checkpoint(TRUNCATE), so the write-ahead log the prune filled is
+ * folded in and cut back to zero bytes.
+ */
+export type VacuumMode = "auto" | "full" | "never";
+
+export interface VacuumReport {
+  mode: "incremental" | "full" | "none";
+  reason: string;
+  /** Free pages before reclaiming, as a fraction of the file. */
+  free_fraction: number;
+  /** True when a reader kept the checkpoint from truncating the write-ahead log. */
+  wal_busy: boolean;
+}
+
+/** Free pages (fraction of the file) from which `auto` mode runs a full VACUUM. */
+export const FULL_VACUUM_FREE_FRACTION = 0.25;
+const INCREMENTAL_STEP_PAGES = 2048;
+
+export async function reclaimSpace(
+  store: RetentionStore,
+  dbPath: string,
+  mode: VacuumMode,
+): Promise<VacuumReport> {
+  const stats = store.pageStats();
+  const freeFraction = stats.pageCount ? stats.freelistCount / stats.pageCount : 0;
+  const report = (kind: VacuumReport["mode"], reason: string): VacuumReport => ({
+    mode: kind,
+    reason,
+    free_fraction: Number(freeFraction.toFixed(4)),
+    wal_busy: store.checkpointTruncate().busy !== 0,
+  });
+  if (mode === "never") return report("none", "vacuum turned off (--no-vacuum)");
+  if (stats.freelistCount === 0) return report("none", "no free pages");
+  if (stats.autoVacuum === 2 && mode === "auto") {
+    while (store.pageStats().freelistCount > 0) {
+      store.incrementalVacuum(INCREMENTAL_STEP_PAGES);
+      await sleep(2);
+    }
+    return report("incremental", "auto_vacuum is incremental: freed pages returned in steps");
+  }
+  if (mode === "auto" && freeFraction < FULL_VACUUM_FREE_FRACTION) {
+    return report(
+      "none",
+      `${percent(freeFraction)} of the file is free (under ${percent(FULL_VACUUM_FREE_FRACTION)}); SQLite reuses it for new rows`,
+    );
+  }
+  const needed = stats.pageSize * (stats.pageCount - stats.freelistCount);
+  const available = freeDiskBytes(dbPath);
+  if (available < needed * 1.1) {
+    return report(
+      "none",
+      `a full VACUUM needs about ${needed} bytes free next to the ledger and ${available} are`,
+    );
+  }
+  store.vacuumToIncremental();
+  return report("full", "rewrote the file and switched it to incremental auto_vacuum");
+}
+
+function freeDiskBytes(path: string): number {
+  const stats = statfsSync(dirname(path));
+  return stats.bavail * stats.bsize;
+}
+
+function percent(fraction: number): string {
+  return `${Math.round(fraction * 100)}%`;
+}
