@@ -3,6 +3,7 @@ import { registerActions } from "./actions.js";
 import type { CliContext } from "./context.js";
 import { registerKb } from "./kb.js";
 import { registerMonitor } from "./monitor.js";
+import { registerPrune } from "./prune.js";
 import { registerReview } from "./review.js";
 import { registerServe } from "./serve.js";
 import { registerStatus } from "./status.js";
@@ -17,6 +18,7 @@ const groups: Register[] = [
   registerKb,
   registerReview,
   registerMonitor,
+  registerPrune,
 ];
 
 export function registerCommands(program: Command, context: CliContext): void {
