@@ -146,7 +146,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   audit: z
     .strictObject({
-      lookback_days: z.number().int().min(1).max(60).default(7),
+      lookback_days: z.number().int().min(1).max(14, "at most 14 days").default(7),
       sample_rate: z.number().min(0).max(1).default(0.05),
       min_interval_h: z.number().min(0).default(12),
       min_backlog: z.number().int().min(0).default(100),
@@ -155,6 +155,8 @@ export const configSchema = z.strictObject({
       /** A reviewer verdict below this goes to the human review queue instead of applying. */
       apply_confidence: z.number().min(0).max(1).default(0.85),
       cross_agent_window_min: positive.default(30),
+      /** Most items per reviewer call, however small: long batches dilute the reviewer's care. */
+      batch_max_items: z.number().int().min(1).default(16),
     })
     .prefault({}),
   retention: z

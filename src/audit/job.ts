@@ -1,0 +1,101 @@
+import { KnowledgeBase } from "../knowledge/kb.js";
+import { AuditStore } from "../ledger/audit-store.js";
+import { buildCorrectionHandlers } from "../review/agent-handlers.js";
+import { ReviewQueue } from "../review/queue.js";
+import { Runtime } from "../runtime/runtime.js";
+import type { JobDependencies, JobFactory } from "../scheduler/job.js";
+import type { CorrectionHandlers } from "./handlers.js";
+import { reportSummary } from "./report.js";
+import { runtimeReviewer } from "./reviewer.js";
+import { type AuditDeps, type RunOptions, runAudit } from "./run.js";
+import { AUDITOR_AGENT } from "./select.js";
+
+/**
+ * The audit as a scheduler job: runs when the machine is idle, at most every 12 h, once at least
+ * 100 actions of the last days wait; checkpoints after every batch and stops at the next batch
+ * boundary when the scheduler asks it to pause.
+ */
+export interface AuditJobOptions {
+  /**
+   * The agents' correction handlers; every registered agent's (src/review/agent-handlers.ts) by
+   * default. An agent's corrections wait, recorded, until it has one.
+   */
+  handlers?: CorrectionHandlers;
+  /** Where HTTP reviewer roles without a url are sent; the gateway by default, which logs them. */
+  baseUrl?: string;
+}
+
+export function createAuditJob(options: AuditJobOptions = {}): JobFactory {
+  return (dependencies) => {
+    const { config, ledger } = dependencies;
+    const audit = new AuditStore(ledger.db);
+    const modelOf = (role: string) => config.models[role]?.model;
+    const models = [modelOf(config.audit.reviewer_role)].filter((m) => m !== undefined);
+    const degradedModels = [modelOf(config.audit.degraded_reviewer_role)].filter(
+      (m) => m !== undefined,
+    );
+    const gpu = config.models[config.audit.reviewer_role]?.gpu;
+    return {
+      name: "audit",
+      description: "reviews the day's flagged and sampled work with the big model",
+      defaults: {
+        requiresIdle: true,
+        quietWindowOnly: false,
+        minIntervalH: config.audit.min_interval_h,
+        minBacklog: config.audit.min_backlog,
+        ...(gpu === undefined ? {} : { gpu }),
+        models,
+        degradedModels,
+      },
+      backlog: (now) => ({
+        count: audit.unauditedCount(now - config.audit.lookback_days * 86_400_000, AUDITOR_AGENT),
+      }),
+      run: async (context) => {
+        const { deps, close } = auditDependencies(dependencies, options);
+        try {
+          const outcome = await runAudit({ ...deps, log: (message) => context.log(message) }, {
+            mode: context.mode,
+            shouldPause: () => context.shouldPause(),
+            saveCheckpoint: (state) => context.saveCheckpoint(state),
+            onBatch: (p) =>
+              context.log(
+                `batch ${p.batch}/${p.batches}: ${p.items} items ${describe(p.outcomes)}`,
+              ),
+          } satisfies RunOptions);
+          if (outcome.status === "paused") return { status: "paused" };
+          return { status: "done", summary: reportSummary(ledger, outcome.run.id) };
+        } finally {
+          await close();
+        }
+      },
+    };
+  };
+}
+
+export const auditJob: JobFactory = createAuditJob();
+
+/** The parts a run needs, built over the shared ledger; `close` releases the reviewer's models. */
+export function auditDependencies(
+  dependencies: Pick<JobDependencies, "ledger" | "config" | "clock">,
+  options: AuditJobOptions = {},
+): { deps: AuditDeps; close: () => Promise<void> } {
+  const { ledger, config, clock } = dependencies;
+  const handlers = options.handlers ?? buildCorrectionHandlers({ ledger, config });
+  const kb = new KnowledgeBase(ledger, { clock });
+  const runtime = new Runtime({ config, ledger, knowledge: kb, clock, baseUrl: options.baseUrl });
+  const deps: AuditDeps = {
+    ledger,
+    config,
+    clock,
+    reviewerFor: (role) => runtimeReviewer(runtime, config, role),
+    handlers,
+    queue: new ReviewQueue(ledger, { handlers, clock }),
+    kb,
+  };
+  return { deps, close: () => runtime.close() };
+}
+
+function describe(outcomes: Record<string, number>): string {
+  const parts = Object.entries(outcomes).map(([k, v]) => `${v} ${k}`);
+  return parts.length ? `(${parts.join(", ")})` : "";
+}

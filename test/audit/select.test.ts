@@ -1,0 +1,145 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { crossAgentClusters, planBatches } from "../../src/audit/batch.js";
+import { sampleQuota, selectForAudit } from "../../src/audit/select.js";
+import { AuditStore } from "../../src/ledger/audit-store.js";
+import type { Ledger } from "../../src/ledger/ledger.js";
+import { tempLedger } from "../support/temp-ledger.js";
+import { chatAction, DAY, HOUR, MINUTE } from "./seed.js";
+
+const NOW = Date.parse("2026-03-10T03:00:00Z");
+
+describe("audit selection", () => {
+  let ledger: Ledger;
+  let cleanup: () => void;
+  let store: AuditStore;
+  const window = { since: NOW - 7 * DAY, until: NOW, sampleRate: 0.05 };
+
+  beforeEach(() => {
+    ({ ledger, cleanup } = tempLedger());
+    store = new AuditStore(ledger.db);
+  });
+  afterEach(() => cleanup());
+
+  /** Unflagged chats spread over the window, per agent. */
+  function seedBusyAndQuietAgents(): void {
+    const counts = { finance: 1200, calendar: 300, research: 40, code: 3 };
+    const rows = Object.entries(counts).flatMap(([agent, n]) =>
+      Array.from({ length: n }, (_, i) => chatAction(agent, NOW - 6 * DAY + i * 7 * MINUTE)),
+    );
+    ledger.actions.insert(rows);
+  }
+
+  it("takes every flagged, failed or check-failed action and names why", () => {
+    const at = NOW - DAY;
+    const [low, must, check, failed] = ledger.actions.insert([
+      chatAction("finance", at, { flags: ["low_confidence"] }),
+      chatAction("finance", at + 1, { flags: ["low_confidence", "requires_audit"] }),
+      chatAction("calendar", at + 2, { flags: ["check_failed"] }),
+      chatAction("research", at + 3, { status: "error", error: "upstream answered 500" }),
+    ]);
+    const { items } = selectForAudit(store, { ...window, seed: "s1", sampleRate: 0 });
+    expect(items.map((i) => [i.actionId, i.reason])).toEqual([
+      [low!.id, "low_confidence"],
+      [must!.id, "requires_audit"],
+      [check!.id, "check_failed"],
+      [failed!.id, "error"],
+    ]);
+  });
+
+  it("skips what was audited, the auditor's own calls, embeddings, attempts and old actions", () => {
+    const at = NOW - DAY;
+    const flagged = { flags: ["requires_audit"] };
+    const [audited, , , stage, attempt, gatewayCall] = ledger.actions.insert([
+      chatAction("finance", at, flagged),
+      chatAction("auditor", at, flagged),
+      chatAction("finance", at, { ...flagged, actionType: "embed" }),
+      chatAction("finance", at, { ...flagged, actionType: "categorize" }),
+      chatAction("finance", at + 1, { ...flagged, actionType: "attempt" }),
+      chatAction("finance", at + 2, { ...flagged }),
+      chatAction("finance", NOW - 8 * DAY, flagged),
+    ]);
+    // The runtime's attempt, and the gateway call it made, are the stage's trace, not items.
+    ledger.db.prepare("UPDATE actions SET parent_id = ? WHERE id = ?").run(stage!.id, attempt!.id);
+    ledger.db
+      .prepare("UPDATE actions SET parent_id = ? WHERE id = ?")
+      .run(attempt!.id, gatewayCall!.id);
+    ledger.actions.setAuditStatus([audited!.id], "verified");
+    const { items } = selectForAudit(store, { ...window, seed: "s1" });
+    expect(items.map((i) => i.actionId)).toEqual([stage!.id]);
+  });
+
+  it("samples about 5 % of the rest, the same actions for the same seed", () => {
+    seedBusyAndQuietAgents();
+    const first = selectForAudit(store, { ...window, seed: "night-1" });
+    const again = selectForAudit(store, { ...window, seed: "night-1" });
+    const other = selectForAudit(store, { ...window, seed: "night-2" });
+    const ids = (s: typeof first) => s.items.map((i) => i.actionId);
+    expect(ids(again)).toEqual(ids(first));
+    expect(ids(other)).not.toEqual(ids(first));
+    const rate = first.items.length / first.reviewable;
+    expect(rate).toBeGreaterThan(0.045);
+    expect(rate).toBeLessThan(0.06);
+    expect(first.items.every((i) => i.reason === "sample")).toBe(true);
+  });
+
+  it("spreads the sample across agents so a busy one does not crowd out the rest", () => {
+    seedBusyAndQuietAgents();
+    const { items } = selectForAudit(store, { ...window, seed: "night-1" });
+    const perAgent = Object.fromEntries(
+      ["finance", "calendar", "research", "code"].map((agent) => [
+        agent,
+        items.filter((i) => i.agent === agent).length,
+      ]),
+    );
+    expect(perAgent).toEqual({ finance: 60, calendar: 15, research: 2, code: 1 });
+    expect(sampleQuota(0, 0.05)).toBe(0);
+    expect(sampleQuota(10, 0)).toBe(0);
+  });
+});
+
+describe("audit batches", () => {
+  const budget = {
+    contextWindow: 4000,
+    fixedTokens: 500,
+    replyPerItem: 200,
+    replyReserve: 500,
+    maxItems: 16,
+  };
+
+  it("fills each batch up to the reviewer's context window and never past it", () => {
+    const items = Array.from({ length: 30 }, (_, i) => ({
+      agent: "finance",
+      startedAt: i * HOUR,
+      tokens: 300 + (i % 5) * 100,
+    }));
+    const { planned, batches } = planBatches(items, budget, (item) => item.tokens, 30 * MINUTE);
+    expect(planned).toHaveLength(30);
+    const room = budget.contextWindow - budget.fixedTokens - budget.replyReserve;
+    for (let b = 0; b < batches; b++) {
+      const used = planned
+        .filter((p) => p.batch === b)
+        .reduce((sum, p) => sum + p.item.tokens + budget.replyPerItem, 0);
+      expect(used).toBeLessThanOrEqual(room);
+      expect(used).toBeGreaterThan(room / 2);
+    }
+    expect(batches).toBeGreaterThan(5);
+  });
+
+  it("shortens an item too long for any batch rather than dropping it", () => {
+    const items = [{ agent: "finance", startedAt: 0 }];
+    const cost = (_: unknown, level: number) => [9000, 5000, 900][level]!;
+    const { planned } = planBatches(items, budget, cost, 0);
+    expect(planned).toEqual([{ item: items[0], batch: 0, level: 2 }]);
+  });
+
+  it("keeps actions of different agents close in time in the same batch", () => {
+    // One finance item per hour; a calendar meeting 10 minutes after the 7th.
+    const items = Array.from({ length: 12 }, (_, i) => ({ agent: "finance", startedAt: i * HOUR }));
+    items.push({ agent: "calendar", startedAt: 6 * HOUR + 10 * MINUTE });
+    const cost = () => 600;
+    const { planned } = planBatches(items, budget, cost, 30 * MINUTE);
+    const batchOf = (i: number) => planned.find((p) => p.item === items[i])!.batch;
+    expect(batchOf(12)).toBe(batchOf(6));
+    expect(crossAgentClusters(items, 30 * MINUTE).find((c) => c.length > 1)).toEqual([6, 12]);
+  });
+});
