@@ -3,10 +3,11 @@ import { registerActions } from "./actions.js";
 import type { CliContext } from "./context.js";
 import { registerKb } from "./kb.js";
 import { registerMonitor } from "./monitor.js";
-import { registerPrune } from "./prune.js";
+import { registerReplay } from "./replay.js";
 import { registerReview } from "./review.js";
 import { registerServe } from "./serve.js";
 import { registerStatus } from "./status.js";
+import { registerTrace } from "./trace.js";
 
 /** Each command group lives in its own file and adds itself here. */
 type Register = (program: Command, context: CliContext) => void;
@@ -18,7 +19,8 @@ const groups: Register[] = [
   registerKb,
   registerReview,
   registerMonitor,
-  registerPrune,
+  registerTrace,
+  registerReplay,
 ];
 
 export function registerCommands(program: Command, context: CliContext): void {

@@ -52,7 +52,8 @@ export interface AttemptPlan<I, O> {
   client: ModelClient;
   request: AttemptRequest;
   schema: z.ZodType<O>;
-  checks: Check<I, O>[];
+  /** null when the checks cannot be run (a replay without the stage's code): no confidence then. */
+  checks: Check<I, O>[] | null;
   input: I;
   confidenceField: string | null;
   prior: number | undefined;
@@ -182,6 +183,8 @@ async function judge<I, O>(content: string, plan: AttemptPlan<I, O>): Promise<Ju
       derivation: null,
     };
   }
+  if (plan.checks === null)
+    return { valid: true, output: result.data, error: null, derivation: null };
   const checks = await runChecks(plan.checks, result.data, plan.input);
   const reported = modelReportedConfidence(result.data, plan.confidenceField);
   return {

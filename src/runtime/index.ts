@@ -58,6 +58,13 @@ export {
   type KnowledgeSource,
 } from "./knowledge.js";
 export { ModelClients, type ModelClientsOptions } from "./models.js";
+export {
+  diffValues,
+  type OutputDifference,
+  type ReplayOptions,
+  type ReplayResult,
+  replayAction,
+} from "./replay.js";
 export { Runtime, type RuntimeOptions, type StageRunOptions } from "./runtime.js";
 export {
   type Approach,
@@ -72,6 +79,13 @@ export {
   type StageDefinition,
 } from "./stage.js";
 export { StageFailedError, type StageResult } from "./stage-run.js";
+export {
+  formatTraceTree,
+  loadTraceTree,
+  type TraceNode,
+  type TraceTree,
+  traceTreeToJson,
+} from "./trace-tree.js";
 export {
   type ExpertInput,
   type ExpertPrompt,

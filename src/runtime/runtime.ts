@@ -6,6 +6,7 @@ import type { Ledger } from "../ledger/ledger.js";
 import { Agent, type Pipeline } from "./agent.js";
 import { emptyKnowledge, type KnowledgeSource } from "./knowledge.js";
 import { ModelClients } from "./models.js";
+import { type ReplayOptions, type ReplayResult, replayAction } from "./replay.js";
 import type { Stage } from "./stage.js";
 import { runStage, type StageDeps, type StageResult } from "./stage-run.js";
 
@@ -35,9 +36,11 @@ export class Runtime {
   readonly models: ModelClients;
   private readonly deps: StageDeps;
   private readonly ownsModels: boolean;
+  private readonly ledger: Pick<Ledger, "actions" | "writer">;
 
   constructor(options: RuntimeOptions) {
     this.ownsModels = options.models === undefined;
+    this.ledger = options.ledger;
     this.models = options.models ?? new ModelClients(options.config, { baseUrl: options.baseUrl });
     this.deps = {
       models: this.models,
@@ -69,6 +72,15 @@ export class Runtime {
       traceId: options.traceId ?? newTraceId(),
       parentId: options.parentId ?? null,
     });
+  }
+
+  /**
+   * Re-runs a logged stage (its winning attempt) or attempt with the same messages and schema,
+   * against the same model or `options.model` / `options.role`; logged as a "replay" action under
+   * the original. Pass `options.stage` to re-run the stage's checks and derive a confidence.
+   */
+  replay(id: string, options: Omit<ReplayOptions, "clock"> = {}): Promise<ReplayResult> {
+    return replayAction(this.ledger, this.models, id, { ...options, clock: this.deps.clock });
   }
 
   /** Commits queued actions now (they reach disk within the flush interval anyway). */

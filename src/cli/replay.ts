@@ -1,0 +1,97 @@
+import type { Command } from "commander";
+import { ModelClients } from "../runtime/models.js";
+import { type ReplayResult, replayAction } from "../runtime/replay.js";
+import type { CliContext } from "./context.js";
+import { printJson } from "./output.js";
+
+interface ReplayFlags {
+  model?: string;
+  role?: string;
+  url?: string;
+  json?: boolean;
+}
+
+export function registerReplay(program: Command, context: CliContext): void {
+  program
+    .command("replay")
+    .description(
+      "re-run a logged stage or attempt with the same input and schema, against the same or another model, and show the difference",
+    )
+    .argument(
+      "<id>",
+      "a stage action (its kept attempt is replayed) or an attempt (id or 8+ character prefix)",
+    )
+    .option("--model <model>", "ask this model instead (same role's backend and URL)")
+    .option("--role <role>", "ask this role's model instead (from models in the config)")
+    .option("--url <url>", "send HTTP roles to this base URL instead of the gateway")
+    .option("--json", "the comparison as JSON")
+    .action(async (id: string, flags: ReplayFlags) => {
+      const { config } = context.loaded();
+      const models = new ModelClients(config, { baseUrl: flags.url });
+      try {
+        const result = await replayAction(context.ledger(), models, id, {
+          model: flags.model,
+          role: flags.role,
+        });
+        if (flags.json) printJson(replayToJson(result));
+        else process.stdout.write(`${formatReplay(result)}\n`);
+        if (!result.after.valid) process.exitCode = 1;
+      } finally {
+        await models.close();
+      }
+    });
+}
+
+function replayToJson(r: ReplayResult): Record<string, unknown> {
+  return {
+    original_id: r.originalId,
+    replay_id: r.replayId,
+    trace_id: r.traceId,
+    before: {
+      model: r.before.model,
+      role: r.before.role,
+      output: r.before.output,
+      confidence: r.before.confidence,
+    },
+    after: {
+      model: r.after.model,
+      role: r.after.role,
+      valid: r.after.valid,
+      error: r.after.error,
+      output: r.after.output,
+      confidence: r.after.confidence,
+      model_reported: r.after.modelReported,
+    },
+    differences: r.differences,
+    checks_rerun: r.checksRerun,
+    original_checks: r.before.derivation?.checks ?? [],
+  };
+}
+
+function formatReplay(r: ReplayResult): string {
+  const lines = [
+    `replayed ${r.originalId} as ${r.replayId} (trace ${r.traceId})`,
+    `  before: ${r.before.model ?? "?"} (role ${r.before.role})  confidence ${r.before.confidence ?? "-"}`,
+    `  after:  ${r.after.model} (role ${r.after.role})  ${
+      r.after.valid ? `model said ${r.after.modelReported ?? "-"}` : `INVALID: ${r.after.error}`
+    }`,
+  ];
+  const checks = r.before.derivation?.checks ?? [];
+  if (checks.length) {
+    lines.push(
+      `  original checks: ${checks.map((c) => `${c.passed ? "✓" : "✗"} ${c.name}`).join(", ")} (not re-run: checks are code in the agent)`,
+    );
+  }
+  if (!r.after.valid) return lines.join("\n");
+  if (r.differences.length === 0) {
+    lines.push("  output: identical");
+  } else {
+    lines.push("  output differences:");
+    for (const d of r.differences) {
+      lines.push(
+        `    ${d.path || "(whole output)"}: ${JSON.stringify(d.before)} → ${JSON.stringify(d.after)}`,
+      );
+    }
+  }
+  return lines.join("\n");
+}

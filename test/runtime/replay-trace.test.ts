@@ -1,0 +1,131 @@
+import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { z } from "zod";
+import { defineStage, formatTraceTree, loadTraceTree } from "../../src/runtime/index.js";
+import { type RuntimeFixture, reply, runtimeFixture } from "./fixtures.js";
+
+const run = promisify(execFile);
+
+const extract = defineStage({
+  name: "extract-total",
+  role: "reasoner",
+  schema: z.object({ total: z.number(), currency: z.string(), confidence: z.number() }),
+  prompt: (input: { text: string }) => `Find the total in: ${input.text}`,
+  checks: [
+    (output, input) => ({
+      name: "total_in_text",
+      passed: input.text.includes(String(output.total)),
+    }),
+  ],
+  alternatives: [{ name: "bigger-model", role: "expert" }],
+});
+
+let fixture: RuntimeFixture | undefined;
+afterEach(async () => {
+  await fixture?.close();
+  fixture = undefined;
+});
+
+const script = (request: { model: string }) =>
+  request.model === "small:1b"
+    ? reply({ total: 41, currency: "USD", confidence: 0.9 })
+    : reply({ total: 42.5, currency: "USD", confidence: 0.9 });
+
+describe("replay", () => {
+  it("re-runs a stage's kept attempt on another model, logs it under the original, and shows the difference", async () => {
+    fixture = await runtimeFixture(script);
+    const agent = fixture.runtime.agent(
+      "invoices",
+      async (input: { text: string }, r) => (await r.stage(extract, input)).output,
+    );
+    const first = await agent.run({ text: "Total due: 42.5 USD" });
+    const stageId = first.stages[0]!.actionId;
+    expect(first.stages[0]!.winnerApproach).toBe("bigger-model");
+
+    const result = await fixture.runtime.replay(stageId, {
+      model: "small:1b",
+      stage: extract as never,
+    });
+
+    expect(result.originalId).toBe(first.stages[0]!.winnerId);
+    expect(result.before.model).toBe("big:14b");
+    expect(result.after.model).toBe("small:1b");
+    expect(result.differences).toEqual([{ path: "total", before: 42.5, after: 41 }]);
+    expect(result.after.derivation!.checks).toEqual([{ name: "total_in_text", passed: false }]);
+    const replay = fixture.ledger.actions.get(result.replayId)!;
+    expect(replay.actionType).toBe("replay");
+    expect(replay.parentId).toBe(result.originalId);
+    expect(replay.traceId).toBe(first.traceId);
+    expect(replay.meta).toMatchObject({ replay_of: result.originalId, original_model: "big:14b" });
+    // The same messages and schema went out again.
+    const sent = fixture.upstream.requests.map(
+      (r) => r.body as { messages: unknown; format: unknown },
+    );
+    expect(sent.at(-1)!.messages).toEqual(sent[1]!.messages);
+    expect(sent.at(-1)!.format).toEqual(sent[1]!.format);
+
+    const text = formatTraceTree(loadTraceTree(fixture.ledger.actions, first.traceId));
+    expect(text).toMatch(/★ attempt {2}\[bigger-model\]/);
+    expect(text).toMatch(/✗ total_in_text/);
+    expect(text).toMatch(/replay of /);
+  });
+
+  it("is offered by the CLI: trace --json shows the tree, replay --json the comparison", async () => {
+    fixture = await runtimeFixture(script);
+    writeFileSync(
+      join(fixture.home, "nightshift.yaml"),
+      stringify({
+        models: {
+          reasoner: { model: "small:1b", url: fixture.upstream.url },
+          expert: { model: "big:14b", url: fixture.upstream.url },
+        },
+      }),
+    );
+    const agent = fixture.runtime.agent(
+      "invoices",
+      async (input: { text: string }, r) => (await r.stage(extract, input)).output,
+    );
+    const first = await agent.run({ text: "Total due: 42.5 USD" });
+    fixture.ledger.writer.flush();
+    const cli = (...args: string[]) =>
+      run(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+        env: { ...process.env, NIGHTSHIFT_HOME: fixture!.home },
+      });
+
+    const trace = JSON.parse((await cli("trace", first.actionId.slice(0, 13), "--json")).stdout);
+    expect(trace.trace_id).toBe(first.traceId);
+    const [root] = trace.roots;
+    expect(root.action_type).toBe("run");
+    const stage = root.children[0];
+    expect(stage.action_type).toBe("extract-total");
+    expect(stage.flags).toEqual(["low_confidence"]);
+    expect(
+      stage.children.map((c: { winner: boolean; meta: { approach: string } }) => [
+        c.meta.approach,
+        c.winner,
+      ]),
+    ).toEqual([
+      ["primary", false],
+      ["bigger-model", true],
+    ]);
+
+    const replay = JSON.parse(
+      (await cli("replay", stage.id, "--role", "reasoner", "--json")).stdout,
+    );
+    expect(replay.after).toMatchObject({ model: "small:1b", valid: true, output: { total: 41 } });
+    expect(replay.differences).toEqual([{ path: "total", before: 42.5, after: 41 }]);
+    expect(replay.original_checks).toEqual([{ name: "total_in_text", passed: true }]);
+
+    const missing = await cli("trace", "0000000000").catch(
+      (e: { stderr: string; code: number }) => e,
+    );
+    expect((missing as { code: number }).code).toBe(1);
+    expect((missing as { stderr: string }).stderr).toMatch(
+      /^nightshift: no action or trace 0000000000/,
+    );
+  });
+});
