@@ -1,0 +1,319 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { CorrectionHandlers, type CorrectionToApply } from "../../src/audit/handlers.js";
+import { auditDependencies } from "../../src/audit/job.js";
+import { buildReport } from "../../src/audit/report.js";
+import { type AuditDeps, runAudit } from "../../src/audit/run.js";
+import { ManualClock } from "../../src/clock.js";
+import { type Config, parseConfig } from "../../src/config.js";
+import { KnowledgeBase } from "../../src/knowledge/kb.js";
+import { AuditStore } from "../../src/ledger/audit-store.js";
+import type { Ledger } from "../../src/ledger/ledger.js";
+import { ReviewQueue } from "../../src/review/queue.js";
+import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
+import { tempLedger } from "../support/temp-ledger.js";
+import { reviewerScript, type ScriptedVerdict } from "./reviewer-script.js";
+import { chatAction, DAY, HOUR, insertStages, MINUTE } from "./seed.js";
+
+const NOW = Date.parse("2026-03-10T03:00:00Z");
+
+describe("an audit run", () => {
+  let ledger: Ledger;
+  let cleanup: () => void;
+  let upstream: ScriptedUpstream;
+  let clock: ManualClock;
+  let applied: CorrectionToApply[];
+  let handlers: CorrectionHandlers;
+  let closers: (() => Promise<void>)[];
+
+  beforeEach(async () => {
+    ({ ledger, cleanup } = tempLedger());
+    upstream = await startScriptedUpstream({ models: ["qwen2.5:7b", "qwen2.5:14b"] });
+    clock = new ManualClock(NOW);
+    applied = [];
+    handlers = new CorrectionHandlers();
+    handlers.register("finance", {
+      apply: (c) => {
+        applied.push(c);
+        return `transaction re-categorized as ${JSON.stringify(c.corrected)}`;
+      },
+    });
+    closers = [];
+  });
+  afterEach(async () => {
+    for (const close of closers) await close();
+    await upstream.close();
+    cleanup();
+  });
+
+  function configWith(audit: Record<string, unknown> = {}): Config {
+    return parseConfig({
+      models: {
+        auditor: { model: "qwen2.5:14b", url: upstream.url, context_window: 32_768 },
+        "auditor-small": { model: "qwen2.5:7b", url: upstream.url, context_window: 8192 },
+      },
+      audit: { sample_rate: 0, ...audit },
+    });
+  }
+
+  function deps(config: Config): AuditDeps {
+    const built = auditDependencies({ ledger, config, clock }, { handlers });
+    closers.push(built.close);
+    return built.deps;
+  }
+
+  function seedDay() {
+    const at = NOW - DAY;
+    const [ruledEarlier] = insertStages(ledger, [
+      {
+        input: { merchant: "Blue Bottle" },
+        output: { category: "Restaurants" },
+        at: NOW - 3 * DAY,
+      },
+    ]);
+    // A person settled Blue Bottle as Coffee three days ago.
+    const queue = new ReviewQueue(ledger, { handlers, clock });
+    const { item } = queue.open({
+      kind: "other",
+      agent: "finance",
+      actionId: ruledEarlier!.id,
+      title: "Blue Bottle?",
+      openedBy: "test",
+      original: { category: "Restaurants" },
+    });
+    queue.edit(item.id, { category: "Coffee" }, { by: "sam" });
+    applied.length = 0;
+    const low = { confidence: 0.55, flags: ["low_confidence"] };
+    const [starbucks, acme, meeting, summary, blueBottle, skipped] = insertStages(ledger, [
+      { input: { merchant: "Starbucks" }, output: { category: "Groceries" }, at, ...low },
+      { input: { merchant: "ACME LLC" }, output: { category: "Office" }, at: at + HOUR, ...low },
+      {
+        agent: "calendar",
+        stage: "schedule",
+        input: { text: "lunch with Ana friday" },
+        output: { day: "Thursday" },
+        at: at + 2 * HOUR,
+        flags: ["requires_audit"],
+      },
+      {
+        agent: "research",
+        stage: "summarize",
+        input: { url: "https://example.org" },
+        output: { summary: "fine" },
+        at: at + 3 * HOUR,
+        flags: ["check_failed"],
+      },
+      {
+        input: { merchant: "Blue Bottle" },
+        output: { category: "Coffee" },
+        at: at + 4 * HOUR,
+        ...low,
+      },
+      { input: { merchant: "Zed" }, output: { category: "Other" }, at: at + 5 * HOUR, ...low },
+    ]);
+    const unflagged = ledger.actions.insert(
+      Array.from({ length: 5 }, (_, i) => chatAction("chat", at + i * 4 * HOUR)),
+    );
+    return { starbucks, acme, meeting, summary, blueBottle, skipped, unflagged };
+  }
+
+  it("corrects confident mistakes, queues doubts and conflicts, verifies the rest", async () => {
+    const day = seedDay();
+    const answers = new Map<string, ScriptedVerdict>([
+      [
+        day.starbucks!.id,
+        {
+          verdict: "incorrect",
+          corrected_output: { category: "Coffee" },
+          confidence: 0.95,
+          pattern: { scope: "finance", key: "merchant:Starbucks", content: "Starbucks is Coffee" },
+        },
+      ],
+      [day.acme!.id, { verdict: "unsure", confidence: 0.4 }],
+      [
+        day.meeting!.id,
+        { verdict: "incorrect", corrected_output: { day: "Friday" }, confidence: 0.6 },
+      ],
+      [day.summary!.id, { verdict: "correct", confidence: 0.95 }],
+      [
+        day.blueBottle!.id,
+        { verdict: "incorrect", corrected_output: { category: "Restaurants" }, confidence: 0.97 },
+      ],
+    ]);
+    const reviewer = reviewerScript((id) => answers.get(id), {
+      extra: [{ action_id: "not-in-batch", verdict: "incorrect", reasoning: "x", confidence: 1 }],
+    });
+    upstream.setScript(reviewer.script);
+
+    const outcome = await runAudit(deps(configWith()), { seed: "s" });
+
+    expect(outcome.status).toBe("done");
+    const status = (id: string) => ledger.actions.get(id)!.auditStatus;
+    expect(status(day.starbucks!.id)).toBe("corrected");
+    expect(status(day.summary!.id)).toBe("verified");
+    for (const a of [day.acme, day.meeting, day.blueBottle, day.skipped]) {
+      expect(status(a!.id)).toBe("in_review");
+    }
+    for (const a of day.unflagged) expect(status(a.id)).toBe("passed");
+
+    expect(applied).toHaveLength(1);
+    expect(applied[0]).toMatchObject({
+      actionId: day.starbucks!.id,
+      agent: "finance",
+      original: { category: "Groceries" },
+      corrected: { category: "Coffee" },
+      source: "audit",
+    });
+    const [correction] = new AuditStore(ledger.db).runCorrections(outcome.run.id);
+    expect(correction).toMatchObject({
+      reviewerModel: "qwen2.5:14b",
+      confidenceBefore: 0.55,
+      confidenceAfter: 0.95,
+      applyNote: 'transaction re-categorized as {"category":"Coffee"}',
+    });
+    expect(correction!.appliedAt).not.toBeNull();
+
+    const queue = new ReviewQueue(ledger, { clock });
+    const kinds = Object.fromEntries(queue.list().map((i) => [i.actionId, i.kind]));
+    expect(kinds).toEqual({
+      [day.acme!.id]: "audit_unsure",
+      [day.meeting!.id]: "low_confidence_verdict",
+      [day.blueBottle!.id]: "contradicts_person",
+      [day.skipped!.id]: "audit_unsure",
+    });
+
+    const kb = new KnowledgeBase(ledger);
+    const entry = kb.store.current("finance", "merchant:Starbucks");
+    expect(entry).toMatchObject({ content: "Starbucks is Coffee", sourceKind: "audit_run" });
+    expect(entry!.sourceRef).toBe(outcome.run.id);
+
+    const reviewerCalls = ledger.actions.list({ agent: "auditor", actionType: "audit_review" });
+    expect(reviewerCalls).toHaveLength(1);
+    expect(reviewerCalls[0]!.traceId).toBe(outcome.run.traceId);
+  });
+
+  it("reports what the run did, with the day agents' calibration", async () => {
+    const day = seedDay();
+    const answers = new Map<string, ScriptedVerdict>([
+      [
+        day.starbucks!.id,
+        { verdict: "incorrect", corrected_output: { category: "Coffee" }, confidence: 0.95 },
+      ],
+      [day.summary!.id, { verdict: "correct", confidence: 0.95 }],
+      [day.meeting!.id, { verdict: "correct", confidence: 0.9 }],
+      [
+        day.acme!.id,
+        { verdict: "incorrect", corrected_output: { category: "Software" }, confidence: 0.9 },
+      ],
+    ]);
+    upstream.setScript(reviewerScript((id) => answers.get(id)).script);
+    const { run } = await runAudit(deps(configWith()), { seed: "s" });
+
+    const report = buildReport(ledger, run.id.slice(0, 12));
+    expect(report.items).toEqual({
+      total: 6,
+      by_reason: { low_confidence: 4, requires_audit: 1, check_failed: 1 },
+      by_agent: { finance: 4, calendar: 1, research: 1 },
+    });
+    expect(report.verdicts).toEqual({ correct: 2, incorrect: 2, unsure: 2, pending: 0 });
+    expect(report.outcomes).toEqual({ corrected: 2, verified: 2, in_review: 2 });
+    expect(report.corrections).toMatchObject({ total: 2, applied: 2, waiting: 0, failed: 0 });
+    expect(report.review_items_opened).toBe(2);
+    expect(report.passed).toBe(5);
+    expect(report.usage.reviewer_calls).toBe(1);
+    expect(report.usage.tokens_in).toBeGreaterThan(0);
+    // Four finance items at 0.55 (two judged wrong, two left unsure), two others at 0.9 judged right.
+    expect(report.calibration).toEqual([
+      { bucket: "0.0–0.5", reviewed: 0, judged: 0, wrong: 0, wrong_rate: null, unsure: 0 },
+      { bucket: "0.5–0.7", reviewed: 4, judged: 2, wrong: 2, wrong_rate: 1, unsure: 2 },
+      { bucket: "0.7–0.8", reviewed: 0, judged: 0, wrong: 0, wrong_rate: null, unsure: 0 },
+      { bucket: "0.8–0.9", reviewed: 0, judged: 0, wrong: 0, wrong_rate: null, unsure: 0 },
+      { bucket: "0.9–1.0", reviewed: 2, judged: 2, wrong: 0, wrong_rate: 0, unsure: 0 },
+    ]);
+  });
+
+  it("reviews actions of different agents close in time together and keeps their insight", async () => {
+    const at = NOW - DAY;
+    const [meeting, purchase] = insertStages(ledger, [
+      {
+        agent: "calendar",
+        stage: "schedule",
+        input: { text: "board meeting 14:00-15:00" },
+        output: { start: "14:00" },
+        at,
+        flags: ["low_confidence"],
+      },
+      {
+        input: { merchant: "Apple Store" },
+        output: { category: "Electronics" },
+        at: at + 20 * MINUTE,
+        flags: ["low_confidence"],
+      },
+    ]);
+    const reviewer = reviewerScript(() => ({ verdict: "correct", confidence: 0.9 }), {
+      insights: (ids) => [
+        { action_ids: ids, description: "a purchase made during a board meeting", confidence: 0.7 },
+        {
+          action_ids: [ids[0], "someone-else"],
+          description: "names an unseen action",
+          confidence: 0.9,
+        },
+      ],
+    });
+    upstream.setScript(reviewer.script);
+    const { run } = await runAudit(deps(configWith({ batch_max_items: 2 })), { seed: "s" });
+
+    expect(reviewer.calls).toEqual([[meeting!.id, purchase!.id]]);
+    const insights = new AuditStore(ledger.db).runInsights(run.id);
+    expect(insights).toHaveLength(1);
+    expect(insights[0]).toMatchObject({
+      actionIds: [meeting!.id, purchase!.id],
+      agents: ["calendar", "finance"],
+      description: "a purchase made during a board meeting",
+    });
+  });
+
+  it("pauses between batches and resumes without reviewing or correcting anything twice", async () => {
+    const day = seedDay();
+    const reviewer = reviewerScript((id) =>
+      id === day.starbucks!.id
+        ? { verdict: "incorrect", corrected_output: { category: "Coffee" }, confidence: 0.95 }
+        : { verdict: "correct", confidence: 0.9 },
+    );
+    upstream.setScript(reviewer.script);
+    const config = configWith({ batch_max_items: 2, cross_agent_window_min: 1 });
+    let batches = 0;
+    const checkpoints: unknown[] = [];
+    const first = await runAudit(deps(config), {
+      seed: "s",
+      shouldPause: () => batches >= 1,
+      onBatch: () => batches++,
+      saveCheckpoint: (state) => checkpoints.push(state),
+    });
+    expect(first.status).toBe("paused");
+    expect(first.run.nextBatch).toBe(1);
+    expect(checkpoints.at(-1)).toMatchObject({ run_id: first.run.id, next_batch: 1, batches: 3 });
+
+    const second = await runAudit(deps(config), {});
+    expect(second).toMatchObject({ status: "done", run: { id: first.run.id, status: "done" } });
+    const reviewed = reviewer.calls.flat();
+    expect(reviewed).toHaveLength(6);
+    expect(new Set(reviewed).size).toBe(6);
+    expect(applied.filter((c) => c.source === "audit")).toHaveLength(1);
+    expect(new AuditStore(ledger.db).runCorrections(first.run.id)).toHaveLength(1);
+  });
+
+  it("runs the smaller reviewer in degraded mode", async () => {
+    const day = seedDay();
+    const reviewer = reviewerScript(() => ({ verdict: "correct", confidence: 0.9 }));
+    upstream.setScript(reviewer.script);
+    const { run } = await runAudit(deps(configWith()), { mode: "degraded" });
+    expect(run).toMatchObject({
+      mode: "degraded",
+      reviewerRole: "auditor-small",
+      reviewerModel: "qwen2.5:7b",
+    });
+    const models = upstream.requests.map((r) => (r.body as { model?: string }).model);
+    expect(new Set(models)).toEqual(new Set(["qwen2.5:7b"]));
+    expect(ledger.actions.get(day.summary!.id)!.auditStatus).toBe("verified");
+  });
+});
