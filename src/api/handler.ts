@@ -1,0 +1,249 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { CorrectionHandlers } from "../audit/handlers.js";
+import { parseSince } from "../cli/output.js";
+import type { Config } from "../config.js";
+import { NightshiftError, NotFoundError } from "../errors.js";
+import { type KnowledgeBase, knowledgeEntryToJson, SHARED_SCOPE } from "../knowledge/kb.js";
+import { actionToJson } from "../ledger/actions.js";
+import type { Ledger } from "../ledger/ledger.js";
+import {
+  type Decision,
+  ReviewQueue,
+  type ReviewStatus,
+  reviewItemToJson,
+} from "../review/queue.js";
+import { VERSION } from "../version.js";
+import { intParam, readJsonBody, sendError, sendJson } from "./http.js";
+
+export interface ApiDeps {
+  ledger: Ledger;
+  kb: KnowledgeBase;
+  /** Defaults to a queue over `ledger` with `handlers`, so API decisions are applied. */
+  review?: ReviewQueue;
+  handlers?: CorrectionHandlers;
+  config: Config;
+  /** Where unexpected errors (bugs) are written; stderr by default. */
+  log?: (line: string) => void;
+}
+
+/** Handles a request; resolves false when the path is not under /v0 (for another handler). */
+export type ApiRequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+interface Request {
+  method: string;
+  /** Path segments after /v0, percent-decoded one by one (so a key may hold "/"). */
+  segments: string[];
+  query: URLSearchParams;
+  req: IncomingMessage;
+}
+
+type Deps = ApiDeps & { review: ReviewQueue };
+type Handler = (request: Request, deps: Deps) => unknown | Promise<unknown>;
+
+interface Route {
+  method: "GET" | "POST";
+  /** Literal segments, or ":name" for a parameter. */
+  pattern: string[];
+  handler: Handler;
+}
+
+const REVIEW_STATUSES = ["open", "accepted", "rejected", "edited"];
+const DECISIONS: Record<string, Decision> = { accept: "accept", reject: "reject", edit: "edit" };
+
+const routes: Route[] = [
+  { method: "GET", pattern: ["health"], handler: health },
+  { method: "GET", pattern: ["review"], handler: listReview },
+  {
+    method: "GET",
+    pattern: ["review", ":id"],
+    handler: (r, d) => reviewItemToJson(d.review.require(itemId(r))),
+  },
+  { method: "POST", pattern: ["review", ":id", ":decision"], handler: decide },
+  { method: "GET", pattern: ["kb"], handler: knowledge },
+  { method: "GET", pattern: ["kb", ":scope", ":key"], handler: knowledgeEntry },
+  { method: "GET", pattern: ["kb", ":scope", ":key", "history"], handler: knowledgeHistory },
+  { method: "GET", pattern: ["actions"], handler: listActions },
+  { method: "GET", pattern: ["actions", ":id"], handler: oneAction },
+];
+
+/**
+ * The HTTP API under /v0: the review queue, the knowledge base and the action log, over the
+ * same library calls as the CLI. JSON in and out; errors are {"error": message, "code"} with the
+ * NightshiftError's status. The gateway puts its token check in front of it.
+ */
+export function createApiHandler(options: ApiDeps): ApiRequestHandler {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const review =
+    options.review ??
+    new ReviewQueue(options.ledger, options.handlers ? { handlers: options.handlers } : {});
+  const deps: Deps = { ...options, review };
+  return async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const raw = url.pathname.split("/").filter((s) => s !== "");
+    if (raw[0] !== "v0") return false;
+    try {
+      const segments = raw.slice(1).map(decodeSegment);
+      const method = req.method ?? "GET";
+      const { route, params } = match(method, segments, url.pathname, res);
+      const body = await route.handler(
+        { method, segments: params, query: url.searchParams, req },
+        deps,
+      );
+      sendJson(res, 200, body);
+    } catch (error) {
+      sendError(res, error, log);
+    }
+    return true;
+  };
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new NightshiftError(`malformed percent-encoding in the path: ${segment}`);
+  }
+}
+
+/** Finds the route; params are the values of its ":name" segments, in order. */
+function match(method: string, segments: string[], path: string, res: ServerResponse) {
+  const fits = routes.filter(
+    (r) =>
+      r.pattern.length === segments.length &&
+      r.pattern.every((p, i) => p.startsWith(":") || p === segments[i]),
+  );
+  const route = fits.find((r) => r.method === method);
+  if (route) {
+    const params = route.pattern.flatMap((p, i) => (p.startsWith(":") ? [segments[i]!] : []));
+    return { route, params };
+  }
+  if (fits.length > 0) {
+    const allowed = [...new Set(fits.map((r) => r.method))];
+    res.setHeader("allow", allowed.join(", "));
+    throw new NightshiftError(`${method} ${path} is not supported; use ${allowed.join(" or ")}`, {
+      status: 405,
+      code: "method_not_allowed",
+    });
+  }
+  throw new NotFoundError(
+    `no such API endpoint: ${method} ${path} (see the README's /v0 reference)`,
+  );
+}
+
+function health(_r: Request, deps: Deps) {
+  return {
+    status: "ok",
+    version: VERSION,
+    ledger_bytes: deps.ledger.sizeBytes(),
+    review_open: deps.review.store.count("open"),
+    embeddings: deps.kb.embedder ? deps.kb.embedder.model : null,
+  };
+}
+
+function itemId(r: Request): number {
+  const raw = r.segments[0]!;
+  const id = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(id) || id < 1) {
+    throw new NotFoundError(`no review item "${raw}"; ids are numbers (GET /v0/review lists them)`);
+  }
+  return id;
+}
+
+function listReview(r: Request, deps: Deps) {
+  const status = r.query.get("status") ?? "open";
+  if (status !== "all" && !REVIEW_STATUSES.includes(status)) {
+    throw new NightshiftError(
+      `status=${status}: use one of ${[...REVIEW_STATUSES, "all"].join(", ")}`,
+    );
+  }
+  const agent = r.query.get("agent");
+  const items = deps.review.store.list({
+    ...(status === "all" ? {} : { status: status as ReviewStatus }),
+    ...(agent ? { agent } : {}),
+    limit: intParam(r.query, "limit", 100, 1000),
+  });
+  return { items: items.map(reviewItemToJson) };
+}
+
+async function decide(r: Request, deps: Deps) {
+  const id = itemId(r);
+  const decision = DECISIONS[r.segments[1]!];
+  if (!decision) {
+    throw new NotFoundError(`no such decision "${r.segments[1]}"; POST to accept, reject or edit`);
+  }
+  const body = await readJsonBody(r.req);
+  const by = stringField(body, "by") ?? headerPerson(r.req) ?? "api";
+  const reason = stringField(body, "reason");
+  if (decision === "edit" && !("output" in body)) {
+    throw new NightshiftError('edit needs the corrected output: {"output": ...}');
+  }
+  const result = deps.review.decide(id, decision, body.output, { by, reason });
+  return { ...reviewItemToJson(result.item), applied: result.applied, note: result.note };
+}
+
+function stringField(body: Record<string, unknown>, name: string): string | undefined {
+  const value = body[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") throw new NightshiftError(`"${name}" must be a string`);
+  return value;
+}
+
+function headerPerson(req: IncomingMessage): string | undefined {
+  const value = req.headers["x-nightshift-person"];
+  return typeof value === "string" && value.trim() ? value.trim() : undefined;
+}
+
+async function knowledge(r: Request, deps: Deps) {
+  const scope = r.query.get("scope");
+  const agent = r.query.get("agent");
+  const q = r.query.get("q");
+  const limit = intParam(r.query, "limit", q ? 10 : 500, 1000);
+  if (!q) {
+    const entries = deps.kb.list({ ...(scope ? { scope } : {}), limit });
+    return { entries: entries.map(knowledgeEntryToJson) };
+  }
+  const scopes = scope ? [scope] : agent ? [agent, SHARED_SCOPE] : undefined;
+  return deps.kb.searchDetailed({ text: q, ...(scopes ? { scopes } : {}), limit });
+}
+
+function knowledgeEntry(r: Request, deps: Deps) {
+  const [scope, key] = r.segments as [string, string];
+  const history = deps.kb.history(scope, key);
+  if (history.length === 0) throw new NotFoundError(`no knowledge entry ${scope}/${key}`);
+  const wanted = r.query.get("version");
+  const entry =
+    wanted === null ? history.at(-1)! : history.find((v) => String(v.version) === wanted);
+  if (!entry) {
+    throw new NotFoundError(`${scope}/${key} has no version ${wanted} (1 to ${history.length})`);
+  }
+  return { ...knowledgeEntryToJson(entry), versions: history.length };
+}
+
+function knowledgeHistory(r: Request, deps: Deps) {
+  const [scope, key] = r.segments as [string, string];
+  const history = deps.kb.history(scope, key);
+  if (history.length === 0) throw new NotFoundError(`no knowledge entry ${scope}/${key}`);
+  return { versions: history.map(knowledgeEntryToJson) };
+}
+
+function listActions(r: Request, deps: Deps) {
+  const since = r.query.get("since");
+  const actions = deps.ledger.actions.list({
+    agent: r.query.get("agent") ?? undefined,
+    flag: r.query.get("flag") ?? undefined,
+    since: since ? parseSince(since) : undefined,
+    limit: intParam(r.query, "limit", 100, 1000),
+  });
+  return { actions: actions.map(actionToJson) };
+}
+
+function oneAction(r: Request, deps: Deps) {
+  const id = r.segments[0]!;
+  const action = deps.ledger.actions.find(id);
+  if (!action)
+    throw new NotFoundError(`no action ${id} (an id or a unique prefix of 8+ characters)`);
+  return {
+    ...actionToJson(action),
+    review_items: deps.review.itemsFor(action.id).map(reviewItemToJson),
+  };
+}
