@@ -197,20 +197,20 @@ export class SchedulerStore {
   }
 
   /**
-   * Saves a checkpoint only while `holder` still owns the run and, when `gpu` is given, still
-   * holds that GPU's lease; one immediate transaction, so a holder whose lease ran out and was
+   * Saves a checkpoint only while `holder` still owns the run and, when `lease` is given, that
+   * lease is still held; one immediate transaction, so a holder whose lease ran out and was
    * taken cannot write over the new holder's progress.
    */
   saveCheckpoint(
     id: string,
     holder: string,
-    gpu: number | null,
+    lease: { gpu: number; holder: string } | null,
     state: unknown,
     now: number,
   ): boolean {
     return this.db
       .transaction(() => {
-        if (gpu !== null && !this.stmts.holdsLease!.get(gpu, holder, now)) return false;
+        if (lease && !this.stmts.holdsLease!.get(lease.gpu, lease.holder, now)) return false;
         const json = JSON.stringify(state ?? null);
         return this.stmts.checkpoint!.run(json, now, now, id, holder).changes === 1;
       })

@@ -18,6 +18,7 @@ export type {
   QuietWindowVerdict,
   ThresholdFailure,
 } from "./conditions.js";
+export { type CreateSchedulerDeps, createScheduler } from "./create-scheduler.js";
 export type {
   BacklogInfo,
   JobContext,

@@ -78,6 +78,11 @@ export class ActiveRun {
     this.finished = this.execute();
   }
 
+  /** Leases belong to one run, so two jobs of one process never share a GPU either. */
+  get leaseHolder(): string {
+    return leaseHolderOf(this.deps.holder, this.runId);
+  }
+
   get job(): string {
     return this.plan.settings.name;
   }
@@ -94,7 +99,9 @@ export class ActiveRun {
     const gpu = plan.mode === "normal" || plan.settings.degradedUsesGpu ? plan.settings.gpu : null;
     if (gpu !== null) {
       const ttlMs = config.scheduler.lease_ttl_s * 1000;
-      const { taken, lease } = store.takeLease({ gpu, holder, job: name, runId, now, ttlMs });
+      const leaseHolder = leaseHolderOf(holder, runId);
+      const request = { gpu, holder: leaseHolder, job: name, runId, now, ttlMs };
+      const { taken, lease } = store.takeLease(request);
       if (!taken) {
         const reason = `GPU ${gpu} is leased by ${lease.job} (${lease.holder}) until ${new Date(lease.expiresAt).toISOString()}`;
         store.recordDecision({
@@ -154,7 +161,8 @@ export class ActiveRun {
 
   private async prepareModels(): Promise<void> {
     const { models, config, gpuFreeMb } = this.deps;
-    if (this.gpu === null || !models || !config.scheduler.unload_day_models) return;
+    if (this.gpu === null || !models || this.models.length === 0) return;
+    if (!config.scheduler.unload_day_models) return;
     this.dayModels = await models.makeRoom(this.gpu, this.models, {
       neededMb: this.plan.settings.vramMb,
       freeMb: this.plan.settings.vramMb === null ? null : gpuFreeMb(this.gpu),
@@ -178,7 +186,8 @@ export class ActiveRun {
       signal: this.controller.signal,
       shouldPause: () => this.pauseReason !== null,
       saveCheckpoint: (state) => {
-        if (!store.saveCheckpoint(this.runId, holder, this.gpu, state, clock.now())) {
+        const lease = this.gpu === null ? null : { gpu: this.gpu, holder: this.leaseHolder };
+        if (!store.saveCheckpoint(this.runId, holder, lease, state, clock.now())) {
           throw new NightshiftError(
             `${this.job}: run ${this.runId} lost its GPU ${this.gpu} lease; checkpoint not saved`,
             { code: "lease_lost" },
@@ -213,7 +222,7 @@ export class ActiveRun {
     const now = clock.now();
     store.heartbeatRun(this.runId, holder, now);
     if (this.gpu === null) return;
-    if (!store.renewLease(this.gpu, holder, now, config.scheduler.lease_ttl_s * 1000)) {
+    if (!store.renewLease(this.gpu, this.leaseHolder, now, config.scheduler.lease_ttl_s * 1000)) {
       this.requestPause(`lost the GPU ${this.gpu} lease (expired before renewal)`);
     }
   }
@@ -291,7 +300,7 @@ export class ActiveRun {
         error = `unloading ${this.models.join(", ")}: ${describeError(e)}`;
       });
     }
-    if (this.gpu !== null) store.releaseLease(this.gpu, holder);
+    if (this.gpu !== null) store.releaseLease(this.gpu, this.leaseHolder);
     if (models && config.scheduler.warm_day_models_after && this.dayModels.length > 0) {
       await models.warm(this.dayModels).catch((e: unknown) => {
         error = `${error ? `${error}; ` : ""}warming day models: ${describeError(e)}`;
@@ -340,4 +349,8 @@ export class ActiveRun {
       });
     }
   }
+}
+
+function leaseHolderOf(holder: string, runId: string): string {
+  return `${holder}#${runId}`;
 }

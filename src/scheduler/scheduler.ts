@@ -233,8 +233,7 @@ export class Scheduler {
     const staleBefore = now - config.scheduler.lease_ttl_s * 1000;
     const resumable = store.resumableRun(definition.name, staleBefore);
     const lease = settings.gpu === null ? undefined : store.lease(settings.gpu);
-    const foreign =
-      lease && lease.expiresAt > now && lease.holder !== this.deps.holder ? lease : null;
+    const foreign = lease && lease.expiresAt > now ? lease : null;
     const machine = settings.requiresIdle || settings.quietWindowOnly;
     return assessJob({
       settings,

@@ -1,12 +1,13 @@
 import type { JobDefinition, JobDependencies, JobFactory } from "../job.js";
 import { commandJobs } from "./command.js";
+import { quietHoursRelearnJob } from "./quiet-hours-relearn.js";
 
 /**
  * The built-in jobs. To add one, write a `JobFactory` beside its component (src/audit/job.ts,
  * src/retention/job.ts) and add it here: one import, one entry. The scheduler runs them by name;
  * nightshift.yaml `scheduler.jobs.NAME` overrides their default conditions.
  */
-export const builtInJobs: readonly JobFactory[] = [];
+export const builtInJobs: readonly JobFactory[] = [quietHoursRelearnJob];
 
 /** Every job the scheduler knows: the built-ins, then the user's command jobs from the config. */
 export function createJobs(

@@ -1,0 +1,34 @@
+import { MonitorStore } from "../../ledger/monitor-store.js";
+import { SchedulerStore } from "../../ledger/scheduler-store.js";
+import { learnQuietHours } from "../../monitor/index.js";
+import type { JobFactory } from "../job.js";
+import { QUIET_PROFILE_KEY } from "../monitor-providers.js";
+
+/**
+ * Relearns the quiet-hours profile once a day and stores it for the scheduler's quiet-window
+ * condition. It reads the history once (a few hundred ms for a year of samples), so it needs no
+ * idle gate and no GPU; it is one item, so a pause before the end simply runs it again.
+ */
+export const quietHoursRelearnJob: JobFactory = ({ ledger, config, clock }) => ({
+  name: "quiet-hours-relearn",
+  description: "relearns the hour-of-week quiet-hours profile from the monitor's history",
+  defaults: { requiresIdle: false, quietWindowOnly: false, minIntervalH: 24, minBacklog: 0 },
+  run: async (context) => {
+    const now = clock.now();
+    const profile = learnQuietHours(new MonitorStore(ledger.db), config, now);
+    if (context.shouldPause()) return { status: "paused" };
+    new SchedulerStore(ledger.db).setState(QUIET_PROFILE_KEY, profile, now);
+    context.log(
+      profile.ready ? `${profile.windows.length} quiet window(s)` : `not ready: ${profile.needs}`,
+    );
+    return {
+      status: "done",
+      summary: {
+        ready: profile.ready,
+        windows: profile.windows.map((w) => w.label),
+        confidence: profile.confidence,
+        weeks_of_data: profile.weeksOfData,
+      },
+    };
+  },
+});
