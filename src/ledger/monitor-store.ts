@@ -255,10 +255,9 @@ export class MonitorStore {
     return this.rollupsStmt.all(from, to, m, m) as RollupRow[];
   }
 
-  /** Replaces one hour's raw rows by its rollups, atomically. */
-  replaceHourByRollups(hour: number, rows: readonly RollupRow[]): number {
+  /** Deletes one hour's raw samples and GPU readings in one transaction; returns the samples. */
+  deleteRawHour(hour: number): number {
     return this.db.transaction(() => {
-      for (const row of rows) this.upsertRollupStmt.run(row);
       this.deleteRawGpusStmt.run(hour, hour + HOUR_MS);
       return this.deleteRawSamplesStmt.run(hour, hour + HOUR_MS).changes;
     })();

@@ -122,13 +122,14 @@ export function checkLine(text: string): string | null {
   }
   const result = importLineSchema.safeParse(parsed);
   if (result.success) return null;
-  return result.error.issues.map(describeIssue).join("; ");
+  return result.error.issues.map((issue) => describeIssue(issue, parsed)).join("; ");
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+function describeIssue(issue: z.core.$ZodIssue, line: unknown): string {
   const path = issue.path.map(String).join(".") || "(line)";
   if (issue.code === "invalid_type") {
-    return `${path}: expected ${issue.expected}, got ${issue.input === undefined ? "nothing" : typeName(issue.input)}`;
+    const input = valueAt(line, issue.path);
+    return `${path}: expected ${issue.expected}, got ${input === undefined ? "nothing" : typeName(input)}`;
   }
   if (issue.code === "too_small" || issue.code === "too_big") {
     const bound = issue.code === "too_small" ? "at least" : "at most";
@@ -136,6 +137,15 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
   if (path === "ts") return "ts: expected an ISO 8601 time or ms since the epoch";
   return `${path}: ${issue.message}`;
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
 }
 
 function typeName(value: unknown): string {

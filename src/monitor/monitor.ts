@@ -18,6 +18,8 @@ export interface MonitorDeps {
 }
 
 export interface RunningMonitor {
+  /** Resolves once the baseline reading is taken and the first interval is being waited out. */
+  ready: Promise<void>;
   /** Stops sampling; resolves once a sample in progress is stored. */
   stop(): Promise<void>;
   /** The number of samples stored since start. */
@@ -42,6 +44,10 @@ export function startMonitor(deps: MonitorDeps): RunningMonitor {
   });
   const abort = new AbortController();
   let taken = 0;
+  let markReady!: () => void;
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
   const loop = async () => {
     const { monitor, idle } = deps.config;
     const intervalMs = monitor.interval_s * 1000;
@@ -49,7 +55,9 @@ export function startMonitor(deps: MonitorDeps): RunningMonitor {
     await sampler.prime(deps.clock.now());
     while (!abort.signal.aborted) {
       try {
-        await deps.clock.sleep(intervalMs, abort.signal);
+        const sleeping = deps.clock.sleep(intervalMs, abort.signal);
+        markReady();
+        await sleeping;
       } catch {
         break; // aborted by stop()
       }
@@ -70,7 +78,9 @@ export function startMonitor(deps: MonitorDeps): RunningMonitor {
   const running = loop().catch((error: unknown) => {
     log(`stopped: ${(error as Error).message}`);
   });
+  void running.then(markReady);
   return {
+    ready,
     async stop() {
       abort.abort();
       await running;

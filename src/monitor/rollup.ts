@@ -165,20 +165,24 @@ export interface PruneResult {
 }
 
 /**
- * Retention: every complete hour older than `olderThan` that still holds raw samples gets its
- * rollups written and its raw rows deleted, one hour per transaction so the gateway's writes are
- * never blocked for long. Running it again does nothing: an hour without raw rows is skipped and
- * its rollups stay as they were.
+ * Retention: every complete hour older than `olderThan` that still holds raw samples ends up as
+ * rollups only. Hours without rollups get them first, while the raw samples before them (the
+ * user-activity lookback) still exist; then each hour's raw rows are deleted in its own small
+ * transaction, so the gateway's writes are never blocked for long. Running it again does
+ * nothing: an hour without raw rows is skipped and its rollups stay as they were.
  */
 export function rollUpAndPruneSamples(
   store: MonitorStore,
   olderThan: number,
   idle: IdleConfig = DEFAULT_IDLE,
 ): PruneResult {
+  const cutoff = hourStart(olderThan);
   const result: PruneResult = { hoursRolledUp: 0, samplesDeleted: 0 };
-  for (const hour of store.rawHours(hourStart(olderThan))) {
-    const rows = rollupHourFromRaw(store, hour, idle);
-    result.samplesDeleted += store.replaceHourByRollups(hour, rows);
+  for (const hour of store.hoursWithoutRollup("idle", cutoff)) {
+    store.upsertRollups(rollupHourFromRaw(store, hour, idle));
+  }
+  for (const hour of store.rawHours(cutoff)) {
+    result.samplesDeleted += store.deleteRawHour(hour);
     result.hoursRolledUp++;
   }
   return result;
