@@ -1,9 +1,14 @@
+import { createGatewayApi } from "./api/index.js";
 import { systemClock } from "./clock.js";
 import { ensureHome, type LoadedConfig } from "./config.js";
 import { type ApiHandler, type Gateway, startGateway } from "./gateway/server.js";
+import { embedderFromConfig } from "./knowledge/embedder-config.js";
+import { KnowledgeBase } from "./knowledge/kb.js";
 import { Ledger } from "./ledger/ledger.js";
 import { UserActivity } from "./monitor/activity.js";
 import { MonitorStore, startMonitor } from "./monitor/index.js";
+import { buildCorrectionHandlers } from "./review/agent-handlers.js";
+import { ReviewQueue } from "./review/queue.js";
 
 /** A part of the daemon that runs beside the gateway and must stop cleanly on shutdown. */
 export interface Service {
@@ -57,13 +62,24 @@ export async function startDaemon(
   let gateway: Gateway;
   try {
     // ── API and dashboard (/v0, /ui): set `api` to the handler. ──
-    const api: ApiHandler | undefined = undefined;
+    const handlers = buildCorrectionHandlers({ ledger, config });
+    const embedder = embedderFromConfig(config);
+    const kb = new KnowledgeBase(ledger, { ...(embedder ? { embedder } : {}), onWarning: log });
+    const review = new ReviewQueue(ledger, { handlers });
+    const api: ApiHandler = createGatewayApi({
+      ledger,
+      kb,
+      review,
+      handlers,
+      config,
+      log,
+    });
 
     gateway = await startGateway({
       config,
       ledger,
       activity,
-      ...(api ? { api } : {}),
+      api,
       ...(options.host !== undefined ? { host: options.host } : {}),
       ...(options.port !== undefined ? { port: options.port } : {}),
     });
