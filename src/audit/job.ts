@@ -7,7 +7,7 @@ import type { JobDependencies, JobFactory } from "../scheduler/job.js";
 import type { CorrectionHandlers } from "./handlers.js";
 import { reportSummary } from "./report.js";
 import { runtimeReviewer } from "./reviewer.js";
-import { type AuditDeps, type RunOptions, runAudit } from "./run.js";
+import { type AuditDeps, type BatchProgress, type RunOptions, runAudit } from "./run.js";
 import { AUDITOR_AGENT } from "./select.js";
 
 /**
@@ -23,6 +23,8 @@ export interface AuditJobOptions {
   handlers?: CorrectionHandlers;
   /** Where HTTP reviewer roles without a url are sent; the gateway by default, which logs them. */
   baseUrl?: string;
+  /** Also told each progress line (the CLI prints them); the scheduler records them either way. */
+  onLog?: (line: string) => void;
 }
 
 export function createAuditJob(options: AuditJobOptions = {}): JobFactory {
@@ -52,15 +54,16 @@ export function createAuditJob(options: AuditJobOptions = {}): JobFactory {
       }),
       run: async (context) => {
         const { deps, close } = auditDependencies(dependencies, options);
+        const log = (line: string) => {
+          context.log(line);
+          options.onLog?.(line);
+        };
         try {
-          const outcome = await runAudit({ ...deps, log: (message) => context.log(message) }, {
+          const outcome = await runAudit({ ...deps, log }, {
             mode: context.mode,
             shouldPause: () => context.shouldPause(),
             saveCheckpoint: (state) => context.saveCheckpoint(state),
-            onBatch: (p) =>
-              context.log(
-                `batch ${p.batch}/${p.batches}: ${p.items} items ${describe(p.outcomes)}`,
-              ),
+            onBatch: (p) => log(describeProgress(p)),
           } satisfies RunOptions);
           if (outcome.status === "paused") return { status: "paused" };
           return { status: "done", summary: reportSummary(ledger, outcome.run.id) };
@@ -95,7 +98,8 @@ export function auditDependencies(
   return { deps, close: () => runtime.close() };
 }
 
-function describe(outcomes: Record<string, number>): string {
-  const parts = Object.entries(outcomes).map(([k, v]) => `${v} ${k}`);
-  return parts.length ? `(${parts.join(", ")})` : "";
+/** "batch 2/5: 16 items (3 corrected, 12 verified, 1 in_review)" */
+export function describeProgress(p: BatchProgress): string {
+  const parts = Object.entries(p.outcomes).map(([k, v]) => `${v} ${k}`);
+  return `batch ${p.batch}/${p.batches}: ${p.items} items${parts.length ? ` (${parts.join(", ")})` : ""}`;
 }

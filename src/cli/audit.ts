@@ -1,0 +1,138 @@
+import type { Command } from "commander";
+import { auditDependencies, auditJob, createAuditJob, describeProgress } from "../audit/job.js";
+import { buildReport } from "../audit/report.js";
+import { formatReport } from "../audit/report-text.js";
+import { runAudit } from "../audit/run.js";
+import { systemClock } from "../clock.js";
+import type { Config } from "../config.js";
+import { NightshiftError } from "../errors.js";
+import { AuditStore } from "../ledger/audit-store.js";
+import { createScheduler } from "../scheduler/create-scheduler.js";
+import { builtInJobs } from "../scheduler/jobs/index.js";
+import type { CliContext } from "./context.js";
+import { printJson } from "./output.js";
+
+interface RunFlags {
+  now?: boolean;
+  seed?: string;
+  json?: boolean;
+}
+
+export function registerAudit(program: Command, context: CliContext): void {
+  const audit = program
+    .command("audit")
+    .description("the night shift: review the day's uncertain work with the big model");
+
+  audit
+    .command("run")
+    .description(
+      "start an audit by hand: through the scheduler when its conditions hold, or at once with --now (an unfinished run is resumed)",
+    )
+    .option("--now", "run now whatever the idle conditions")
+    .option("--seed <seed>", "draw the random sample with this seed, to reproduce a run")
+    .option("--json", "print the run's report as JSON at the end")
+    .action(async (flags: RunFlags) => {
+      const runId = flags.now ? await runNow(context, flags) : await runScheduled(context, flags);
+      if (!runId) return;
+      const report = buildReport(context.ledger(), runId);
+      if (flags.json) printJson(report);
+      else process.stdout.write(`\n${formatReport(report)}\n`);
+    });
+
+  audit
+    .command("report [run]")
+    .description(
+      "what a run reviewed, found, changed and cost, and the confidence calibration (default: the latest run)",
+    )
+    .option("--json", "print JSON")
+    .action((run: string | undefined, flags: { json?: boolean }) => {
+      const report = buildReport(context.ledger(), run);
+      if (flags.json) printJson(report);
+      else process.stdout.write(`${formatReport(report)}\n`);
+    });
+}
+
+/** Progress goes to stderr, so `--json` output on stdout stays one parseable document. */
+function progress(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+async function runNow(context: CliContext, flags: RunFlags): Promise<string> {
+  const { config } = context.loaded();
+  const ledger = context.ledger();
+  const baseUrl = await reviewerBaseUrl(config);
+  const { deps, close } = auditDependencies(
+    { ledger, config, clock: systemClock },
+    baseUrl ? { baseUrl } : {},
+  );
+  try {
+    const outcome = await runAudit(
+      { ...deps, log: progress },
+      { seed: flags.seed, onBatch: (p) => progress(describeProgress(p)) },
+    );
+    return outcome.run.id;
+  } finally {
+    await close();
+  }
+}
+
+/** Through the scheduler: says which conditions block the audit, or runs it and waits. */
+async function runScheduled(context: CliContext, flags: RunFlags): Promise<string | undefined> {
+  if (flags.seed) {
+    throw new NightshiftError("--seed needs --now: the scheduler draws its own seed");
+  }
+  const { config, home } = context.loaded();
+  const ledger = context.ledger();
+  const baseUrl = await reviewerBaseUrl(config);
+  const job = createAuditJob({ onLog: progress, ...(baseUrl ? { baseUrl } : {}) });
+  const scheduler = createScheduler({
+    ledger,
+    config,
+    home,
+    clock: systemClock,
+    factories: [...builtInJobs.filter((f) => f !== auditJob), job],
+    warn: progress,
+  });
+  const [status] = scheduler.status("audit");
+  if (status && !status.assessment.runnable) {
+    progress("the audit's conditions do not hold now:");
+    for (const blocker of status.assessment.blockers) progress(`  - ${blocker.message}`);
+    progress("run it anyway with `nightshift audit run --now`");
+    process.exitCode = 1;
+    return undefined;
+  }
+  progress("conditions hold; running the audit through the scheduler");
+  const result = await scheduler.runNow("audit");
+  if (result.status === "skipped" || result.status === "failed") {
+    throw new NightshiftError(`the audit ${result.status}: ${result.reason ?? "no reason given"}`);
+  }
+  if (result.status === "paused") {
+    progress("the audit paused; it resumes where it stopped when the machine is quiet again");
+  }
+  return new AuditStore(ledger.db).latestRun()?.id;
+}
+
+/**
+ * The reviewer's calls go through the gateway, which logs them, when the daemon is up. A CLI run
+ * without the daemon goes straight to the model's upstream; the runtime then logs each call
+ * itself, so nothing is lost either way.
+ */
+async function reviewerBaseUrl(config: Config): Promise<string | undefined> {
+  const role = config.models[config.audit.reviewer_role];
+  if (!role || role.url || role.backend === "llamacpp") return undefined;
+  const host = config.server.host === "0.0.0.0" ? "127.0.0.1" : config.server.host;
+  try {
+    const response = await fetch(`http://${host}:${config.server.port}/api/version`, {
+      signal: AbortSignal.timeout(1000),
+    });
+    if (response.ok) return undefined;
+  } catch {
+    // No daemon: fall through to the upstream.
+  }
+  return upstreamFor(config, role.model);
+}
+
+function upstreamFor(config: Config, model: string): string {
+  const target = config.upstreams.routes[model] ?? config.upstreams.default;
+  return config.upstreams.servers[target]?.url ?? target;
+}

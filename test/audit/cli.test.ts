@@ -1,0 +1,156 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AuditStore } from "../../src/ledger/audit-store.js";
+import { Ledger } from "../../src/ledger/ledger.js";
+import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
+import { tempHome } from "../support/temp-ledger.js";
+import { reviewerScript } from "./reviewer-script.js";
+import { DAY, HOUR, insertStages } from "./seed.js";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(home: string, args: string[]): { child: ChildProcess; exit: Promise<Exit> } {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NIGHTSHIFT_HOME: home },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d: Buffer) => (stdout += d));
+  child.stderr!.on("data", (d: Buffer) => (stderr += d));
+  const exit = new Promise<Exit>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { child, exit };
+}
+
+async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for the condition");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("nightshift audit (CLI)", () => {
+  let home: string;
+  let cleanup: () => void;
+  let upstream: ScriptedUpstream;
+  let ledger: Ledger;
+
+  beforeEach(async () => {
+    ({ home, cleanup } = tempHome());
+    upstream = await startScriptedUpstream({ models: ["qwen2.5:14b"] });
+    writeFileSync(
+      join(home, "nightshift.yaml"),
+      JSON.stringify({
+        models: { auditor: { model: "qwen2.5:14b", url: upstream.url, context_window: 32768 } },
+        audit: { sample_rate: 0, batch_max_items: 2, cross_agent_window_min: 1 },
+      }),
+    );
+    ledger = Ledger.open(join(home, "nightshift.db"));
+  });
+  afterEach(async () => {
+    ledger.close();
+    await upstream.close();
+    cleanup();
+  });
+
+  /** Six flagged categorizations an hour apart: three batches of two, one mistake in each. */
+  function seedMistakes() {
+    const start = Date.now() - DAY;
+    const merchants = ["Starbucks", "Shell", "Netflix", "Uber", "Whole Foods", "Delta"];
+    const actions = insertStages(
+      ledger,
+      merchants.map((merchant, i) => ({
+        input: { merchant },
+        output: { category: i % 2 === 0 ? "Wrong" : "Right" },
+        at: start + i * HOUR,
+        confidence: 0.6,
+        flags: ["low_confidence"],
+      })),
+    );
+    const wrong = new Set(actions.filter((_, i) => i % 2 === 0).map((a) => a.id));
+    return reviewerScript((id) =>
+      wrong.has(id)
+        ? { verdict: "incorrect", corrected_output: { category: "Right" }, confidence: 0.95 }
+        : { verdict: "correct", confidence: 0.95 },
+    );
+  }
+
+  it("resumes a run killed with SIGKILL mid-batch without correcting anything twice", async () => {
+    const reviewer = seedMistakes();
+    // The second reviewer call hangs long enough to be killed in the middle of it.
+    upstream.setScript((request) => {
+      const reply = reviewer.script(request) as { content: string };
+      return reviewer.calls.length === 2 ? { ...reply, delayMs: 60_000 } : reply;
+    });
+    const first = cli(home, ["audit", "run", "--now"]);
+    const audit = new AuditStore(ledger.db);
+    await until(() => reviewer.calls.length === 2);
+    const run = audit.latestRun()!;
+    expect(run).toMatchObject({ status: "running", nextBatch: 1, batches: 3 });
+    expect(audit.runCorrections(run.id)).toHaveLength(1);
+    first.child.kill("SIGKILL");
+    expect((await first.exit).signal).toBe("SIGKILL");
+
+    upstream.setScript(reviewer.script);
+    const second = await cli(home, ["audit", "run", "--now"]).exit;
+    expect(second.stderr).toContain(`resuming audit run ${run.id} at batch 2 of 3`);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain(`Audit run ${run.id}  done`);
+
+    const corrections = audit.runCorrections(run.id);
+    expect(corrections).toHaveLength(3);
+    expect(new Set(corrections.map((c) => c.actionId)).size).toBe(3);
+    const items = audit.runItems(run.id);
+    expect(items.every((i) => i.verdict !== null)).toBe(true);
+    // Batch 2 was asked twice (the killed call and the resumed one); batches 1 and 3 once.
+    const asked = reviewer.calls.flat();
+    const times = (id: string) => asked.filter((a) => a === id).length;
+    expect(items.map((i) => [i.batch, times(i.actionId)])).toEqual([
+      [0, 1],
+      [0, 1],
+      [1, 2],
+      [1, 2],
+      [2, 1],
+      [2, 1],
+    ]);
+
+    const report = await cli(home, ["audit", "report", "--json"]).exit;
+    const json = JSON.parse(report.stdout) as {
+      items: { total: number };
+      corrections: { total: number };
+      verdicts: Record<string, number>;
+    };
+    expect(json.items.total).toBe(6);
+    expect(json.corrections.total).toBe(3);
+    expect(json.verdicts).toEqual({ correct: 3, incorrect: 3, unsure: 0, pending: 0 });
+  }, 90_000);
+
+  it("says which conditions block the audit when run without --now", async () => {
+    seedMistakes();
+    const result = await cli(home, ["audit", "run"]).exit;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("the audit's conditions do not hold now");
+    expect(result.stderr).toContain("nightshift audit run --now");
+    expect(new AuditStore(ledger.db).latestRun()).toBeUndefined();
+  }, 60_000);
+
+  it("answers a report request before any run with what to do", async () => {
+    const result = await cli(home, ["audit", "report"]).exit;
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      "nightshift: no audit has run yet; start one with `nightshift audit run --now`",
+    );
+  }, 60_000);
+});
