@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { registerActions } from "./actions.js";
+import { registerAudit } from "./audit.js";
 import type { CliContext } from "./context.js";
 import { registerKb } from "./kb.js";
 import { registerMonitor } from "./monitor.js";
@@ -13,6 +14,7 @@ import { registerTrace } from "./trace.js";
 type Register = (program: Command, context: CliContext) => void;
 
 const groups: Register[] = [
+  registerAudit,
   registerServe,
   registerActions,
   registerStatus,
