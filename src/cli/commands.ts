@@ -2,11 +2,13 @@ import type { Command } from "commander";
 import { registerActions } from "./actions.js";
 import { registerAudit } from "./audit.js";
 import type { CliContext } from "./context.js";
+import { registerJobs } from "./jobs.js";
 import { registerKb } from "./kb.js";
 import { registerMonitor } from "./monitor.js";
 import { registerReplay } from "./replay.js";
 import { registerReview } from "./review.js";
 import { registerServe } from "./serve.js";
+import { registerService } from "./service.js";
 import { registerStatus } from "./status.js";
 import { registerTrace } from "./trace.js";
 
@@ -23,6 +25,8 @@ const groups: Register[] = [
   registerMonitor,
   registerTrace,
   registerReplay,
+  registerJobs,
+  registerService,
 ];
 
 export function registerCommands(program: Command, context: CliContext): void {

@@ -293,7 +293,7 @@ export class ActiveRun {
 
   /** Unloads the job's models, releases the lease, warms the day models; errors are returned. */
   private async release(): Promise<string | null> {
-    const { store, holder, models, config } = this.deps;
+    const { store, models, config } = this.deps;
     let error: string | null = null;
     if (this.gpu !== null && models && this.models.length > 0 && !this.releasedEarly) {
       await models.unload(this.gpu, this.models).catch((e: unknown) => {

@@ -35,9 +35,20 @@ export function commandJob(name: string, job: JobConfig): JobDefinition {
   };
 }
 
-/** The argv prefix that lowers a command's priority, using what this machine has. */
-export function lowPriorityPrefix(exists: (path: string) => boolean = existsSync): string[] {
+/**
+ * The argv prefix that lowers a command's priority, using what this machine has. Under the user
+ * unit `nightshift service install --user` writes, the command also runs in the job slice (a
+ * scope under nightshift-jobs.slice, at a fifth of the CPU and I/O weight).
+ */
+export function lowPriorityPrefix(
+  exists: (path: string) => boolean = existsSync,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
   const prefix: string[] = [];
+  const slice = env.NIGHTSHIFT_JOB_SLICE;
+  if (slice && env.NIGHTSHIFT_SYSTEMD_MODE === "user" && exists("/usr/bin/systemd-run")) {
+    prefix.push("systemd-run", "--user", "--scope", "--quiet", `--slice=${slice}`);
+  }
   if (exists("/usr/bin/nice") || exists("/bin/nice")) prefix.push("nice", "-n", "19");
   if (exists("/usr/bin/ionice") || exists("/bin/ionice")) prefix.push("ionice", "-c", "3");
   return prefix;

@@ -1,0 +1,206 @@
+import type { Command } from "commander";
+import { systemClock } from "../clock.js";
+import { NightshiftError } from "../errors.js";
+import { type DecisionRecord, type JobRun, SchedulerStore } from "../ledger/scheduler-store.js";
+import { createScheduler } from "../scheduler/create-scheduler.js";
+import type { RunResult } from "../scheduler/run-job.js";
+import type { JobStatus, Scheduler } from "../scheduler/scheduler.js";
+import type { CliContext } from "./context.js";
+import { formatTable, printJson } from "./output.js";
+
+export function registerJobs(program: Command, context: CliContext): void {
+  const scheduler = (): Scheduler => {
+    const { config, home } = context.loaded();
+    return createScheduler({ ledger: context.ledger(), config, home, clock: systemClock });
+  };
+  const jobs = program
+    .command("jobs")
+    .description("background jobs: whether each could run now, what blocks it, its last runs")
+    .option("--json", "print as JSON")
+    .action((flags: { json?: boolean }) => {
+      const statuses = scheduler().status();
+      const decisions = new SchedulerStore(context.ledger().db).decisions(null, 15);
+      if (flags.json) {
+        return printJson({
+          jobs: statuses.map(statusToJson),
+          decisions: decisions.map(decisionToJson),
+        });
+      }
+      process.stdout.write(
+        `${[...statuses.map(describeStatus), describeDecisions(decisions)].join("\n\n")}\n`,
+      );
+    });
+
+  jobs
+    .command("run <name>")
+    .description("run one job now, in this process; it takes the GPU lease like the daemon would")
+    .option("--force", "skip the job's conditions (idle gate, interval, backlog, quiet window)")
+    .option("--json", "print the result as JSON")
+    .action(async (name: string, flags: { force?: boolean; json?: boolean }) => {
+      const instance = scheduler();
+      // Ctrl-C pauses at the next checkpoint, releasing the GPU, instead of dying mid-item.
+      const onSignal = () => void instance.stop("interrupted from the terminal");
+      process.once("SIGINT", onSignal);
+      let result: RunResult;
+      try {
+        result = await instance.runNow(name, { force: flags.force ?? false });
+      } finally {
+        process.off("SIGINT", onSignal);
+      }
+      if (flags.json) printJson(resultToJson(result));
+      else process.stdout.write(`${describeResult(result)}\n`);
+      if (result.status === "skipped") {
+        throw new NightshiftError(`${name} not run: ${result.reason} (--force runs it anyway)`);
+      }
+      if (result.status === "failed") throw new NightshiftError(`${name} failed: ${result.reason}`);
+    });
+}
+
+function describeStatus(status: JobStatus): string {
+  const { assessment: a } = status;
+  const lines = [`${status.name} — ${status.description}`];
+  if (status.running) {
+    lines.push(
+      `  running since ${formatTime(status.running.startedAt)} (run ${status.running.runId})`,
+    );
+  } else if (a.runnable) {
+    lines.push(
+      `  could run now: yes${a.mode === "degraded" ? " (degraded mode: due too long)" : ""}`,
+    );
+  } else {
+    lines.push("  could run now: no");
+  }
+  for (const blocker of a.blockers) lines.push(`    · ${blocker.message}`);
+  if (a.dueSince !== null) lines.push(`  due since ${formatTime(a.dueSince)}`);
+  if (status.lease && status.lease.expiresAt > Date.now()) {
+    lines.push(
+      `  GPU ${status.lease.gpu} leased by ${status.lease.holder} until ${formatTime(status.lease.expiresAt)}`,
+    );
+  }
+  if (status.lastRuns.length === 0) lines.push("  no runs yet");
+  for (const run of status.lastRuns) lines.push(`  ${describeRun(run)}`);
+  return lines.join("\n");
+}
+
+function describeRun(run: JobRun): string {
+  const end = run.finishedAt ? ` → ${formatTime(run.finishedAt)}` : "";
+  const extra = run.error ?? run.lastLog ?? "";
+  const mode = run.mode === "degraded" ? " degraded" : "";
+  return `${formatTime(run.startedAt)}${end}  ${run.status}${mode}${run.attempts > 1 ? ` (${run.attempts} attempts)` : ""}${extra ? `  ${extra}` : ""}`;
+}
+
+function describeDecisions(decisions: DecisionRecord[]): string {
+  if (decisions.length === 0) return "no decisions recorded yet";
+  const table = formatTable(decisions, [
+    { header: "WHEN", value: (d) => formatTime(d.at) },
+    { header: "JOB", value: (d) => d.job },
+    { header: "DECISION", value: (d) => d.decision },
+    { header: "REASON", value: (d) => d.reason, max: 100 },
+  ]);
+  return `recent decisions:\n${table}`;
+}
+
+function describeResult(result: RunResult): string {
+  const timing =
+    result.pauseToReleaseMs === undefined
+      ? ""
+      : ` (GPU released ${Math.round(result.pauseToReleaseMs)} ms after the pause)`;
+  const reason = result.reason ? `: ${result.reason}` : "";
+  const summary = result.summary ? ` ${JSON.stringify(result.summary)}` : "";
+  return `${result.job} ${result.status}${result.mode === "degraded" ? " (degraded)" : ""}${reason}${summary}${timing}`;
+}
+
+function statusToJson(status: JobStatus) {
+  const a = status.assessment;
+  const s = status.settings;
+  return {
+    name: status.name,
+    description: status.description,
+    could_run_now: a.runnable,
+    mode: a.mode,
+    blockers: a.blockers.map((b) => ({
+      condition: b.condition,
+      metric: b.metric ?? null,
+      message: b.message,
+      value: b.value ?? null,
+      threshold: b.threshold ?? null,
+    })),
+    due: a.due,
+    due_since: a.dueSince,
+    backlog: a.backlog,
+    settings: {
+      enabled: s.enabled,
+      requires_idle: s.requiresIdle,
+      quiet_window_only: s.quietWindowOnly,
+      min_interval_h: s.minIntervalH,
+      min_backlog: s.minBacklog,
+      gpu: s.gpu,
+      vram_mb: s.vramMb,
+      models: s.models,
+      degraded_after_h: s.degradedAfterH,
+      degraded_models: s.degradedModels,
+    },
+    running: status.running
+      ? {
+          run_id: status.running.runId,
+          started_at: status.running.startedAt,
+          gpu: status.running.gpu,
+        }
+      : null,
+    lease: status.lease
+      ? {
+          gpu: status.lease.gpu,
+          holder: status.lease.holder,
+          job: status.lease.job,
+          expires_at: status.lease.expiresAt,
+          heartbeat_at: status.lease.heartbeatAt,
+        }
+      : null,
+    last_runs: status.lastRuns.map(runToJson),
+  };
+}
+
+function runToJson(run: JobRun) {
+  return {
+    id: run.id,
+    status: run.status,
+    mode: run.mode,
+    forced: run.forced,
+    attempts: run.attempts,
+    started_at: run.startedAt,
+    finished_at: run.finishedAt,
+    checkpoint: run.checkpoint,
+    summary: run.summary,
+    error: run.error,
+    last_log: run.lastLog,
+  };
+}
+
+function decisionToJson(d: DecisionRecord) {
+  return {
+    at: d.at,
+    job: d.job,
+    run_id: d.runId,
+    decision: d.decision,
+    reason: d.reason,
+    details: d.details,
+  };
+}
+
+function resultToJson(r: RunResult) {
+  return {
+    job: r.job,
+    run_id: r.runId,
+    status: r.status,
+    mode: r.mode,
+    reason: r.reason ?? null,
+    summary: r.summary ?? null,
+    pause_to_release_ms: r.pauseToReleaseMs ?? null,
+  };
+}
+
+function formatTime(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
