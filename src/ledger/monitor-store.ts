@@ -79,6 +79,8 @@ export class MonitorStore {
   private readonly rollupsStmt: Statement;
   private readonly deleteRawSamplesStmt: Statement;
   private readonly deleteRawGpusStmt: Statement;
+  private readonly lastActiveSampleStmt: Statement;
+  private readonly lastNotedActivityStmt: Statement;
 
   constructor(readonly db: Db) {
     this.insertSampleStmt = db.prepare(
@@ -111,6 +113,17 @@ export class MonitorStore {
     );
     this.deleteRawSamplesStmt = db.prepare("DELETE FROM monitor_samples WHERE ts >= ? AND ts < ?");
     this.deleteRawGpusStmt = db.prepare("DELETE FROM monitor_gpu_samples WHERE ts >= ? AND ts < ?");
+    this.lastActiveSampleStmt = db
+      .prepare(
+        "SELECT ts FROM monitor_samples WHERE ts < ? AND user_active = 1 ORDER BY ts DESC LIMIT 1",
+      )
+      .pluck();
+    this.lastNotedActivityStmt = db
+      .prepare(
+        `SELECT last_active_at FROM monitor_samples WHERE ts < ? AND last_active_at IS NOT NULL
+         ORDER BY ts DESC LIMIT 1`,
+      )
+      .pluck();
   }
 
   insert(sample: MonitorSample): void {
@@ -200,19 +213,23 @@ export class MonitorStore {
   }
 
   /**
-   * The latest user activity known before `before`: the newest last_active_at, or the newest
-   * sample marked active, whichever is later.
+   * The latest user activity known before `before`: the newest sample's last_active_at, or the
+   * newest sample marked active, whichever is later. Both are index lookups.
    */
   lastActivityBefore(before: number): number | null {
-    const row = this.db
-      .prepare(
-        `SELECT max(last_active_at) AS last_at,
-           max(CASE WHEN user_active = 1 THEN ts END) AS active_ts
-         FROM monitor_samples WHERE ts < ?`,
-      )
-      .get(before) as { last_at: number | null; active_ts: number | null };
-    const known = [row.last_at, row.active_ts].filter((v): v is number => v !== null);
+    const active = this.lastActiveSampleStmt.get(before) as number | undefined;
+    const noted = this.lastNotedActivityStmt.get(before) as number | undefined;
+    const known = [active, noted].filter((v): v is number => v !== undefined && v !== null);
     return known.length === 0 ? null : Math.min(before, Math.max(...known));
+  }
+
+  /** The start of the newest hour with a rollup of `metric`, or null. */
+  latestRollupHour(metric: string): number | null {
+    const hour = this.db
+      .prepare("SELECT max(hour) FROM monitor_rollups WHERE metric = ?")
+      .pluck()
+      .get(metric) as number | null;
+    return hour;
   }
 
   /** Start times of the hours that still hold raw samples, for ts < before, oldest first. */
@@ -228,18 +245,19 @@ export class MonitorStore {
     ).map(Number);
   }
 
-  /** Hours holding raw samples but no rollup of `metric` yet (hour < before). */
-  hoursWithoutRollup(metric: string, before: number): number[] {
+  /** Hours holding raw samples but no rollup of `metric` yet, for from <= ts < before. */
+  hoursWithoutRollup(metric: string, before: number, from = 0): number[] {
     return (
       this.db
         .prepare(
-          `SELECT DISTINCT (s.ts / ${HOUR_MS}) * ${HOUR_MS} AS hour FROM monitor_samples s
-           WHERE s.ts < ? AND NOT EXISTS (SELECT 1 FROM monitor_rollups r
-             WHERE r.hour = (s.ts / ${HOUR_MS}) * ${HOUR_MS} AND r.metric = ? AND r.gpu = -1)
+          `SELECT h.hour FROM (SELECT DISTINCT (ts / ${HOUR_MS}) * ${HOUR_MS} AS hour
+             FROM monitor_samples WHERE ts >= ? AND ts < ?) AS h
+           WHERE NOT EXISTS (SELECT 1 FROM monitor_rollups r
+             WHERE r.hour = h.hour AND r.metric = ? AND r.gpu = -1)
            ORDER BY 1`,
         )
         .pluck()
-        .all(before, metric) as number[]
+        .all(from, before, metric) as number[]
     ).map(Number);
   }
 

@@ -1,6 +1,6 @@
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
-import type { MonitorStore } from "../ledger/monitor-store.js";
+import { HOUR_MS, type MonitorStore } from "../ledger/monitor-store.js";
 import type { UserActivity } from "./activity.js";
 import { hourStart, rollUpAndPruneSamples, rollUpCompletedHours } from "./rollup.js";
 import { Sampler } from "./sampler.js";
@@ -52,6 +52,7 @@ export function startMonitor(deps: MonitorDeps): RunningMonitor {
     const { monitor, idle } = deps.config;
     const intervalMs = monitor.interval_s * 1000;
     let lastHour = hourStart(deps.clock.now());
+    let rolledUpTo = 0;
     await sampler.prime(deps.clock.now());
     while (!abort.signal.aborted) {
       try {
@@ -67,7 +68,9 @@ export function startMonitor(deps: MonitorDeps): RunningMonitor {
         taken++;
         if (hourStart(now) !== lastHour) {
           lastHour = hourStart(now);
-          rollUpCompletedHours(deps.store, now, idle);
+          // The first pass after start covers hours completed while the daemon was down.
+          rollUpCompletedHours(deps.store, now, idle, rolledUpTo);
+          rolledUpTo = lastHour - HOUR_MS;
           rollUpAndPruneSamples(deps.store, now - monitor.raw_retention_days * 86_400_000, idle);
         }
       } catch (error) {

@@ -79,7 +79,9 @@ export function readIdleCells(
     .rollups(0, end, "idle")
     .filter((r) => r.gpu === -1 && r.avg !== null)
     .map((r) => ({ hour: r.hour, idleFraction: r.avg! }));
-  for (const hour of store.hoursWithoutRollup("idle", end)) {
+  // Complete hours are rolled up as they end, so only those after the newest rollup can lack one.
+  const since = store.latestRollupHour("idle") ?? 0;
+  for (const hour of store.hoursWithoutRollup("idle", end, since)) {
     const row = rollupHourFromRaw(store, hour, settings.idle).find((r) => r.metric === "idle");
     if (row?.avg !== null && row?.avg !== undefined) cells.push({ hour, idleFraction: row.avg });
   }

@@ -134,14 +134,16 @@ export function rollupHourFromRaw(
 
 /**
  * Writes the rollups of every complete hour (ending at or before `now`) that holds raw samples
- * and has no rollup yet. The sampler calls it as hours complete; imports call it after loading.
+ * and has no rollup yet; `from` limits the search to samples since then. The sampling loop
+ * calls it as hours complete.
  */
 export function rollUpCompletedHours(
   store: MonitorStore,
   now: number,
   idle: IdleConfig = DEFAULT_IDLE,
+  from = 0,
 ): number {
-  const hours = store.hoursWithoutRollup("idle", hourStart(now));
+  const hours = store.hoursWithoutRollup("idle", hourStart(now), from);
   for (const hour of hours) store.upsertRollups(rollupHourFromRaw(store, hour, idle));
   return hours.length;
 }

@@ -158,7 +158,10 @@ export class Sampler {
     if ((this.missingUntil.get(file) ?? 0) > now) return { kind: "missing" };
     const timeout = this.options.config.monitor.command_timeout_ms;
     const result = await runCommand(file, args, timeout, this.options.env);
-    if (result.kind === "missing") this.missingUntil.set(file, now + RETRY_MISSING_MS);
+    // loginctl without systemd fails the same way every time: ask again later, not each minute.
+    if (result.kind === "missing" || (file === "loginctl" && result.kind === "failed")) {
+      this.missingUntil.set(file, now + RETRY_MISSING_MS);
+    }
     return result;
   }
 

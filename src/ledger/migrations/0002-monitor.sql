@@ -44,3 +44,9 @@ CREATE TABLE monitor_rollups (
   p95 REAL,
   PRIMARY KEY (hour, metric, gpu)
 ) STRICT, WITHOUT ROWID;
+
+-- "When was the user last active?" is asked by every idle-gate check and every hour's rollup;
+-- these keep it a lookup instead of a scan of months of samples.
+CREATE INDEX monitor_samples_active ON monitor_samples (ts) WHERE user_active = 1;
+CREATE INDEX monitor_samples_last_active ON monitor_samples (ts) WHERE last_active_at IS NOT NULL;
+CREATE INDEX monitor_rollups_metric ON monitor_rollups (metric, hour);
