@@ -9,6 +9,7 @@ import { UserActivity } from "./monitor/activity.js";
 import { MonitorStore, startMonitor } from "./monitor/index.js";
 import { buildCorrectionHandlers } from "./review/agent-handlers.js";
 import { ReviewQueue } from "./review/queue.js";
+import { createScheduler } from "./scheduler/create-scheduler.js";
 
 /** A part of the daemon that runs beside the gateway and must stop cleanly on shutdown. */
 export interface Service {
@@ -95,6 +96,19 @@ export async function startDaemon(
         log: (message) => log(`nightshift monitor: ${message}`),
       });
       services.push({ name: "monitor", stop: () => monitor.stop() });
+    }
+    if (config.scheduler.enabled) {
+      // After the monitor, so on shutdown running jobs pause and release their GPUs first.
+      const scheduler = createScheduler({
+        ledger,
+        config,
+        home: loaded.home,
+        clock: systemClock,
+        activity,
+        warn: log,
+      });
+      scheduler.start();
+      services.push({ name: "scheduler", stop: () => scheduler.stop() });
     }
   } catch (error) {
     await stopAll(services, log);
