@@ -3,7 +3,6 @@ import type { z } from "zod";
 import type { Clock } from "../clock.js";
 import { describeError, isNightshiftError } from "../errors.js";
 import { newActionId } from "../ledger/ids.js";
-import type { ActionWriter } from "../ledger/writer.js";
 import type { ChatMessage, JsonSchema, ModelClient, ModelReply } from "./backends/types.js";
 import {
   type CheckResult,
@@ -11,6 +10,7 @@ import {
   deriveConfidence,
   modelReportedConfidence,
 } from "./confidence.js";
+import type { ActionSink } from "./recent-actions.js";
 import type { Check } from "./stage.js";
 
 /** What one attempt sends: everything replay needs to send it again. */
@@ -44,7 +44,7 @@ export interface AttemptScope {
   traceId: string;
   parentId: string;
   inputKey: string;
-  writer: ActionWriter;
+  writer: ActionSink;
   clock: Clock;
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import type { Action, ActionStore, AuditStatus } from "../ledger/actions.js";
+import type { Action, AuditStatus } from "../ledger/actions.js";
+import type { RecentActions } from "./recent-actions.js";
 
 /**
  * "Trace its own step back": what the agent did before on the same input, or earlier in the same
@@ -54,22 +55,40 @@ export interface StageHistory {
 
 export const emptyHistory: StageHistory = { sameInput: [], sameTrace: [] };
 
+/**
+ * Reads history from the ledger (committed actions) merged with `recent` (actions this runtime
+ * wrote that may still be queued in the batched writer).
+ */
+/** The two ledger queries history needs. */
+export interface HistoryStore {
+  byInputKey(agent: string, inputKey: string, limit?: number): Action[];
+  trace(traceId: string): Action[];
+}
+
 export function loadHistory(
-  store: ActionStore,
+  store: HistoryStore,
+  recent: RecentActions,
   agent: string,
   key: string,
   traceId: string,
   limit = 20,
 ): StageHistory {
-  const sameInput = store
-    .byInputKey(agent, key, limit)
+  const sameInput = merge(store.byInputKey(agent, key, limit), recent.withInputKey(agent, key))
     .filter((a) => a.traceId !== traceId)
+    .sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : -1))
+    .slice(0, limit)
     .map(toPastStep);
-  const sameTrace = store
-    .trace(traceId)
+  const sameTrace = merge(store.trace(traceId), recent.inTrace(traceId))
     .filter((a) => a.parentId !== null)
+    .sort((a, b) => a.startedAt - b.startedAt || (a.id < b.id ? -1 : 1))
     .map(toPastStep);
   return { sameInput, sameTrace };
+}
+
+function merge(committed: Action[], queued: Action[]): Action[] {
+  if (queued.length === 0) return committed;
+  const seen = new Set(committed.map((a) => a.id));
+  return [...committed, ...queued.filter((a) => !seen.has(a.id))];
 }
 
 export function toPastStep(action: Action): PastStep {

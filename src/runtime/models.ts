@@ -45,7 +45,7 @@ export class ModelClients {
   }
 
   has(role: string): boolean {
-    return role in this.config.models;
+    return role in this.config.models || this.clients.has(role);
   }
 
   /** The client for a role; throws a ConfigError naming the known roles if it is not configured. */
@@ -64,11 +64,23 @@ export class ModelClients {
     return client;
   }
 
+  /**
+   * Serves a role with a client of your own (another transport, an in-process model). It stands in
+   * for the role's config entry from now on; the runtime logs its calls unless `loggedByGateway`.
+   */
+  use(client: ModelClient): void {
+    this.clients.set(client.role, client);
+  }
+
   /** A client for a role with another model (same backend and URL): how replay swaps models. */
   withModel(role: string, model: string): ModelClient {
     const entry = this.config.models[role];
-    if (!entry) this.role(role);
-    return this.build(role, { ...entry!, model });
+    if (!entry) {
+      throw new ConfigError(
+        `no model role "${role}" in config (known: ${this.roles().join(", ") || "none"}); add models.${role} to nightshift.yaml`,
+      );
+    }
+    return this.build(role, { ...entry, model });
   }
 
   /** Releases embedded models. HTTP clients hold nothing. */

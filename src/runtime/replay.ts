@@ -2,13 +2,19 @@ import { z } from "zod";
 import type { Clock } from "../clock.js";
 import { systemClock } from "../clock.js";
 import { NightshiftError, NotFoundError } from "../errors.js";
-import type { Action } from "../ledger/actions.js";
-import type { Ledger } from "../ledger/ledger.js";
+import type { Action, ActionStore } from "../ledger/actions.js";
 import { type AttemptRequest, runAttempt } from "./attempt.js";
 import type { ConfidenceDerivation } from "./confidence.js";
 import { modelReportedConfidence } from "./confidence.js";
 import type { ModelClients } from "./models.js";
+import type { ActionSink } from "./recent-actions.js";
 import type { Stage } from "./stage.js";
+
+/** The ledger, or the runtime's view of it: where the original is read and the replay written. */
+export interface ReplayLedger {
+  actions: ActionStore;
+  writer: ActionSink;
+}
 
 export interface ReplayOptions {
   /** Ask this model instead (same role, so same backend and URL). */
@@ -61,7 +67,7 @@ export interface ReplayResult {
  * the old one, on real inputs.
  */
 export async function replayAction(
-  ledger: Pick<Ledger, "actions" | "writer">,
+  ledger: ReplayLedger,
   models: ModelClients,
   id: string,
   options: ReplayOptions = {},
@@ -134,7 +140,7 @@ export async function replayAction(
 }
 
 /** An attempt or replay as it is; a stage action as its winning (or last) attempt. */
-function resolveAttempt(ledger: Pick<Ledger, "actions" | "writer">, id: string): Action {
+function resolveAttempt(ledger: ReplayLedger, id: string): Action {
   ledger.writer.flush();
   const action = ledger.actions.find(id);
   if (!action) throw new NotFoundError(`no action ${id} in the ledger`);

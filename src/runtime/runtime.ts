@@ -3,9 +3,11 @@ import { systemClock } from "../clock.js";
 import type { Config } from "../config.js";
 import { newTraceId } from "../ledger/ids.js";
 import type { Ledger } from "../ledger/ledger.js";
+import { RuntimeStore } from "../ledger/runtime-store.js";
 import { Agent, type Pipeline } from "./agent.js";
 import { emptyKnowledge, type KnowledgeSource } from "./knowledge.js";
 import { ModelClients } from "./models.js";
+import { RecentActions } from "./recent-actions.js";
 import { type ReplayOptions, type ReplayResult, replayAction } from "./replay.js";
 import type { Stage } from "./stage.js";
 import { runStage, type StageDeps, type StageResult } from "./stage-run.js";
@@ -13,7 +15,7 @@ import { runStage, type StageDeps, type StageResult } from "./stage-run.js";
 export interface RuntimeOptions {
   config: Pick<Config, "models" | "server" | "upstreams" | "runtime">;
   /** Actions are written through ledger.writer (batched) and history read from ledger.actions. */
-  ledger: Pick<Ledger, "actions" | "writer">;
+  ledger: Pick<Ledger, "db" | "actions" | "writer">;
   knowledge?: KnowledgeSource | undefined;
   clock?: Clock | undefined;
   /** Base URL for HTTP roles without their own `url`; the gateway by default. */
@@ -41,11 +43,15 @@ export class Runtime {
   constructor(options: RuntimeOptions) {
     this.ownsModels = options.models === undefined;
     this.ledger = options.ledger;
+    const history = new RuntimeStore(options.ledger.db, options.ledger.actions);
     this.models = options.models ?? new ModelClients(options.config, { baseUrl: options.baseUrl });
     this.deps = {
       models: this.models,
-      actions: options.ledger.actions,
-      writer: options.ledger.writer,
+      history: {
+        byInputKey: (agent, key, limit) => history.byInputKey(agent, key, limit),
+        trace: (traceId) => options.ledger.actions.trace(traceId),
+      },
+      writer: new RecentActions(options.ledger.writer),
       knowledge: options.knowledge ?? emptyKnowledge,
       clock: options.clock ?? systemClock,
       threshold: options.config.runtime.confidence_threshold,
@@ -80,7 +86,12 @@ export class Runtime {
    * the original. Pass `options.stage` to re-run the stage's checks and derive a confidence.
    */
   replay(id: string, options: Omit<ReplayOptions, "clock"> = {}): Promise<ReplayResult> {
-    return replayAction(this.ledger, this.models, id, { ...options, clock: this.deps.clock });
+    return replayAction(
+      { actions: this.ledger.actions, writer: this.deps.writer },
+      this.models,
+      id,
+      { ...options, clock: this.deps.clock },
+    );
   }
 
   /** Commits queued actions now (they reach disk within the flush interval anyway). */

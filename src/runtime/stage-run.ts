@@ -1,14 +1,19 @@
 import { performance } from "node:perf_hooks";
 import type { Clock } from "../clock.js";
 import { NightshiftError } from "../errors.js";
-import type { ActionStore } from "../ledger/actions.js";
 import { newActionId } from "../ledger/ids.js";
-import type { ActionWriter } from "../ledger/writer.js";
 import { type AttemptOutcome, type AttemptRequest, runAttempt } from "./attempt.js";
 import type { ConfidenceDerivation } from "./confidence.js";
-import { emptyHistory, inputKey, loadHistory, type StageHistory } from "./history.js";
+import {
+  emptyHistory,
+  type HistoryStore,
+  inputKey,
+  loadHistory,
+  type StageHistory,
+} from "./history.js";
 import type { KnowledgeHit, KnowledgeSource } from "./knowledge.js";
 import type { ModelClients } from "./models.js";
+import type { RecentActions } from "./recent-actions.js";
 import {
   type Approach,
   type AttemptSummary,
@@ -21,8 +26,9 @@ import {
 /** What running a stage needs; the Runtime holds one. */
 export interface StageDeps {
   models: ModelClients;
-  actions: ActionStore;
-  writer: ActionWriter;
+  history: HistoryStore;
+  /** Writes to the ledger's batched writer and remembers, for history before the commit. */
+  writer: RecentActions;
   knowledge: KnowledgeSource;
   clock: Clock;
   threshold: number;
@@ -280,9 +286,7 @@ function contextSources<I, O>(
     history(enabled) {
       if (!enabled) return emptyHistory;
       if (!history) {
-        // Queued writes (this run's earlier stages) must be visible to the query.
-        deps.writer.flush();
-        history = loadHistory(deps.actions, scope.agent, key, scope.traceId);
+        history = loadHistory(deps.history, deps.writer, scope.agent, key, scope.traceId);
       }
       return history;
     },

@@ -96,7 +96,7 @@ describe("replay", () => {
         env: { ...process.env, NIGHTSHIFT_HOME: fixture!.home },
       });
 
-    const trace = JSON.parse((await cli("trace", first.actionId.slice(0, 13), "--json")).stdout);
+    const trace = JSON.parse((await cli("trace", first.actionId.slice(0, 23), "--json")).stdout);
     expect(trace.trace_id).toBe(first.traceId);
     const [root] = trace.roots;
     expect(root.action_type).toBe("run");
