@@ -271,8 +271,13 @@ export class RetentionStore {
     );
   }
 
+  /**
+   * Runs `work` in a BEGIN IMMEDIATE transaction: it reads before it writes, and a deferred one
+   * would fail with SQLITE_BUSY_SNAPSHOT whenever the gateway committed in between, where an
+   * immediate one waits its turn for the lock (busy_timeout) and then reads fresh data.
+   */
   transaction<T>(work: () => T): T {
-    return this.db.transaction(work)();
+    return this.db.transaction(work).immediate();
   }
 
   /** Rows of one audit status that started before `before`, not yet aggregated, after `after`. */
@@ -315,9 +320,10 @@ export class RetentionStore {
     this.markAggregatedStmt.run(at, rowid);
   }
 
-  deleteActions(rows: ReadonlyArray<{ rowid: number; id: string }>): void {
+  deleteActions(rows: ReadonlyArray<{ rowid: number; id: string; flagged: number }>): void {
     for (const row of rows) {
-      this.deleteFlags.run(row.id);
+      // action_flags mirrors actions.flags, so a row without flags has no index entries to drop.
+      if (row.flagged) this.deleteFlags.run(row.id);
       this.deleteAction.run(row.rowid);
     }
   }

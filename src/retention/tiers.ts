@@ -22,7 +22,11 @@ export function sha256(text: string | null): string | null {
 }
 
 export function clip(text: string, max = SUMMARY_CHARS): string {
-  const flat = text.replace(/\s+/g, " ").trim();
+  // Collapse whitespace in a prefix only: bodies run to many KB and only ~200 characters stay.
+  const flat = text
+    .slice(0, max * 4)
+    .replace(/\s+/g, " ")
+    .trim();
   if (flat.length <= max) return flat;
   // Cut on a code point boundary so a clipped emoji does not become a lone surrogate.
   return `${Array.from(flat.slice(0, max + 1))

@@ -385,7 +385,13 @@ describe("running", () => {
     const report = await pruneLedger(
       ledger,
       options({
-        samples: { olderThan: NOW - 90 * DAY_MS, prune: (t) => (calls.push(t), { hours: 3 }) },
+        samples: {
+          olderThan: NOW - 90 * DAY_MS,
+          prune: (t) => {
+            calls.push(t);
+            return { hours: 3 };
+          },
+        },
       }),
     );
     expect(calls).toEqual([NOW - 90 * DAY_MS]);

@@ -1,0 +1,251 @@
+/**
+ * Retention benchmark: a generated ledger of realistic actions (bodies of a few KB, ages spread
+ * over 180 days, most of them audited), pruned while a second process writes small actions at a
+ * steady 200/s the way the gateway's writer does. Prints prune throughput, the database size
+ * before and after, and the writer's latency percentiles while rows move and while the file is
+ * vacuumed.
+ *
+ *   npm run bench -- retention                         # 1,000,000 actions (several GB, minutes)
+ *   NIGHTSHIFT_BENCH_ROWS=100000 npm run bench -- retention
+ *   node --import tsx bench/retention.bench.ts --rows 100000
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { newActionId, newTraceId } from "../src/ledger/ids.js";
+import { Ledger } from "../src/ledger/ledger.js";
+import { type PrunePhase, pruneLedger } from "../src/retention/prune.js";
+
+const DAY_MS = 86_400_000;
+const WRITES_PER_S = 200;
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const isMain = process.argv[1] === fileURLToPath(import.meta.url);
+if (isMain && process.argv.includes("--writer")) await writer(argValue("--writer")!);
+else if (isMain) await main();
+
+async function main(): Promise<void> {
+  const rows = Number(argValue("--rows") ?? process.env.NIGHTSHIFT_BENCH_ROWS ?? 1_000_000);
+  const home = mkdtempSync(join(tmpdir(), "nightshift-retention-bench-"));
+  const path = join(home, "nightshift.db");
+  try {
+    const now = Date.now();
+    const ledger = Ledger.open(path);
+    const t0 = performance.now();
+    generate(ledger, rows, now);
+    ledger.db.pragma("wal_checkpoint(TRUNCATE)");
+    const genS = (performance.now() - t0) / 1000;
+    const sizeBefore = ledger.sizeBytes();
+    log(`generated ${rows.toLocaleString()} actions in ${genS.toFixed(1)} s (${mb(sizeBefore)})`);
+
+    const child = startWriter(path);
+    await child.ready;
+    const phases: Array<{ phase: PrunePhase | "end"; at: number }> = [];
+    const report = await pruneLedger(ledger, {
+      retention: { detailed_days: 14, aggregate_after_days: 90, every_days: 7 },
+      now,
+      trigger: "cli",
+      vacuum: "auto",
+      onProgress: (p) => {
+        if (phases.at(-1)?.phase !== p.phase) phases.push({ phase: p.phase, at: Date.now() });
+      },
+    });
+    phases.push({ phase: "end", at: Date.now() });
+    const samples = await child.stop();
+    ledger.close();
+    summarize(rows, sizeBefore, report, phases, samples);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+/** One prepared statement, 10,000 rows per transaction, bodies built from a few templates. */
+export function generate(ledger: Ledger, rows: number, now: number): void {
+  const insert = ledger.db.prepare(
+    `INSERT INTO actions (id, trace_id, agent, action_type, model, started_at, ended_at, latency_ms,
+       status, request, response, reasoning, confidence, flags, tokens_in, tokens_out, meta,
+       audit_status)
+     VALUES (?, ?, ?, 'chat', 'qwen2.5:7b', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const flag = ledger.db.prepare(
+    "INSERT INTO action_flags (flag, started_at, action_id) VALUES ('low_confidence', ?, ?)",
+  );
+  const agents = ["finance", "calendar", "research", "code", "chat"];
+  const system = `You are a careful assistant. ${"Follow the rules. ".repeat(90)}`;
+  const batch = ledger.db.transaction((from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      const startedAt = now - Math.floor((((i * 7919) % rows) / rows) * 180 * DAY_MS);
+      const roll = (i * 2654435761) % 100;
+      const status =
+        roll < 5
+          ? null
+          : roll < 7
+            ? "in_review"
+            : roll < 9
+              ? "corrected"
+              : roll < 10
+                ? "ruled"
+                : roll < 60
+                  ? "verified"
+                  : "passed";
+      const flagged = status === null ? roll < 2 : roll % 10 === 0;
+      const id = newActionId(startedAt);
+      const latency = 200 + (i % 1800);
+      insert.run(
+        id,
+        newTraceId(),
+        agents[i % agents.length],
+        startedAt,
+        startedAt + latency,
+        latency,
+        i % 97 === 0 ? "error" : "ok",
+        JSON.stringify({
+          model: "qwen2.5:7b",
+          messages: [
+            { role: "system", content: system },
+            { role: "user", content: `Request ${i}: ${"please look at this. ".repeat(40)}` },
+          ],
+        }),
+        JSON.stringify({
+          message: {
+            role: "assistant",
+            content: `Answer ${i}: ${"the answer is this. ".repeat(45)}`,
+          },
+          done: true,
+        }),
+        `Reasoning ${i}: ${"one step, then another. ".repeat(40)}`,
+        0.5 + (i % 50) / 100,
+        flagged ? '["low_confidence"]' : "[]",
+        1200 + (i % 300),
+        40 + (i % 200),
+        JSON.stringify({ attempt: 1, checks: ["schema"] }),
+        status,
+      );
+      if (flagged) flag.run(startedAt, id);
+    }
+  });
+  for (let from = 0; from < rows; from += 10_000) batch(from, Math.min(rows, from + 10_000));
+}
+
+interface WriterHandle {
+  ready: Promise<void>;
+  stop(): Promise<Array<[number, number]>>;
+}
+
+/** The gateway stand-in: another process on the same file, committing one small action per write. */
+function startWriter(path: string): WriterHandle {
+  const self = fileURLToPath(import.meta.url);
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", self, "--writer", path], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  let resolveReady: () => void;
+  let resolveDone: (samples: Array<[number, number]>) => void;
+  const ready = new Promise<void>((r) => (resolveReady = r));
+  const done = new Promise<Array<[number, number]>>((r) => (resolveDone = r));
+  lines.on("line", (line) => {
+    if (line === "ready") resolveReady();
+    else resolveDone(JSON.parse(line) as Array<[number, number]>);
+  });
+  return {
+    ready,
+    stop: () => {
+      child.stdin!.end("stop\n");
+      return done;
+    },
+  };
+}
+
+async function writer(path: string): Promise<void> {
+  const ledger = Ledger.open(path);
+  const samples: Array<[number, number]> = [];
+  let n = 0;
+  const timer = setInterval(() => {
+    const t = performance.now();
+    const at = Date.now();
+    ledger.actions.insert([
+      { agent: "bench", actionType: "chat", startedAt: at, status: "ok", request: { n: n++ } },
+    ]);
+    samples.push([at, performance.now() - t]);
+  }, 1000 / WRITES_PER_S);
+  process.stdout.write("ready\n");
+  process.stdin.once("data", () => {
+    clearInterval(timer);
+    ledger.close();
+    process.stdout.write(`${JSON.stringify(samples)}\n`);
+  });
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function summarize(
+  rows: number,
+  sizeBefore: number,
+  report: Awaited<ReturnType<typeof pruneLedger>>,
+  phases: Array<{ phase: string; at: number }>,
+  samples: Array<[number, number]>,
+): void {
+  const vacuumAt = phases.find((p) => p.phase === "vacuum")?.at ?? phases.at(-1)!.at;
+  const start = phases[0]!.at;
+  const end = phases.at(-1)!.at;
+  const moving = samples.filter(([at]) => at >= start && at < vacuumAt).map(([, ms]) => ms);
+  const vacuuming = samples.filter(([at]) => at >= vacuumAt && at <= end).map(([, ms]) => ms);
+  const moveS = (vacuumAt - start) / 1000;
+  const moved = report.compressed + report.aggregated;
+  const result = {
+    rows,
+    moved,
+    compressed: report.compressed,
+    aggregated: report.aggregated,
+    kept: report.kept,
+    move_s: Number(moveS.toFixed(2)),
+    rows_per_s: Math.round(moved / moveS),
+    total_s: Number(((end - start) / 1000).toFixed(2)),
+    size_before: sizeBefore,
+    size_after: report.size.after,
+    vacuum: report.vacuum?.mode,
+    writes_during_moves: moving.length,
+    write_p50_ms: round(percentile(moving, 50)),
+    write_p99_ms: round(percentile(moving, 99)),
+    write_max_ms: round(Math.max(0, ...moving)),
+    writes_during_vacuum: vacuuming.length,
+    write_p99_vacuum_ms: round(percentile(vacuuming, 99)),
+    write_max_vacuum_ms: round(Math.max(0, ...vacuuming)),
+  };
+  log(
+    `pruned: ${report.compressed.toLocaleString()} compressed, ${report.aggregated.toLocaleString()} aggregated in ${moveS.toFixed(1)} s = ${result.rows_per_s.toLocaleString()} rows/s (goal ≥ 20,000)`,
+  );
+  log(
+    `size: ${mb(sizeBefore)} → ${mb(report.size.after ?? 0)} (vacuum: ${report.vacuum?.mode}; ${report.vacuum?.reason})`,
+  );
+  log(
+    `ledger writes while rows moved (${moving.length} at ${WRITES_PER_S}/s): p50 ${result.write_p50_ms} ms, p99 ${result.write_p99_ms} ms (goal ≤ 50), max ${result.write_max_ms} ms`,
+  );
+  log(
+    `ledger writes during the vacuum (${vacuuming.length}): p99 ${result.write_p99_vacuum_ms} ms, max ${result.write_max_vacuum_ms} ms`,
+  );
+  process.stdout.write(`${JSON.stringify({ bench: "retention", ...result })}\n`);
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
