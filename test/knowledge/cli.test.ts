@@ -1,0 +1,141 @@
+import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { KnowledgeBase } from "../../src/knowledge/kb.js";
+import { Ledger } from "../../src/ledger/ledger.js";
+import { ReviewQueue } from "../../src/review/queue.js";
+import { tempHome } from "../support/temp-ledger.js";
+
+const CLI = ["--import", "tsx", "src/cli/main.ts"];
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+// Each command is a fresh Node process with tsx; on a busy machine that is seconds apiece.
+describe("kb and review commands", { timeout: 180_000 }, () => {
+  let home: string;
+  let cleanup: () => void;
+
+  beforeEach(() => {
+    ({ home, cleanup } = tempHome());
+  });
+  afterEach(() => cleanup());
+
+  const run = (...args: string[]): Promise<Run> =>
+    new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [...CLI, ...args],
+        { env: { ...process.env, NIGHTSHIFT_HOME: home } },
+        (error, stdout, stderr) => {
+          resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+        },
+      );
+    });
+
+  it("imports a YAML file, searches it, and rolls an entry back with history kept", async () => {
+    const file = join(home, "rules.yaml");
+    writeFileSync(
+      file,
+      [
+        "- scope: finance",
+        "  key: payee:starbucks",
+        "  content: STARBUCKS purchases are Coffee",
+        "  data: {match: contains, field: payee, value: STARBUCKS, category: Coffee, stage: pre}",
+        "- key: timezone",
+        "  content: The user lives in Lisbon",
+      ].join("\n"),
+    );
+    expect((await run("kb", "import", file)).stdout).toMatch(
+      /imported 2 entries .* \(0 unchanged\)/,
+    );
+    await run(
+      "kb",
+      "put",
+      "payee:starbucks",
+      "--scope",
+      "finance",
+      "--content",
+      "Dining",
+      "--by",
+      "ann",
+    );
+    const search = JSON.parse((await run("kb", "search", "starbucks", "--json")).stdout);
+    expect(search.hits.map((h: { key: string }) => h.key)).toEqual(["payee:starbucks"]);
+
+    expect(
+      (await run("kb", "rollback", "payee:starbucks", "--to", "1", "--by", "bob")).stdout,
+    ).toBe("finance/payee:starbucks rolled back to v1 as v3\n");
+    const history = JSON.parse((await run("kb", "history", "payee:starbucks", "--json")).stdout);
+    expect(history.map((v: { provenance: { kind: string } }) => v.provenance.kind)).toEqual([
+      "import",
+      "person",
+      "person",
+    ]);
+    const shown = JSON.parse((await run("kb", "show", "payee:starbucks", "--json")).stdout);
+    expect(shown).toMatchObject({
+      version: 3,
+      content: "STARBUCKS purchases are Coffee",
+      note: "rollback to v1",
+    });
+    expect(shown.data.category).toBe("Coffee");
+  });
+
+  it("refuses a malformed import file, naming the line, and imports nothing", async () => {
+    const file = join(home, "bad.ndjson");
+    writeFileSync(file, '{"key":"a","content":"fine"}\n{"key":"b"}\n');
+    const result = await run("kb", "import", file);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/bad\.ndjson:2: content: /);
+    expect((await run("kb", "list")).stdout).toBe("no knowledge entries\n");
+  });
+
+  it("undoes an audit run's writes with revert-run", async () => {
+    const ledger = Ledger.open(join(home, "nightshift.db"));
+    const kb = new KnowledgeBase(ledger);
+    kb.put({ scope: "finance", key: "k", content: "by person" }, { kind: "person", ref: "ann" });
+    kb.put({ scope: "finance", key: "k", content: "by run" }, { kind: "audit_run", ref: "run-7" });
+    ledger.close();
+    const result = await run("kb", "revert-run", "run-7");
+    expect(result.stdout).toMatch(
+      /reverted 1 entries written by audit run run-7\n {2}finance\/k: v2 → v3/,
+    );
+    expect((await run("kb", "show", "k")).stdout).toMatch(/by person/);
+  });
+
+  it("decides a review item once and explains a second attempt and bad JSON", async () => {
+    const ledger = Ledger.open(join(home, "nightshift.db"));
+    new ReviewQueue(ledger).open({
+      kind: "audit_unsure",
+      agent: "finance",
+      title: "STARBUCKS: Dining or Coffee?",
+      original: { category: "Dining" },
+      proposed: { category: "Coffee" },
+      openedBy: "audit:r1",
+    });
+    ledger.close();
+    expect((await run("review")).stdout).toMatch(/^ 1 +audit_unsure +finance +open +STARBUCKS/m);
+    const bad = await run("review", "edit", "1", "--output", "{category: Coffee");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--output is not valid JSON/);
+    const edited = await run(
+      "review",
+      "edit",
+      "1",
+      "--output",
+      '{"category":"Snacks"}',
+      "--by",
+      "ann",
+      "--json",
+    );
+    expect(JSON.parse(edited.stdout)).toMatchObject({ status: "edited", decided_by: "ann" });
+    const again = await run("review", "accept", "1");
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/review item 1 was already edited by ann .*; a decision is final/);
+    expect((await run("review")).stdout).toBe("no open review items\n");
+  });
+});
