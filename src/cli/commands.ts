@@ -3,8 +3,10 @@ import { registerActions } from "./actions.js";
 import { registerAudit } from "./audit.js";
 import type { CliContext } from "./context.js";
 import { registerJobs } from "./jobs.js";
+import { registerFinance } from "./finance.js";
 import { registerKb } from "./kb.js";
 import { registerMonitor } from "./monitor.js";
+import { registerPrune } from "./prune.js";
 import { registerReplay } from "./replay.js";
 import { registerReview } from "./review.js";
 import { registerServe } from "./serve.js";
@@ -25,8 +27,10 @@ const groups: Register[] = [
   registerMonitor,
   registerTrace,
   registerReplay,
+  registerPrune,
   registerJobs,
   registerService,
+  registerFinance,
 ];
 
 export function registerCommands(program: Command, context: CliContext): void {

@@ -140,6 +140,9 @@ export class FinanceStore {
         confidence = ?, category_action_id = coalesce(?, category_action_id) WHERE id = ?`),
       setFlags: p("UPDATE finance_transactions SET flags = ? WHERE id = ?"),
       setDuplicateOf: p("UPDATE finance_transactions SET duplicate_of = ? WHERE id = ?"),
+      categories: p(
+        "SELECT DISTINCT category FROM finance_transactions WHERE category IS NOT NULL ORDER BY 1",
+      ),
       months: p("SELECT DISTINCT substr(date, 1, 7) FROM finance_transactions ORDER BY 1"),
     };
   }
@@ -259,6 +262,11 @@ export class FinanceStore {
 
   setDuplicateOf(id: number, duplicateOf: number | null): void {
     this.stmts.setDuplicateOf!.run(duplicateOf, id);
+  }
+
+  /** Every category in use. */
+  categories(): string[] {
+    return this.stmts.categories!.pluck().all() as string[];
   }
 
   /** "YYYY-MM" of every month with at least one transaction, oldest first. */

@@ -1,5 +1,6 @@
 import { CorrectionHandlers } from "../audit/handlers.js";
 import type { Config } from "../config.js";
+import { registerFinanceHandler } from "../finance/corrections.js";
 import type { Ledger } from "../ledger/ledger.js";
 
 /** What an agent's correction handler may need to do its work. */
@@ -15,7 +16,7 @@ export type RegisterHandler = (handlers: CorrectionHandlers, deps: HandlerDeps) 
  * Every agent that can apply corrections adds its register function here (one import, one
  * entry), so the daemon, `nightshift review accept` and the audit apply a decision the same way.
  */
-const agents: RegisterHandler[] = [];
+const agents: RegisterHandler[] = [registerFinanceHandler];
 
 /** The correction handlers of every agent nightshift knows, built over one ledger. */
 export function buildCorrectionHandlers(deps: HandlerDeps): CorrectionHandlers {

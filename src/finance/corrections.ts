@@ -1,0 +1,123 @@
+import { z } from "zod";
+import type { CorrectionHandler, CorrectionToApply } from "../audit/handlers.js";
+import { KnowledgeBase } from "../knowledge/kb.js";
+import { FinanceStore } from "../ledger/finance-store.js";
+import type { RegisterHandler } from "../review/agent-handlers.js";
+import type { ReviewQueue } from "../review/queue.js";
+import { putPayeeRule } from "./rules.js";
+
+const categorization = z.object({
+  categories: z.array(z.object({ transaction_id: z.number().int(), category: z.string().min(1) })),
+});
+const duplicateDecision = z.object({
+  transaction_id: z.number().int(),
+  duplicate_of: z.number().int(),
+  duplicate: z.boolean().nullable(),
+});
+
+/**
+ * Applies audit and review decisions to finance data. A corrected categorization re-categorizes
+ * each transaction (source "audit" or "person") and teaches a payee rule; an accepted duplicate
+ * marks the copy so no total counts it twice. Applying the same correction again changes nothing.
+ */
+export function financeCorrectionHandler(deps: {
+  store: FinanceStore;
+  kb: KnowledgeBase;
+}): CorrectionHandler {
+  return {
+    apply(correction) {
+      const corrected = unwrap(correction.corrected);
+      const asCategories = categorization.safeParse(corrected);
+      if (asCategories.success) return recategorize(deps, correction, asCategories.data);
+      const asDuplicate = duplicateDecision.safeParse(corrected);
+      if (asDuplicate.success) return decideDuplicate(deps.store, asDuplicate.data);
+      return `no finance data changed: action ${correction.actionId} is not a categorization or a duplicate decision`;
+    },
+  };
+}
+
+/** A two-stage run's output wraps the expert's answer; a stage's output is the answer itself. */
+function unwrap(value: unknown): unknown {
+  if (value && typeof value === "object" && "answer" in value)
+    return (value as { answer: unknown }).answer;
+  return value;
+}
+
+function recategorize(
+  deps: { store: FinanceStore; kb: KnowledgeBase },
+  correction: CorrectionToApply,
+  output: z.infer<typeof categorization>,
+): string {
+  const changed: string[] = [];
+  for (const item of output.categories) {
+    const t = deps.store.transactionById(item.transaction_id);
+    if (!t) throw new Error(`transaction ${item.transaction_id} is not in the ledger`);
+    const category = item.category.toLowerCase();
+    // A person's choice stands against a later audit.
+    if (t.categorySource === "person" && correction.source === "audit") continue;
+    if (t.category === category && t.categorySource === correction.source) continue;
+    deps.store.setCategory(t.id, category, correction.source, 1, null);
+    deps.store.setFlags(
+      t.id,
+      t.flags.filter((f) => f !== "low_confidence"),
+    );
+    if (t.payee) {
+      putPayeeRule(deps.kb, t.payee, category, {
+        kind: correction.source === "person" ? "person" : "correction",
+        ref: correction.correctionId,
+      });
+    }
+    changed.push(`#${t.id} ${t.category ?? "uncategorized"} → ${category}`);
+  }
+  return changed.length ? `re-categorized ${changed.join(", ")}` : "already applied";
+}
+
+function decideDuplicate(store: FinanceStore, decision: z.infer<typeof duplicateDecision>): string {
+  const t = store.transactionById(decision.transaction_id);
+  if (!t) throw new Error(`transaction ${decision.transaction_id} is not in the ledger`);
+  const others = t.flags.filter((f) => f !== "duplicate_suspect" && f !== "duplicate");
+  if (decision.duplicate === true) {
+    store.setFlags(t.id, [...others, "duplicate"]);
+    store.setDuplicateOf(t.id, decision.duplicate_of);
+    return `#${t.id} marked a duplicate of #${decision.duplicate_of}; totals leave it out`;
+  }
+  store.setFlags(t.id, others);
+  store.setDuplicateOf(t.id, null);
+  return `#${t.id} kept as its own transaction`;
+}
+
+/**
+ * A person who rejects "mark as duplicate" is saying the two are different transactions. The
+ * queue does not call handlers on a rejection, so rejected items are settled here, idempotently,
+ * before figures are computed.
+ */
+export function settleRejectedDuplicates(
+  store: FinanceStore,
+  review: Pick<ReviewQueue, "list">,
+): number {
+  let settled = 0;
+  for (const item of review.list({
+    status: "rejected",
+    agent: "finance",
+    kind: "duplicate_suspect",
+  })) {
+    const decision = duplicateDecision.safeParse(item.original);
+    if (!decision.success) continue;
+    const t = store.transactionById(decision.data.transaction_id);
+    if (!t?.flags.includes("duplicate_suspect")) continue;
+    decideDuplicate(store, { ...decision.data, duplicate: false });
+    settled++;
+  }
+  return settled;
+}
+
+/** Wires the finance handler into every place corrections are applied (see agent-handlers.ts). */
+export const registerFinanceHandler: RegisterHandler = (handlers, deps) => {
+  handlers.register(
+    "finance",
+    financeCorrectionHandler({
+      store: new FinanceStore(deps.ledger.db),
+      kb: new KnowledgeBase(deps.ledger),
+    }),
+  );
+};

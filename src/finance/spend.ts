@@ -1,0 +1,200 @@
+import { NightshiftError } from "../errors.js";
+import type { FinanceStore, FinanceTransaction } from "../ledger/finance-store.js";
+import { formatMoney } from "./import/amounts.js";
+
+/** Moving money between one's own accounts is not spending (a card payment, a transfer). */
+const NOT_SPENDING = new Set([
+  "transfer",
+  "transfers",
+  "credit card payment",
+  "card payment",
+  "savings",
+  "income",
+]);
+
+export interface SpendQuery {
+  category?: string | undefined;
+  merchant?: string | undefined;
+  /** "YYYY-MM"; the latest month with data when absent. */
+  month?: string | undefined;
+}
+
+export interface MerchantFigure {
+  merchant: string;
+  visits: number;
+  totalCents: number;
+}
+
+/** Every figure an answer may state, computed from the ledger. Spending is positive cents. */
+export interface SpendFacts {
+  month: string;
+  category: string | null;
+  merchant: string | null;
+  currency: string;
+  totalCents: number;
+  count: number;
+  /** Average spent per transaction, when there is any. */
+  averageTransactionCents: number | null;
+  /** Up to 3 months before `month` that have data, oldest first. */
+  previousMonths: { month: string; totalCents: number }[];
+  averagePreviousCents: number | null;
+  /** Whole percent above (+) or below (-) that average. */
+  changePct: number | null;
+  /** By visits, then amount. */
+  topMerchants: MerchantFigure[];
+  /** Possible duplicates waiting for a person: left out of the figures until decided. */
+  pendingDuplicates: { count: number; totalCents: number };
+  /** Spending in the month with no category yet (it may belong to the asked category). */
+  uncategorizedCount: number;
+}
+
+export function computeSpend(store: FinanceStore, query: SpendQuery, currency: string): SpendFacts {
+  const months = store.months();
+  if (months.length === 0) {
+    throw new NightshiftError(
+      "no transactions imported yet; run `nightshift finance import FILE` first",
+      {
+        code: "no_data",
+      },
+    );
+  }
+  if (query.month !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(query.month)) {
+    throw new NightshiftError(`--month "${query.month}": expected YYYY-MM, like 2026-01`);
+  }
+  const month = query.month ?? months.at(-1)!;
+  const rows = monthRows(store, month);
+  const matching = rows.filter((t) => matches(t, query) && !isPendingDuplicate(t));
+  const pending = rows.filter((t) => matches(t, query) && isPendingDuplicate(t));
+  const previousMonths = months
+    .filter((m) => m < month)
+    .slice(-3)
+    .map((m) => ({
+      month: m,
+      totalCents: sum(
+        monthRows(store, m).filter((t) => matches(t, query) && !isPendingDuplicate(t)),
+      ),
+    }));
+  const averagePreviousCents = previousMonths.length
+    ? Math.round(previousMonths.reduce((a, m) => a + m.totalCents, 0) / previousMonths.length)
+    : null;
+  const totalCents = sum(matching);
+  return {
+    month,
+    category: query.category ?? null,
+    merchant: query.merchant ?? null,
+    currency,
+    totalCents,
+    count: matching.length,
+    averageTransactionCents: matching.length ? Math.round(totalCents / matching.length) : null,
+    previousMonths,
+    averagePreviousCents,
+    changePct: averagePreviousCents
+      ? Math.round(((totalCents - averagePreviousCents) / averagePreviousCents) * 100)
+      : null,
+    topMerchants: topMerchants(matching),
+    pendingDuplicates: { count: pending.length, totalCents: sum(pending) },
+    uncategorizedCount: query.category
+      ? rows.filter((t) => t.category === null && !isPendingDuplicate(t)).length
+      : 0,
+  };
+}
+
+/** Money out in one month, excluding confirmed copies. */
+function monthRows(store: FinanceStore, month: string): FinanceTransaction[] {
+  return store
+    .transactions({ from: `${month}-01`, to: `${month}-31` })
+    .filter((t) => t.amountCents < 0 && !t.flags.includes("duplicate"));
+}
+
+function isPendingDuplicate(t: FinanceTransaction): boolean {
+  return t.flags.includes("duplicate_suspect");
+}
+
+function matches(t: FinanceTransaction, query: SpendQuery): boolean {
+  if (query.category !== undefined) {
+    if ((t.category ?? "").toLowerCase() !== query.category.toLowerCase()) return false;
+  } else if (t.category && NOT_SPENDING.has(t.category.toLowerCase())) {
+    return false;
+  }
+  if (query.merchant !== undefined) {
+    const needle = query.merchant.toLowerCase();
+    return (
+      merchantOf(t).toLowerCase().includes(needle) || t.description.toLowerCase().includes(needle)
+    );
+  }
+  return true;
+}
+
+export function merchantOf(t: Pick<FinanceTransaction, "payee" | "description">): string {
+  return t.payee ?? t.description;
+}
+
+function topMerchants(rows: FinanceTransaction[]): MerchantFigure[] {
+  const byMerchant = new Map<string, MerchantFigure>();
+  for (const t of rows) {
+    const name = merchantOf(t);
+    const key = name.toLowerCase();
+    const figure = byMerchant.get(key) ?? { merchant: name, visits: 0, totalCents: 0 };
+    figure.visits++;
+    figure.totalCents += -t.amountCents;
+    byMerchant.set(key, figure);
+  }
+  return [...byMerchant.values()]
+    .sort(
+      (a, b) =>
+        b.visits - a.visits || b.totalCents - a.totalCents || a.merchant.localeCompare(b.merchant),
+    )
+    .slice(0, 5);
+}
+
+function sum(rows: FinanceTransaction[]): number {
+  return rows.reduce((a, t) => a - t.amountCents, 0);
+}
+
+/** The plain answer from the facts alone: what `spend` prints and what `ask` falls back to. */
+export function describeSpend(facts: SpendFacts): string {
+  const money = (cents: number) => formatMoney(cents, facts.currency);
+  const subject = [
+    facts.category ? `on ${facts.category}` : "",
+    facts.merchant ? `at ${facts.merchant}` : "",
+  ]
+    .filter(Boolean)
+    .join(" ");
+  const lines = [
+    `You spent ${money(facts.totalCents)}${subject ? ` ${subject}` : ""} in ${monthName(facts.month)} (${facts.count} transaction${facts.count === 1 ? "" : "s"}).`,
+  ];
+  if (facts.averagePreviousCents !== null && facts.changePct !== null) {
+    const n = facts.previousMonths.length;
+    const direction = facts.changePct >= 0 ? "above" : "below";
+    lines.push(
+      `That's ${Math.abs(facts.changePct)}% ${direction} your ${n}-month average of ${money(facts.averagePreviousCents)}.`,
+    );
+  } else if (facts.averagePreviousCents === 0) {
+    lines.push(`Nothing in the ${facts.previousMonths.length} month(s) before.`);
+  }
+  const top = facts.topMerchants[0];
+  if (top)
+    lines.push(
+      `Top merchant: ${top.merchant} (${top.visits} visit${top.visits === 1 ? "" : "s"}, ${money(top.totalCents)}).`,
+    );
+  if (facts.pendingDuplicates.count > 0) {
+    lines.push(
+      `Not counted: ${facts.pendingDuplicates.count} possible duplicate(s) of ${money(facts.pendingDuplicates.totalCents)} waiting for review (\`nightshift review\`).`,
+    );
+  }
+  if (facts.uncategorizedCount > 0) {
+    lines.push(
+      `${facts.uncategorizedCount} transaction(s) that month have no category yet; run \`nightshift finance categorize\`.`,
+    );
+  }
+  return lines.join(" ");
+}
+
+export function monthName(month: string): string {
+  const [year, m] = month.split("-").map(Number);
+  return new Date(Date.UTC(year!, m! - 1, 1)).toLocaleString("en-US", {
+    month: "long",
+    year: "numeric",
+    timeZone: "UTC",
+  });
+}
