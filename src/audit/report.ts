@@ -165,10 +165,13 @@ export function calibrate(points: { confidence: number; verdict: Verdict }[]): C
 }
 
 function patternsWritten(items: AuditItem[]): { count: number; keys: string[] } {
-  const keys = items
-    .filter((i) => i.patternWritten)
-    .map((i) => (i.pattern as { key?: string } | null)?.key ?? "?");
-  return { count: keys.length, keys };
+  // Several items often teach the same rule (the same merchant, three times): count rules.
+  const keys = new Set(
+    items
+      .filter((i) => i.patternWritten)
+      .map((i) => (i.pattern as { key?: string } | null)?.key ?? "?"),
+  );
+  return { count: keys.size, keys: [...keys] };
 }
 
 export function runToJson(run: AuditRun): Record<string, unknown> {
