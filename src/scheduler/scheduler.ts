@@ -76,6 +76,14 @@ export class Scheduler {
       warn: options.warn ?? ((line) => process.stderr.write(`${line}\n`)),
       realNow: () => performance.now(),
     };
+    this.listen();
+  }
+
+  /** Activity pauses runs started by `runNow` as well as by the loop, so listen from the start. */
+  private listen(): void {
+    if (this.options.activity && !this.unsubscribe) {
+      this.unsubscribe = this.options.activity.onActive((event) => this.onUserActive(event));
+    }
   }
 
   get holder(): string {
@@ -166,9 +174,7 @@ export class Scheduler {
     if (this.loop) return;
     this.loop = new AbortController();
     this.recoverStaleRuns();
-    if (this.options.activity) {
-      this.unsubscribe = this.options.activity.onActive((event) => this.onUserActive(event));
-    }
+    this.listen();
     void this.runLoop(this.loop.signal);
   }
 
