@@ -71,18 +71,17 @@ export class LlamaCppHost {
     request: ModelRequest,
   ): Promise<ModelReply> {
     const { LlamaChatSession } = await import("node-llama-cpp");
-    const llama = loaded.model.llama;
     const started = process.hrtime.bigint();
-    // The schema is data from zod, not a literal type node-llama-cpp can infer from.
-    const grammar = await llama.createGrammarForJsonSchema(
-      request.schema as unknown as Parameters<Llama["createGrammarForJsonSchema"]>[0],
-    );
-    const { history, prompt } = splitMessages(request.messages);
     const session = new LlamaChatSession({
       contextSequence: loaded.context.getSequence(),
       autoDisposeSequence: true,
     });
     try {
+      // The schema is data from zod, not a literal type node-llama-cpp can infer from.
+      const grammar = await loaded.model.llama.createGrammarForJsonSchema(
+        request.schema as unknown as Parameters<Llama["createGrammarForJsonSchema"]>[0],
+      );
+      const { history, prompt } = splitMessages(request.messages);
       if (history.length > 0) session.setChatHistory(history);
       const settings = { ...options.options, ...request.options };
       const content = await session.prompt(prompt, {
@@ -100,6 +99,14 @@ export class LlamaCppHost {
         tokensOut: loaded.model.tokenize(content).length,
         totalDuration: Number(process.hrtime.bigint() - started),
       };
+    } catch (error) {
+      if (request.signal?.aborted) throw error;
+      // Generation failures (context overflow, a schema the grammar cannot express) are the
+      // model's, not bugs here: a failed attempt the stage can recover from with another approach.
+      throw new NightshiftError(
+        `llama.cpp failed on role "${options.role}" (${options.path}): ${error instanceof Error ? error.message : String(error)}`,
+        { status: 502, code: "model_failed", cause: error },
+      );
     } finally {
       session.dispose();
     }
