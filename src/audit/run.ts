@@ -38,6 +38,10 @@ export interface RunOptions {
   seed?: string | undefined;
   mode?: "normal" | "degraded";
   shouldPause?(): boolean;
+  /**
+   * The scheduler's checkpoint, saved inside the batch's transaction when it writes to the same
+   * database (it does), so the batch's results and the checkpoint land together or not at all.
+   */
   saveCheckpoint?(state: unknown): void;
   /** Told after each batch is committed. */
   onBatch?(progress: BatchProgress): void;
@@ -76,8 +80,8 @@ export async function runAudit(deps: AuditDeps, options: RunOptions = {}): Promi
   try {
     for (let batch = run.nextBatch; batch < run.batches; batch++) {
       if (options.shouldPause?.()) return pause(audit, run, batch, options);
-      const outcomes = await reviewBatch(deps, audit, apply, reviewer, run, batch);
-      options.saveCheckpoint?.(checkpoint(run, batch + 1));
+      const commit = () => options.saveCheckpoint?.(checkpoint(run, batch + 1));
+      const outcomes = await reviewBatch(deps, { audit, apply, reviewer, run, batch, commit });
       applyPendingCorrections(apply);
       options.onBatch?.({ runId: run.id, batch: batch + 1, batches: run.batches, ...outcomes });
     }
@@ -159,18 +163,27 @@ export function batchBudget(config: Config, contextWindow: number): BatchBudget 
   };
 }
 
+interface BatchScope {
+  audit: AuditStore;
+  apply: ApplyDeps;
+  reviewer: Reviewer;
+  run: AuditRun;
+  batch: number;
+  /** Runs inside the batch's transaction, after its writes. */
+  commit(): void;
+}
+
 async function reviewBatch(
   deps: AuditDeps,
-  audit: AuditStore,
-  apply: ApplyDeps,
-  reviewer: Reviewer,
-  run: AuditRun,
-  batch: number,
+  { audit, apply, reviewer, run, batch, commit }: BatchScope,
 ): Promise<{ items: number; outcomes: Record<string, number> }> {
   const items = audit.batchItems(run.id, batch).filter((i) => i.verdict === null);
   const outcomes: Record<string, number> = {};
   if (items.length === 0) {
-    audit.setNextBatch(run.id, batch + 1);
+    audit.transaction(() => {
+      audit.setNextBatch(run.id, batch + 1);
+      commit();
+    });
     return { items: 0, outcomes };
   }
   const views = renderBatch(
@@ -208,6 +221,7 @@ async function reviewBatch(
       });
     }
     audit.setNextBatch(run.id, batch + 1);
+    commit();
   });
   return { items: items.length, outcomes };
 }
@@ -233,8 +247,16 @@ function pause(audit: AuditStore, run: AuditRun, batch: number, options: RunOpti
   return { status: "paused", run: audit.getRun(run.id)! };
 }
 
+/** The selection itself is the run's audit_items rows; the checkpoint names it and the position. */
 function checkpoint(run: AuditRun, nextBatch: number) {
-  return { run_id: run.id, seed: run.seed, batches: run.batches, next_batch: nextBatch };
+  return {
+    run_id: run.id,
+    seed: run.seed,
+    window_start: run.windowStart,
+    window_end: run.windowEnd,
+    batches: run.batches,
+    next_batch: nextBatch,
+  };
 }
 
 function applyDeps(deps: AuditDeps, audit: AuditStore, log: (m: string) => void): ApplyDeps {
