@@ -1,0 +1,317 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ManualClock } from "../../src/clock.js";
+import { parseConfig } from "../../src/config.js";
+import { type FinanceAgent, openFinanceAgent } from "../../src/finance/agent.js";
+import { askQuestion } from "../../src/finance/ask.js";
+import { categorizeTransactions } from "../../src/finance/categorize.js";
+import { financeCorrectionHandler } from "../../src/finance/corrections.js";
+import { importStatementFile } from "../../src/finance/importer.js";
+import { loadRules } from "../../src/finance/rules.js";
+import { buildCorpus } from "../fixtures/finance/corpus.js";
+import {
+  type Script,
+  type ScriptedUpstream,
+  startScriptedUpstream,
+} from "../support/scripted-upstream.js";
+import { tempLedger } from "../support/temp-ledger.js";
+
+let dir: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "nightshift-finance-"));
+  await buildCorpus(dir);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Fixture {
+  agent: FinanceAgent;
+  upstream: ScriptedUpstream;
+  close(): Promise<void>;
+}
+let fixture: Fixture | undefined;
+afterEach(async () => {
+  await fixture?.close();
+  fixture = undefined;
+});
+
+const json = (value: unknown) => ({ content: JSON.stringify(value) });
+const systemOf = (body: Record<string, unknown>) =>
+  ((body.messages as { role: string; content: string }[]) ?? []).find((m) => m.role === "system")
+    ?.content ?? "";
+
+async function start(script: Script): Promise<Fixture> {
+  const upstream = await startScriptedUpstream({ models: ["small:1b", "expert:3b"], script });
+  const temp = tempLedger();
+  const config = parseConfig({
+    models: {
+      reasoner: { model: "small:1b", url: upstream.url },
+      "finance-expert": { model: "expert:3b", url: upstream.url },
+    },
+  });
+  const agent = openFinanceAgent(
+    temp.ledger,
+    config,
+    new ManualClock(Date.parse("2026-02-10T12:00:00Z")),
+  );
+  await importStatementFile(join(dir, "card.pdf"), { store: agent.store, config: config.finance });
+  return {
+    agent,
+    upstream,
+    async close() {
+      await agent.close();
+      await upstream.close();
+      temp.cleanup();
+    },
+  };
+}
+
+/** The reasoner copies the material; the expert answers from `answers` (payee word → [category, confidence]). */
+function categorizeScript(answers: Record<string, [string, number]>): Script {
+  return (request) => {
+    const system = systemOf(request.body);
+    const material = (text: string) =>
+      JSON.parse(text.slice(text.indexOf("Material:\n") + 10).split("\n\n")[0]!);
+    if (system.includes("You prepare work")) {
+      return json({
+        data: { transactions: material(request.prompt) },
+        expert_prompt: {
+          task: "Categorize each transaction",
+          context: "A credit card",
+          constraints: [],
+          answer_format: "categories",
+        },
+        confidence: 0.9,
+      });
+    }
+    const data = JSON.parse(
+      request.prompt.slice(request.prompt.indexOf("Data:\n") + 6).split("\n\nAnswer format")[0]!,
+    );
+    return json({
+      categories: data.transactions.map((t: { id: number; description: string }) => {
+        const [category, confidence] = Object.entries(answers).find(([word]) =>
+          t.description.includes(word),
+        )?.[1] ?? ["other", 0.5];
+        return { transaction_id: t.id, category, confidence };
+      }),
+    });
+  };
+}
+
+describe("categorize", () => {
+  it("applies knowledge-base rules first and sends only the rest to the two-stage pipeline", async () => {
+    fixture = await start(
+      categorizeScript({
+        RETURN: ["shopping", 0.3],
+        AMAZON: ["shopping", 0.97],
+        SHELL: ["fuel", 0.98],
+        "TRADER JOE": ["groceries", 0.96],
+        FEE: ["fees", 0.99],
+      }),
+    );
+    const { agent, upstream } = fixture;
+    const person = { kind: "person" as const, ref: "sam" };
+    agent.kb.put(
+      {
+        scope: "finance",
+        key: "rule:chipotle",
+        content: "Chipotle is restaurants",
+        data: {
+          match: "contains",
+          field: "description",
+          value: "chipotle",
+          category: "restaurants",
+        },
+      },
+      person,
+    );
+    agent.kb.put(
+      {
+        scope: "finance",
+        key: "rule:payment",
+        content: "Card payments",
+        data: {
+          match: "is",
+          field: "payee",
+          value: "PAYMENT THANK YOU",
+          category: "credit card payment",
+          stage: "post",
+        },
+      },
+      person,
+    );
+
+    const report = await categorizeTransactions({
+      store: agent.store,
+      kb: agent.kb,
+      config: agent.config.finance,
+      runtime: agent.runtime(),
+    });
+
+    expect(report).toMatchObject({ byRule: 2, byModel: 5, left: 0 });
+    const byDescription = Object.fromEntries(
+      agent.store.transactions().map((t) => [t.description, t]),
+    );
+    expect(byDescription["CHIPOTLE MEXICAN GRILL"]).toMatchObject({
+      category: "restaurants",
+      categorySource: "rule",
+      confidence: 1,
+    });
+    expect(byDescription["PAYMENT THANK YOU"]).toMatchObject({
+      category: "credit card payment",
+      categorySource: "rule",
+    });
+    expect(byDescription["SHELL OIL 57444"]).toMatchObject({
+      category: "fuel",
+      categorySource: "model",
+    });
+    expect(byDescription["RETURN AMAZON.COM"]!.flags).toContain("low_confidence");
+    expect(byDescription["SHELL OIL 57444"]!.flags).not.toContain("low_confidence");
+    // Rule-matched transactions never reached a model.
+    const sent = JSON.stringify(upstream.requests.map((r) => r.body));
+    expect(sent).not.toContain("CHIPOTLE");
+    expect(sent).toContain("SHELL OIL");
+    // The logged expert stage carries the transaction ids, so the audit can correct it.
+    agent.runtime().flush();
+    const actionId = byDescription["SHELL OIL 57444"]!.categoryActionId!;
+    const action = agent.store.db
+      .prepare("SELECT agent, request FROM actions WHERE id = ?")
+      .get(actionId) as { agent: string; request: string };
+    expect(action.agent).toBe("finance");
+    expect(action.request).toContain(`"id":${byDescription["SHELL OIL 57444"]!.id},`);
+  });
+
+  it("applies an audit correction to the transaction and teaches a payee rule, idempotently", async () => {
+    fixture = await start(categorizeScript({ "": ["other", 0.95] }));
+    const { agent } = fixture;
+    await categorizeTransactions({
+      store: agent.store,
+      kb: agent.kb,
+      config: agent.config.finance,
+      runtime: agent.runtime(),
+    });
+    const shell = agent.store.transactions().find((t) => t.description.startsWith("SHELL"))!;
+    const handler = financeCorrectionHandler(agent);
+    const correction = {
+      correctionId: "c-1",
+      actionId: shell.categoryActionId!,
+      agent: "finance",
+      original: { categories: [{ transaction_id: shell.id, category: "other", confidence: 0.95 }] },
+      corrected: { categories: [{ transaction_id: shell.id, category: "fuel", confidence: 0.95 }] },
+      source: "audit" as const,
+    };
+    expect(handler.apply(correction)).toBe(`re-categorized #${shell.id} other → fuel`);
+    expect(handler.apply(correction)).toBe("already applied");
+    expect(agent.store.transactionById(shell.id)).toMatchObject({
+      category: "fuel",
+      categorySource: "audit",
+    });
+    const rules = loadRules(agent.kb);
+    expect(rules).toEqual([
+      expect.objectContaining({
+        match: "is",
+        field: "payee",
+        value: shell.payee,
+        category: "fuel",
+      }),
+    ]);
+    expect(agent.kb.history("finance", rules[0]!.key)).toHaveLength(1);
+  });
+});
+
+function askScript(answer: string): Script {
+  return (request) => {
+    const system = systemOf(request.body);
+    if (system.includes("Turn the user's question")) {
+      return json({
+        measure: "total",
+        category: "restaurants",
+        merchant: null,
+        period: { kind: "last_month", month: null },
+        compare_to_average: true,
+        top_merchants: true,
+      });
+    }
+    return json({ answer });
+  };
+}
+
+async function withRestaurants(agent: FinanceAgent): Promise<void> {
+  const chipotle = agent.store.transactions().find((t) => t.description.startsWith("CHIPOTLE"))!;
+  financeCorrectionHandler(agent).apply({
+    correctionId: "p-1",
+    actionId: "",
+    agent: "finance",
+    original: null,
+    corrected: { categories: [{ transaction_id: chipotle.id, category: "restaurants" }] },
+    source: "person",
+  });
+}
+
+describe("ask", () => {
+  it("shows the expert's phrasing when every figure in it is a computed fact", async () => {
+    fixture = await start(
+      askScript(
+        "You spent $14.50 on restaurants in January 2026, across 1 visit. Top merchant: CHIPOTLE MEXICAN GRILL.",
+      ),
+    );
+    await withRestaurants(fixture.agent);
+    const result = await askQuestion("How much did I spend on restaurants last month?", {
+      store: fixture.agent.store,
+      config: fixture.agent.config.finance,
+      clock: fixture.agent.clock,
+      runtime: fixture.agent.runtime(),
+    });
+    expect(result.facts).toMatchObject({
+      month: "2026-01",
+      category: "restaurants",
+      totalCents: 1450,
+      count: 1,
+    });
+    expect(result).toMatchObject({
+      source: "model",
+      mismatches: [],
+      answer: expect.stringContaining("$14.50"),
+    });
+  });
+
+  it("replaces an answer with a figure not in the facts by the computed one, and flags it", async () => {
+    fixture = await start(
+      askScript("You spent $847 on restaurants last month, 23% above average."),
+    );
+    await withRestaurants(fixture.agent);
+    const result = await askQuestion("How much did I spend on restaurants last month?", {
+      store: fixture.agent.store,
+      config: fixture.agent.config.finance,
+      clock: fixture.agent.clock,
+      runtime: fixture.agent.runtime(),
+    });
+    expect(result.source).toBe("computed");
+    expect(result.flags).toContain("figure_mismatch");
+    expect(result.mismatches).toEqual([
+      "$847 is not among the computed amounts",
+      "23% is not the computed change",
+    ]);
+    expect(result.answer).toBe(
+      "You spent $14.50 on restaurants in January 2026 (1 transaction). Top merchant: CHIPOTLE MEXICAN GRILL (1 visit, $14.50). 4 transaction(s) that month have no category yet; run `nightshift finance categorize`.",
+    );
+  });
+
+  it("says no model is reachable and still answers a simple question from the data", async () => {
+    fixture = await start(askScript("unused"));
+    await withRestaurants(fixture.agent);
+    await fixture.upstream.close();
+    const result = await askQuestion("How much did I spend on restaurants in January 2026?", {
+      store: fixture.agent.store,
+      config: fixture.agent.config.finance,
+      clock: fixture.agent.clock,
+      runtime: fixture.agent.runtime(),
+    });
+    expect(result.flags).toEqual(["no_model"]);
+    expect(result.modelError).toMatch(/cannot reach/);
+    expect(result.answer).toMatch(
+      /^No model is reachable .*You spent \$14\.50 on restaurants in January 2026/,
+    );
+  });
+});
