@@ -198,6 +198,17 @@ describe("knowledge base", () => {
     );
   });
 
+  it("brings back an entry the run deleted, searchable again", () => {
+    kb.put({ scope: "shared", key: "tz", content: "user lives in Lisbon" }, person());
+    kb.remove("shared", "tz", run("r3"));
+    expect(kb.searchText({ text: "Lisbon" })).toEqual([]);
+    const report = kb.revertRun("r3", person());
+    expect(report.reverted).toEqual([
+      { scope: "shared", key: "tz", from: 2, to: 3, deleted: false },
+    ]);
+    expect(kb.searchText({ text: "Lisbon" }).map((h) => [h.key, h.version])).toEqual([["tz", 3]]);
+  });
+
   it("lists what one run wrote, for the audit report", () => {
     kb.put({ scope: "finance", key: "a", content: "x" }, run("r1"));
     kb.put({ scope: "shared", key: "b", content: "y" }, run("r1"));
