@@ -151,15 +151,21 @@ function profileToJson(profile: QuietHoursProfile) {
 function progressPrinter(): (p: ImportProgress) => void {
   let lastPct = -1;
   return (p) => {
-    if (p.totalBytes < 1_000_000) return;
+    if (p.phase === "rolling up" ? p.totalBytes < 200 : p.totalBytes < 1_000_000) return;
     const pct = Math.floor((p.bytes / p.totalBytes) * 100);
     if (process.stderr.isTTY) {
-      process.stderr.write(`\r${p.phase} ${p.lines} lines (${pct}%)${pct === 100 ? "\n" : ""}`);
-    } else if (pct >= lastPct + 10 || (pct === 100 && lastPct !== 100)) {
-      process.stderr.write(`${p.phase} ${p.lines} lines (${pct}%)\n`);
+      process.stderr.write(`\r${describe(p)} (${pct}%)${pct === 100 ? "\n" : ""}`);
+    } else if (pct >= lastPct + 10 || pct === 100) {
+      process.stderr.write(`${describe(p)} (${pct}%)\n`);
     }
-    lastPct = pct === 100 && p.phase === "checking" ? -1 : pct;
+    lastPct = pct === 100 ? -1 : pct;
   };
+}
+
+function describe(p: ImportProgress): string {
+  return p.phase === "rolling up"
+    ? `rolling up ${p.lines} of ${p.totalBytes} hours`
+    : `${p.phase} ${p.lines} lines`;
 }
 
 function fmt(value: number | null): string {

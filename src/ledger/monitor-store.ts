@@ -77,6 +77,8 @@ export class MonitorStore {
   private readonly gpusStmt: Statement;
   private readonly upsertRollupStmt: Statement;
   private readonly rollupsStmt: Statement;
+  private readonly metricRollupsStmt: Statement;
+  private readonly idleFractionsStmt: Statement;
   private readonly deleteRawSamplesStmt: Statement;
   private readonly deleteRawGpusStmt: Statement;
   private readonly lastActiveSampleStmt: Statement;
@@ -109,7 +111,16 @@ export class MonitorStore {
     );
     this.rollupsStmt = db.prepare(
       `SELECT hour, metric, gpu, samples, avg, max, p95 FROM monitor_rollups
-       WHERE hour >= ? AND hour < ? AND (? IS NULL OR metric = ?) ORDER BY hour, metric, gpu`,
+       WHERE hour >= ? AND hour < ? ORDER BY hour, metric, gpu`,
+    );
+    this.idleFractionsStmt = db.prepare(
+      `SELECT hour, avg AS idleFraction FROM monitor_rollups
+       WHERE metric = 'idle' AND gpu = -1 AND hour >= ? AND hour < ? AND avg IS NOT NULL
+       ORDER BY hour`,
+    );
+    this.metricRollupsStmt = db.prepare(
+      `SELECT hour, metric, gpu, samples, avg, max, p95 FROM monitor_rollups
+       WHERE metric = ? AND hour >= ? AND hour < ? ORDER BY hour, gpu`,
     );
     this.deleteRawSamplesStmt = db.prepare("DELETE FROM monitor_samples WHERE ts >= ? AND ts < ?");
     this.deleteRawGpusStmt = db.prepare("DELETE FROM monitor_gpu_samples WHERE ts >= ? AND ts < ?");
@@ -269,8 +280,8 @@ export class MonitorStore {
 
   /** Rollups with from <= hour < to, optionally of one metric. */
   rollups(from: number, to: number, metric?: string): RollupRow[] {
-    const m = metric ?? null;
-    return this.rollupsStmt.all(from, to, m, m) as RollupRow[];
+    if (metric === undefined) return this.rollupsStmt.all(from, to) as RollupRow[];
+    return this.metricRollupsStmt.all(metric, from, to) as RollupRow[];
   }
 
   /** Deletes one hour's raw samples and GPU readings in one transaction; returns the samples. */
@@ -295,6 +306,11 @@ export class MonitorStore {
 
   rollbackBulk(): void {
     if (this.db.inTransaction) this.db.exec("ROLLBACK");
+  }
+
+  /** Each rolled-up hour's share of idle samples (the 'idle' rollup), from <= hour < to. */
+  idleFractions(from: number, to: number): { hour: number; idleFraction: number }[] {
+    return this.idleFractionsStmt.all(from, to) as { hour: number; idleFraction: number }[];
   }
 
   /** Runs `fn` in one transaction (an import is all or nothing). */

@@ -36,9 +36,10 @@ export const importLineSchema = z.object({
 export type ImportLine = z.infer<typeof importLineSchema>;
 
 export interface ImportProgress {
-  phase: "checking" | "importing";
+  phase: "checking" | "importing" | "rolling up";
+  /** Lines read so far; hours done while rolling up. */
   lines: number;
-  /** Bytes read of the file so far, and its size, for a percentage. */
+  /** Bytes read of the file so far and its size (hours done and to do while rolling up). */
   bytes: number;
   totalBytes: number;
 }
@@ -103,7 +104,10 @@ export async function importSamples(
       }
     });
     store.insertMany(batch);
-    refreshRollups(store, [...hours].sort(), options.now, options.idle ?? DEFAULT_IDLE);
+    const touched = [...hours].sort((a, b) => a - b);
+    refreshRollups(store, touched, options.now, options.idle ?? DEFAULT_IDLE, (done, total) =>
+      options.onProgress?.({ phase: "rolling up", lines: done, bytes: done, totalBytes: total }),
+    );
     store.commitBulk();
   } catch (error) {
     store.rollbackBulk();

@@ -55,9 +55,9 @@ interface Day {
 /**
  * Learns the hour-of-week profile of P(idle) from the stored history (hourly rollups, plus raw
  * samples of hours not rolled up yet). Each local day is compared with the recency-weighted
- * median of its peers (the same weekday once there are 3 of them, else weekdays or weekends as
- * a group); a day with several hours far from that reference — a holiday, an all-nighter — is
- * left out, at most just under half of its group. The rest are averaged per hour of week with
+ * median pattern of its peers (the same weekday once there are 4 of them, else weekdays or
+ * weekends as a group); a day with several hours far from that reference — a holiday, an
+ * all-nighter — is left out, at most just under half of its group. The rest are averaged per hour of week with
  * weights halving every quiet_hours.half_life_weeks.
  */
 export function learnQuietHours(
@@ -75,10 +75,7 @@ export function readIdleCells(
   now: number,
 ): IdleCell[] {
   const end = hourStart(now);
-  const cells: IdleCell[] = store
-    .rollups(0, end, "idle")
-    .filter((r) => r.gpu === -1 && r.avg !== null)
-    .map((r) => ({ hour: r.hour, idleFraction: r.avg! }));
+  const cells: IdleCell[] = store.idleFractions(0, end);
   // Complete hours are rolled up as they end, so only those after the newest rollup can lack one.
   const since = store.latestRollupHour("idle") ?? 0;
   for (const hour of store.hoursWithoutRollup("idle", end, since)) {
@@ -185,8 +182,20 @@ function findOutlierDays(days: readonly Day[]): Set<string> {
   const excluded = new Set<string>();
   for (const weekend of [false, true]) {
     const group = days.filter((d) => d.dow >= 5 === weekend);
+    const groupReference = medianPattern(group);
+    const dowReferences = new Map<number, (number | null)[]>();
+    const referenceFor = (day: Day) => {
+      const sameDow = group.filter((d) => d.dow === day.dow);
+      // Four of the same weekday make a reference of their own; fewer lean on the whole group.
+      if (sameDow.length < 4) return groupReference;
+      const cached = dowReferences.get(day.dow);
+      if (cached) return cached;
+      const reference = medianPattern(sameDow);
+      dowReferences.set(day.dow, reference);
+      return reference;
+    };
     const scored = group
-      .map((day) => ({ day, changed: changedHours(day, referenceFor(day, group)) }))
+      .map((day) => ({ day, changed: changedHours(day, referenceFor(day)) }))
       .filter((s) => s.changed >= OUTLIER_HOURS)
       .sort((a, b) => b.changed - a.changed);
     // A pattern that half the days share is the pattern, not an outlier.
@@ -196,12 +205,11 @@ function findOutlierDays(days: readonly Day[]): Set<string> {
   return excluded;
 }
 
-function referenceFor(day: Day, group: readonly Day[]): (number | null)[] {
-  const sameDow = group.filter((d) => d !== day && d.dow === day.dow);
-  const peers = sameDow.length >= 3 ? sameDow : group.filter((d) => d !== day);
+/** The recency-weighted median of each hour across `days`: their typical pattern. */
+function medianPattern(days: readonly Day[]): (number | null)[] {
   return Array.from({ length: 24 }, (_, h) =>
     weightedMedian(
-      peers.flatMap((d) => (d.hours[h] === null ? [] : [[d.hours[h]!, d.weight] as const])),
+      days.flatMap((d) => (d.hours[h] === null ? [] : [[d.hours[h]!, d.weight] as const])),
     ),
   );
 }

@@ -144,21 +144,33 @@ export function rollUpCompletedHours(
   from = 0,
 ): number {
   const hours = store.hoursWithoutRollup("idle", hourStart(now), from);
-  for (const hour of hours) store.upsertRollups(rollupHourFromRaw(store, hour, idle));
+  // A day of hours per transaction: a backlog (a year after an upgrade) commits 365 times, not
+  // 8760, and no single transaction holds the writer for long.
+  for (let i = 0; i < hours.length; i += 24) {
+    store.transaction(() => {
+      for (const hour of hours.slice(i, i + 24)) {
+        store.upsertRollups(rollupHourFromRaw(store, hour, idle));
+      }
+    });
+  }
   return hours.length;
 }
 
 /** Recomputes the rollups of the given hours from raw samples (after an import adds to them). */
 export function refreshRollups(
   store: MonitorStore,
-  hours: Iterable<number>,
+  hours: readonly number[],
   now: number,
   idle: IdleConfig = DEFAULT_IDLE,
+  onProgress?: (done: number, total: number) => void,
 ): void {
   const current = hourStart(now);
-  for (const hour of hours) {
+  hours.forEach((hour, i) => {
     if (hour < current) store.upsertRollups(rollupHourFromRaw(store, hour, idle));
-  }
+    if (onProgress && ((i + 1) % 500 === 0 || i + 1 === hours.length)) {
+      onProgress(i + 1, hours.length);
+    }
+  });
 }
 
 export interface PruneResult {

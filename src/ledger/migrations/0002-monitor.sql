@@ -49,4 +49,5 @@ CREATE TABLE monitor_rollups (
 -- these keep it a lookup instead of a scan of months of samples.
 CREATE INDEX monitor_samples_active ON monitor_samples (ts) WHERE user_active = 1;
 CREATE INDEX monitor_samples_last_active ON monitor_samples (ts) WHERE last_active_at IS NOT NULL;
-CREATE INDEX monitor_rollups_metric ON monitor_rollups (metric, hour);
+-- Covering for the quiet-hours learner, which reads one metric's averages across all history.
+CREATE INDEX monitor_rollups_metric ON monitor_rollups (metric, gpu, hour, avg);
