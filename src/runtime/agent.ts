@@ -107,7 +107,8 @@ export class Agent<I, O> {
 }
 
 /** A pipeline where each stage's output is the next stage's input. */
-export function chain(...stages: Stage<unknown, unknown>[]): Pipeline<unknown, unknown> {
+// biome-ignore lint/suspicious/noExplicitAny: each stage's input is the previous stage's output, which TypeScript cannot thread through a rest parameter.
+export function chain(...stages: Stage<any, any>[]): Pipeline<unknown, unknown> {
   return async (input, run) => {
     let value = input;
     for (const stage of stages) value = (await run.stage(stage, value)).output;

@@ -49,7 +49,7 @@ export interface PastStep {
 export interface StageHistory {
   /** Earlier stage runs and attempts of this agent on the same stage and input, newest first. */
   sameInput: PastStep[];
-  /** Steps already taken in this run (earlier stages and this stage's attempts so far). */
+  /** Steps already taken in this run before this stage (earlier stages, their attempts and calls). */
   sameTrace: PastStep[];
 }
 

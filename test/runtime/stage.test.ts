@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { defineStage, StageFailedError } from "../../src/runtime/index.js";
+import { chain, defineStage, StageFailedError } from "../../src/runtime/index.js";
 import { type RuntimeFixture, reply, runtimeFixture } from "./fixtures.js";
 
 const schema = z.object({
@@ -142,5 +142,28 @@ describe("a stage", () => {
     expect(result.derivation.checks).toEqual([
       { name: "crash_is_bug", passed: false, detail: "category feature" },
     ]);
+  });
+
+  it("chains stages so each one's output is the next one's input", async () => {
+    fixture = await runtimeFixture((request) =>
+      request.prompt.startsWith("Classify")
+        ? reply({ category: "bug", confidence: 1 })
+        : reply({ category: "question", confidence: 1 }),
+    );
+    const explain = defineStage({
+      name: "explain",
+      role: "expert",
+      schema,
+      prompt: (previous: z.infer<typeof schema>) => `Explain a ${previous.category}`,
+      checks: [() => ({ name: "always", passed: true })],
+    });
+    const result = await fixture.runtime.agent("triage", chain(classify, explain)).run("crash");
+
+    expect(result.output).toEqual({ category: "question", confidence: 1 });
+    expect(result.stages.map((s) => s.output)).toEqual([
+      { category: "bug", confidence: 1 },
+      { category: "question", confidence: 1 },
+    ]);
+    expect(fixture.upstream.requests.at(-1)!.body).toMatchObject({ model: "big:14b" });
   });
 });
