@@ -1,0 +1,114 @@
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildBadFiles, buildCorpus } from "../fixtures/finance/corpus.js";
+import { tempHome } from "../support/temp-ledger.js";
+
+let home: string;
+let cleanup: () => void;
+
+function nightshift(...args: string[]) {
+  const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    env: { ...process.env, NIGHTSHIFT_HOME: home, NIGHTSHIFT_PORT: "1" },
+    encoding: "utf8",
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+beforeAll(async () => {
+  ({ home, cleanup } = tempHome());
+  await buildCorpus(home);
+  await buildBadFiles(home);
+});
+afterAll(() => cleanup());
+
+describe("nightshift finance", { timeout: 90_000 }, () => {
+  it("imports good files, refuses bad ones by name, masks numbers, and exits 1", () => {
+    const run = nightshift(
+      "finance",
+      "import",
+      join(home, "bank-checking.pdf"),
+      join(home, "encrypted.pdf"),
+      join(home, "card.pdf"),
+    );
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      'bank-checking.pdf: imported 6 transactions into "account …7890" for 2025-12-15 to 2026-01-14',
+    );
+    expect(run.stdout).toContain("card.pdf: imported 7 transactions");
+    expect(run.stdout).toContain("reconciled: balances and totals agree");
+    expect(run.stdout).not.toMatch(/0012 3456|XXXX XXXX/);
+    expect(run.stderr).toMatch(/^nightshift: .*encrypted\.pdf: cannot import: it is encrypted/);
+  });
+
+  it("shows account numbers in full only with --show-numbers", () => {
+    const run = nightshift(
+      "finance",
+      "import",
+      join(home, "checking.ofx"),
+      "--show-numbers",
+      "--json",
+    );
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)[0]).toMatchObject({
+      status: "imported",
+      account_number: "000123456789",
+      account: "account …6789",
+    });
+    const again = nightshift("finance", "import", join(home, "checking.ofx"));
+    expect(again.stdout).toContain("checking.ofx: already imported");
+  });
+
+  it("lists statements with their reconciliation status and gives spend figures without a model", () => {
+    const statements = JSON.parse(nightshift("finance", "statements", "--json").stdout);
+    expect(
+      statements
+        .map((s: { file_name: string; reconcile_status: string }) => [
+          s.file_name,
+          s.reconcile_status,
+        ])
+        .sort(),
+    ).toEqual([
+      ["bank-checking.pdf", "reconciled"],
+      ["card.pdf", "reconciled"],
+      ["checking.ofx", "unchecked"],
+    ]);
+    const spend = nightshift("finance", "spend", "--month", "2026-01", "--merchant", "amazon");
+    expect(spend.stdout).toContain("You spent $89.99 at amazon in January 2026 (1 transaction).");
+    const facts = JSON.parse(nightshift("finance", "spend", "--month", "2026-01", "--json").stdout);
+    expect(facts).toMatchObject({
+      month: "2026-01",
+      totalCents: 8640 + 1450 + 8999 + 4500 + 20474 + 3500 + 4217 + 1549,
+      count: 8,
+    });
+  });
+
+  it("turns a person's categorization into a rule for the payee", () => {
+    const rows = JSON.parse(nightshift("finance", "transactions", "--json").stdout);
+    const chipotle = rows.find((t: { description: string }) => t.description === "CHIPOTLE 1234");
+    const run = nightshift(
+      "finance",
+      "categorize",
+      String(chipotle.id),
+      "--category",
+      "Restaurants",
+      "--by",
+      "sam",
+    );
+    expect(run.stdout).toContain(
+      `re-categorized #${chipotle.id} uncategorized → restaurants; payee "CHIPOTLE" will be restaurants`,
+    );
+    const spend = nightshift("finance", "spend", "--month", "2025-12", "--category", "restaurants");
+    expect(spend.stdout).toContain(
+      "You spent $12.85 on restaurants in December 2025 (1 transaction).",
+    );
+  });
+
+  it("ask says clearly when no model is reachable", () => {
+    const run = nightshift("finance", "ask", "How much did I spend at amazon in January 2026?");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /^No model is reachable \(.*cannot reach.*\); computed from your data: You spent \$89\.99 at amazon in January 2026/,
+    );
+  });
+});
