@@ -270,6 +270,7 @@ export class ActionStore {
   private readonly selectByIdPrefix: Statement<[string], ActionRow>;
   private readonly selectTrace: Statement<[string], ActionRow>;
   private readonly selectChildren: Statement<[string], ActionRow>;
+  private readonly selectByInputKey: Statement<[string, string, number], ActionRow>;
 
   constructor(readonly db: Db) {
     const placeholders = COLUMNS.map(() => "?").join(", ");
@@ -288,6 +289,10 @@ export class ActionStore {
     );
     this.selectChildren = db.prepare(
       "SELECT * FROM actions WHERE parent_id = ? ORDER BY started_at, id",
+    );
+    this.selectByInputKey = db.prepare(
+      `SELECT * FROM actions INDEXED BY actions_input_key
+       WHERE input_key = ? AND agent = ? ORDER BY started_at DESC, id DESC LIMIT ?`,
     );
   }
 
@@ -366,15 +371,13 @@ export class ActionStore {
     return this.selectChildren.all(parentId).map(rowToAction);
   }
 
-  /** Earlier actions of one agent on the same input (see input_key), newest first. */
+  /**
+   * Earlier actions of one agent on the same input (see input_key), newest first. Asked before
+   * every stage, so it is forced onto the input_key index: left to itself SQLite satisfies the
+   * ORDER BY with the (agent, started_at) index and walks every action of the agent.
+   */
   byInputKey(agent: string, inputKey: string, limit = 20): Action[] {
-    return (
-      this.db
-        .prepare(
-          "SELECT * FROM actions WHERE input_key = ? AND agent = ? ORDER BY started_at DESC LIMIT ?",
-        )
-        .all(inputKey, agent, limit) as ActionRow[]
-    ).map(rowToAction);
+    return this.selectByInputKey.all(inputKey, agent, limit).map(rowToAction);
   }
 
   addFlags(id: string, flags: string[]): void {

@@ -3,7 +3,6 @@ import { systemClock } from "../clock.js";
 import type { Config } from "../config.js";
 import { newTraceId } from "../ledger/ids.js";
 import type { Ledger } from "../ledger/ledger.js";
-import { RuntimeStore } from "../ledger/runtime-store.js";
 import { Agent, type Pipeline } from "./agent.js";
 import { emptyKnowledge, type KnowledgeSource } from "./knowledge.js";
 import { ModelClients } from "./models.js";
@@ -43,12 +42,11 @@ export class Runtime {
   constructor(options: RuntimeOptions) {
     this.ownsModels = options.models === undefined;
     this.ledger = options.ledger;
-    const history = new RuntimeStore(options.ledger.db, options.ledger.actions);
     this.models = options.models ?? new ModelClients(options.config, { baseUrl: options.baseUrl });
     this.deps = {
       models: this.models,
       history: {
-        byInputKey: (agent, key, limit) => history.byInputKey(agent, key, limit),
+        byInputKey: (agent, key, limit) => options.ledger.actions.byInputKey(agent, key, limit),
         trace: (traceId) => options.ledger.actions.trace(traceId),
       },
       writer: new RecentActions(options.ledger.writer),
