@@ -54,6 +54,12 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   if (!options.readonly) {
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
+    // Ingest speed: a larger page cache keeps the indexes' hot pages in memory, and checkpointing
+    // every ~40 MB of WAL instead of every 4 MB turns many small copy-backs into few large ones
+    // (measured: about 1.5x the actions/s). journal_size_limit trims the WAL after a checkpoint.
+    db.pragma("cache_size = -65536");
+    db.pragma("wal_autocheckpoint = 10000");
+    db.pragma("journal_size_limit = 67108864");
     db.pragma("foreign_keys = ON");
     migrate(db, loadMigrations(options.migrationsDir ?? MIGRATIONS_DIR));
   }

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomUUID } from "node:crypto";
 
 let lastMs = 0;
 let sequence = 0;
@@ -13,18 +13,17 @@ export function newActionId(now = Date.now()): string {
     sequence = (sequence + 1) & 0xfff;
   } else {
     lastMs = now;
-    sequence = randomBytes(2).readUInt16BE() & 0x7ff;
+    sequence = Math.floor(Math.random() * 0x800);
   }
-  const bytes = randomBytes(16);
-  bytes.writeUIntBE(now, 0, 6);
-  bytes[6] = 0x70 | (sequence >> 8);
-  bytes[7] = sequence & 0xff;
-  bytes[8] = 0x80 | ((bytes[8] ?? 0) & 0x3f);
-  const hex = bytes.toString("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  // randomUUID draws from a pooled entropy cache, many times cheaper than randomBytes per id; its
+  // variant bits and 62 random bits are kept, and the time, version and sequence are laid over it.
+  const random = randomUUID();
+  const time = now.toString(16).padStart(12, "0");
+  const seq = (0x7000 | sequence).toString(16);
+  return `${time.slice(0, 8)}-${time.slice(8)}-${seq}-${random.slice(19)}`;
 }
 
-/** A W3C trace id: 16 random bytes as 32 lowercase hex digits. */
+/** A W3C trace id: 32 lowercase hex digits, random (a v4 UUID's, so never all zeros). */
 export function newTraceId(): string {
-  return randomBytes(16).toString("hex");
+  return randomUUID().replaceAll("-", "");
 }
