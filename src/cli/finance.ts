@@ -5,6 +5,7 @@ import { askQuestion } from "../finance/ask.js";
 import { categorizeTransactions } from "../finance/categorize.js";
 import { financeCorrectionHandler } from "../finance/corrections.js";
 import { formatCents } from "../finance/import/amounts.js";
+import { modelExtractor } from "../finance/import/extract.js";
 import { type ImportResult, importStatementFile } from "../finance/importer.js";
 import { maskNumber } from "../finance/mask.js";
 import { computeSpend, describeSpend } from "../finance/spend.js";
@@ -61,7 +62,13 @@ export function registerFinance(program: Command, context: CliContext): void {
             try {
               const result = await importStatementFile(
                 file,
-                { store: agent.store, config: agent.config.finance, review: agent.review },
+                {
+                  store: agent.store,
+                  config: agent.config.finance,
+                  review: agent.review,
+                  extract: (bytes, name) =>
+                    modelExtractor(agent.runtime(), agent.config.finance)(bytes, name),
+                },
                 { account: flags.account },
               );
               results.push(result);
@@ -179,6 +186,11 @@ export function registerFinance(program: Command, context: CliContext): void {
           process.stdout.write(
             `categorized ${report.byRule} by rule and ${report.byModel} by model (${report.lowConfidence} low confidence, flagged for the audit); ${report.left} left\n`,
           );
+          if (report.modelError) {
+            process.stdout.write(
+              `no model reachable, so ${report.left} stay uncategorized: ${report.modelError}\n`,
+            );
+          }
         });
       },
     );

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Config } from "../config.js";
+import { describeError, NightshiftError } from "../errors.js";
 import type { KnowledgeBase } from "../knowledge/kb.js";
 import type { FinanceStore, FinanceTransaction } from "../ledger/finance-store.js";
 import { type CheckResult, type Runtime, twoStagePipeline } from "../runtime/index.js";
@@ -66,6 +67,8 @@ export interface CategorizeReport {
   byModel: number;
   lowConfidence: number;
   left: number;
+  /** Why the model pipeline stopped early (no model reachable), if it did. */
+  modelError: string | null;
   /** Action ids of the expert stages, one per batch, for `nightshift trace`. */
   actions: string[];
 }
@@ -86,6 +89,7 @@ export async function categorizeTransactions(
     byModel: 0,
     lowConfidence: 0,
     left: 0,
+    modelError: null,
     actions: [],
   };
   const rest: FinanceTransaction[] = [];
@@ -105,7 +109,15 @@ export async function categorizeTransactions(
   }
   const categories = [...new Set([...DEFAULT_CATEGORIES, ...rules.map((r) => r.category)])];
   for (let i = 0; i < rest.length; i += BATCH) {
-    await categorizeBatch(deps, deps.runtime, rest.slice(i, i + BATCH), categories, report);
+    try {
+      await categorizeBatch(deps, deps.runtime, rest.slice(i, i + BATCH), categories, report);
+    } catch (error) {
+      // A dead model server leaves the rest uncategorized (the rules' work is kept); bugs rethrow.
+      if (!(error instanceof NightshiftError) || error.status < 500) throw error;
+      report.modelError = describeError(error);
+      report.left = rest.length - i;
+      break;
+    }
   }
   return report;
 }

@@ -3,12 +3,12 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { type Clock, systemClock } from "../clock.js";
 import type { Config } from "../config.js";
-import { NightshiftError } from "../errors.js";
+import { describeError, NightshiftError } from "../errors.js";
 import type { FinanceAccount, FinanceStore } from "../ledger/finance-store.js";
 import type { ReviewQueue } from "../review/queue.js";
 import { checkDuplicate } from "./dedupe.js";
 import { parseStatementBytes } from "./import/read-file.js";
-import type { ParsedStatement } from "./import/statement.js";
+import { type ParsedStatement, payeeFromDescription } from "./import/statement.js";
 import { maskNumber, maskText } from "./mask.js";
 import { type Reconciliation, reconcileStatement } from "./reconcile.js";
 
@@ -108,7 +108,27 @@ async function parseWithFallback(bytes: Uint8Array, path: string, deps: ImportDe
   } catch (error) {
     if (!(error instanceof NightshiftError) || error.code !== "layout_unknown" || !deps.extract)
       throw error;
-    return { parsed: await deps.extract(bytes, path), extraction: "model" as const };
+    let parsed: ParsedStatement;
+    try {
+      parsed = await deps.extract(bytes, path);
+    } catch (failure) {
+      if (!(failure instanceof NightshiftError)) throw failure;
+      throw new NightshiftError(
+        `${error.message}; reading it with a model failed too: ${describeError(failure)}`,
+        {
+          code: "layout_unknown",
+          cause: failure,
+        },
+      );
+    }
+    if (parsed.transactions.some((t) => !Number.isSafeInteger(t.amountCents))) {
+      throw new NightshiftError(
+        `${error.message}; the model's reading has amounts that are not amounts`,
+        { code: "layout_unknown" },
+      );
+    }
+    for (const t of parsed.transactions) t.payee = payeeFromDescription(t.description);
+    return { parsed, extraction: "model" as const };
   }
 }
 
