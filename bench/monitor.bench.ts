@@ -40,6 +40,28 @@ async function cpuPerSample(env?: NodeJS.ProcessEnv): Promise<number> {
   return (used.user + used.system) / 1000 / n;
 }
 
+function rssOf(pid: number | undefined): { rssMb: number; hwmMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (key: string) =>
+    Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN);
+  return { rssMb: kb("VmRSS") / 1024, hwmMb: kb("VmHWM") / 1024 };
+}
+
+/** RSS of a process that only loads tsx, to tell the loader's share from the daemon's. */
+async function tsxBaselineRss(): Promise<number> {
+  const script = join(work, "idle.mts");
+  writeFileSync(script, "setInterval(() => {}, 1000);\n");
+  const child = spawn(process.execPath, ["--import", "tsx", script], {
+    cwd: root,
+    stdio: "ignore",
+  });
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const { rssMb } = rssOf(child.pid);
+  child.kill("SIGTERM");
+  await new Promise((resolve) => child.once("exit", resolve));
+  return rssMb;
+}
+
 async function daemonRss(): Promise<{ rssMb: number; hwmMb: number; runner: string }> {
   const home = join(work, "daemon-home");
   const built =
@@ -69,11 +91,8 @@ async function daemonRss(): Promise<{ rssMb: number; hwmMb: number; runner: stri
     }
     // "At rest": a few seconds more of sampling with nothing else to do.
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
-    const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
     return {
-      rssMb: kb("VmRSS") / 1024,
-      hwmMb: kb("VmHWM") / 1024,
+      ...rssOf(child.pid),
       runner: built
         ? "node dist/cli/main.js"
         : "node --import tsx src/cli/main.ts (dist not built)",
@@ -174,6 +193,12 @@ try {
   process.stdout.write(
     `daemon RSS at rest: ${daemon.rssMb.toFixed(1)} MB (peak ${daemon.hwmMb.toFixed(1)} MB; goal ≤ 100), via ${daemon.runner}\n`,
   );
+  const baseline = daemon.runner.includes("tsx") ? await tsxBaselineRss() : null;
+  if (baseline !== null) {
+    process.stdout.write(
+      `  (an idle node process with only the tsx loader: ${baseline.toFixed(1)} MB; build with \`npm run build\` to measure node dist/cli/main.js)\n`,
+    );
+  }
   const year = await quietHoursYear();
   process.stdout.write(
     `quiet hours over a year: ${year.samples} minute samples inserted in ${year.insertS.toFixed(1)} s, ${year.hours} hours rolled up in ${year.rollupS.toFixed(1)} s, analysis ${year.analysisMs.toFixed(1)} ms (median of 5; goal ≤ 300), ${year.windows} windows\n`,
@@ -186,6 +211,7 @@ try {
       daemon_rss_mb: Number(daemon.rssMb.toFixed(1)),
       daemon_peak_rss_mb: Number(daemon.hwmMb.toFixed(1)),
       daemon_runner: daemon.runner,
+      tsx_baseline_rss_mb: baseline === null ? null : Number(baseline.toFixed(1)),
       quiet_hours_year_ms: Number(year.analysisMs.toFixed(1)),
       year_rollup_s: Number(year.rollupS.toFixed(2)),
     })}\n`,

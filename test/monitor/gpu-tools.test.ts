@@ -99,3 +99,46 @@ describe("GPU sampling through the vendor tools", () => {
     ]);
   });
 });
+
+describe("user activity from logind through loginctl", () => {
+  function logindSampler(log: string[]) {
+    const config = parseConfig({ monitor: { nvidia_smi: false, rocm_smi: false, logind: true } });
+    return new Sampler({ config, env: { PATH: `${bin}:/usr/bin:/bin` }, log: (m) => log.push(m) });
+  }
+
+  it("marks the user active while a session is not idle, and idle since its IdleSinceHint", async () => {
+    copyFileSync(fixture("loginctl-list-sessions.txt"), join(bin, "list.txt"));
+    copyFileSync(fixture("loginctl-show-session.txt"), join(bin, "show.txt"));
+    tool(
+      "loginctl",
+      `case "$1" in list-sessions) cat "${bin}/list.txt";; show-session) cat "${bin}/show.txt";; esac`,
+    );
+    const s = logindSampler([]);
+    const now = 1_764_090_000_000;
+    await s.prime(now - 60_000);
+    const idle = await s.sample(now);
+    expect(idle.lastActiveAt).toBe(1_764_082_200_000);
+    expect(idle.userActive).toBe(false);
+    writeFileSync(
+      join(bin, "show.txt"),
+      "Id=2\nClass=user\nIdleHint=no\nIdleSinceHint=1764089000000000\n",
+    );
+    const active = await s.sample(now + 60_000);
+    expect(active.userActive).toBe(true);
+    expect(active.lastActiveAt).toBe(now + 60_000);
+  });
+
+  it("degrades quietly where systemd is not running", async () => {
+    tool(
+      "loginctl",
+      'echo "System has not been booted with systemd as init system (PID 1). Can\'t operate." >&2; exit 1',
+    );
+    const log: string[] = [];
+    const s = logindSampler(log);
+    await s.prime(Date.now());
+    const sample = await s.sample(Date.now() + 1000);
+    expect(sample.userActive).toBeNull();
+    expect(sample.lastActiveAt).toBeNull();
+    expect(log).toEqual([]);
+  });
+});

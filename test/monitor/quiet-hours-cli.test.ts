@@ -1,0 +1,64 @@
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { tempHome } from "../support/temp-ledger.js";
+
+let home: string;
+let cleanup: () => void;
+beforeEach(() => ({ home, cleanup } = tempHome()));
+afterEach(() => cleanup());
+
+function cli(...args: string[]) {
+  const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    env: { ...process.env, NIGHTSHIFT_HOME: home },
+    encoding: "utf8",
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** `days` of history ending now, a sample every 10 minutes: quiet from 01:00 to 06:00. */
+function importHistory(days: number): void {
+  const now = Date.now();
+  const lines: string[] = [];
+  for (let t = now - days * 86_400_000; t < now; t += 600_000) {
+    const hour = new Date(t).getHours();
+    const quiet = hour >= 1 && hour < 6;
+    lines.push(
+      JSON.stringify({
+        ts: t,
+        cpu_pct: quiet ? 2 : 40,
+        ram_pct: 30,
+        gpus: [],
+        user_active: !quiet,
+      }),
+    );
+  }
+  const file = join(home, "history.ndjson");
+  writeFileSync(file, `${lines.join("\n")}\n`);
+  expect(cli("monitor", "import", file).code).toBe(0);
+}
+
+describe("nightshift quiet-hours", () => {
+  it("says how much more history it needs with three days", () => {
+    importHistory(3);
+    const result = cli("quiet-hours");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Still learning: needs 4(\.\d)? days? more of history/);
+    expect(result.stdout).toContain("     00    03    06    09    12    15    18    21\nMon  ");
+  });
+
+  it("gives the profile, the windows and the confidence as JSON after two weeks", () => {
+    importHistory(14);
+    const json = JSON.parse(cli("quiet-hours", "--json").stdout);
+    expect(json.ready).toBe(true);
+    expect(json.days).toEqual(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]);
+    expect(json.probabilities).toHaveLength(7);
+    expect(json.probabilities.every((row: unknown[]) => row.length === 24)).toBe(true);
+    // Activity stops at 01:00, so 01:30–06:00 is idle: 02:00–06:00 clears the threshold.
+    expect(json.windows).toHaveLength(7);
+    expect(json.windows[0]).toMatchObject({ start_day: "Mon", start_hour: 2, hours: 4 });
+    expect(json.confidence).toBeGreaterThan(0.3);
+    expect(json.confidence).toBeLessThan(0.6);
+  });
+});
