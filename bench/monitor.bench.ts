@@ -29,12 +29,13 @@ async function cpuPerSample(env?: NodeJS.ProcessEnv): Promise<number> {
   const ledger = Ledger.open(join(work, `cpu-${env ? "gpu" : "plain"}.db`));
   const store = new MonitorStore(ledger.db);
   const sampler = new Sampler({ config, ...(env ? { env } : {}), log: () => {} });
-  let now = Date.now();
-  await sampler.prime(now);
-  for (let i = 0; i < 5; i++) store.insert(await sampler.sample((now += 60_000)));
+  const start = Date.now();
+  await sampler.prime(start);
+  // Sample times a minute apart, as in the daemon (the rates divide by the interval).
+  for (let i = 1; i <= 5; i++) store.insert(await sampler.sample(start + i * 60_000));
   const n = 200;
   const before = process.cpuUsage();
-  for (let i = 0; i < n; i++) store.insert(await sampler.sample((now += 60_000)));
+  for (let i = 6; i < 6 + n; i++) store.insert(await sampler.sample(start + i * 60_000));
   const used = process.cpuUsage(before);
   ledger.close();
   return (used.user + used.system) / 1000 / n;
