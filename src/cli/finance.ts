@@ -144,7 +144,7 @@ export function registerFinance(program: Command, context: CliContext): void {
       async (flags: { category?: string; merchant?: string; month?: string; json?: boolean }) => {
         await withAgent(context, async (agent) => {
           const facts = computeSpend(agent.store, flags, agent.config.finance.currency);
-          if (flags.json) return printJson(facts);
+          if (flags.json) return printJson(snakeKeys(facts));
           process.stdout.write(`${describeSpend(facts)}\n`);
           if (facts.topMerchants.length > 1) {
             process.stdout.write(
@@ -182,7 +182,7 @@ export function registerFinance(program: Command, context: CliContext): void {
             config: agent.config.finance,
             runtime: agent.runtime(),
           });
-          if (flags.json) return printJson(report);
+          if (flags.json) return printJson(snakeKeys(report));
           process.stdout.write(
             `categorized ${report.byRule} by rule and ${report.byModel} by model (${report.lowConfidence} low confidence, flagged for the audit); ${report.left} left\n`,
           );
@@ -208,7 +208,7 @@ export function registerFinance(program: Command, context: CliContext): void {
           clock: agent.clock,
           runtime: agent.runtime(),
         });
-        if (flags.json) return printJson(result);
+        if (flags.json) return printJson(snakeKeys(result));
         process.stdout.write(`${result.answer}\n`);
         if (result.mismatches.length) {
           process.stdout.write(
@@ -346,3 +346,15 @@ const transactionColumns = [
   { header: "BY", value: (t: FinanceTransaction) => t.categorySource ?? "-" },
   { header: "FLAGS", value: (t: FinanceTransaction) => t.flags.join(",") },
 ];
+
+/** --json speaks the ledger's snake_case, whatever the library's camelCase. */
+function snakeKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(snakeKeys);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, v]) => [
+      key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+      snakeKeys(v),
+    ]),
+  );
+}

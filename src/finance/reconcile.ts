@@ -43,6 +43,14 @@ export function reconcileStatement(statement: ParsedStatement): Reconciliation {
       );
     }
   }
+  const broken = runningBalanceBreak(statement);
+  if (broken !== undefined) {
+    checked = true;
+    if (broken) {
+      flags.push("running_balance_mismatch");
+      problems.push(broken);
+    }
+  }
   if (statement.printedTotals.length > 0) {
     checked = true;
     for (const [side, computed] of [
@@ -71,6 +79,25 @@ export function reconcileStatement(statement: ParsedStatement): Reconciliation {
     problems,
     flags: [...new Set(flags)],
   };
+}
+
+/**
+ * Where every row prints its running balance, each must follow from the one before (in either
+ * order: some banks list newest first). Returns undefined when there is nothing to check, null
+ * when it holds, else where it first breaks, which points a person at the misread row.
+ */
+function runningBalanceBreak(statement: ParsedStatement): string | null | undefined {
+  const rows = statement.transactions;
+  if (rows.length < 2 || rows.some((t) => t.balanceCents === null)) return undefined;
+  const sign = statement.kind === "card" ? -1 : 1;
+  const firstBreak = (list: typeof rows) =>
+    list.findIndex(
+      (t, i) => i > 0 && list[i - 1]!.balanceCents! + sign * t.amountCents !== t.balanceCents,
+    );
+  const forward = firstBreak(rows);
+  if (forward < 0 || firstBreak([...rows].reverse()) < 0) return null;
+  const row = rows[forward]!;
+  return `the running balance breaks at ${row.date} ${row.description}: ${formatCents(rows[forward - 1]!.balanceCents!)} ${row.amountCents < 0 ? "-" : "+"} ${formatCents(Math.abs(row.amountCents))} is not the printed ${formatCents(row.balanceCents!)}`;
 }
 
 /**

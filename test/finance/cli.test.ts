@@ -78,7 +78,7 @@ describe("nightshift finance", { timeout: 90_000 }, () => {
     const facts = JSON.parse(nightshift("finance", "spend", "--month", "2026-01", "--json").stdout);
     expect(facts).toMatchObject({
       month: "2026-01",
-      totalCents: 8640 + 1450 + 8999 + 4500 + 20474 + 3500 + 4217 + 1549,
+      total_cents: 8640 + 1450 + 8999 + 4500 + 20474 + 3500 + 4217 + 1549,
       count: 8,
     });
   });

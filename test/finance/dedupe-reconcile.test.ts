@@ -161,6 +161,33 @@ describe("reconciliation", () => {
     }
   });
 
+  it("points at the row where a printed running balance stops following the amounts", async () => {
+    const { deps, cleanup } = setup();
+    try {
+      const L = (text: string, x: number) => ({ text, x });
+      const R = (text: string, x: number) => ({ text, x, align: "right" as const });
+      writeFileSync(
+        join(dir, "running.pdf"),
+        await writePdf([
+          [
+            [L("Account number 1111 2222 3333", 50)],
+            [L("Date", 50), L("Description", 100), R("Amount", 400), R("Balance", 480)],
+            [L("2026-03-02", 50), L("GROCER", 100), R("-25.00", 400), R("75.00", 480)],
+            [L("2026-03-05", 50), L("BAKERY", 100), R("-4.00", 400), R("70.00", 480)],
+            [L("2026-03-09", 50), L("REFUND", 100), R("2.50", 400), R("72.50", 480)],
+          ],
+        ]),
+      );
+      const result = await importStatementFile(join(dir, "running.pdf"), deps);
+      expect(result.reconciliation.status).toBe("mismatch");
+      expect(result.reconciliation.problems).toEqual([
+        "the running balance breaks at 2026-03-05 BAKERY: 75.00 - 4.00 is not the printed 70.00",
+      ]);
+    } finally {
+      cleanup();
+    }
+  });
+
   it("stores account numbers and card numbers in descriptions masked", async () => {
     const { agent, deps, ledger, cleanup } = setup();
     try {

@@ -242,10 +242,11 @@ function readCells(cells: Cell[], columns: Column[], ctx: TableContext): ReadCel
     const cell = cells[i]!;
     const next = cells[i + 1];
     if (result.date === null && words.length === 0 && cell.x0 < description.x0 - 1) {
-      const date = parseDate(cell.text, ctx.order);
-      if (date) {
-        result.date = date;
-        result.dateText = cell.text;
+      const split = leadingDate(cell.text, ctx.order);
+      if (split) {
+        result.date = split.date;
+        result.dateText = split.text;
+        if (split.rest) words.push(split.rest);
         continue;
       }
     }
@@ -271,6 +272,23 @@ function readCells(cells: Cell[], columns: Column[], ctx: TableContext): ReadCel
   const money = amounts.filter((a) => a.role !== "balance");
   result.amount = money.length > 0 ? amounts : null;
   return result;
+}
+
+/**
+ * A date at the start of a cell, with what follows: a tight layout runs the date column into the
+ * description ("2026-03-02 GROCER"), and a date can be one to three words ("5 Jan 2026").
+ */
+function leadingDate(
+  text: string,
+  order: DayMonthOrder,
+): { date: Row["date"]; text: string; rest: string } | null {
+  const words = text.split(" ");
+  for (let n = Math.min(3, words.length); n >= 1; n--) {
+    const head = words.slice(0, n).join(" ");
+    const date = parseDate(head, order);
+    if (date) return { date, text: head, rest: words.slice(n).join(" ") };
+  }
+  return null;
 }
 
 /** Figures are right-aligned in their columns, so the right edge says which column. */
