@@ -40,6 +40,7 @@ describe("finance import", () => {
     "card.pdf",
     "multi-page.pdf",
     "european.pdf",
+    "monospace.pdf",
     "bank.csv",
     "debit-credit.csv",
     "european.csv",

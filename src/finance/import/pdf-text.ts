@@ -43,15 +43,9 @@ export async function readPdfLines(bytes: Uint8Array, file: string): Promise<Lin
       for (const item of content.items) {
         if (!("str" in item) || item.str.trim() === "") continue;
         const size = Math.hypot(item.transform[2]!, item.transform[3]!) || item.height || 10;
-        const x0 = item.transform[4]!;
-        pieces.push({
-          text: item.str,
-          x0,
-          x1: x0 + item.width,
-          y: item.transform[5]!,
-          size,
-          charWidth: item.str.length > 0 ? item.width / item.str.length : size / 2,
-        });
+        pieces.push(
+          ...splitRuns(item.str, item.transform[4]!, item.width, item.transform[5]!, size),
+        );
       }
       lines.push(...groupLines(pieces, n));
       page.cleanup();
@@ -85,6 +79,28 @@ async function openPdf(bytes: Uint8Array, file: string) {
   }
 }
 
+/**
+ * Some producers write a whole row as one string, aligned with runs of spaces (monospaced
+ * statements): each run of two or more spaces is a column gap, and positions inside the string
+ * are estimated from its average character width.
+ */
+function splitRuns(text: string, x0: number, width: number, y: number, size: number): Piece[] {
+  const charWidth = text.length > 0 ? width / text.length : size / 2;
+  const pieces: Piece[] = [];
+  for (const match of text.matchAll(/\S+(?: \S+)*/g)) {
+    const start = x0 + match.index * charWidth;
+    pieces.push({
+      text: match[0],
+      x0: start,
+      x1: start + match[0].length * charWidth,
+      y,
+      size,
+      charWidth,
+    });
+  }
+  return pieces;
+}
+
 function groupLines(pieces: Piece[], page: number): Line[] {
   pieces.sort((a, b) => b.y - a.y || a.x0 - b.x0);
   const groups: Piece[][] = [];
@@ -114,7 +130,8 @@ function joinCells(pieces: Piece[]): Cell[] {
     const last = cells.at(-1);
     const gap = previous ? piece.x0 - previous.x1 : Number.POSITIVE_INFINITY;
     const charWidth = Math.max(piece.charWidth, previous?.charWidth ?? 0, piece.size * 0.45);
-    if (last && gap < charWidth) {
+    // One space (a full character in a monospaced font) joins words; two or more part columns.
+    if (last && gap < charWidth * 1.5) {
       const space = gap > piece.size * 0.15 && !last.text.endsWith(" ") ? " " : "";
       last.text = `${last.text}${space}${piece.text}`;
       last.x1 = Math.max(last.x1, piece.x1);
