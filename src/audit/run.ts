@@ -72,7 +72,7 @@ export async function runAudit(deps: AuditDeps, options: RunOptions = {}): Promi
     audit.setRunStatus(run.id, "running");
   } else {
     run = startRun(deps, audit, options);
-    log(`audit run ${run.id}: ${audit.runItems(run.id).length} items in ${run.batches} batches`);
+    log(`audit run ${run.id}: ${audit.runItems(run.id).length} item(s) in ${run.batches} batch(es)`);
   }
   const reviewer = deps.reviewerFor(run.reviewerRole);
   const apply = applyDeps(deps, audit, log);
