@@ -139,14 +139,41 @@ export function readTable(lines: Line[], ctx: TableContext): Table {
 }
 
 function headerColumns(line: Line): Column[] | null {
-  const columns: Column[] = [];
-  for (const cell of line.cells) {
-    const role = HEADERS.find(([, pattern]) => pattern.test(cell.text))?.[0];
-    if (role) columns.push({ role, x0: cell.x0, x1: cell.x1 });
-  }
+  const columns = line.cells.flatMap(headerCells);
   const has = (role: Role) => columns.some((c) => c.role === role);
   const money = has("amount") || has("debit") || has("credit");
   return has("date") && has("description") && money ? columns : null;
+}
+
+const roleOf = (text: string) => HEADERS.find(([, pattern]) => pattern.test(text))?.[0];
+
+/**
+ * A header cell's columns. Tight headers run together ("Date Description"), so a cell that is
+ * not one heading is read as consecutive headings, their positions estimated from the text.
+ */
+function headerCells(cell: Cell): Column[] {
+  const whole = roleOf(cell.text);
+  if (whole) return [{ role: whole, x0: cell.x0, x1: cell.x1 }];
+  const words = cell.text.split(" ");
+  const perChar = (cell.x1 - cell.x0) / cell.text.length;
+  const columns: Column[] = [];
+  let at = 0;
+  let offset = 0;
+  while (at < words.length) {
+    const n = [3, 2, 1].find(
+      (k) => at + k <= words.length && roleOf(words.slice(at, at + k).join(" ")),
+    );
+    if (!n) return [];
+    const text = words.slice(at, at + n).join(" ");
+    columns.push({
+      role: roleOf(text)!,
+      x0: cell.x0 + offset * perChar,
+      x1: cell.x0 + (offset + text.length) * perChar,
+    });
+    offset += text.length + 1;
+    at += n;
+  }
+  return columns;
 }
 
 interface ReadCells {
