@@ -42,6 +42,7 @@ export interface CompressSourceRow {
 
 export interface CompressedFields {
   rowid: number;
+  startedAt: number;
   requestSummary: string | null;
   responseSummary: string | null;
   requestSha256: string | null;
@@ -228,13 +229,24 @@ export class RetentionStore {
          request_sha256 = @requestSha256, response_sha256 = @responseSha256,
          reasoning_sha256 = @reasoningSha256, meta = @meta, tier = 'compressed',
          compressed_at = @compressedAt
-       WHERE rowid = @rowid AND tier = 'detailed'`,
+       WHERE rowid = @rowid AND started_at = @startedAt AND tier = 'detailed'
+         AND audit_status IS @status`,
     );
+    // The write side re-checks what the read side saw (status, not yet aggregated, not referenced,
+    // the same row), so whatever changed in between is simply left for the next run.
+    // The unary + keeps the planner on the rowid list instead of scanning the status index.
+    const same = `a.rowid IN (SELECT value FROM json_each(@rowids)) AND +a.audit_status IS @status
+      AND +a.started_at < @before AND a.aggregated_at IS NULL`;
     this.markAggregatedStmt = db.prepare(
-      "UPDATE actions SET aggregated_at = ? WHERE rowid = ? AND aggregated_at IS NULL",
+      `UPDATE actions AS a SET aggregated_at = @now WHERE ${same} RETURNING rowid`,
     );
-    this.deleteFlags = db.prepare("DELETE FROM action_flags WHERE action_id = ?");
-    this.deleteAction = db.prepare("DELETE FROM actions WHERE rowid = ?");
+    this.deleteAction = db.prepare(
+      `DELETE FROM actions AS a WHERE ${same} AND NOT ${this.referencedSql}
+       RETURNING rowid, id, flags != '[]' AS flagged`,
+    );
+    this.deleteFlags = db.prepare(
+      "DELETE FROM action_flags WHERE action_id IN (SELECT value FROM json_each(?))",
+    );
     this.upsertAggregate = db.prepare(
       `INSERT INTO action_aggregates (${AGGREGATE_COLUMNS.join(", ")})
        VALUES (${AGGREGATE_COLUMNS.map((c) => `@${c}`).join(", ")})
@@ -311,21 +323,50 @@ export class RetentionStore {
     }) as CompressSourceRow[];
   }
 
-  /** Drops the bodies and writes summaries and hashes in one statement; false if already done. */
-  compress(fields: CompressedFields): boolean {
-    return this.compressUpdate.run(fields).changes === 1;
+  /**
+   * Drops the bodies and writes summaries and hashes in one statement, if the row is still the
+   * detailed row of that status the read saw; false otherwise.
+   */
+  compress(fields: CompressedFields, status: AuditStatus | null): boolean {
+    return this.compressUpdate.run({ ...fields, status }).changes === 1;
   }
 
-  markAggregated(rowid: number, at: number): void {
-    this.markAggregatedStmt.run(at, rowid);
+  /**
+   * Deletes the rows (and their flag index entries) that are still unaggregated, of `status`,
+   * older than `before` and referenced by nothing; returns those it deleted.
+   */
+  deleteForAggregate(
+    status: AuditStatus | null,
+    before: number,
+    rowids: readonly number[],
+  ): Array<{ rowid: number; id: string; flagged: number }> {
+    if (rowids.length === 0) return [];
+    const gone = this.deleteAction.all({
+      status,
+      before,
+      rowids: JSON.stringify(rowids),
+    }) as Array<{
+      rowid: number;
+      id: string;
+      flagged: number;
+    }>;
+    // action_flags mirrors actions.flags, so a row without flags has no index entries to drop.
+    const flagged = gone.filter((row) => row.flagged).map((row) => row.id);
+    if (flagged.length) this.deleteFlags.run(JSON.stringify(flagged));
+    return gone;
   }
 
-  deleteActions(rows: ReadonlyArray<{ rowid: number; id: string; flagged: number }>): void {
-    for (const row of rows) {
-      // action_flags mirrors actions.flags, so a row without flags has no index entries to drop.
-      if (row.flagged) this.deleteFlags.run(row.id);
-      this.deleteAction.run(row.rowid);
-    }
+  /** Marks rows kept for their references as counted; returns the rowids it marked. */
+  markAggregated(
+    status: AuditStatus | null,
+    before: number,
+    rowids: readonly number[],
+    now: number,
+  ): number[] {
+    if (rowids.length === 0) return [];
+    return this.markAggregatedStmt
+      .pluck()
+      .all({ status, before, now, rowids: JSON.stringify(rowids) }) as number[];
   }
 
   mergeAggregate(row: AggregateRow): void {

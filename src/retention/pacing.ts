@@ -1,26 +1,30 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
 export interface PacingOptions {
-  /** Most rows one transaction handles (default 2000). */
+  /** Most rows one batch handles (default 2000). */
   maxBatch?: number;
-  /** Fewest rows one transaction handles (default 50). */
+  /** Fewest rows one batch handles (default 50). */
   minBatch?: number;
-  /** How long one transaction should hold the write lock, in ms (default 10). */
+  /** How long the read or the write of one batch should take, in ms (default 10). */
   targetBatchMs?: number;
   /**
-   * Pause after each transaction, as a fraction of its duration (default 1: the lock is free at
-   * least half the time) with a floor of `minPauseMs` (default 2).
+   * How long the write lock stays free after each write, as a fraction of the write's duration
+   * (default 1: the lock is held at most half the time), counting the next batch's read, with a
+   * floor of `minPauseMs` (default 1).
    */
   pauseRatio?: number;
   minPauseMs?: number;
 }
 
 /**
- * Sizes prune transactions by time, not by row count: rows cost from a few microseconds (a small
- * compressed row) to a millisecond (a row with large bodies on a cold disk), and what the gateway
- * feels is how long the write lock is held. Between transactions the lock is left free for at
- * least as long as it was held, because another process waiting on SQLite's busy handler polls
- * at growing intervals and would otherwise keep finding the lock taken again.
+ * Sizes prune batches by time, not by row count: rows cost from a few microseconds (a small
+ * compressed row) to a millisecond (large bodies on a cold disk), and what the gateway feels is
+ * how long the write lock is held and, in the daemon's own process, how long the event loop is.
+ *
+ * The lock is left free as long as it was held. Another process's writer waiting on SQLite's busy
+ * handler does not queue: it sleeps 1, 2, 5, 10, 15, 20, 25... ms and retries, and against a lock
+ * that is free only briefly between long holds it keeps missing the gaps (a simulation of that
+ * handler put the p99 wait above 100 ms at a 2:1 hold:free ratio, and near 30 ms at 1:1).
  */
 export class Pacer {
   private size: number;
@@ -37,7 +41,7 @@ export class Pacer {
     this.minBatch = Math.min(options.minBatch ?? 50, this.maxBatch);
     this.targetMs = options.targetBatchMs ?? 10;
     this.pauseRatio = options.pauseRatio ?? 1;
-    this.minPauseMs = options.minPauseMs ?? 2;
+    this.minPauseMs = options.minPauseMs ?? 1;
     this.size = Math.min(500, this.maxBatch);
   }
 
@@ -45,17 +49,20 @@ export class Pacer {
     return this.size;
   }
 
-  /** Adjusts the next batch from the last one's duration, then yields to the event loop. */
-  async after(elapsedMs: number, rows: number): Promise<void> {
-    this.longestMs = Math.max(this.longestMs, elapsedMs);
+  /**
+   * Adjusts the next batch from the last one's timings, then waits. `readMs` ran without the
+   * write lock and already counts as time the lock was free.
+   */
+  async after(readMs: number, writeMs: number, rows: number): Promise<void> {
+    const longest = Math.max(readMs, writeMs);
+    this.longestMs = Math.max(this.longestMs, longest);
     if (rows >= this.size) {
-      const perRow = elapsedMs / Math.max(1, rows);
+      const perRow = longest / Math.max(1, rows);
       const ideal = perRow > 0 ? this.targetMs / perRow : this.maxBatch;
       // Grow gently, shrink at once: one slow batch is what a waiting writer notices.
       const next = ideal > this.size ? Math.min(ideal, this.size * 1.5) : ideal;
       this.size = Math.round(Math.max(this.minBatch, Math.min(this.maxBatch, next)));
     }
-    const pause = Math.max(this.minPauseMs, elapsedMs * this.pauseRatio);
-    await sleep(pause);
+    await sleep(Math.max(this.minPauseMs, writeMs * this.pauseRatio - readMs));
   }
 }

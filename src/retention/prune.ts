@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
+import { setImmediate } from "node:timers/promises";
 import type { Ledger } from "../ledger/ledger.js";
 import { RetentionStore, SCAN_START, type ScanCursor } from "../ledger/retention-store.js";
+import { prepareAggregateBatch, prepareCompressBatch } from "./batches.js";
 import { Pacer, type PacingOptions } from "./pacing.js";
 import {
   addTotals,
   type Cutoffs,
   cutoffsFor,
   emptyTotals,
-  heldKind,
   type KeptCounts,
   keptCounts,
   type PruneTotals,
@@ -17,7 +18,6 @@ import {
   sweepsFor,
 } from "./plan.js";
 import { reclaimSpace, type VacuumMode, type VacuumReport } from "./space.js";
-import { aggregateRows, compressRow } from "./tiers.js";
 
 export type PrunePhase = "aggregate" | "compress" | "samples" | "vacuum";
 
@@ -175,79 +175,32 @@ class PruneRun {
     }
   }
 
-  /** Walks one sweep in paced transactions until no candidate is left. */
+  /** Walks one sweep in paced batches until no candidate is left. */
   private async sweep(
     phase: "aggregate" | "compress",
     sweep: Sweep,
     progress: (scanned: number) => void,
   ): Promise<void> {
+    const prepare = phase === "aggregate" ? prepareAggregateBatch : prepareCompressBatch;
     let cursor: ScanCursor = SCAN_START;
     let scanned = 0;
     for (;;) {
-      const t0 = performance.now();
-      const rows = this.store.transaction(() =>
-        phase === "aggregate"
-          ? this.aggregateBatch(sweep, cursor)
-          : this.compressBatch(sweep, cursor),
-      );
-      if (rows.length === 0) return;
-      const last = rows[rows.length - 1]!;
-      cursor = { startedAt: last.started_at, rowid: last.rowid };
-      scanned += rows.length;
+      const readAt = performance.now();
+      const batch = prepare(this.store, sweep, cursor, this.pacer.batchSize, this.options.now);
+      if (batch.count === 0 || !batch.next) return;
+      // Let the gateway (in this process, under the daemon) run between the read and the write.
+      await setImmediate();
+      const writeAt = performance.now();
+      const moved = this.store.transaction(() => batch.apply());
+      const doneAt = performance.now();
+      this.totals = addTotals(this.totals, moved);
+      cursor = batch.next;
+      scanned += batch.count;
       this.options.onCheckpoint?.(this.runId, this.totals);
       progress(scanned);
-      await this.pacer.after(performance.now() - t0, rows.length);
+      await this.pacer.after(writeAt - readAt, doneAt - writeAt, batch.count);
       if (this.options.shouldStop?.()) throw new Stopped();
     }
-  }
-
-  private aggregateBatch(sweep: Sweep, cursor: ScanCursor) {
-    const now = this.options.now;
-    const rows = this.store.aggregateCandidates(
-      sweep.status,
-      sweep.before,
-      cursor,
-      this.pacer.batchSize,
-    );
-    for (const aggregate of aggregateRows(rows, now)) this.store.mergeAggregate(aggregate);
-    const gone = rows.filter((row) => !row.referenced);
-    this.store.deleteActions(gone);
-    for (const row of rows) if (row.referenced) this.store.markAggregated(row.rowid, now);
-    this.totals.aggregated += rows.length;
-    this.totals.aggregated_deleted += gone.length;
-    this.totals.aggregated_kept += rows.length - gone.length;
-    if (sweep.hardCapped) {
-      this.totals.hard_capped.aggregated += rows.length;
-      for (const row of rows)
-        this.totals.hard_capped[heldKind(row.audit_status, row.flagged === 1)] += 1;
-    }
-    return rows;
-  }
-
-  private compressBatch(sweep: Sweep, cursor: ScanCursor) {
-    const rows = this.store.compressCandidates(
-      sweep.status,
-      sweep.before,
-      cursor,
-      this.pacer.batchSize,
-    );
-    let flagged = 0;
-    let moved = 0;
-    for (const row of rows) {
-      if (!this.store.compress(compressRow(row, this.options.now))) continue;
-      moved += 1;
-      if (row.flagged) flagged += 1;
-    }
-    this.totals.compressed += moved;
-    if (sweep.hardCapped) {
-      this.totals.hard_capped.compressed += moved;
-      if (sweep.status === "in_review") this.totals.hard_capped.in_review += moved;
-      else {
-        this.totals.hard_capped.flagged += flagged;
-        this.totals.hard_capped.unaudited += moved - flagged;
-      }
-    }
-    return rows;
   }
 
   private rollUpSamples(): void {

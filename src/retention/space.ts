@@ -44,11 +44,11 @@ export async function reclaimSpace(
 ): Promise<VacuumReport> {
   const stats = store.pageStats();
   const freeFraction = stats.pageCount ? stats.freelistCount / stats.pageCount : 0;
-  const report = (kind: VacuumReport["mode"], reason: string): VacuumReport => ({
+  const report = async (kind: VacuumReport["mode"], reason: string): Promise<VacuumReport> => ({
     mode: kind,
     reason,
     free_fraction: Number(freeFraction.toFixed(4)),
-    wal_busy: store.checkpointTruncate().busy !== 0,
+    wal_busy: !(await truncateWal(store)),
   });
   if (mode === "never") return report("none", "vacuum turned off (--no-vacuum)");
   if (stats.freelistCount === 0) return report("none", "no free pages");
@@ -75,6 +75,19 @@ export async function reclaimSpace(
   }
   store.vacuumToIncremental();
   return report("full", "rewrote the file and switched it to incremental auto_vacuum");
+}
+
+/**
+ * Folds the write-ahead log into the database and cuts it to zero bytes. A reader in the middle
+ * of a transaction (the gateway, the API) makes that fail with busy; a few short retries almost
+ * always find a moment without one, and otherwise the log is truncated by a later checkpoint.
+ */
+async function truncateWal(store: RetentionStore): Promise<boolean> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    if (store.checkpointTruncate().busy === 0) return true;
+    await sleep(50);
+  }
+  return false;
 }
 
 function freeDiskBytes(path: string): number {

@@ -52,11 +52,12 @@ describe("summaries", () => {
     expect(summarizeRequest("not json at all")).toBe("not json at all");
   });
 
-  it("clips to 200 characters on a code point boundary", () => {
+  it("clips to 200 characters without splitting a surrogate pair", () => {
     const clipped = clip(`${"a".repeat(198)}😀😀😀`);
-    expect(Array.from(clipped)).toHaveLength(200);
-    expect(clipped.endsWith("a😀…")).toBe(true);
-    expect(clip("short")).toBe("short");
+    expect(clipped).toBe(`${"a".repeat(198)}…`);
+    expect(clip(`${"a".repeat(197)}😀😀😀`)).toBe(`${"a".repeat(197)}😀…`);
+    expect(clip("short\n\n  text")).toBe("short text");
+    expect(clip("x".repeat(300))).toHaveLength(200);
   });
 });
 

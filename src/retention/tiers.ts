@@ -24,14 +24,15 @@ export function sha256(text: string | null): string | null {
 export function clip(text: string, max = SUMMARY_CHARS): string {
   // Collapse whitespace in a prefix only: bodies run to many KB and only ~200 characters stay.
   const flat = text
-    .slice(0, max * 4)
+    .slice(0, max + 64)
     .replace(/\s+/g, " ")
     .trim();
-  if (flat.length <= max) return flat;
-  // Cut on a code point boundary so a clipped emoji does not become a lone surrogate.
-  return `${Array.from(flat.slice(0, max + 1))
-    .slice(0, max - 1)
-    .join("")}…`;
+  if (flat.length <= max && text.length <= max + 64) return flat;
+  let cut = Math.min(flat.length, max - 1);
+  // Never split a surrogate pair: a clipped emoji must not become a lone half.
+  const last = flat.charCodeAt(cut - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut -= 1;
+  return `${flat.slice(0, cut)}…`;
 }
 
 function parse(text: string): unknown {
@@ -115,6 +116,7 @@ export function trimMeta(text: string | null): string | null {
 export function compressRow(row: CompressSourceRow, now: number): CompressedFields {
   return {
     rowid: row.rowid,
+    startedAt: row.started_at,
     requestSummary: summarizeRequest(row.request),
     responseSummary: summarizeResponse(row.response),
     requestSha256: sha256(row.request),
