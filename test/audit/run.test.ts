@@ -5,9 +5,11 @@ import { buildReport } from "../../src/audit/report.js";
 import { type AuditDeps, runAudit } from "../../src/audit/run.js";
 import { ManualClock } from "../../src/clock.js";
 import { type Config, parseConfig } from "../../src/config.js";
+import { startGateway } from "../../src/gateway/server.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
 import { AuditStore } from "../../src/ledger/audit-store.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
+import { UserActivity } from "../../src/monitor/activity.js";
 import { ReviewQueue } from "../../src/review/queue.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempLedger } from "../support/temp-ledger.js";
@@ -314,6 +316,32 @@ describe("an audit run", () => {
     });
     const models = upstream.requests.map((r) => (r.body as { model?: string }).model);
     expect(new Set(models)).toEqual(new Set(["qwen2.5:7b"]));
+    expect(ledger.actions.get(day.summary!.id)!.auditStatus).toBe("verified");
+  });
+
+  it("sends the reviewer through the gateway, logged as agent auditor and not as user activity", async () => {
+    const day = seedDay();
+    upstream.setScript(reviewerScript(() => ({ verdict: "correct", confidence: 0.9 })).script);
+    const activity = new UserActivity();
+    const gateway = await startGateway({
+      config: parseConfig({ server: { port: 0 }, upstreams: { default: upstream.url } }),
+      ledger,
+      activity,
+    });
+    closers.push(() => gateway.close());
+    const config = parseConfig({
+      server: { port: gateway.port },
+      models: { auditor: { model: "qwen2.5:14b", context_window: 32_768 } },
+      audit: { sample_rate: 0 },
+    });
+    const { run } = await runAudit(deps(config), {});
+    ledger.writer.flush();
+
+    const calls = ledger.actions.list({ agent: "auditor", actionType: "chat" });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ model: "qwen2.5:14b", traceId: run.traceId });
+    expect(ledger.actions.get(calls[0]!.parentId!)!.actionType).toBe("attempt");
+    expect(activity.lastActiveAt()).toBeNull();
     expect(ledger.actions.get(day.summary!.id)!.auditStatus).toBe("verified");
   });
 });
