@@ -1,4 +1,5 @@
 import type { FinanceStore, FinanceTransaction } from "../ledger/finance-store.js";
+import type { ReviewQueue } from "../review/queue.js";
 import type { ParsedTransaction } from "./import/statement.js";
 
 export type DuplicateVerdict =
@@ -56,4 +57,28 @@ export function shiftDate(iso: string, days: number): string {
 
 function daysBetween(a: string, b: string): number {
   return Math.abs(Date.parse(a) - Date.parse(b)) / 86_400_000;
+}
+
+/** A person decides whether two alike transactions are one; accepting marks the newer a copy. */
+export function openDuplicateReview(
+  deps: { store: FinanceStore; review?: ReviewQueue | undefined },
+  id: number,
+  existingId: number,
+): void {
+  if (!deps.review) return;
+  const incoming = deps.store.transactionById(id)!;
+  const existing = deps.store.transactionById(existingId)!;
+  const describe = (t: typeof incoming) =>
+    `#${t.id} ${t.date} ${(t.amountCents / 100).toFixed(2)} ${t.description}`;
+  deps.review.open({
+    kind: "duplicate_suspect",
+    agent: "finance",
+    title: `Possible duplicate: ${describe(incoming)} looks like ${describe(existing)}`,
+    original: { transaction_id: id, duplicate_of: existingId, duplicate: null },
+    proposed: { transaction_id: id, duplicate_of: existingId, duplicate: true },
+    reasoning:
+      "same account and amount within the duplicate window; no bank id proves them the same",
+    openedBy: "finance",
+    context: { incoming: describe(incoming), existing: describe(existing) },
+  });
 }

@@ -6,10 +6,11 @@ import type { Config } from "../config.js";
 import { describeError, NightshiftError } from "../errors.js";
 import type { FinanceAccount, FinanceStore } from "../ledger/finance-store.js";
 import type { ReviewQueue } from "../review/queue.js";
-import { checkDuplicate } from "./dedupe.js";
+import { resolveAccount } from "./accounts.js";
+import { checkDuplicate, openDuplicateReview } from "./dedupe.js";
 import { parseStatementBytes } from "./import/read-file.js";
 import { type ParsedStatement, payeeFromDescription } from "./import/statement.js";
-import { maskNumber, maskText } from "./mask.js";
+import { maskText } from "./mask.js";
 import { type Reconciliation, reconcileStatement } from "./reconcile.js";
 
 export interface ImportDeps {
@@ -231,74 +232,6 @@ function storeTransactions(
     }
   });
   return counts;
-}
-
-/** A person decides whether two alike transactions are one; accepting marks the newer a copy. */
-function openDuplicateReview(deps: ImportDeps, id: number, existingId: number): void {
-  if (!deps.review) return;
-  const incoming = deps.store.transactionById(id)!;
-  const existing = deps.store.transactionById(existingId)!;
-  const describe = (t: typeof incoming) =>
-    `#${t.id} ${t.date} ${(t.amountCents / 100).toFixed(2)} ${t.description}`;
-  deps.review.open({
-    kind: "duplicate_suspect",
-    agent: "finance",
-    title: `Possible duplicate: ${describe(incoming)} looks like ${describe(existing)}`,
-    original: { transaction_id: id, duplicate_of: existingId, duplicate: null },
-    proposed: { transaction_id: id, duplicate_of: existingId, duplicate: true },
-    reasoning:
-      "same account and amount within the duplicate window; no bank id proves them the same",
-    openedBy: "finance",
-    context: { incoming: describe(incoming), existing: describe(existing) },
-  });
-}
-
-function resolveAccount(
-  file: string,
-  parsed: ParsedStatement,
-  deps: ImportDeps,
-  options: ImportOptions,
-  now: number,
-): FinanceAccount {
-  const masked = parsed.accountNumber ? maskNumber(parsed.accountNumber) : null;
-  const currency = parsed.currency ?? deps.config.currency;
-  if (options.account) {
-    const existing = deps.store.accountByName(options.account);
-    if (existing) {
-      if (masked && existing.numberMasked && existing.numberMasked !== masked) {
-        throw new NightshiftError(
-          `${file}: the statement is for account ${masked}, but account "${existing.name}" is ${existing.numberMasked}; check --account`,
-          { code: "account_mismatch" },
-        );
-      }
-      return existing;
-    }
-    return deps.store.insertAccount({
-      name: options.account,
-      numberMasked: masked,
-      kind: parsed.kind,
-      currency,
-      createdAt: now,
-    });
-  }
-  if (!masked) {
-    throw new NightshiftError(
-      `${file}: the file names no account number; pass --account NAME to say which account it is`,
-      {
-        code: "account_needed",
-      },
-    );
-  }
-  const existing = deps.store.accountByNumber(masked, parsed.kind);
-  if (existing) return existing;
-  const name = `${parsed.kind === "card" ? "card" : "account"} ${masked}`;
-  return deps.store.insertAccount({
-    name,
-    numberMasked: masked,
-    kind: parsed.kind,
-    currency,
-    createdAt: now,
-  });
 }
 
 function alreadyImported(

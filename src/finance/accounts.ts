@@ -1,0 +1,57 @@
+import type { Config } from "../config.js";
+import { NightshiftError } from "../errors.js";
+import type { FinanceAccount, FinanceStore } from "../ledger/finance-store.js";
+import type { ParsedStatement } from "./import/statement.js";
+import { maskNumber } from "./mask.js";
+
+/**
+ * The account a statement belongs to: the one named with --account (refused if the file says
+ * another number), else the one with the same masked number and kind, else a new one.
+ */
+export function resolveAccount(
+  file: string,
+  parsed: ParsedStatement,
+  deps: { store: FinanceStore; config: Config["finance"] },
+  options: { account?: string | undefined },
+  now: number,
+): FinanceAccount {
+  const masked = parsed.accountNumber ? maskNumber(parsed.accountNumber) : null;
+  const currency = parsed.currency ?? deps.config.currency;
+  if (options.account) {
+    const existing = deps.store.accountByName(options.account);
+    if (existing) {
+      if (masked && existing.numberMasked && existing.numberMasked !== masked) {
+        throw new NightshiftError(
+          `${file}: the statement is for account ${masked}, but account "${existing.name}" is ${existing.numberMasked}; check --account`,
+          { code: "account_mismatch" },
+        );
+      }
+      return existing;
+    }
+    return deps.store.insertAccount({
+      name: options.account,
+      numberMasked: masked,
+      kind: parsed.kind,
+      currency,
+      createdAt: now,
+    });
+  }
+  if (!masked) {
+    throw new NightshiftError(
+      `${file}: the file names no account number; pass --account NAME to say which account it is`,
+      {
+        code: "account_needed",
+      },
+    );
+  }
+  const existing = deps.store.accountByNumber(masked, parsed.kind);
+  if (existing) return existing;
+  const name = `${parsed.kind === "card" ? "card" : "account"} ${masked}`;
+  return deps.store.insertAccount({
+    name,
+    numberMasked: masked,
+    kind: parsed.kind,
+    currency,
+    createdAt: now,
+  });
+}
