@@ -1,4 +1,5 @@
 import { auditJob } from "../../audit/job.js";
+import { retentionJob } from "../../retention/job.js";
 import type { JobDefinition, JobDependencies, JobFactory } from "../job.js";
 import { commandJobs } from "./command.js";
 import { quietHoursRelearnJob } from "./quiet-hours-relearn.js";
@@ -8,7 +9,7 @@ import { quietHoursRelearnJob } from "./quiet-hours-relearn.js";
  * src/retention/job.ts) and add it here: one import, one entry. The scheduler runs them by name;
  * nightshift.yaml `scheduler.jobs.NAME` overrides their default conditions.
  */
-export const builtInJobs: readonly JobFactory[] = [quietHoursRelearnJob, auditJob];
+export const builtInJobs: readonly JobFactory[] = [quietHoursRelearnJob, auditJob, retentionJob];
 
 /** Every job the scheduler knows: the built-ins, then the user's command jobs from the config. */
 export function createJobs(
