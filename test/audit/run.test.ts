@@ -344,4 +344,144 @@ describe("an audit run", () => {
     expect(activity.lastActiveAt()).toBeNull();
     expect(ledger.actions.get(day.summary!.id)!.auditStatus).toBe("verified");
   });
+
+  it("shows each item with its trace: the parent run and the sibling stages", async () => {
+    const at = NOW - DAY;
+    const [root] = ledger.actions.insert([
+      chatAction("finance", at, { actionType: "agent_run", model: null }),
+    ]);
+    const [reason, expert] = insertStages(ledger, [
+      {
+        stage: "reason",
+        input: { request: "categorize" },
+        output: { prompt: "Is SQ *BLUE BOTTLE a coffee shop?" },
+        at: at + 1,
+        parentId: root!.id,
+        traceId: root!.traceId,
+      },
+      {
+        stage: "expert",
+        input: { prompt: "Is SQ *BLUE BOTTLE a coffee shop?" },
+        output: { category: "Restaurants" },
+        at: at + 2,
+        flags: ["low_confidence"],
+        parentId: root!.id,
+        traceId: root!.traceId,
+      },
+    ]);
+    const prompts: string[] = [];
+    const reviewer = reviewerScript(() => ({ verdict: "correct", confidence: 0.9 }));
+    upstream.setScript((request) => {
+      prompts.push(request.prompt);
+      return reviewer.script(request);
+    });
+    await runAudit(deps(configWith()), {});
+    expect(reviewer.calls).toEqual([[expert!.id]]);
+    const item = JSON.parse(prompts[0]!.split(/### Item 1 of 1\n/)[1]!) as {
+      trace: {
+        parent: { action_id: string };
+        sibling_stages: { action_id: string; output: unknown }[];
+      };
+    };
+    expect(item.trace.parent.action_id).toBe(root!.id);
+    expect(item.trace.sibling_stages).toEqual([
+      expect.objectContaining({
+        action_id: reason!.id,
+        output: { prompt: "Is SQ *BLUE BOTTLE a coffee shop?" },
+      }),
+    ]);
+  });
+
+  it("keeps every reviewer call inside the reviewer's context window", async () => {
+    const at = NOW - DAY;
+    const long = "x".repeat(3000);
+    insertStages(
+      ledger,
+      Array.from({ length: 12 }, (_, i) => ({
+        input: { merchant: `m${i}`, memo: long },
+        output: { category: "c", note: long },
+        at: at + i * HOUR,
+        flags: ["low_confidence"],
+      })),
+    );
+    const reviewer = reviewerScript(() => ({ verdict: "correct", confidence: 0.9 }));
+    const sizes: number[] = [];
+    upstream.setScript((request) => {
+      const messages = request.body.messages as { content: string }[];
+      sizes.push(messages.reduce((sum, m) => sum + m.content.length, 0));
+      expect((request.body.options as { num_ctx?: number }).num_ctx).toBe(6000);
+      return reviewer.script(request);
+    });
+    const config = parseConfig({
+      models: { auditor: { model: "qwen2.5:14b", url: upstream.url, context_window: 6000 } },
+      audit: { sample_rate: 0 },
+    });
+    const { run } = await runAudit(deps(config), {});
+    expect(run.batches).toBeGreaterThan(2);
+    expect(reviewer.calls.flat()).toHaveLength(12);
+    // About four characters a token, with room left for the reply.
+    for (const chars of sizes) expect(chars / 4).toBeLessThan(6000 - 12 * 200);
+  });
+
+  it("leaves alone an action a person ruled on while the run was under way", async () => {
+    const day = seedDay();
+    const queue = new ReviewQueue(ledger, { handlers, clock });
+    const reviewer = reviewerScript(() => ({
+      verdict: "incorrect",
+      corrected_output: { category: "Coffee" },
+      confidence: 0.99,
+    }));
+    upstream.setScript((request) => {
+      const { item } = queue.open({
+        kind: "other",
+        agent: "finance",
+        actionId: day.starbucks!.id,
+        title: "asked by a person",
+        openedBy: "sam",
+      });
+      queue.reject(item.id, { by: "sam" });
+      return reviewer.script(request);
+    });
+    const { run } = await runAudit(deps(configWith()), {});
+    expect(ledger.actions.get(day.starbucks!.id)!.auditStatus).toBe("ruled");
+    const audit = new AuditStore(ledger.db);
+    expect(audit.runItems(run.id).find((i) => i.actionId === day.starbucks!.id)!.outcome).toBe(
+      "ruled",
+    );
+    expect(audit.runCorrections(run.id).map((c) => c.actionId)).not.toContain(day.starbucks!.id);
+  });
+
+  it("keeps a correction whose handler failed pending, and applies it on the next run", async () => {
+    const day = seedDay();
+    let failing = true;
+    handlers.register("finance", {
+      apply: () => {
+        if (failing) throw new Error("the transactions table is locked");
+        return "re-categorized";
+      },
+    });
+    upstream.setScript(
+      reviewerScript((id) =>
+        id === day.starbucks!.id
+          ? { verdict: "incorrect", corrected_output: { category: "Coffee" }, confidence: 0.95 }
+          : { verdict: "correct", confidence: 0.9 },
+      ).script,
+    );
+    const { run } = await runAudit(deps(configWith()), {});
+    const audit = new AuditStore(ledger.db);
+    expect(audit.runCorrections(run.id)[0]).toMatchObject({
+      appliedAt: null,
+      applyError: "the transactions table is locked",
+    });
+    expect(buildReport(ledger, run.id).corrections).toMatchObject({ total: 1, failed: 1 });
+
+    failing = false;
+    await clock.advance(DAY);
+    await runAudit(deps(configWith()), {});
+    expect(audit.runCorrections(run.id)[0]).toMatchObject({
+      applyNote: "re-categorized",
+      applyError: null,
+    });
+    expect(audit.runCorrections(run.id)[0]!.appliedAt).not.toBeNull();
+  });
 });
