@@ -119,6 +119,9 @@ export function registerFinance(program: Command, context: CliContext): void {
         limit?: number;
         json?: boolean;
       }) => {
+        if (flags.month !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(flags.month)) {
+          throw new NightshiftError(`--month "${flags.month}": expected YYYY-MM, like 2026-01`);
+        }
         await withAgent(context, async (agent) => {
           const rows = agent.store.transactions({
             from: flags.month ? `${flags.month}-01` : undefined,

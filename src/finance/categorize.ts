@@ -142,7 +142,8 @@ async function categorizeBatch(
     amount: (t.amountCents / 100).toFixed(2),
   }));
   const result = await runtime.agent("finance", pipeline.pipeline).run({
-    request: `Categorize these ${batch.length} bank transactions. Categories: ${categories.join(", ")}.`,
+    // The payees are in the request so the knowledge search finds what is known about them.
+    request: `Categorize these ${batch.length} bank transactions (payees: ${[...new Set(material.map((t) => t.payee || t.description))].join("; ")}). Categories: ${categories.join(", ")}.`,
     material,
   });
   const expert = result.output.expert;
