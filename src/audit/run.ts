@@ -72,7 +72,9 @@ export async function runAudit(deps: AuditDeps, options: RunOptions = {}): Promi
     audit.setRunStatus(run.id, "running");
   } else {
     run = startRun(deps, audit, options);
-    log(`audit run ${run.id}: ${audit.runItems(run.id).length} item(s) in ${run.batches} batch(es)`);
+    log(
+      `audit run ${run.id}: ${audit.runItems(run.id).length} item(s) in ${run.batches} batch(es)`,
+    );
   }
   const reviewer = deps.reviewerFor(run.reviewerRole);
   const apply = applyDeps(deps, audit, log);
@@ -133,10 +135,9 @@ function startRun(deps: AuditDeps, audit: AuditStore, options: RunOptions): Audi
     startedAt: item.startedAt,
     confidenceBefore: item.confidence,
   }));
-  const id = newActionId(now);
-  audit.createRun(
+  return audit.createRun(
     {
-      id,
+      id: newActionId(now),
       seed,
       traceId: newTraceId(),
       mode,
@@ -150,7 +151,6 @@ function startRun(deps: AuditDeps, audit: AuditStore, options: RunOptions): Audi
     },
     items,
   );
-  return audit.getRun(id)!;
 }
 
 export function batchBudget(config: Config, contextWindow: number): BatchBudget {
@@ -200,7 +200,15 @@ async function reviewBatch(
   const { verdicts, insights } = readVerdicts(items, views, answer.review, answer.failure);
   const scope = { runId: run.id, reviewerModel: reviewer.model };
   audit.transaction(() => {
+    // Another process resuming the same run may have committed this batch meanwhile.
+    const open = new Set(
+      audit
+        .batchItems(run.id, batch)
+        .filter((i) => i.verdict === null)
+        .map((i) => i.actionId),
+    );
     for (const [index, item] of items.entries()) {
+      if (!open.has(item.actionId)) continue;
       const outcome = applyVerdict(apply, scope, item, verdicts[index]!);
       if (outcome) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
     }

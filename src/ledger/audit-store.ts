@@ -270,40 +270,55 @@ export class AuditStore {
     };
   }
 
+  /**
+   * IMMEDIATE: the audit reads then writes in one transaction (is this batch still open?), and a
+   * deferred one would fail outright, not wait, if another writer got in between. Nested calls
+   * are savepoints.
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.db.transaction(fn).immediate();
   }
 
+  /**
+   * Creates the run and its items, unless another process started a run meanwhile: then that
+   * run is returned instead and nothing is written, so two processes never review the same
+   * actions in two runs. IMMEDIATE takes the write lock before the check.
+   */
   createRun(
     run: Omit<AuditRun, "status" | "nextBatch" | "finishedAt" | "passed" | "error">,
     items: NewAuditItem[],
-  ): void {
-    this.transaction(() => {
-      this.s.insertRun!.run(
-        run.id,
-        run.seed,
-        run.traceId,
-        run.mode,
-        run.reviewerRole,
-        run.reviewerModel,
-        run.windowStart,
-        run.windowEnd,
-        run.sampleRate,
-        run.batches,
-        run.startedAt,
-      );
-      for (const item of items) {
-        this.s.insertItem!.run(
+  ): AuditRun {
+    return this.db
+      .transaction(() => {
+        const other = this.unfinishedRun();
+        if (other) return other;
+        this.s.insertRun!.run(
           run.id,
-          item.actionId,
-          item.agent,
-          item.reason,
-          item.batch,
-          item.startedAt,
-          item.confidenceBefore,
+          run.seed,
+          run.traceId,
+          run.mode,
+          run.reviewerRole,
+          run.reviewerModel,
+          run.windowStart,
+          run.windowEnd,
+          run.sampleRate,
+          run.batches,
+          run.startedAt,
         );
-      }
-    });
+        for (const item of items) {
+          this.s.insertItem!.run(
+            run.id,
+            item.actionId,
+            item.agent,
+            item.reason,
+            item.batch,
+            item.startedAt,
+            item.confidenceBefore,
+          );
+        }
+        return this.getRun(run.id)!;
+      })
+      .immediate();
   }
 
   getRun(id: string): AuditRun | undefined {

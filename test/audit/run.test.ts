@@ -484,4 +484,22 @@ describe("an audit run", () => {
     });
     expect(audit.runCorrections(run.id)[0]!.appliedAt).not.toBeNull();
   });
+
+  it("lets two audits started together share one run and correct nothing twice", async () => {
+    const day = seedDay();
+    upstream.setScript(
+      reviewerScript((id) =>
+        id === day.starbucks!.id
+          ? { verdict: "incorrect", corrected_output: { category: "Coffee" }, confidence: 0.95 }
+          : { verdict: "correct", confidence: 0.9 },
+      ).script,
+    );
+    const config = configWith({ batch_max_items: 2 });
+    const [a, b] = await Promise.all([runAudit(deps(config), {}), runAudit(deps(config), {})]);
+    expect(a.run.id).toBe(b.run.id);
+    const audit = new AuditStore(ledger.db);
+    expect(audit.listRuns()).toHaveLength(1);
+    expect(audit.runCorrections(a.run.id)).toHaveLength(1);
+    expect(applied.filter((c) => c.source === "audit")).toHaveLength(1);
+  });
 });
