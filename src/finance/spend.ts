@@ -42,6 +42,8 @@ export interface SpendFacts {
   changePct: number | null;
   /** By visits, then amount. */
   topMerchants: MerchantFigure[];
+  /** Accounts in these currencies are left out (amounts in two currencies are never summed). */
+  otherCurrencies: string[];
   /** Possible duplicates waiting for a person: left out of the figures until decided. */
   pendingDuplicates: { count: number; totalCents: number };
   /** Spending in the month with no category yet (it may belong to the asked category). */
@@ -62,7 +64,9 @@ export function computeSpend(store: FinanceStore, query: SpendQuery, currency: s
     throw new NightshiftError(`--month "${query.month}": expected YYYY-MM, like 2026-01`);
   }
   const month = query.month ?? months.at(-1)!;
-  const rows = monthRows(store, month);
+  const { currency: shown, accountIds, otherCurrencies } = pickCurrency(store, currency);
+  const monthRows = (m: string) => spendingIn(store, m).filter((t) => accountIds.has(t.accountId));
+  const rows = monthRows(month);
   const matching = rows.filter((t) => matches(t, query) && !isPendingDuplicate(t));
   const pending = rows.filter((t) => matches(t, query) && isPendingDuplicate(t));
   const previousMonths = months
@@ -70,9 +74,7 @@ export function computeSpend(store: FinanceStore, query: SpendQuery, currency: s
     .slice(-3)
     .map((m) => ({
       month: m,
-      totalCents: sum(
-        monthRows(store, m).filter((t) => matches(t, query) && !isPendingDuplicate(t)),
-      ),
+      totalCents: sum(monthRows(m).filter((t) => matches(t, query) && !isPendingDuplicate(t))),
     }));
   const averagePreviousCents = previousMonths.length
     ? Math.round(previousMonths.reduce((a, m) => a + m.totalCents, 0) / previousMonths.length)
@@ -82,7 +84,8 @@ export function computeSpend(store: FinanceStore, query: SpendQuery, currency: s
     month,
     category: query.category ?? null,
     merchant: query.merchant ?? null,
-    currency,
+    currency: shown,
+    otherCurrencies,
     totalCents,
     count: matching.length,
     averageTransactionCents: matching.length ? Math.round(totalCents / matching.length) : null,
@@ -99,8 +102,24 @@ export function computeSpend(store: FinanceStore, query: SpendQuery, currency: s
   };
 }
 
+/**
+ * Amounts in different currencies are never added together. The configured currency is used
+ * when any account is in it; when every account shares another one, that one.
+ */
+function pickCurrency(store: FinanceStore, configured: string) {
+  const accounts = store.accounts();
+  const currencies = [...new Set(accounts.map((a) => a.currency))];
+  const currency =
+    currencies.includes(configured) || currencies.length !== 1 ? configured : currencies[0]!;
+  return {
+    currency,
+    accountIds: new Set(accounts.filter((a) => a.currency === currency).map((a) => a.id)),
+    otherCurrencies: currencies.filter((c) => c !== currency),
+  };
+}
+
 /** Money out in one month, excluding confirmed copies. */
-function monthRows(store: FinanceStore, month: string): FinanceTransaction[] {
+function spendingIn(store: FinanceStore, month: string): FinanceTransaction[] {
   return store
     .transactions({ from: `${month}-01`, to: `${month}-31` })
     .filter((t) => t.amountCents < 0 && !t.flags.includes("duplicate"));
@@ -181,6 +200,9 @@ export function describeSpend(facts: SpendFacts): string {
     lines.push(
       `Not counted: ${facts.pendingDuplicates.count} possible duplicate(s) of ${money(facts.pendingDuplicates.totalCents)} waiting for review (\`nightshift review\`).`,
     );
+  }
+  if (facts.otherCurrencies.length > 0) {
+    lines.push(`Accounts in ${facts.otherCurrencies.join(", ")} are not included.`);
   }
   if (facts.uncategorizedCount > 0) {
     lines.push(

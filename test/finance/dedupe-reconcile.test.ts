@@ -124,6 +124,31 @@ describe("duplicates", () => {
   });
 });
 
+describe("spend", () => {
+  it("never adds amounts in two currencies, and uses the one all accounts share", async () => {
+    const { agent, deps, cleanup } = setup();
+    try {
+      await importStatementFile(join(dir, "european.pdf"), deps);
+      const euro = computeSpend(agent.store, { month: "2026-03" }, "USD");
+      expect(euro).toMatchObject({
+        currency: "EUR",
+        totalCents: 123456 + 4590 + 8900 + 6745,
+        count: 4,
+        otherCurrencies: [],
+      });
+      await importStatementFile(join(dir, "card.qfx"), deps);
+      const dollars = computeSpend(agent.store, { month: "2026-02" }, "USD");
+      expect(dollars).toMatchObject({
+        currency: "USD",
+        totalCents: 875 + 6420,
+        otherCurrencies: ["EUR"],
+      });
+    } finally {
+      cleanup();
+    }
+  });
+});
+
 describe("reconciliation", () => {
   it("imports a statement whose closing balance does not add up, flagged with the difference", async () => {
     const { agent, deps, cleanup } = setup();
