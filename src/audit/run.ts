@@ -20,6 +20,10 @@ import { selectForAudit } from "./select.js";
  * for its progress: each batch's verdicts, corrections, review items, patterns and the run's
  * next_batch are committed in one transaction, so a run killed at any point resumes at the first
  * batch not committed, and nothing is reviewed or corrected twice.
+ *
+ * A pause takes effect between batches. The batch with the reviewer is finished and kept rather
+ * than dropped: the runtime's stage call takes no abort signal, so dropping it would not free the
+ * GPU any sooner and would only waste the work. audit.batch_max_items bounds that wait.
  */
 export interface AuditDeps {
   ledger: Ledger;
