@@ -39,7 +39,7 @@ export class Pacer {
   constructor(options: PacingOptions = {}) {
     this.maxBatch = options.maxBatch ?? 2000;
     this.minBatch = Math.min(options.minBatch ?? 50, this.maxBatch);
-    this.targetMs = options.targetBatchMs ?? 10;
+    this.targetMs = options.targetBatchMs ?? 20;
     this.pauseRatio = options.pauseRatio ?? 1;
     this.minPauseMs = options.minPauseMs ?? 1;
     this.size = Math.min(500, this.maxBatch);
