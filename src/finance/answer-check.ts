@@ -1,5 +1,4 @@
 import type { SpendFacts } from "./spend.js";
-import { monthName } from "./spend.js";
 
 /**
  * Every number in a model's answer must be one the facts contain: money amounts (exact, or
@@ -14,14 +13,17 @@ export function checkAnswerFigures(text: string, facts: SpendFacts, question: st
     ...facts.topMerchants.map((m) => m.visits),
     facts.pendingDuplicates.count,
     facts.uncategorizedCount,
-    ...numbersIn(monthName(facts.month)),
-    ...numbersIn(facts.month),
+    // Years of the months in the facts; month numbers are not written in prose.
+    ...[facts.month, ...facts.previousMonths.map((m) => m.month)].map((m) => Number(m.slice(0, 4))),
     ...numbersIn(question),
-    ...facts.previousMonths.flatMap((m) => numbersIn(`${m.month} ${monthName(m.month)}`)),
   ]);
   const mismatches: string[] = [];
-  let rest = text;
-  for (const m of text.matchAll(
+  // Names carry digits that are not figures ("CHIPOTLE 1234", "TRADER JOE'S #552").
+  const names = [...facts.topMerchants.map((m) => m.merchant), facts.merchant, facts.category]
+    .filter((n): n is string => !!n)
+    .sort((a, b) => b.length - a.length);
+  let rest = names.reduce((t, name) => t.replace(new RegExp(escapeRegExp(name), "gi"), " "), text);
+  for (const m of rest.matchAll(
     /[$€£]\s?(\d[\d,]*(?:\.\d{1,2})?)|(\d[\d,]*(?:\.\d{1,2})?)\s?(?:USD|EUR|GBP|dollars|euros)/gi,
   )) {
     const cents = Math.round(Number((m[1] ?? m[2])!.replace(/,/g, "")) * 100);
@@ -42,7 +44,10 @@ export function checkAnswerFigures(text: string, facts: SpendFacts, question: st
   }
   for (const m of rest.matchAll(/(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\w.]*\d)/g)) {
     const value = Number(m[0].replace(/,/g, ""));
-    if (!counts.has(value)) mismatches.push(`${m[0]} is not among the computed counts`);
+    const asMoney = Math.round(value * 100);
+    if (!counts.has(value) && !money.includes(asMoney)) {
+      mismatches.push(`${m[0]} is not among the computed figures`);
+    }
   }
   return mismatches;
 }
@@ -61,4 +66,8 @@ function moneyFacts(facts: SpendFacts): number[] {
 
 function numbersIn(text: string): number[] {
   return [...text.matchAll(/\d+/g)].map((m) => Number(m[0]));
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
