@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { auditDependencies, auditJob, createAuditJob, describeProgress } from "../audit/job.js";
-import { buildReport } from "../audit/report.js";
+import { buildReport, runToJson } from "../audit/report.js";
 import { formatReport } from "../audit/report-text.js";
 import { runAudit } from "../audit/run.js";
 import { systemClock } from "../clock.js";
@@ -10,7 +10,7 @@ import { AuditStore } from "../ledger/audit-store.js";
 import { createScheduler } from "../scheduler/create-scheduler.js";
 import { builtInJobs } from "../scheduler/jobs/index.js";
 import type { CliContext } from "./context.js";
-import { printJson } from "./output.js";
+import { formatTable, printJson } from "./output.js";
 
 interface RunFlags {
   now?: boolean;
@@ -37,6 +37,39 @@ export function registerAudit(program: Command, context: CliContext): void {
       const report = buildReport(context.ledger(), runId);
       if (flags.json) printJson(report);
       else process.stdout.write(`\n${formatReport(report)}\n`);
+    });
+
+  audit
+    .command("list")
+    .description("the audit runs, newest first")
+    .option("--limit <n>", "how many", "20")
+    .option("--json", "print JSON")
+    .action((flags: { limit: string; json?: boolean }) => {
+      const limit = Number(flags.limit);
+      if (!Number.isInteger(limit) || limit < 1) {
+        throw new NightshiftError(`--limit ${flags.limit}: expected a whole number ≥ 1`);
+      }
+      const store = new AuditStore(context.ledger().db);
+      const runs: Record<string, unknown>[] = store.listRuns(limit).map((run) => ({
+        ...runToJson(run),
+        items: store.runItems(run.id).length,
+        corrections: store.runCorrections(run.id).length,
+      }));
+      if (flags.json) return printJson(runs);
+      if (runs.length === 0) {
+        process.stdout.write("no audit has run yet; start one with `nightshift audit run --now`\n");
+        return;
+      }
+      const table = formatTable(runs, [
+        { header: "RUN", value: (r) => String(r.id) },
+        { header: "STATUS", value: (r) => String(r.status) },
+        { header: "STARTED", value: (r) => String(r.started_at).slice(0, 16).replace("T", " ") },
+        { header: "MODE", value: (r) => String(r.mode) },
+        { header: "BATCH", value: (r) => `${r.next_batch}/${r.batches}`, align: "right" },
+        { header: "ITEMS", value: (r) => String(r.items), align: "right" },
+        { header: "CORRECTIONS", value: (r) => String(r.corrections), align: "right" },
+      ]);
+      process.stdout.write(`${table}\n`);
     });
 
   audit

@@ -135,6 +135,9 @@ describe("nightshift audit (CLI)", () => {
     expect(json.items.total).toBe(6);
     expect(json.corrections.total).toBe(3);
     expect(json.verdicts).toEqual({ correct: 3, incorrect: 3, unsure: 0, pending: 0 });
+
+    const list = await cli(home, ["audit", "list"]).exit;
+    expect(list.stdout).toMatch(new RegExp(`${run.id}\\s+done\\s+.*\\s3/3\\s+6\\s+3`));
   }, 90_000);
 
   it("says which conditions block the audit when run without --now", async () => {
