@@ -334,6 +334,7 @@ const statementColumns = [
     value: (s: FinanceStatement) =>
       new Date(s.importedAt).toISOString().slice(0, 16).replace("T", " "),
   },
+  { header: "FLAGS", value: (s: FinanceStatement) => s.flags.join(",") },
 ];
 
 const transactionColumns = [
