@@ -185,6 +185,7 @@ export class RetentionStore {
   private readonly upsertAggregate: Statement;
   private readonly rangeCounts: Statement;
   private readonly indexCount: Statement;
+  private readonly flaggedUnaudited: Statement;
   private readonly insertRun: Statement;
   private readonly finishRun: Statement;
 
@@ -270,7 +271,13 @@ export class RetentionStore {
     );
     this.indexCount = db.prepare(
       `SELECT count(*) FROM actions INDEXED BY actions_audit_status
-       WHERE audit_status IS ? AND started_at < ?`,
+       WHERE audit_status IS ? AND started_at >= ? AND started_at < ?`,
+    );
+    // Driven by the flag index, so only flagged rows are read, never every held row's bodies.
+    this.flaggedUnaudited = db.prepare(
+      `SELECT count(DISTINCT f.action_id) FROM action_flags f
+       WHERE f.started_at >= ? AND f.started_at < ?
+         AND EXISTS (SELECT 1 FROM actions a WHERE a.id = f.action_id AND a.audit_status IS NULL)`,
     );
     this.insertRun = db.prepare(
       `INSERT INTO prune_runs (id, trigger, status, pid, started_at, size_before)
@@ -392,9 +399,14 @@ export class RetentionStore {
     return this.rangeCounts.get({ status, from, to }) as RangeCounts;
   }
 
-  /** An index-only count, cheap enough to size a progress bar. */
-  countBefore(status: AuditStatus | null, before: number): number {
-    return Number(this.indexCount.pluck().get(status, before));
+  /** An index-only count, cheap enough to size a progress bar or count held rows. */
+  countBefore(status: AuditStatus | null, before: number, from = Number.MIN_SAFE_INTEGER): number {
+    return Number(this.indexCount.pluck().get(status, from, before));
+  }
+
+  /** Unaudited rows that carry a flag, started in [from, to). */
+  countFlaggedUnaudited(from: number, to: number): number {
+    return Number(this.flaggedUnaudited.pluck().get(from, to));
   }
 
   /** Records a run as running; a resumed run (same id) keeps its first start and size. */

@@ -103,12 +103,14 @@ export function heldKind(status: AuditStatus | null, flagged: boolean): HeldKind
 /** Held rows past detailed_days that stay detailed (younger than any hard cap). */
 export function keptCounts(store: RetentionStore, cutoffs: Cutoffs): KeptCounts {
   const from = cutoffs.hardCapBefore ?? EARLIEST;
-  const unaudited = store.counts(null, from, cutoffs.compressBefore);
-  const inReview = store.counts("in_review", from, cutoffs.compressBefore);
+  const to = cutoffs.compressBefore;
+  if (from >= to) return { unaudited: 0, flagged: 0, in_review: 0 };
+  const unaudited = store.countBefore(null, to, from);
+  const flagged = store.countFlaggedUnaudited(from, to);
   return {
-    unaudited: unaudited.rows - unaudited.flagged,
-    flagged: unaudited.flagged,
-    in_review: inReview.rows,
+    unaudited: unaudited - flagged,
+    flagged,
+    in_review: store.countBefore("in_review", to, from),
   };
 }
 

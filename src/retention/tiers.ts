@@ -21,12 +21,13 @@ export function sha256(text: string | null): string | null {
   return text === null ? null : createHash("sha256").update(text).digest("hex");
 }
 
+const NEEDS_COLLAPSE = /[\t\n\r\f\v\u00a0\u2028\u2029]| {2}/;
+
 export function clip(text: string, max = SUMMARY_CHARS): string {
   // Collapse whitespace in a prefix only: bodies run to many KB and only ~200 characters stay.
-  const flat = text
-    .slice(0, max + 64)
-    .replace(/\s+/g, " ")
-    .trim();
+  // Most prefixes have nothing to collapse, and a test is far cheaper than a replace.
+  const prefix = text.slice(0, max + 64);
+  const flat = (NEEDS_COLLAPSE.test(prefix) ? prefix.replace(/\s+/g, " ") : prefix).trim();
   if (flat.length <= max && text.length <= max + 64) return flat;
   let cut = Math.min(flat.length, max - 1);
   // Never split a surrogate pair: a clipped emoji must not become a lone half.
