@@ -124,6 +124,23 @@ describe("duplicates", () => {
   });
 });
 
+describe("bad OFX", () => {
+  it("refuses a file holding two accounts' statements rather than mixing them", async () => {
+    const { agent, deps, cleanup } = setup();
+    try {
+      const one = readFileSync(join(dir, "checking.ofx"), "utf8");
+      const stmt = one.slice(one.indexOf("<STMTTRNRS>"), one.indexOf("</STMTTRNRS>") + 12);
+      writeFileSync(join(dir, "two.ofx"), one.replace("</STMTTRNRS>", `</STMTTRNRS>${stmt}`));
+      await expect(importStatementFile(join(dir, "two.ofx"), deps)).rejects.toThrow(
+        /two\.ofx: holds 2 account statements/,
+      );
+      expect(agent.store.statements()).toEqual([]);
+    } finally {
+      cleanup();
+    }
+  });
+});
+
 describe("spend", () => {
   it("never adds amounts in two currencies, and uses the one all accounts share", async () => {
     const { agent, deps, cleanup } = setup();

@@ -11,6 +11,14 @@ export function parseOfx(text: string, file: string): ParsedStatement {
   if (!/<OFX>/i.test(text)) {
     throw new NightshiftError(`${file}: not an OFX file (no <OFX> element)`, { code: "bad_file" });
   }
+  const statements = text.match(/<(?:CC)?STMTRS>/gi)?.length ?? 0;
+  if (statements > 1) {
+    // Each account has its own balance and transaction ids; mixing them would corrupt both.
+    throw new NightshiftError(
+      `${file}: holds ${statements} account statements; export one account per file from your bank`,
+      { code: "bad_file" },
+    );
+  }
   const card = /<CCSTMTRS>/i.test(text);
   const list = block(text, "BANKTRANLIST") ?? "";
   const transactions: ParsedTransaction[] = [];
