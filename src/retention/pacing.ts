@@ -5,7 +5,7 @@ export interface PacingOptions {
   maxBatch?: number;
   /** Fewest rows one batch handles (default 50). */
   minBatch?: number;
-  /** How long the read or the write of one batch should take, in ms (default 10). */
+  /** How long the read or the write of one batch should take, in ms (default 20). */
   targetBatchMs?: number;
   /**
    * How long the write lock stays free after each write, as a fraction of the write's duration

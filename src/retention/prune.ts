@@ -109,15 +109,34 @@ export async function pruneLedger(ledger: Ledger, options: PruneOptions): Promis
     });
     return report;
   } catch (error) {
+    recordFailure(store, runId, ledger.sizeBytes(), run.totals, error);
+    throw error;
+  }
+}
+
+/**
+ * Marks the run failed. If even that write fails (the disk that failed the prune is full), the
+ * prune's own error is the one worth reporting: the run then shows as interrupted next time.
+ */
+function recordFailure(
+  store: RetentionStore,
+  runId: string,
+  size: number,
+  totals: PruneTotals,
+  error: unknown,
+): void {
+  try {
     store.finish({
       id: runId,
       status: "failed",
       finishedAt: Date.now(),
-      sizeAfter: ledger.sizeBytes(),
-      report: run.totals,
+      sizeAfter: size,
+      report: totals,
       error: error instanceof Error ? error.message : String(error),
     });
-    throw error;
+  } catch (recordError) {
+    if (error instanceof Error)
+      error.message += ` (and recording the failure failed: ${String(recordError)})`;
   }
 }
 
