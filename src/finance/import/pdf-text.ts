@@ -1,4 +1,3 @@
-import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
 import { NightshiftError } from "../../errors.js";
 
 /** A run of text with no wide gap inside it: a word, a phrase, a date, an amount. */
@@ -57,6 +56,9 @@ export async function readPdfLines(bytes: Uint8Array, file: string): Promise<Lin
 }
 
 async function openPdf(bytes: Uint8Array, file: string) {
+  // Loaded on first use: pdfjs adds ~33 MB to a process, and the daemon and most commands never
+  // read a PDF.
+  const { getDocument } = await import("pdfjs-dist/legacy/build/pdf.mjs");
   try {
     // pdfjs takes ownership of the buffer it is given, so it gets a copy.
     return await getDocument({
