@@ -62,6 +62,7 @@ export function createAuditJob(options: AuditJobOptions = {}): JobFactory {
           const outcome = await runAudit({ ...deps, log }, {
             mode: context.mode,
             shouldPause: () => context.shouldPause(),
+            signal: context.signal,
             saveCheckpoint: (state) => context.saveCheckpoint(state),
             onBatch: (p) => log(describeProgress(p)),
           } satisfies RunOptions);

@@ -14,7 +14,12 @@ export interface Reviewer {
   readonly role: string;
   readonly model: string;
   readonly contextWindow: number;
-  review(prompt: ReviewPrompt, actionIds: string[], traceId: string): Promise<ReviewAnswer>;
+  review(
+    prompt: ReviewPrompt,
+    actionIds: string[],
+    traceId: string,
+    signal?: AbortSignal,
+  ): Promise<ReviewAnswer>;
 }
 
 export interface ReviewAnswer {
@@ -80,12 +85,12 @@ export function runtimeReviewer(
       return runtime.models.role(role).model;
     },
     contextWindow,
-    async review(prompt, actionIds, traceId) {
+    async review(prompt, actionIds, traceId, signal) {
       try {
         const result = await runtime.runStage(
           stage,
           { system: prompt.system, user: prompt.user, action_ids: actionIds },
-          { agent: AUDITOR_AGENT, traceId },
+          { agent: AUDITOR_AGENT, traceId, signal },
         );
         return { review: result.output, failure: null };
       } catch (error) {

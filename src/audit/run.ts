@@ -21,9 +21,10 @@ import { selectForAudit } from "./select.js";
  * next_batch are committed in one transaction, so a run killed at any point resumes at the first
  * batch not committed, and nothing is reviewed or corrected twice.
  *
- * A pause takes effect between batches. The batch with the reviewer is finished and kept rather
- * than dropped: the runtime's stage call takes no abort signal, so dropping it would not free the
- * GPU any sooner and would only waste the work. audit.batch_max_items bounds that wait.
+ * A pause takes effect between batches. When `signal` aborts, the reviewer call in flight gets
+ * PAUSE_GRACE_MS to finish (a reply about to arrive is kept, so nothing is reviewed twice); a
+ * longer one is cut, so the model server stops generating and the GPU is free well inside the
+ * scheduler's 10 s, and the run resumes at that batch with nothing of it committed.
  */
 export interface AuditDeps {
   ledger: Ledger;
@@ -42,6 +43,8 @@ export interface RunOptions {
   seed?: string | undefined;
   mode?: "normal" | "degraded";
   shouldPause?(): boolean;
+  /** Aborted by the scheduler to pause now, cutting the reviewer call in flight. */
+  signal?: AbortSignal | undefined;
   /**
    * The scheduler's checkpoint, saved inside the batch's transaction when it writes to the same
    * database (it does), so the batch's results and the checkpoint land together or not at all.
@@ -60,6 +63,8 @@ export interface BatchProgress {
 }
 
 export type AuditOutcome = { status: "done"; run: AuditRun } | { status: "paused"; run: AuditRun };
+
+const PAUSE_GRACE_MS = 3000;
 
 /** Room per item for its verdict in the reply, and for the reply's insights. */
 const REPLY_PER_ITEM = 200;
@@ -83,17 +88,24 @@ export async function runAudit(deps: AuditDeps, options: RunOptions = {}): Promi
   const reviewer = deps.reviewerFor(run.reviewerRole);
   const apply = applyDeps(deps, audit, log);
   applyPendingCorrections(apply);
+  let batch = run.nextBatch;
+  const cut = abortAfterGrace(options.signal, PAUSE_GRACE_MS);
   try {
-    for (let batch = run.nextBatch; batch < run.batches; batch++) {
-      if (options.shouldPause?.()) return pause(audit, run, batch, options);
+    for (; batch < run.batches; batch++) {
+      if (options.shouldPause?.() || options.signal?.aborted)
+        return pause(audit, run, batch, options);
       const commit = () => options.saveCheckpoint?.(checkpoint(run, batch + 1));
-      const outcomes = await reviewBatch(deps, { audit, apply, reviewer, run, batch, commit });
+      const scope = { audit, apply, reviewer, run, batch, commit, signal: cut.signal };
+      const outcomes = await reviewBatch(deps, scope);
       applyPendingCorrections(apply);
       options.onBatch?.({ runId: run.id, batch: batch + 1, batches: run.batches, ...outcomes });
     }
   } catch (error) {
+    if (options.signal?.aborted) return pause(audit, run, batch, options);
     audit.setRunStatus(run.id, "failed", describeError(error));
     throw error;
+  } finally {
+    cut.dispose();
   }
   const passed = audit.markWindowPassed(run.windowStart, run.windowEnd);
   audit.finishRun(run.id, deps.clock.now(), passed);
@@ -175,11 +187,12 @@ interface BatchScope {
   batch: number;
   /** Runs inside the batch's transaction, after its writes. */
   commit(): void;
+  signal?: AbortSignal | undefined;
 }
 
 async function reviewBatch(
   deps: AuditDeps,
-  { audit, apply, reviewer, run, batch, commit }: BatchScope,
+  { audit, apply, reviewer, run, batch, commit, signal }: BatchScope,
 ): Promise<{ items: number; outcomes: Record<string, number> }> {
   const items = audit.batchItems(run.id, batch).filter((i) => i.verdict === null);
   const outcomes: Record<string, number> = {};
@@ -200,6 +213,7 @@ async function reviewBatch(
     prompt,
     views.map((v) => v.action.id),
     run.traceId,
+    signal,
   );
   const { verdicts, insights } = readVerdicts(items, views, answer.review, answer.failure);
   const scope = { runId: run.id, reviewerModel: reviewer.model };
@@ -251,6 +265,25 @@ function renderBatch(deps: AuditDeps, reviewer: Reviewer, ids: string[]): ItemVi
     if (tokens <= room) break;
   }
   return views;
+}
+
+/** A signal that aborts `graceMs` after `outer` does. */
+function abortAfterGrace(outer: AbortSignal | undefined, graceMs: number) {
+  if (!outer) return { signal: undefined, dispose: () => {} };
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    timer = setTimeout(() => controller.abort(outer.reason), graceMs);
+  };
+  if (outer.aborted) onAbort();
+  else outer.addEventListener("abort", onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      outer.removeEventListener("abort", onAbort);
+    },
+  };
 }
 
 function pause(audit: AuditStore, run: AuditRun, batch: number, options: RunOptions): AuditOutcome {

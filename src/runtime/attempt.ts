@@ -46,6 +46,7 @@ export interface AttemptScope {
   inputKey: string;
   writer: ActionSink;
   clock: Clock;
+  signal?: AbortSignal | undefined;
 }
 
 export interface AttemptPlan<I, O> {
@@ -87,6 +88,7 @@ export async function runAttempt<I, O>(
       agent: scope.agent,
       parentId: actionId,
       traceId: scope.traceId,
+      signal: scope.signal,
     });
   } catch (error) {
     if (!isNightshiftError(error)) throw error;

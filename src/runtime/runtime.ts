@@ -27,6 +27,8 @@ export interface StageRunOptions {
   agent: string;
   traceId?: string | undefined;
   parentId?: string | undefined;
+  /** Cuts the model call in flight and stops the stage (see StageScope.signal). */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -75,6 +77,7 @@ export class Runtime {
       agent: options.agent,
       traceId: options.traceId ?? newTraceId(),
       parentId: options.parentId ?? null,
+      signal: options.signal,
     });
   }
 

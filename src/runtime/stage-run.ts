@@ -40,6 +40,11 @@ export interface StageScope {
   traceId: string;
   /** The agent run's root action, or any action the stage belongs under; null for a root stage. */
   parentId: string | null;
+  /**
+   * Aborts the model call in flight and stops the stage (a paused job): the call is cut, so the
+   * model server stops generating and the GPU is free at once instead of after the reply.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 export interface StageResult<O> {
@@ -92,6 +97,7 @@ export async function runStage<I, O>(
   let lowConfidence = false;
 
   for (const [index, approach] of stage.approaches.entries()) {
+    scope.signal?.throwIfAborted();
     const outcome = await tryApproach(deps, stage, input, scope, {
       approach,
       index,
@@ -226,6 +232,7 @@ async function tryApproach<I, O>(
         inputKey: run.key,
         writer: deps.writer,
         clock: deps.clock,
+        signal: scope.signal,
       },
       {
         client,
@@ -238,6 +245,8 @@ async function tryApproach<I, O>(
         meta: { approach_index: run.index, retry, knowledge_keys: knowledge.map((k) => k.key) },
       },
     );
+    // The aborted attempt is logged (as a failed call) before the stage gives up.
+    scope.signal?.throwIfAborted();
     run.attempts.push({
       actionId: outcome.actionId,
       approach: approach.name,

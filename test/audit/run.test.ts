@@ -304,6 +304,33 @@ describe("an audit run", () => {
     expect(new AuditStore(ledger.db).runCorrections(first.run.id)).toHaveLength(1);
   });
 
+  it("on a pause, cuts a reviewer call that outlasts the grace period and redoes only that batch", async () => {
+    seedDay();
+    // The second reviewer call hangs far longer than any pause may take.
+    const reviewer = reviewerScript(() => ({ verdict: "correct", confidence: 0.9 }), {
+      reply: (call) => (call === 2 ? { delayMs: 30_000 } : {}),
+    });
+    upstream.setScript(reviewer.script);
+    const config = configWith({ batch_max_items: 2, cross_agent_window_min: 1 });
+    const controller = new AbortController();
+    const started = performance.now();
+    const first = await runAudit(deps(config), {
+      seed: "s",
+      signal: controller.signal,
+      onBatch: () => setTimeout(() => controller.abort(new Error("user is back")), 100),
+    });
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(first).toMatchObject({ status: "paused", run: { nextBatch: 1, status: "paused" } });
+
+    upstream.setScript(reviewerScript(() => ({ verdict: "correct", confidence: 0.9 })).script);
+    const second = await runAudit(deps(config), {});
+    expect(second).toMatchObject({ status: "done", run: { id: first.run.id } });
+    // The cut call's items were sent again, the first batch's were not.
+    const firstBatch = reviewer.calls[0]!;
+    const resumed = upstream.requests.slice(-2).map((r) => JSON.stringify(r.body));
+    for (const id of firstBatch) expect(resumed.some((body) => body.includes(id))).toBe(false);
+  });
+
   it("runs the smaller reviewer in degraded mode", async () => {
     const day = seedDay();
     const reviewer = reviewerScript(() => ({ verdict: "correct", confidence: 0.9 }));
