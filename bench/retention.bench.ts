@@ -231,8 +231,14 @@ function summarize(
   const vacuumAt = phases.find((p) => p.phase === "vacuum")?.at ?? phases.at(-1)!.at;
   const start = phases[0]!.at;
   const end = phases.at(-1)!.at;
-  const moving = samples.filter(([at]) => at >= start && at < vacuumAt).map(([, ms]) => ms);
-  const vacuuming = samples.filter(([at]) => at >= vacuumAt && at <= end).map(([, ms]) => ms);
+  // A write belongs to the moves if it finished before the vacuum began; one the vacuum held up
+  // counts as the vacuum's.
+  const moving = samples
+    .filter(([at, ms]) => at >= start && at + ms < vacuumAt)
+    .map(([, ms]) => ms);
+  const vacuuming = samples
+    .filter(([at, ms]) => at + ms >= vacuumAt && at <= end)
+    .map(([, ms]) => ms);
   const moveS = (vacuumAt - start) / 1000;
   const moved = report.compressed + report.aggregated;
   const result = {

@@ -484,9 +484,12 @@ export class RetentionStore {
     this.db.exec("VACUUM");
   }
 
-  /** Moves the write-ahead log into the database and truncates it to zero bytes. */
-  checkpointTruncate(): { busy: number; log: number; checkpointed: number } {
-    const rows = this.db.pragma("wal_checkpoint(TRUNCATE)") as Array<{
+  /**
+   * Copies the write-ahead log into the database: PASSIVE copies what it can without waiting for
+   * anyone; TRUNCATE waits for the writer and readers, then also cuts the log to zero bytes.
+   */
+  checkpoint(mode: "PASSIVE" | "TRUNCATE"): { busy: number; log: number; checkpointed: number } {
+    const rows = this.db.pragma(`wal_checkpoint(${mode})`) as Array<{
       busy: number;
       log: number;
       checkpointed: number;

@@ -79,13 +79,18 @@ export async function reclaimSpace(
 
 /**
  * Folds the write-ahead log into the database and cuts it to zero bytes. A reader in the middle
- * of a transaction (the gateway, the API) makes that fail with busy; a few short retries almost
- * always find a moment without one, and otherwise the log is truncated by a later checkpoint.
+ * of a transaction (the gateway, the API) makes that fail with busy; retries a few seconds long
+ * almost always find a moment without one, and otherwise a later prune truncates it.
  */
 async function truncateWal(store: RetentionStore): Promise<boolean> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    if (store.checkpointTruncate().busy === 0) return true;
-    await sleep(50);
+  // After a VACUUM the log holds the whole new file: copy it over first without blocking the
+  // gateway's writer, so the truncating checkpoint only has a few new frames left to wait for.
+  store.checkpoint("PASSIVE");
+  for (let attempt = 0; attempt < 25; attempt++) {
+    if (store.checkpoint("TRUNCATE").busy === 0) return true;
+    // A writer waiting on its busy handler holds an old snapshot, which is what made this fail;
+    // its handler polls every 100 ms by now, so leave it long enough to get its write in.
+    await sleep(200);
   }
   return false;
 }
