@@ -5,7 +5,7 @@ export interface PacingOptions {
   maxBatch?: number;
   /** Fewest rows one batch handles (default 50). */
   minBatch?: number;
-  /** How long the read or the write of one batch should take, in ms (default 20). */
+  /** How long the read or the write of one batch should take, in ms (default 10). */
   targetBatchMs?: number;
   /**
    * How long the write lock stays free after each write, as a fraction of the write's duration
@@ -39,7 +39,7 @@ export class Pacer {
   constructor(options: PacingOptions = {}) {
     this.maxBatch = options.maxBatch ?? 2000;
     this.minBatch = Math.min(options.minBatch ?? 50, this.maxBatch);
-    this.targetMs = options.targetBatchMs ?? 20;
+    this.targetMs = options.targetBatchMs ?? 10;
     this.pauseRatio = options.pauseRatio ?? 1;
     this.minPauseMs = options.minPauseMs ?? 1;
     this.size = Math.min(500, this.maxBatch);
