@@ -58,7 +58,8 @@ function progressPrinter(): (progress: PruneProgress) => void {
     const key = `${progress.phase}:${step}`;
     if (key === last) return;
     last = key;
-    const line = `${progress.phase}: ${Math.round(progress.fraction * 100)}% (${count(progress.moved)} rows)`;
+    const moves = progress.phase === "aggregate" || progress.phase === "compress";
+    const line = `${progress.phase}: ${Math.round(progress.fraction * 100)}%${moves ? ` (${count(progress.moved)} rows)` : ""}`;
     if (tty) process.stderr.write(`\r\x1b[2K${line}${progress.fraction >= 1 ? "\n" : ""}`);
     else process.stderr.write(`${line}\n`);
   };
