@@ -273,6 +273,22 @@ describe("aggregated tier", () => {
     expect(aggregate).toMatchObject({ count: 1, corrected_count: 1 });
     expect(corrections()).toEqual(before);
   });
+  it("keeps an action a decided review item refers to, whatever its audit status", async () => {
+    const [action, other] = seed(ledger, [
+      { ageDays: 120, status: "passed" },
+      { ageDays: 120, status: "passed" },
+    ]);
+    ledger.db
+      .prepare(
+        `INSERT INTO review_items (action_id, kind, agent, title, opened_by, created_at, status)
+         VALUES (?, 'duplicate_suspect', 'finance', 'same payment twice?', 'finance', ?, 'rejected')`,
+      )
+      .run(action!.id, daysAgo(115));
+    const report = await pruneLedger(ledger, options());
+    expect(report).toMatchObject({ aggregated: 2, aggregated_deleted: 1, aggregated_kept: 1 });
+    expect(raw(ledger, action!.id)).toMatchObject({ tier: "compressed", aggregated_at: NOW });
+    expect(ledger.actions.get(other!.id)).toBeUndefined();
+  });
 });
 
 describe("running", () => {
