@@ -273,6 +273,7 @@ describe("aggregated tier", () => {
     expect(aggregate).toMatchObject({ count: 1, corrected_count: 1 });
     expect(corrections()).toEqual(before);
   });
+
   it("keeps an action a decided review item refers to, whatever its audit status", async () => {
     const [action, other] = seed(ledger, [
       { ageDays: 120, status: "passed" },
