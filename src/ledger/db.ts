@@ -61,6 +61,9 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     db.pragma("wal_autocheckpoint = 10000");
     db.pragma("journal_size_limit = 67108864");
     db.pragma("foreign_keys = ON");
+    // Only possible before the first table exists: with it, pruning gives freed pages back in
+    // small steps instead of needing one full, write-blocking VACUUM (see src/retention/space.ts).
+    if (db.pragma("page_count", { simple: true }) === 0) db.pragma("auto_vacuum = INCREMENTAL");
     migrate(db, loadMigrations(options.migrationsDir ?? MIGRATIONS_DIR));
   }
   return db;

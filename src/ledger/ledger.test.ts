@@ -22,6 +22,7 @@ describe("ledger", () => {
     const ledger = openTemp();
     expect(statSync(ledger.path).mode & 0o777).toBe(0o600);
     expect(ledger.db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(ledger.db.pragma("auto_vacuum", { simple: true })).toBe(2); // incremental
     const versions = ledger.db.prepare("SELECT version FROM schema_migrations").pluck().all();
     expect(versions).toContain(1);
   });

@@ -6,9 +6,10 @@ import type { RetentionStore } from "../ledger/retention-store.js";
 /**
  * Giving freed pages back to the file system.
  *
- * A ledger created by `openDatabase` has auto_vacuum=NONE: deleted rows leave free pages that
- * SQLite reuses for new writes, so the file stops growing but never shrinks. SQLite lets an
- * existing database switch to auto_vacuum=INCREMENTAL only through a full VACUUM, which rewrites
+ * A ledger created by `openDatabase` has auto_vacuum=INCREMENTAL. One created before that (or
+ * by another tool) has NONE: deleted rows leave free pages that SQLite reuses for new writes, so
+ * the file stops growing but never shrinks. SQLite lets an existing database switch to
+ * auto_vacuum=INCREMENTAL only through a full VACUUM, which rewrites
  * the file and holds the write lock throughout (the gateway's batched writer keeps its queue and
  * retries meanwhile; nothing is lost, but writes wait). So:
  *
