@@ -52,6 +52,9 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   }
   db.pragma("busy_timeout = 5000");
   if (!options.readonly) {
+    // Only possible before the file is first written (even switching to WAL writes it): with it, pruning gives freed pages back in
+    // small steps instead of needing one full, write-blocking VACUUM (see src/retention/space.ts).
+    if (db.pragma("page_count", { simple: true }) === 0) db.pragma("auto_vacuum = INCREMENTAL");
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     // Ingest speed: a larger page cache keeps the indexes' hot pages in memory, and checkpointing
@@ -61,9 +64,6 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     db.pragma("wal_autocheckpoint = 10000");
     db.pragma("journal_size_limit = 67108864");
     db.pragma("foreign_keys = ON");
-    // Only possible before the first table exists: with it, pruning gives freed pages back in
-    // small steps instead of needing one full, write-blocking VACUUM (see src/retention/space.ts).
-    if (db.pragma("page_count", { simple: true }) === 0) db.pragma("auto_vacuum = INCREMENTAL");
     migrate(db, loadMigrations(options.migrationsDir ?? MIGRATIONS_DIR));
   }
   return db;

@@ -342,7 +342,22 @@ describe("running", () => {
     expect(done.hard_capped.aggregated).toBeGreaterThan(0);
   });
 
-  it("reports the database size before and after, and a full vacuum shrinks the file", async () => {
+  it("gives a new ledger's freed pages back in incremental steps, and the file shrinks", async () => {
+    seed(
+      ledger,
+      Array.from({ length: 400 }, () => ({ ageDays: 120, status: "verified" as const })),
+    );
+    ledger.db.pragma("wal_checkpoint(TRUNCATE)");
+    const report = await pruneLedger(ledger, options({ vacuum: "auto" }));
+    expect(report.vacuum?.mode).toBe("incremental");
+    expect(report.size.after!).toBeLessThan(report.size.before / 4);
+    expect(ledger.db.pragma("freelist_count", { simple: true })).toBe(0);
+  });
+
+  it("reports the database size before and after, and a full vacuum shrinks an older ledger", async () => {
+    // A ledger made before new ones were created incremental: auto_vacuum NONE.
+    ledger.db.pragma("auto_vacuum = NONE");
+    ledger.db.exec("VACUUM");
     seed(
       ledger,
       Array.from({ length: 400 }, () => ({ ageDays: 120, status: "verified" as const })),
