@@ -52,8 +52,9 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   }
   db.pragma("busy_timeout = 5000");
   if (!options.readonly) {
-    // Only possible before the file is first written (even switching to WAL writes it): with it, pruning gives freed pages back in
-    // small steps instead of needing one full, write-blocking VACUUM (see src/retention/space.ts).
+    // Only possible before the file is first written (even switching to WAL writes it): with it,
+    // pruning gives freed pages back in small steps instead of needing one full, write-blocking
+    // VACUUM (see src/retention/space.ts).
     if (db.pragma("page_count", { simple: true }) === 0) db.pragma("auto_vacuum = INCREMENTAL");
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
