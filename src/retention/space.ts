@@ -36,7 +36,7 @@ export interface VacuumReport {
 
 /** Free pages (fraction of the file) from which `auto` mode runs a full VACUUM. */
 export const FULL_VACUUM_FREE_FRACTION = 0.25;
-const INCREMENTAL_STEP_PAGES = 2048;
+const INCREMENTAL_STEP_PAGES = 256;
 
 export async function reclaimSpace(
   store: RetentionStore,
@@ -55,8 +55,11 @@ export async function reclaimSpace(
   if (stats.freelistCount === 0) return report("none", "no free pages");
   if (stats.autoVacuum === 2 && mode === "auto") {
     while (store.pageStats().freelistCount > 0) {
+      const started = performance.now();
       store.incrementalVacuum(INCREMENTAL_STEP_PAGES);
-      await sleep(2);
+      // Leave the write lock free as long as it was held (see Pacer): a writer in another
+      // process polls on SQLite's busy handler and misses gaps shorter than its sleeps.
+      await sleep(Math.max(5, performance.now() - started));
     }
     return report("incremental", "auto_vacuum is incremental: freed pages returned in steps");
   }
