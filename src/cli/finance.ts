@@ -191,7 +191,7 @@ export function registerFinance(program: Command, context: CliContext): void {
           );
           if (report.modelError) {
             process.stdout.write(
-              `no model reachable, so ${report.left} stay uncategorized: ${report.modelError}\n`,
+              `no usable answer from the models, so ${report.left} stay uncategorized: ${report.modelError}\n`,
             );
           }
         });

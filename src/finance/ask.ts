@@ -180,14 +180,14 @@ function fallback(question: string, deps: AskDeps, reason: string): AskResult {
   if (!query) {
     return {
       ...base,
-      answer: `No model is reachable (${reason}). Use \`nightshift finance spend --category C --month YYYY-MM\` for the figures.`,
+      answer: `No usable answer from the models (${reason}). Use \`nightshift finance spend --category C --month YYYY-MM\` for the figures.`,
     };
   }
   const facts = computeSpend(deps.store, toSpendQuery(query, deps.clock), deps.config.currency);
   return {
     ...base,
     facts,
-    answer: `No model is reachable (${reason}); computed from your data: ${describeSpend(facts)}`,
+    answer: `No usable answer from the models (${reason}); computed from your data: ${describeSpend(facts)}`,
   };
 }
 

@@ -67,7 +67,7 @@ export interface CategorizeReport {
   byModel: number;
   lowConfidence: number;
   left: number;
-  /** Why the model pipeline stopped early (no model reachable), if it did. */
+  /** Why the model pipeline stopped early (no model reachable, or no reply that fit), if it did. */
   modelError: string | null;
   /** Action ids of the expert stages, one per batch, for `nightshift trace`. */
   actions: string[];

@@ -311,7 +311,7 @@ describe("ask", () => {
     expect(result.flags).toEqual(["no_model"]);
     expect(result.modelError).toMatch(/cannot reach/);
     expect(result.answer).toMatch(
-      /^No model is reachable .*You spent \$14\.50 on restaurants in January 2026/,
+      /^No usable answer from the models .*You spent \$14\.50 on restaurants in January 2026/,
     );
   });
 });

@@ -108,7 +108,7 @@ describe("nightshift finance", { timeout: 90_000 }, () => {
     const run = nightshift("finance", "ask", "How much did I spend at amazon in January 2026?");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
-      /^No model is reachable \(.*cannot reach.*\); computed from your data: You spent \$89\.99 at amazon in January 2026/,
+      /^No usable answer from the models \(.*cannot reach.*\); computed from your data: You spent \$89\.99 at amazon in January 2026/,
     );
   });
 });
