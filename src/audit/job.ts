@@ -1,3 +1,4 @@
+import { embedderFromConfig } from "../knowledge/embedder-config.js";
 import { KnowledgeBase } from "../knowledge/kb.js";
 import { AuditStore } from "../ledger/audit-store.js";
 import { buildCorrectionHandlers } from "../review/agent-handlers.js";
@@ -85,7 +86,8 @@ export function auditDependencies(
 ): { deps: AuditDeps; close: () => Promise<void> } {
   const { ledger, config, clock } = dependencies;
   const handlers = options.handlers ?? buildCorrectionHandlers({ ledger, config });
-  const kb = new KnowledgeBase(ledger, { clock });
+  const embedder = embedderFromConfig(config);
+  const kb = new KnowledgeBase(ledger, { clock, ...(embedder ? { embedder } : {}) });
   const runtime = new Runtime({ config, ledger, knowledge: kb, clock, baseUrl: options.baseUrl });
   const deps: AuditDeps = {
     ledger,

@@ -109,6 +109,7 @@ export async function runAudit(deps: AuditDeps, options: RunOptions = {}): Promi
   }
   const passed = audit.markWindowPassed(run.windowStart, run.windowEnd);
   audit.finishRun(run.id, deps.clock.now(), passed);
+  await embedPatterns(deps, log);
   deps.ledger.writer.flush();
   return { status: "done", run: audit.getRun(run.id)! };
 }
@@ -265,6 +266,22 @@ function renderBatch(deps: AuditDeps, reviewer: Reviewer, ids: string[]): ItemVi
     if (tokens <= room) break;
   }
   return views;
+}
+
+/**
+ * Gives tonight's patterns their vectors (when an embedder is configured), so tomorrow's
+ * similarity search finds them too. Best effort: full-text search finds them meanwhile, and a
+ * later run or `kb reindex` embeds whatever is left.
+ */
+async function embedPatterns(deps: AuditDeps, log: (message: string) => void): Promise<void> {
+  try {
+    const embedded = await deps.kb.embedPending();
+    if (embedded > 0) log(`embedded ${embedded} knowledge entr${embedded === 1 ? "y" : "ies"}`);
+  } catch (error) {
+    log(
+      `knowledge entries not embedded now (full-text search still finds them): ${describeError(error)}`,
+    );
+  }
 }
 
 /** A signal that aborts `graceMs` after `outer` does. */

@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from "../clock.js";
 import type { Config } from "../config.js";
+import { embedderFromConfig } from "../knowledge/embedder-config.js";
 import { KnowledgeBase } from "../knowledge/kb.js";
 import { FinanceStore } from "../ledger/finance-store.js";
 import type { Ledger } from "../ledger/ledger.js";
@@ -26,7 +27,8 @@ export function openFinanceAgent(
   clock: Clock = systemClock,
 ): FinanceAgent {
   const store = new FinanceStore(ledger.db);
-  const kb = new KnowledgeBase(ledger, { clock });
+  const embedder = embedderFromConfig(config);
+  const kb = new KnowledgeBase(ledger, { clock, ...(embedder ? { embedder } : {}) });
   const review = new ReviewQueue(ledger, {
     handlers: buildCorrectionHandlers({ ledger, config }),
     clock,

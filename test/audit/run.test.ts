@@ -6,6 +6,7 @@ import { type AuditDeps, runAudit } from "../../src/audit/run.js";
 import { ManualClock } from "../../src/clock.js";
 import { type Config, parseConfig } from "../../src/config.js";
 import { startGateway } from "../../src/gateway/server.js";
+import { embedderFromConfig } from "../../src/knowledge/embedder-config.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
 import { AuditStore } from "../../src/ledger/audit-store.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
@@ -29,7 +30,9 @@ describe("an audit run", () => {
 
   beforeEach(async () => {
     ({ ledger, cleanup } = tempLedger());
-    upstream = await startScriptedUpstream({ models: ["qwen2.5:7b", "qwen2.5:14b"] });
+    upstream = await startScriptedUpstream({
+      models: ["qwen2.5:7b", "qwen2.5:14b", "nomic-embed-text"],
+    });
     clock = new ManualClock(NOW);
     applied = [];
     handlers = new CorrectionHandlers();
@@ -329,6 +332,36 @@ describe("an audit run", () => {
     const firstBatch = reviewer.calls[0]!;
     const resumed = upstream.requests.slice(-2).map((r) => JSON.stringify(r.body));
     for (const id of firstBatch) expect(resumed.some((body) => body.includes(id))).toBe(false);
+  });
+
+  it("embeds the patterns it wrote when an embedder is configured", async () => {
+    const day = seedDay();
+    upstream.setScript(
+      reviewerScript((id) =>
+        id === day.starbucks!.id
+          ? {
+              verdict: "incorrect",
+              corrected_output: { category: "Coffee" },
+              confidence: 0.95,
+              pattern: {
+                scope: "finance",
+                key: "merchant:Starbucks",
+                content: "Starbucks is Coffee",
+              },
+            }
+          : { verdict: "correct", confidence: 0.9 },
+      ).script,
+    );
+    const config = configWith();
+    config.models.embedder = { model: "nomic-embed-text", backend: "ollama", url: upstream.url };
+    const outcome = await runAudit(deps(config), { seed: "s" });
+    expect(outcome.status).toBe("done");
+    const embeds = upstream.requests.filter((r) => r.path === "/api/embed");
+    expect(embeds.map((r) => JSON.stringify(r.body)).join()).toContain("Starbucks is Coffee");
+    const hits = await new KnowledgeBase(ledger, {
+      embedder: embedderFromConfig(config)!,
+    }).searchDetailed({ text: "Starbucks", scopes: ["finance"] });
+    expect(hits.mode).toBe("hybrid");
   });
 
   it("runs the smaller reviewer in degraded mode", async () => {
