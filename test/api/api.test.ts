@@ -177,7 +177,9 @@ describe("HTTP API under /v0", () => {
     const flagged = await get("/v0/actions?flag=low_confidence&since=1h");
     expect(flagged.body.actions.map((a) => a.id)).toEqual([action.id]);
     expect((await get("/v0/actions?agent=calendar")).body.actions).toHaveLength(1);
-    const one = await get(`/v0/actions/${action.id.slice(0, 13)}`);
+    // The first 13 characters are the millisecond; with the sequence after it the prefix is
+    // unique even for the calendar action inserted in the same millisecond.
+    const one = await get(`/v0/actions/${action.id.slice(0, 18)}`);
     expect(one.body).toMatchObject({ id: action.id, review_items: [{ id: 1 }] });
     expect((await get("/v0/actions?limit=zero")).body.error).toMatch(
       /limit=zero: expected a positive whole number/,
