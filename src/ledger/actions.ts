@@ -1,4 +1,5 @@
 import type { Statement } from "better-sqlite3";
+import { NightshiftError } from "../errors.js";
 import type { Db } from "./db.js";
 import { newActionId, newTraceId } from "./ids.js";
 
@@ -317,11 +318,19 @@ export class ActionStore {
     return row ? rowToAction(row) : undefined;
   }
 
-  /** By full id or by a unique prefix of at least 8 characters, as a person would type it. */
+  /**
+   * By full id or by a unique prefix of at least 8 characters, as a person would type it. A
+   * prefix that several actions share (ids begin with their millisecond) is an error naming them.
+   */
   find(idOrPrefix: string): Action | undefined {
     const exact = this.get(idOrPrefix);
     if (exact || idOrPrefix.length < 8) return exact;
     const rows = this.selectByIdPrefix.all(idOrPrefix).filter((r) => r.id.startsWith(idOrPrefix));
+    if (rows.length > 1) {
+      throw new NightshiftError(
+        `id prefix ${idOrPrefix} matches several actions (${rows.map((r) => r.id).join(", ")}, ...); give more of the id`,
+      );
+    }
     return rows.length === 1 ? rowToAction(rows[0]!) : undefined;
   }
 

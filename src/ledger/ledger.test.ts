@@ -77,6 +77,31 @@ describe("ledger", () => {
     expect(plan[0]!.detail).toMatch(/USING PRIMARY KEY \(flag=\? AND started_at>\?\)/);
   });
 
+  it("finds an action by a unique id prefix and names the actions a shared prefix matches", () => {
+    const ledger = openTemp();
+    const [a, b] = ledger.actions.insert([
+      {
+        id: "01a21384-c95e-77bd-99d4-50f09957c78a",
+        agent: "a",
+        actionType: "chat",
+        startedAt: 1,
+        status: "ok",
+      },
+      {
+        id: "01a21384-c95e-77be-a66f-c9eb924adc57",
+        agent: "a",
+        actionType: "chat",
+        startedAt: 1,
+        status: "ok",
+      },
+    ]);
+    expect(ledger.actions.find("01a21384-c95e-77bd")?.id).toBe(a!.id);
+    expect(() => ledger.actions.find("01a21384-c95e")).toThrow(
+      `id prefix 01a21384-c95e matches several actions (${a!.id}, ${b!.id}, ...)`,
+    );
+    expect(ledger.actions.find("ffffffff-ffff")).toBeUndefined();
+  });
+
   it("adds and removes flags on both the row and the index", () => {
     const ledger = openTemp();
     const a = ledger.actions.insertOne({

@@ -25,7 +25,7 @@ export function loadTraceTree(store: ActionStore, id: string): TraceTree {
   const actions = traceId ? store.trace(traceId) : [];
   if (!traceId || actions.length === 0) {
     throw new NotFoundError(
-      `no action or trace ${id} in the ledger (try \`nightshift log\` for recent ids)`,
+      `no action or trace ${id} in the ledger (try \`nightshift actions\` for recent ids)`,
     );
   }
   const ids = new Set(actions.map((a) => a.id));
