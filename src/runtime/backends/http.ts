@@ -1,5 +1,5 @@
 import { NightshiftError } from "../../errors.js";
-import type { ModelRequest } from "./types.js";
+import type { BackendKind, ModelClient, ModelReply, ModelRequest } from "./types.js";
 
 /**
  * Headers that let the gateway file a call under the attempt that made it: agent identity, the
@@ -17,6 +17,45 @@ export function lineageHeaders(request: ModelRequest): Record<string, string> {
     headers.traceparent = `00-${request.traceId}-${span}-01`;
   }
   return headers;
+}
+
+export interface HttpClientOptions {
+  role: string;
+  model: string;
+  baseUrl: string;
+  gpu?: number | undefined;
+  options?: Record<string, unknown> | undefined;
+  loggedByGateway: boolean;
+  timeoutMs: number;
+}
+
+/**
+ * A model client over HTTP: its identity and where it posts are the same for every protocol;
+ * `ask` is what differs (the body it sends, how it reads the reply).
+ */
+export function httpClient(
+  config: HttpClientOptions,
+  backend: Exclude<BackendKind, "llamacpp">,
+  location: string,
+  url: string,
+  ask: (target: PostTarget, request: ModelRequest) => Promise<ModelReply>,
+): ModelClient {
+  const target: PostTarget = {
+    url,
+    role: config.role,
+    model: config.model,
+    timeoutMs: config.timeoutMs,
+  };
+  return {
+    role: config.role,
+    model: config.model,
+    backend,
+    location,
+    gpu: config.gpu ?? null,
+    loggedByGateway: config.loggedByGateway,
+    chat: (request) => ask(target, request),
+    close: async () => {},
+  };
 }
 
 export interface PostTarget {

@@ -1,6 +1,12 @@
-import { lineageHeaders, numberOrUndefined, postJson, trimSlash } from "./http.js";
-import type { HttpClientOptions } from "./ollama.js";
-import type { ModelClient, ModelReply, ModelRequest } from "./types.js";
+import {
+  type HttpClientOptions,
+  httpClient,
+  lineageHeaders,
+  numberOrUndefined,
+  postJson,
+  trimSlash,
+} from "./http.js";
+import type { ModelClient } from "./types.js";
 
 /**
  * OpenAI-compatible /v1/chat/completions (llama.cpp server, vLLM, LM Studio, Ollama's /v1) with a
@@ -9,42 +15,27 @@ import type { ModelClient, ModelReply, ModelRequest } from "./types.js";
 export function createOpenAiClient(config: HttpClientOptions): ModelClient {
   const base = trimSlash(config.baseUrl);
   const root = base.endsWith("/v1") ? base : `${base}/v1`;
-  const target = {
-    url: `${root}/chat/completions`,
-    role: config.role,
-    model: config.model,
-    timeoutMs: config.timeoutMs,
-  };
-  return {
-    role: config.role,
-    model: config.model,
-    backend: "openai",
-    location: base,
-    gpu: config.gpu ?? null,
-    loggedByGateway: config.loggedByGateway,
-    async chat(request: ModelRequest): Promise<ModelReply> {
-      const body = {
-        ...config.options,
-        ...request.options,
-        model: config.model,
-        messages: request.messages,
-        stream: false,
-        response_format: {
-          type: "json_schema",
-          json_schema: { name: request.schemaName, schema: request.schema, strict: true },
-        },
-      };
-      const reply = await postJson(target, body, lineageHeaders(request), request.signal);
-      const choices = reply.choices as { message?: { content?: unknown } }[] | undefined;
-      const content = choices?.[0]?.message?.content;
-      const usage = reply.usage as Record<string, unknown> | undefined;
-      return {
-        content: typeof content === "string" ? content : "",
-        model: typeof reply.model === "string" ? reply.model : config.model,
-        tokensIn: numberOrUndefined(usage?.prompt_tokens),
-        tokensOut: numberOrUndefined(usage?.completion_tokens),
-      };
-    },
-    close: async () => {},
-  };
+  return httpClient(config, "openai", base, `${root}/chat/completions`, async (target, request) => {
+    const body = {
+      ...config.options,
+      ...request.options,
+      model: config.model,
+      messages: request.messages,
+      stream: false,
+      response_format: {
+        type: "json_schema",
+        json_schema: { name: request.schemaName, schema: request.schema, strict: true },
+      },
+    };
+    const reply = await postJson(target, body, lineageHeaders(request), request.signal);
+    const choices = reply.choices as { message?: { content?: unknown } }[] | undefined;
+    const content = choices?.[0]?.message?.content;
+    const usage = reply.usage as Record<string, unknown> | undefined;
+    return {
+      content: typeof content === "string" ? content : "",
+      model: typeof reply.model === "string" ? reply.model : config.model,
+      tokensIn: numberOrUndefined(usage?.prompt_tokens),
+      tokensOut: numberOrUndefined(usage?.completion_tokens),
+    };
+  });
 }
