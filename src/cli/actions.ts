@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { NightshiftError, NotFoundError } from "../errors.js";
 import { type Action, type ActionFilter, actionToJson } from "../ledger/actions.js";
 import type { CliContext } from "./context.js";
-import { formatTable, parseSince, printJson } from "./output.js";
+import { formatLocalTime, formatTable, parseSince, printJson } from "./output.js";
 
 interface ListFlags {
   agent?: string;
@@ -66,7 +66,7 @@ function parseLimit(value: string): number {
 export function formatActionTable(list: Action[]): string {
   return formatTable(list, [
     { header: "ID", value: (a) => a.id },
-    { header: "STARTED", value: (a) => localTime(a.startedAt) },
+    { header: "STARTED", value: (a) => formatLocalTime(a.startedAt, true) },
     { header: "AGENT", value: (a) => a.agent, max: 16 },
     { header: "TYPE", value: (a) => a.actionType, max: 18 },
     { header: "MODEL", value: (a) => a.model ?? "-", max: 24 },
@@ -155,12 +155,6 @@ export function formatTrace(trace: Action[], current: string): string {
   };
   walk(null, "");
   return lines.join("\n");
-}
-
-function localTime(ms: number): string {
-  const d = new Date(ms);
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
 function indent(text: string, by: string): string {

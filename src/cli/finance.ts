@@ -17,7 +17,7 @@ import {
 } from "../ledger/finance-store.js";
 import type { CliContext } from "./context.js";
 import { personName } from "./kb.js";
-import { formatTable, printJson, reportError } from "./output.js";
+import { formatLocalTime, formatTable, printJson, reportError } from "./output.js";
 
 async function withAgent<T>(
   context: CliContext,
@@ -331,8 +331,7 @@ const statementColumns = [
   },
   {
     header: "IMPORTED",
-    value: (s: FinanceStatement) =>
-      new Date(s.importedAt).toISOString().slice(0, 16).replace("T", " "),
+    value: (s: FinanceStatement) => formatLocalTime(s.importedAt),
   },
   { header: "FLAGS", value: (s: FinanceStatement) => s.flags.join(",") },
 ];

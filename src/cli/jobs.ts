@@ -6,7 +6,7 @@ import { createScheduler } from "../scheduler/create-scheduler.js";
 import type { RunResult } from "../scheduler/run-job.js";
 import type { JobStatus, Scheduler } from "../scheduler/scheduler.js";
 import type { CliContext } from "./context.js";
-import { formatTable, printJson } from "./output.js";
+import { formatLocalTime, formatTable, printJson } from "./output.js";
 
 export function registerJobs(program: Command, context: CliContext): void {
   const scheduler = (): Scheduler => {
@@ -61,7 +61,7 @@ function describeStatus(status: JobStatus): string {
   const lines = [`${status.name} — ${status.description}`];
   if (status.running) {
     lines.push(
-      `  running since ${formatTime(status.running.startedAt)} (run ${status.running.runId})`,
+      `  running since ${formatLocalTime(status.running.startedAt)} (run ${status.running.runId})`,
     );
   } else if (a.runnable) {
     lines.push(
@@ -71,10 +71,10 @@ function describeStatus(status: JobStatus): string {
     lines.push("  could run now: no");
   }
   for (const blocker of a.blockers) lines.push(`    · ${blocker.message}`);
-  if (a.dueSince !== null) lines.push(`  due since ${formatTime(a.dueSince)}`);
+  if (a.dueSince !== null) lines.push(`  due since ${formatLocalTime(a.dueSince)}`);
   if (status.lease && status.lease.expiresAt > Date.now()) {
     lines.push(
-      `  GPU ${status.lease.gpu} leased by ${status.lease.holder} until ${formatTime(status.lease.expiresAt)}`,
+      `  GPU ${status.lease.gpu} leased by ${status.lease.holder} until ${formatLocalTime(status.lease.expiresAt)}`,
     );
   }
   if (status.lastRuns.length === 0) lines.push("  no runs yet");
@@ -83,16 +83,16 @@ function describeStatus(status: JobStatus): string {
 }
 
 function describeRun(run: JobRun): string {
-  const end = run.finishedAt ? ` → ${formatTime(run.finishedAt)}` : "";
+  const end = run.finishedAt ? ` → ${formatLocalTime(run.finishedAt)}` : "";
   const extra = run.error ?? run.lastLog ?? "";
   const mode = run.mode === "degraded" ? " degraded" : "";
-  return `${formatTime(run.startedAt)}${end}  ${run.status}${mode}${run.attempts > 1 ? ` (${run.attempts} attempts)` : ""}${extra ? `  ${extra}` : ""}`;
+  return `${formatLocalTime(run.startedAt)}${end}  ${run.status}${mode}${run.attempts > 1 ? ` (${run.attempts} attempts)` : ""}${extra ? `  ${extra}` : ""}`;
 }
 
 function describeDecisions(decisions: DecisionRecord[]): string {
   if (decisions.length === 0) return "no decisions recorded yet";
   const table = formatTable(decisions, [
-    { header: "WHEN", value: (d) => formatTime(d.at) },
+    { header: "WHEN", value: (d) => formatLocalTime(d.at) },
     { header: "JOB", value: (d) => d.job },
     { header: "DECISION", value: (d) => d.decision },
     { header: "REASON", value: (d) => d.reason, max: 100 },
@@ -197,10 +197,4 @@ function resultToJson(r: RunResult) {
     summary: r.summary ?? null,
     pause_to_release_ms: r.pauseToReleaseMs ?? null,
   };
-}
-
-function formatTime(ms: number): string {
-  const d = new Date(ms);
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }

@@ -10,7 +10,7 @@ import {
   SHARED_SCOPE,
 } from "../knowledge/kb.js";
 import type { CliContext } from "./context.js";
-import { formatTable, printJson } from "./output.js";
+import { formatLocalTime, formatTable, printJson } from "./output.js";
 
 interface ScopeFlags {
   scope?: string;
@@ -55,7 +55,7 @@ const entryColumns = [
   { header: "V", value: (e: KnowledgeEntry) => String(e.version), align: "right" as const },
   {
     header: "UPDATED",
-    value: (e: KnowledgeEntry) => new Date(e.provenance.at).toISOString().slice(0, 16),
+    value: (e: KnowledgeEntry) => formatLocalTime(e.provenance.at),
   },
   {
     header: "BY",

@@ -6,7 +6,7 @@ import { describeIdleGate, evaluateIdleGate, type IdleGateResult } from "../moni
 import { type ImportProgress, importSamples } from "../monitor/import.js";
 import { DAY_NAMES, learnQuietHours, type QuietHoursProfile } from "../monitor/quiet-hours.js";
 import type { CliContext } from "./context.js";
-import { printJson } from "./output.js";
+import { formatLocalTime, printJson } from "./output.js";
 
 interface JsonFlag {
   json?: boolean;
@@ -35,7 +35,7 @@ export function registerMonitor(program: Command, context: CliContext): void {
       const span =
         result.oldest === null || result.newest === null
           ? ""
-          : ` (${formatTime(result.oldest)} → ${formatTime(result.newest)})`;
+          : ` (${formatLocalTime(result.oldest)} → ${formatLocalTime(result.newest)})`;
       process.stdout.write(`imported ${result.samples} samples${span} from ${file}\n`);
     });
 
@@ -73,7 +73,7 @@ export function registerMonitor(program: Command, context: CliContext): void {
         return;
       }
       process.stdout.write(
-        `${status.samples} raw samples from ${formatTime(range.oldest)} to ${formatTime(range.newest)}; ${status.rollup_hours} hours rolled up\n`,
+        `${status.samples} raw samples from ${formatLocalTime(range.oldest)} to ${formatLocalTime(range.newest)}; ${status.rollup_hours} hours rolled up\n`,
       );
       if (latest) {
         const gpus = latest.gpus.map((g) => `gpu${g.index} ${fmt(g.utilPct)}%`).join(", ");
@@ -170,8 +170,4 @@ function describe(p: ImportProgress): string {
 
 function fmt(value: number | null): string {
   return value === null ? "–" : value.toFixed(1);
-}
-
-function formatTime(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 16).replace("T", " ");
 }

@@ -12,6 +12,14 @@ export interface Column<T> {
   max?: number;
 }
 
+/** "2026-11-25 17:07" (":42" with seconds) in the machine's local time, as a person reads a clock. */
+export function formatLocalTime(ms: number, withSeconds = false): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  const minutes = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return withSeconds ? `${minutes}:${pad(d.getSeconds())}` : minutes;
+}
+
 /** A plain aligned text table, the default output of listing commands. */
 export function formatTable<T>(rows: T[], columns: Column<T>[]): string {
   const cells = rows.map((row) => columns.map((c) => clip(c.value(row), c.max)));

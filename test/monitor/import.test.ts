@@ -13,7 +13,8 @@ afterEach(() => cleanup());
 
 function cli(...args: string[]) {
   const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-    env: { ...process.env, NIGHTSHIFT_HOME: home },
+    // Times print in local time; UTC makes the expected text the same on every machine.
+    env: { ...process.env, NIGHTSHIFT_HOME: home, TZ: "UTC" },
     encoding: "utf8",
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
