@@ -1,17 +1,20 @@
 import { StringDecoder } from "node:string_decoder";
+import type { Action } from "../ledger/actions.js";
 
 /** What the ledger keeps of a reply, assembled from the bytes that went to the client. */
-export interface Assembled {
-  response: unknown;
-  tokensIn: number | null;
-  tokensOut: number | null;
-  loadDuration: number | null;
-  promptEvalDuration: number | null;
-  evalDuration: number | null;
-  totalDuration: number | null;
+export type Assembled = Pick<
+  Action,
+  | "response"
+  | "tokensIn"
+  | "tokensOut"
+  | "loadDuration"
+  | "promptEvalDuration"
+  | "evalDuration"
+  | "totalDuration"
+> & {
   /** An error the upstream reported inside a 200 stream or body. */
   error: string | null;
-}
+};
 
 /**
  * Reads a copy of the reply as it streams past. The bytes go to the client first and untouched;
