@@ -68,11 +68,12 @@ export class TraceIndex {
     const traceparent = TRACEPARENT.exec(single(headers.traceparent)?.trim().toLowerCase() ?? "");
     const w3cTrace = traceparent && !/^0+$/.test(traceparent[2]!) ? traceparent[2]! : null;
     if (parentHeader) {
-      const parent = this.byId.get(parentHeader) ?? this.actions.get(parentHeader);
+      const parentTrace =
+        this.byId.get(parentHeader)?.traceId ?? this.actions.traceIdOf(parentHeader);
       return {
         agent,
         parentId: parentHeader,
-        traceId: parent?.traceId ?? w3cTrace ?? newTraceId(),
+        traceId: parentTrace ?? w3cTrace ?? newTraceId(),
         foreignSpan: null,
       };
     }
@@ -90,7 +91,8 @@ export class TraceIndex {
   }
 
   private findInLedger(traceId: string, span: string): Known | undefined {
-    return this.actions.trace(traceId).find((a) => spanOf(a.id) === span);
+    const id = this.actions.idsInTrace(traceId).find((candidate) => spanOf(candidate) === span);
+    return id === undefined ? undefined : { id, traceId };
   }
 }
 

@@ -272,6 +272,8 @@ export class ActionStore {
   private readonly selectTrace: Statement<[string], ActionRow>;
   private readonly selectChildren: Statement<[string], ActionRow>;
   private readonly selectByInputKey: Statement<[string, string, number], ActionRow>;
+  private readonly selectTraceIdOf: Statement<[string], string>;
+  private readonly selectIdsInTrace: Statement<[string], string>;
 
   constructor(readonly db: Db) {
     const placeholders = COLUMNS.map(() => "?").join(", ");
@@ -291,6 +293,13 @@ export class ActionStore {
     this.selectChildren = db.prepare(
       "SELECT * FROM actions WHERE parent_id = ? ORDER BY started_at, id",
     );
+    // Lineage lookups on the gateway's request path: ids only, never the bodies.
+    this.selectTraceIdOf = db
+      .prepare<[string], string>("SELECT trace_id FROM actions WHERE id = ?")
+      .pluck();
+    this.selectIdsInTrace = db
+      .prepare<[string], string>("SELECT id FROM actions WHERE trace_id = ?")
+      .pluck();
     this.selectByInputKey = db.prepare(
       `SELECT * FROM actions INDEXED BY actions_input_key
        WHERE input_key = ? AND agent = ? ORDER BY started_at DESC, id DESC LIMIT ?`,
@@ -374,6 +383,16 @@ export class ActionStore {
 
   trace(traceId: string): Action[] {
     return this.selectTrace.all(traceId).map(rowToAction);
+  }
+
+  /** The trace an action belongs to, without reading the action. */
+  traceIdOf(id: string): string | undefined {
+    return this.selectTraceIdOf.get(id);
+  }
+
+  /** The ids of a trace's actions, without reading them. */
+  idsInTrace(traceId: string): string[] {
+    return this.selectIdsInTrace.all(traceId);
   }
 
   children(parentId: string): Action[] {

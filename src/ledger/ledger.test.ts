@@ -102,6 +102,18 @@ describe("ledger", () => {
     expect(ledger.actions.find("ffffffff-ffff")).toBeUndefined();
   });
 
+  it("answers an action's trace and a trace's ids without reading bodies", () => {
+    const ledger = openTemp();
+    const [a, b] = ledger.actions.insert([
+      { agent: "a", actionType: "chat", startedAt: 1, status: "ok", traceId: "t1" },
+      { agent: "a", actionType: "chat", startedAt: 2, status: "ok", traceId: "t1" },
+      { agent: "a", actionType: "chat", startedAt: 3, status: "ok", traceId: "t2" },
+    ]);
+    expect(ledger.actions.traceIdOf(a!.id)).toBe("t1");
+    expect(ledger.actions.traceIdOf("missing")).toBeUndefined();
+    expect(ledger.actions.idsInTrace("t1").sort()).toEqual([a!.id, b!.id].sort());
+  });
+
   it("adds and removes flags on both the row and the index", () => {
     const ledger = openTemp();
     const a = ledger.actions.insertOne({
