@@ -1,18 +1,14 @@
-import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildBadFiles, buildCorpus } from "../fixtures/finance/corpus.js";
+import { runCli } from "../support/cli.js";
 import { tempHome } from "../support/temp-ledger.js";
 
 let home: string;
 let cleanup: () => void;
 
 function nightshift(...args: string[]) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-    env: { ...process.env, NIGHTSHIFT_HOME: home, NIGHTSHIFT_PORT: "1" },
-    encoding: "utf8",
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  return runCli(home, args, { NIGHTSHIFT_PORT: "1" });
 }
 
 beforeAll(async () => {

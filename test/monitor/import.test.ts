@@ -1,9 +1,9 @@
-import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { MonitorStore } from "../../src/ledger/monitor-store.js";
+import { runCli } from "../support/cli.js";
 import { tempHome } from "../support/temp-ledger.js";
 
 let home: string;
@@ -12,12 +12,8 @@ beforeEach(() => ({ home, cleanup } = tempHome()));
 afterEach(() => cleanup());
 
 function cli(...args: string[]) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-    // Times print in local time; UTC makes the expected text the same on every machine.
-    env: { ...process.env, NIGHTSHIFT_HOME: home, TZ: "UTC" },
-    encoding: "utf8",
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  // Times print in local time; UTC makes the expected text the same on every machine.
+  return runCli(home, args, { TZ: "UTC" });
 }
 
 function storeCount(): number {

@@ -1,6 +1,6 @@
-import { spawnSync } from "node:child_process";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import type { Ledger } from "../../src/ledger/ledger.js";
+import { runCli } from "../support/cli.js";
 import { tempLedger } from "../support/temp-ledger.js";
 import { NOW, seed } from "./seed.js";
 
@@ -23,11 +23,7 @@ beforeEach(() => {
 afterEach(() => cleanup());
 
 function nightshift(...args: string[]) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-    env: { ...process.env, NIGHTSHIFT_HOME: home },
-    encoding: "utf8",
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  return runCli(home, args);
 }
 
 it("nightshift prune --dry-run --json reports what would move and changes nothing", () => {
