@@ -8,8 +8,10 @@
  *   npm run bench -- retention                         # 1,000,000 actions (several GB, minutes)
  *   NIGHTSHIFT_BENCH_ROWS=100000 npm run bench -- retention
  *   node --import tsx bench/retention.bench.ts --rows 100000
+ *   NIGHTSHIFT_BENCH_TRACE_IDS=random npm run bench -- retention   # foreign tracers' trace ids
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -41,11 +43,14 @@ async function main(): Promise<void> {
     const now = Date.now();
     const ledger = Ledger.open(path);
     const t0 = performance.now();
-    generate(ledger, rows, now);
+    const traceIds = process.env.NIGHTSHIFT_BENCH_TRACE_IDS === "random" ? "random" : "time";
+    generate(ledger, rows, now, traceIds);
     ledger.db.pragma("wal_checkpoint(TRUNCATE)");
     const genS = (performance.now() - t0) / 1000;
     const sizeBefore = ledger.sizeBytes();
-    log(`generated ${rows.toLocaleString()} actions in ${genS.toFixed(1)} s (${mb(sizeBefore)})`);
+    log(
+      `generated ${rows.toLocaleString()} actions in ${genS.toFixed(1)} s (${mb(sizeBefore)}; ${traceIds} trace ids)`,
+    );
 
     const child = startWriter(path);
     await child.ready;
@@ -85,8 +90,17 @@ async function main(): Promise<void> {
   }
 }
 
-/** One prepared statement, 10,000 rows per transaction, bodies built from a few templates. */
-export function generate(ledger: Ledger, rows: number, now: number): void {
+/**
+ * One prepared statement, 10,000 rows per transaction, bodies built from a few templates. Trace
+ * ids are time-ordered as the gateway and runtime make them; "random" is what a foreign tracer's
+ * traceparent brings, and shows what that costs the prune.
+ */
+export function generate(
+  ledger: Ledger,
+  rows: number,
+  now: number,
+  traceIds: "time" | "random" = "time",
+): void {
   const insert = ledger.db.prepare(
     `INSERT INTO actions (id, trace_id, agent, action_type, model, started_at, ended_at, latency_ms,
        status, request, response, reasoning, confidence, flags, tokens_in, tokens_out, meta,
@@ -120,7 +134,7 @@ export function generate(ledger: Ledger, rows: number, now: number): void {
       const latency = 200 + (i % 1800);
       insert.run(
         id,
-        newTraceId(),
+        traceIds === "random" ? randomUUID().replaceAll("-", "") : newTraceId(startedAt),
         agents[i % agents.length],
         startedAt,
         startedAt + latency,
@@ -184,26 +198,38 @@ function startWriter(path: string): WriterHandle {
 }
 
 /**
- * Writes like the gateway: one small action at a time through an ActionWriter, flushed at once,
- * so the time measured is the commit itself (including any wait for the prune's write lock)
- * rather than the writer's deliberate batching delay.
+ * Writes like the gateway under the daemon: small actions, 200 a second, through the ledger's
+ * ActionWriter, whose background flush tries the lock without blocking the event loop and retries
+ * every millisecond while the prune holds it. The flush interval is 0 here, so what is measured,
+ * from `write()` (a request's end) to its commit, is the wait for the lock and the commit itself
+ * rather than the writer's deliberate 50 ms batching.
  */
 async function writer(path: string): Promise<void> {
-  const ledger = Ledger.open(path);
   const samples: Array<[number, number]> = [];
+  const pending = new Map<string, [number, number]>();
+  const ledger = Ledger.open(path, {
+    flushIntervalMs: 0,
+    onCommit: (actions) => {
+      const done = performance.now();
+      for (const action of actions) {
+        const [at, t] = pending.get(action.id)!;
+        pending.delete(action.id);
+        samples.push([at, done - t]);
+      }
+    },
+  });
   let n = 0;
   const timer = setInterval(() => {
     const at = Date.now();
     const t = performance.now();
-    ledger.writer.write({
+    const action = ledger.writer.write({
       agent: "bench",
       actionType: "chat",
       startedAt: at,
       status: "ok",
       request: { n: n++ },
     });
-    ledger.writer.flush();
-    samples.push([at, performance.now() - t]);
+    pending.set(action.id, [at, t]);
   }, 1000 / WRITES_PER_S);
   process.stdout.write("ready\n");
   process.stdin.once("data", () => {

@@ -318,6 +318,20 @@ export class ActionStore {
     return complete;
   }
 
+  /**
+   * Inserts, or throws SQLITE_BUSY at once if another connection holds the write lock, instead of
+   * waiting for it (busy_timeout) with the event loop blocked; see ActionWriter.
+   */
+  insertWithoutWaiting(actions: NewAction[]): Action[] {
+    const timeout = this.db.pragma("busy_timeout", { simple: true });
+    this.db.pragma("busy_timeout = 0");
+    try {
+      return this.insert(actions);
+    } finally {
+      this.db.pragma(`busy_timeout = ${Number(timeout)}`);
+    }
+  }
+
   insertOne(action: NewAction): Action {
     return this.insert([action])[0]!;
   }

@@ -1,6 +1,8 @@
 import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { Ledger } from "./ledger.js";
 import { ActionWriter } from "./writer.js";
@@ -147,6 +149,55 @@ describe("ledger", () => {
     ledger.db.exec("DROP TRIGGER refuse");
     expect(writer.flush()).toBe(1);
     expect(ledger.actions.get(a.id)?.agent).toBe("a");
+    writer.close();
+  });
+
+  it("retries a background flush every millisecond while another process holds the lock, without blocking the event loop", async () => {
+    const ledger = openTemp();
+    const other = new Database(ledger.path);
+    const committed: number[] = [];
+    const errors: unknown[] = [];
+    const writer = new ActionWriter(ledger.actions, {
+      flushIntervalMs: 0,
+      onCommit: () => committed.push(performance.now()),
+      onError: (e) => errors.push(e),
+    });
+    other.exec("BEGIN IMMEDIATE");
+    const a = writer.write({ agent: "a", actionType: "chat", startedAt: Date.now(), status: "ok" });
+    // The event loop stays free: a 20 ms timer fires on time while the write waits.
+    const timerAt = performance.now();
+    await sleep(20);
+    expect(performance.now() - timerAt).toBeLessThan(200);
+    expect(writer.pending).toBe(1);
+    other.exec("COMMIT");
+    const releasedAt = performance.now();
+    await sleep(50);
+    expect(committed).toHaveLength(1);
+    expect(committed[0]! - releasedAt).toBeLessThan(40);
+    expect(ledger.actions.get(a.id)?.agent).toBe("a");
+    expect(errors).toHaveLength(0);
+    other.close();
+    writer.close();
+  });
+
+  it("reports a lock held past lockWaitMs as a failure and keeps the batch", async () => {
+    const ledger = openTemp();
+    const other = new Database(ledger.path);
+    const errors: unknown[] = [];
+    const writer = new ActionWriter(ledger.actions, {
+      flushIntervalMs: 0,
+      lockWaitMs: 30,
+      onError: (e) => errors.push(e),
+    });
+    other.exec("BEGIN IMMEDIATE");
+    writer.write({ agent: "a", actionType: "chat", startedAt: Date.now(), status: "ok" });
+    await sleep(80);
+    expect(errors.length).toBeGreaterThan(0);
+    expect((errors[0] as { code: string }).code).toBe("SQLITE_BUSY");
+    expect(writer.pending).toBe(1);
+    other.exec("COMMIT");
+    other.close();
+    expect(writer.flush()).toBe(1);
     writer.close();
   });
 });

@@ -6,8 +6,24 @@ export interface WriterOptions {
   flushIntervalMs?: number;
   /** Flush at once when this many actions wait. */
   batchSize?: number;
+  /**
+   * How long a background flush keeps retrying, every millisecond or so, while another process
+   * (a `nightshift prune` from a terminal) holds the write lock, before that counts as a failure
+   * (default 5000, SQLite's busy_timeout here).
+   */
+  lockWaitMs?: number;
   /** Told about a failed flush (a full disk, a locked file); the batch is kept and retried. */
   onError?: (error: unknown, pending: number) => void;
+  /** Told about each committed batch, right after its commit. */
+  onCommit?: (actions: readonly Action[]) => void;
+}
+
+/** How soon a background flush that found the ledger locked tries again, in ms. */
+const LOCKED_RETRY_MS = 1;
+
+function isLocked(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("SQLITE_BUSY");
 }
 
 /**
@@ -16,6 +32,12 @@ export interface WriterOptions {
  * (thousands of rows per commit instead of one), and the short interval is what bounds loss on a
  * kill -9 to the last few milliseconds of finished requests. A failed flush keeps the batch and
  * retries, so a full disk delays writes instead of dropping them.
+ *
+ * Background flushes (the timer, a full batch) never wait on SQLite's lock: a wait there would
+ * freeze the gateway's event loop, and SQLite's busy handler sleeps 1, 2, 5, 10, 15, 20 ms...
+ * between tries, so a writer facing a lock that is free only in short gaps keeps missing them.
+ * Instead they try without waiting and, finding the lock held, try again a millisecond later.
+ * An explicit `flush()` still waits (busy_timeout): its caller is about to read what it wrote.
  */
 export class ActionWriter {
   private queue: Action[] = [];
@@ -24,6 +46,8 @@ export class ActionWriter {
   private readonly batchSize: number;
   private closed = false;
   private failures = 0;
+  private lockedSince: number | undefined;
+  private readonly lockWaitMs: number;
 
   constructor(
     private readonly store: ActionStore,
@@ -31,6 +55,7 @@ export class ActionWriter {
   ) {
     this.flushIntervalMs = options.flushIntervalMs ?? 50;
     this.batchSize = options.batchSize ?? 512;
+    this.lockWaitMs = options.lockWaitMs ?? 5000;
   }
 
   get pending(): number {
@@ -41,13 +66,18 @@ export class ActionWriter {
   write(action: NewAction): Action {
     const complete = completeAction(action);
     this.queue.push(complete);
-    if (this.closed || this.queue.length >= this.batchSize) this.flush();
+    if (this.closed) this.flush();
+    else if (this.queue.length >= this.batchSize) this.commit(false);
     else this.schedule();
     return complete;
   }
 
-  /** Commits everything queued; safe to call at any time. Returns how many were written. */
+  /** Commits everything queued, waiting for the write lock if need be. Returns how many. */
   flush(): number {
+    return this.commit(true);
+  }
+
+  private commit(wait: boolean): number {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -56,17 +86,32 @@ export class ActionWriter {
     const batch = this.queue;
     this.queue = [];
     try {
-      this.store.insert(batch);
-      this.failures = 0;
-      return batch.length;
+      if (wait) this.store.insert(batch);
+      else this.store.insertWithoutWaiting(batch);
     } catch (error) {
       this.queue = batch.concat(this.queue);
-      this.failures += 1;
-      this.options.onError?.(error, this.queue.length);
-      // Back off, up to 5 s, so a full disk is retried without spinning.
-      this.schedule(Math.min(5000, this.flushIntervalMs * 2 ** this.failures));
+      this.retry(error);
       return 0;
     }
+    this.failures = 0;
+    this.lockedSince = undefined;
+    this.options.onCommit?.(batch);
+    return batch.length;
+  }
+
+  private retry(error: unknown): void {
+    if (isLocked(error) && !this.closed) {
+      const now = performance.now();
+      this.lockedSince ??= now;
+      if (now - this.lockedSince < this.lockWaitMs) {
+        this.schedule(LOCKED_RETRY_MS);
+        return;
+      }
+    }
+    this.failures += 1;
+    this.options.onError?.(error, this.queue.length);
+    // Back off, up to 5 s, so a full disk is retried without spinning.
+    this.schedule(Math.min(5000, this.flushIntervalMs * 2 ** this.failures));
   }
 
   /** Flushes and stops the timer; later writes are committed at once. */
@@ -79,7 +124,7 @@ export class ActionWriter {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.flush();
+      this.commit(false);
     }, delay);
   }
 }

@@ -3,6 +3,7 @@ import { setImmediate } from "node:timers/promises";
 import type { Ledger } from "../ledger/ledger.js";
 import { RetentionStore, SCAN_START, type ScanCursor } from "../ledger/retention-store.js";
 import { prepareAggregateBatch, prepareCompressBatch } from "./batches.js";
+import { startCheckpointer } from "./checkpointer.js";
 import { Pacer, type PacingOptions } from "./pacing.js";
 import {
   addTotals,
@@ -17,7 +18,7 @@ import {
   type Sweep,
   sweepsFor,
 } from "./plan.js";
-import { reclaimSpace, type VacuumMode, type VacuumReport } from "./space.js";
+import { reclaimSpace, truncateWal, type VacuumMode, type VacuumReport } from "./space.js";
 
 export type PrunePhase = "aggregate" | "compress" | "samples" | "vacuum";
 
@@ -89,8 +90,7 @@ export async function pruneLedger(ledger: Ledger, options: PruneOptions): Promis
   store.startRun(runId, options.trigger ?? "cli", options.now, sizeBefore);
   const run = new PruneRun(store, cutoffs, options, runId);
   try {
-    const status = await run.execute();
-    const vacuum = status === "done" ? await reclaim(store, ledger.path, options) : null;
+    const { status, vacuum } = await moveAndReclaim(ledger, store, run, options);
     const sizeAfter = ledger.sizeBytes();
     const report: PruneReport = {
       ...baseReport(runId, false, status, cutoffs, run.totals, keptCounts(store, cutoffs)),
@@ -112,6 +112,34 @@ export async function pruneLedger(ledger: Ledger, options: PruneOptions): Promis
     recordFailure(store, runId, ledger.sizeBytes(), run.totals, error);
     throw error;
   }
+}
+
+/**
+ * Moves rows down the tiers, then (unless paused) reclaims the space, with the write-ahead log
+ * checkpointed on another thread all along; the log is truncated once that thread has stopped.
+ */
+async function moveAndReclaim(
+  ledger: Ledger,
+  store: RetentionStore,
+  run: PruneRun,
+  options: PruneOptions,
+): Promise<{ status: "done" | "paused"; vacuum: VacuumReport | null }> {
+  const checkpointer = startCheckpointer(ledger.db, ledger.path);
+  let status: "done" | "paused";
+  let space: Omit<VacuumReport, "wal_busy"> | null = null;
+  try {
+    status = await run.execute();
+    if (status === "done") {
+      options.onProgress?.({ phase: "vacuum", moved: 0, fraction: 0 });
+      space = await reclaimSpace(store, ledger.path, options.vacuum ?? "auto");
+    }
+  } finally {
+    await checkpointer.stop();
+  }
+  if (!space) return { status, vacuum: null };
+  const walBusy = !(await truncateWal(store));
+  options.onProgress?.({ phase: "vacuum", moved: 0, fraction: 1 });
+  return { status, vacuum: { ...space, wal_busy: walBusy } };
 }
 
 /**
@@ -138,17 +166,6 @@ function recordFailure(
     if (error instanceof Error)
       error.message += ` (and recording the failure failed: ${String(recordError)})`;
   }
-}
-
-async function reclaim(
-  store: RetentionStore,
-  path: string,
-  options: PruneOptions,
-): Promise<VacuumReport> {
-  options.onProgress?.({ phase: "vacuum", moved: 0, fraction: 0 });
-  const report = await reclaimSpace(store, path, options.vacuum ?? "auto");
-  options.onProgress?.({ phase: "vacuum", moved: 0, fraction: 1 });
-  return report;
 }
 
 class PruneRun {

@@ -36,31 +36,30 @@ export interface VacuumReport {
 
 /** Free pages (fraction of the file) from which `auto` mode runs a full VACUUM. */
 export const FULL_VACUUM_FREE_FRACTION = 0.25;
-const INCREMENTAL_STEP_PAGES = 256;
+const INCREMENTAL_FIRST_STEP_PAGES = 256;
+const INCREMENTAL_MAX_STEP_PAGES = 8192;
+const INCREMENTAL_STEP_MS = 10;
 
+/**
+ * Frees what the chosen mode frees; the caller then folds the log in with `truncateWal` (after
+ * stopping anything that checkpoints meanwhile, which would keep a truncating checkpoint busy).
+ */
 export async function reclaimSpace(
   store: RetentionStore,
   dbPath: string,
   mode: VacuumMode,
-): Promise<VacuumReport> {
+): Promise<Omit<VacuumReport, "wal_busy">> {
   const stats = store.pageStats();
   const freeFraction = stats.pageCount ? stats.freelistCount / stats.pageCount : 0;
-  const report = async (kind: VacuumReport["mode"], reason: string): Promise<VacuumReport> => ({
+  const report = (kind: VacuumReport["mode"], reason: string) => ({
     mode: kind,
     reason,
     free_fraction: Number(freeFraction.toFixed(4)),
-    wal_busy: !(await truncateWal(store)),
   });
   if (mode === "never") return report("none", "vacuum turned off (--no-vacuum)");
   if (stats.freelistCount === 0) return report("none", "no free pages");
   if (stats.autoVacuum === 2 && mode === "auto") {
-    while (store.pageStats().freelistCount > 0) {
-      const started = performance.now();
-      store.incrementalVacuum(INCREMENTAL_STEP_PAGES);
-      // Leave the write lock free as long as it was held (see Pacer): a writer in another
-      // process polls on SQLite's busy handler and misses gaps shorter than its sleeps.
-      await sleep(Math.max(5, performance.now() - started));
-    }
+    await incrementalSteps(store);
     return report("incremental", "auto_vacuum is incremental: freed pages returned in steps");
   }
   if (mode === "auto" && freeFraction < FULL_VACUUM_FREE_FRACTION) {
@@ -82,11 +81,28 @@ export async function reclaimSpace(
 }
 
 /**
+ * Returns free pages in steps sized to hold the write lock about 10 ms each (a page can cost a
+ * few microseconds or, when its parent must be found and rewritten, much more), leaving the lock
+ * free at least as long after each: the gateway's writer then waits one step at most.
+ */
+async function incrementalSteps(store: RetentionStore): Promise<void> {
+  let pages = INCREMENTAL_FIRST_STEP_PAGES;
+  while (store.pageStats().freelistCount > 0) {
+    const started = performance.now();
+    store.incrementalVacuum(pages);
+    const held = performance.now() - started;
+    const ideal = (pages * INCREMENTAL_STEP_MS) / Math.max(0.1, held);
+    pages = Math.round(Math.min(INCREMENTAL_MAX_STEP_PAGES, Math.max(16, ideal, pages / 2)));
+    await sleep(Math.max(2, held));
+  }
+}
+
+/**
  * Folds the write-ahead log into the database and cuts it to zero bytes. A reader in the middle
  * of a transaction (the gateway, the API) makes that fail with busy; retries a few seconds long
  * almost always find a moment without one, and otherwise a later prune truncates it.
  */
-async function truncateWal(store: RetentionStore): Promise<boolean> {
+export async function truncateWal(store: RetentionStore): Promise<boolean> {
   // After a VACUUM the log holds the whole new file: copy it over first without blocking the
   // gateway's writer, so the truncating checkpoint only has a few new frames left to wait for.
   store.checkpoint("PASSIVE");

@@ -1,0 +1,55 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterEach, describe, expect, it } from "vitest";
+import { Ledger } from "../ledger/ledger.js";
+import { startCheckpointer } from "./checkpointer.js";
+
+const opened: Ledger[] = [];
+function openTemp(): Ledger {
+  const dir = mkdtempSync(join(tmpdir(), "nightshift-checkpointer-"));
+  const ledger = Ledger.open(join(dir, "nightshift.db"));
+  opened.push(ledger);
+  return ledger;
+}
+afterEach(() => {
+  for (const ledger of opened.splice(0)) ledger.close();
+});
+
+const autocheckpoint = (ledger: Ledger) => ledger.db.pragma("wal_autocheckpoint", { simple: true });
+
+describe("checkpointer", () => {
+  it("turns auto-checkpoint off, folds the log in from its own thread, and turns it back on", async () => {
+    const ledger = openTemp();
+    const before = autocheckpoint(ledger);
+    const checkpointer = startCheckpointer(ledger.db, ledger.path, 5);
+    expect(autocheckpoint(ledger)).toBe(0);
+    for (let i = 0; i < 20; i++) {
+      ledger.writer.write({
+        agent: "a",
+        actionType: "chat",
+        startedAt: Date.now(),
+        status: "ok",
+        request: { i },
+      });
+      expect(ledger.writer.pending).toBe(1);
+      expect(ledger.writer.flush()).toBe(1);
+      await sleep(5);
+    }
+    const stats = await checkpointer.stop();
+    expect(stats.error).toBeNull();
+    expect(stats.checkpoints).toBeGreaterThan(0);
+    expect(stats.pages).toBeGreaterThan(0);
+    expect(autocheckpoint(ledger)).toBe(before);
+  });
+
+  it("turns auto-checkpoint back on at once when the worker cannot open the file", async () => {
+    const ledger = openTemp();
+    const before = autocheckpoint(ledger);
+    const checkpointer = startCheckpointer(ledger.db, join(ledger.path, "missing.db"));
+    const stats = await checkpointer.stop();
+    expect(stats.error).toMatch(/directory|exist|open/i);
+    expect(autocheckpoint(ledger)).toBe(before);
+  });
+});

@@ -1,0 +1,102 @@
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
+import type { Database } from "better-sqlite3";
+
+/**
+ * Folds the write-ahead log into the database on a second thread while the prune moves rows.
+ *
+ * A prune writes hundreds of MB to the log. Left to SQLite's auto-checkpoint, whichever
+ * connection commits past 10,000 log pages copies them all inside its commit: the prune, which
+ * then spends about a third of its time there, or the gateway, whose one small write then takes
+ * a 40 MB copy's time. So for the prune's duration auto-checkpoint is off on the prune's
+ * connection (under the daemon that is the gateway's too) and a worker with its own connection
+ * runs PASSIVE checkpoints every few ms. A PASSIVE checkpoint takes no lock a writer needs, so it
+ * overlaps the prune's next batch on the other core and nobody's commit pays for it.
+ *
+ * If the worker cannot start or dies, auto-checkpoint is turned back on at once: the log is
+ * never left to grow unchecked.
+ */
+export interface Checkpointer {
+  /** Stops the worker and turns auto-checkpoint back on; resolves with what the worker did. */
+  stop(): Promise<CheckpointerStats>;
+}
+
+export interface CheckpointerStats {
+  checkpoints: number;
+  /** Log pages copied into the database. */
+  pages: number;
+  /** Why the worker stopped early, if it did; auto-checkpoint covered the rest of the run. */
+  error: string | null;
+}
+
+// A plain script run with `eval`, so it works the same from dist/ and from the TypeScript
+// sources under tsx and vitest; better-sqlite3 is resolved here and handed over by path.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const Database = require(workerData.module);
+let db;
+try {
+  db = new Database(workerData.path, { fileMustExist: true });
+  db.pragma("synchronous = NORMAL");
+} catch (error) {
+  // Thrown, a SqliteError would reach the main thread without its message.
+  throw new Error(\`cannot open \${workerData.path} to checkpoint it: \${error.message}\`);
+}
+let stopping = false;
+let checkpoints = 0;
+let pages = 0;
+parentPort.on("message", () => { stopping = true; });
+function tick() {
+  if (stopping) {
+    db.close();
+    parentPort.postMessage({ checkpoints, pages });
+    return;
+  }
+  const [result] = db.pragma("wal_checkpoint(PASSIVE)");
+  checkpoints += 1;
+  pages += Math.max(0, result.checkpointed);
+  setTimeout(tick, workerData.everyMs);
+}
+tick();
+`;
+
+const betterSqlite = createRequire(import.meta.url).resolve("better-sqlite3");
+
+export function startCheckpointer(db: Database, path: string, everyMs = 20): Checkpointer {
+  const autocheckpoint = Number(db.pragma("wal_autocheckpoint", { simple: true }));
+  const restore = () => {
+    if (db.open) db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
+  };
+  let error: string | null = null;
+  let stats: { checkpoints: number; pages: number } | null = null;
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { module: betterSqlite, path, everyMs },
+  });
+  db.pragma("wal_autocheckpoint = 0");
+  const exited = new Promise<void>((resolve) => {
+    worker.on("message", (message: { checkpoints: number; pages: number }) => {
+      stats = message;
+      // The worker's port keeps it alive; its connection is closed, so ending it is safe.
+      void worker.terminate();
+    });
+    worker.on("error", (e: unknown) => {
+      const message = (e as { message?: unknown } | null)?.message;
+      error = typeof message === "string" ? message : String(e);
+      restore();
+    });
+    worker.on("exit", () => {
+      restore();
+      resolve();
+    });
+  });
+  return {
+    async stop() {
+      worker.postMessage("stop");
+      await exited;
+      restore();
+      const done = stats as { checkpoints: number; pages: number } | null;
+      return { checkpoints: done?.checkpoints ?? 0, pages: done?.pages ?? 0, error };
+    },
+  };
+}
