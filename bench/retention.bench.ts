@@ -66,6 +66,7 @@ async function main(): Promise<void> {
       retention: { detailed_days: 14, aggregate_after_days: 90, every_days: 7 },
       now,
       trigger: "cli",
+      ...pacingFromEnv(),
       vacuum: "auto",
       onProgress: (p) => {
         if (phases.at(-1)?.phase === p.phase) return;
@@ -318,4 +319,14 @@ function mb(bytes: number): string {
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
+}
+
+/** NIGHTSHIFT_BENCH_PAUSE_RATIO / _MIN_PAUSE_MS try other pacing than the CLI's default. */
+function pacingFromEnv(): { pauseRatio?: number; minPauseMs?: number } {
+  const ratio = process.env.NIGHTSHIFT_BENCH_PAUSE_RATIO;
+  const minPause = process.env.NIGHTSHIFT_BENCH_MIN_PAUSE_MS;
+  return {
+    ...(ratio ? { pauseRatio: Number(ratio) } : {}),
+    ...(minPause ? { minPauseMs: Number(minPause) } : {}),
+  };
 }

@@ -38,6 +38,7 @@ export function registerPrune(program: Command, context: CliContext): void {
         vacuum,
         samples: samplePruning(ledger, config, now),
         onProgress: progressPrinter(),
+        onWarning: (message) => process.stderr.write(`nightshift: warning: ${message}\n`),
       });
       if (flags.json) return printJson(report);
       process.stdout.write(`${formatReport(report, config.retention.hard_cap_days)}\n`);

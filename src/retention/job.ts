@@ -65,10 +65,7 @@ export const retentionJob: JobFactory = ({ ledger, config, clock }) => ({
       runId: checkpoint?.pruneRunId,
       previous: checkpoint?.totals,
       samples: samplePruning(ledger, config, now),
-      // Under the daemon the gateway shares this connection: it never waits on SQLite's lock, only
-      // on the event loop, which each batch gives back; the 1:1 lock pacing that protects a writer
-      // in another process (the CLI's default) would only slow the job down.
-      pauseRatio: 0.25,
+      onWarning: (message) => context.log(`warning: ${message}`),
       onCheckpoint: (pruneRunId, totals) => context.saveCheckpoint({ pruneRunId, now, totals }),
       shouldStop: () => context.shouldPause() || context.signal.aborted,
       onProgress: (progress) => {

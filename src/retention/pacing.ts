@@ -9,8 +9,8 @@ export interface PacingOptions {
   targetBatchMs?: number;
   /**
    * How long the write lock stays free after each write, as a fraction of the write's duration
-   * (default 1: the lock is held at most half the time), counting the next batch's read, with a
-   * floor of `minPauseMs` (default 1).
+   * (default 0.25: the lock is held at most 80% of the time), counting any wait for the next
+   * batch's read, with a floor of `minPauseMs` (default 1).
    */
   pauseRatio?: number;
   minPauseMs?: number;
@@ -21,10 +21,14 @@ export interface PacingOptions {
  * compressed row) to a millisecond (large bodies on a cold disk), and what the gateway feels is
  * how long the write lock is held and, in the daemon's own process, how long the event loop is.
  *
- * The lock is left free as long as it was held. Another process's writer waiting on SQLite's busy
- * handler does not queue: it sleeps 1, 2, 5, 10, 15, 20, 25... ms and retries, and against a lock
- * that is free only briefly between long holds it keeps missing the gaps (a simulation of that
- * handler put the p99 wait above 100 ms at a 2:1 hold:free ratio, and near 30 ms at 1:1).
+ * After each write the lock is left free for a quarter of the time it was held. That is plenty
+ * for the gateway's writer, which retries every millisecond and so finds any gap: it waits at
+ * most one batch. Other writers (a CLI command, another tool on the file) wait on SQLite's busy
+ * handler, which does not queue: it sleeps 1, 2, 5, 10, 15, 20, 25... ms and retries, and against
+ * a lock free only in short gaps it misses many of them; such a write may take a few hundred ms
+ * during a prune, well inside its 5 s busy_timeout. A ratio of 1 (a simulation of that handler
+ * put its p99 near 30 ms there) halves the prune's speed now that the reads run on another
+ * thread and no longer fill the gaps.
  */
 export class Pacer {
   private size: number;
@@ -40,7 +44,7 @@ export class Pacer {
     this.maxBatch = options.maxBatch ?? 2000;
     this.minBatch = Math.min(options.minBatch ?? 50, this.maxBatch);
     this.targetMs = options.targetBatchMs ?? 10;
-    this.pauseRatio = options.pauseRatio ?? 1;
+    this.pauseRatio = options.pauseRatio ?? 0.25;
     this.minPauseMs = options.minPauseMs ?? 1;
     this.size = Math.min(500, this.maxBatch);
   }

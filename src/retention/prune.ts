@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { setImmediate } from "node:timers/promises";
 import type { Ledger } from "../ledger/ledger.js";
 import { RetentionStore, SCAN_START, type ScanCursor } from "../ledger/retention-store.js";
-import { prepareAggregateBatch, prepareCompressBatch } from "./batches.js";
+import { applyBatch, type BatchPhase } from "./batches.js";
 import { startCheckpointer } from "./checkpointer.js";
 import { Pacer, type PacingOptions } from "./pacing.js";
 import {
@@ -18,6 +18,7 @@ import {
   type Sweep,
   sweepsFor,
 } from "./plan.js";
+import { type BatchReader, openReader } from "./reader.js";
 import { reclaimSpace, truncateWal, type VacuumMode, type VacuumReport } from "./space.js";
 
 export type PrunePhase = "aggregate" | "compress" | "samples" | "vacuum";
@@ -47,6 +48,8 @@ export interface PruneOptions extends PacingOptions {
   onProgress?(progress: PruneProgress): void;
   /** Called after every committed transaction with the run's totals so far. */
   onCheckpoint?(runId: string, totals: PruneTotals): void;
+  /** Told of anything that slows the run without failing it (no reader thread). */
+  onWarning?(message: string): void;
   /** Checked between transactions; true stops the run with status "paused". */
   shouldStop?(): boolean;
 }
@@ -125,10 +128,17 @@ async function moveAndReclaim(
   options: PruneOptions,
 ): Promise<{ status: "done" | "paused"; vacuum: VacuumReport | null }> {
   const checkpointer = startCheckpointer(ledger.db, ledger.path);
+  const reader = openReader(store, ledger.path, (reason) =>
+    options.onWarning?.(`reading batches on the main thread (no reader thread: ${reason})`),
+  );
   let status: "done" | "paused";
   let space: Omit<VacuumReport, "wal_busy"> | null = null;
   try {
-    status = await run.execute();
+    try {
+      status = await run.execute(reader);
+    } finally {
+      await reader.close();
+    }
     if (status === "done") {
       options.onProgress?.({ phase: "vacuum", moved: 0, fraction: 0 });
       space = await reclaimSpace(store, ledger.path, options.vacuum ?? "auto");
@@ -183,11 +193,11 @@ class PruneRun {
     this.pacer = new Pacer(options);
   }
 
-  async execute(): Promise<"done" | "paused"> {
+  async execute(reader: BatchReader): Promise<"done" | "paused"> {
     try {
       // Aggregation first: rows about to be deleted are not worth compressing.
-      await this.phase("aggregate", sweepsFor(this.cutoffs.aggregateBefore, this.cutoffs));
-      await this.phase("compress", sweepsFor(this.cutoffs.compressBefore, this.cutoffs));
+      await this.phase(reader, "aggregate", sweepsFor(this.cutoffs.aggregateBefore, this.cutoffs));
+      await this.phase(reader, "compress", sweepsFor(this.cutoffs.compressBefore, this.cutoffs));
     } catch (error) {
       if (error instanceof Stopped) return "paused";
       throw error;
@@ -196,13 +206,13 @@ class PruneRun {
     return "done";
   }
 
-  private async phase(phase: "aggregate" | "compress", sweeps: Sweep[]): Promise<void> {
+  private async phase(reader: BatchReader, phase: BatchPhase, sweeps: Sweep[]): Promise<void> {
     const start = this.totals[phase === "aggregate" ? "aggregated" : "compressed"];
     const total = sweeps.reduce((sum, s) => sum + this.store.countBefore(s.status, s.before), 0);
     let scannedBefore = 0;
     for (const sweep of sweeps) {
       const inSweep = this.store.countBefore(sweep.status, sweep.before);
-      await this.sweep(phase, sweep, (scanned) => {
+      await this.sweep(reader, phase, sweep, (scanned) => {
         const moved = this.totals[phase === "aggregate" ? "aggregated" : "compressed"] - start;
         const fraction = total ? Math.min(1, (scannedBefore + scanned) / total) : 1;
         this.options.onProgress?.({ phase, moved, fraction });
@@ -211,31 +221,42 @@ class PruneRun {
     }
   }
 
-  /** Walks one sweep in paced batches until no candidate is left. */
+  /**
+   * Walks one sweep in paced batches until no candidate is left, reading each batch ahead while
+   * the one before it is written.
+   */
   private async sweep(
-    phase: "aggregate" | "compress",
+    reader: BatchReader,
+    phase: BatchPhase,
     sweep: Sweep,
     progress: (scanned: number) => void,
   ): Promise<void> {
-    const prepare = phase === "aggregate" ? prepareAggregateBatch : prepareCompressBatch;
-    let cursor: ScanCursor = SCAN_START;
+    const request = (cursor: ScanCursor) =>
+      reader.read({ phase, sweep, cursor, limit: this.pacer.batchSize, now: this.options.now });
+    let next = request(SCAN_START);
     let scanned = 0;
     for (;;) {
       const readAt = performance.now();
-      const batch = prepare(this.store, sweep, cursor, this.pacer.batchSize, this.options.now);
-      if (batch.count === 0 || !batch.next) return;
+      const batch = await next;
+      if (batch.rows.length === 0 || !batch.next) return;
+      next = request(batch.next);
       // Let the gateway (in this process, under the daemon) run between the read and the write.
       await setImmediate();
       const writeAt = performance.now();
-      const moved = this.store.transaction(() => batch.apply());
+      const moved = this.store.transaction(() =>
+        applyBatch(this.store, sweep, batch, this.options.now),
+      );
       const doneAt = performance.now();
       this.totals = addTotals(this.totals, moved);
-      cursor = batch.next;
-      scanned += batch.count;
+      scanned += batch.rows.length;
       this.options.onCheckpoint?.(this.runId, this.totals);
       progress(scanned);
-      await this.pacer.after(writeAt - readAt, doneAt - writeAt, batch.count);
-      if (this.options.shouldStop?.()) throw new Stopped();
+      await this.pacer.after(writeAt - readAt, doneAt - writeAt, batch.rows.length);
+      if (this.options.shouldStop?.()) {
+        // The batch read ahead is dropped; nothing of it was written.
+        next.catch(() => {});
+        throw new Stopped();
+      }
     }
   }
 

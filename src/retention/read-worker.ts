@@ -1,0 +1,43 @@
+import { parentPort, workerData } from "node:worker_threads";
+import Database from "better-sqlite3";
+import { RetentionStore } from "../ledger/retention-store.js";
+import { type BatchRequest, readBatch } from "./batches.js";
+
+/**
+ * The prune's reader thread (see reader.ts): its own connection, read-only, answering one batch
+ * request at a time. Errors go back as messages, with their text, to the request that met them.
+ */
+const port = parentPort!;
+const { path } = workerData as { path: string };
+const db = open(path);
+const store = new RetentionStore(db);
+
+function open(file: string): Database.Database {
+  try {
+    const connection = new Database(file, { fileMustExist: true });
+    connection.pragma("query_only = 1");
+    connection.pragma("cache_size = -65536");
+    return connection;
+  } catch (error) {
+    // Thrown as it is, a SqliteError would reach the parent without its message.
+    throw new Error(`the prune's reader cannot open ${file}: ${(error as Error).message}`);
+  }
+}
+
+type Message = { id: number; request: BatchRequest } | { close: true };
+
+port.on("message", (message: Message) => {
+  if ("close" in message) {
+    db.close();
+    port.close();
+    return;
+  }
+  try {
+    port.postMessage({ id: message.id, data: readBatch(store, message.request) });
+  } catch (error) {
+    port.postMessage({
+      id: message.id,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+});

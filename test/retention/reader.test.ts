@@ -1,0 +1,64 @@
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { RetentionStore, SCAN_START } from "../../src/ledger/retention-store.js";
+import type { BatchRequest } from "../../src/retention/batches.js";
+import { inThreadReader, openReader } from "../../src/retention/reader.js";
+import { tempLedger } from "../support/temp-ledger.js";
+import { daysAgo, NOW, seed } from "./seed.js";
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+function seeded() {
+  const { ledger, cleanup } = tempLedger();
+  cleanups.push(cleanup);
+  seed(ledger, [
+    ...Array.from({ length: 30 }, () => ({ ageDays: 30, status: "verified" as const })),
+    ...Array.from({ length: 5 }, () => ({ ageDays: 120, status: "passed" as const })),
+  ]);
+  ledger.writer.flush();
+  return { ledger, store: new RetentionStore(ledger.db) };
+}
+
+const compress: BatchRequest = {
+  phase: "compress",
+  sweep: { status: "verified", before: daysAgo(14), hardCapped: false },
+  cursor: SCAN_START,
+  limit: 20,
+  now: NOW,
+};
+
+describe("batch reader", () => {
+  it("reads on its own thread exactly what this thread reads, batch after batch", async () => {
+    const { ledger, store } = seeded();
+    const reasons: string[] = [];
+    const reader = openReader(store, ledger.path, (reason) => reasons.push(reason));
+    const local = inThreadReader(store);
+    const first = await reader.read(compress);
+    expect(first).toEqual(await local.read(compress));
+    expect(first.rows).toHaveLength(20);
+    const second = await reader.read({ ...compress, cursor: first.next! });
+    expect(second.rows).toHaveLength(10);
+    const aggregate: BatchRequest = {
+      ...compress,
+      phase: "aggregate",
+      sweep: { status: "passed", before: daysAgo(90), hardCapped: false },
+    };
+    expect(await reader.read(aggregate)).toEqual(await local.read(aggregate));
+    await reader.close();
+    expect(reasons).toEqual([]);
+  });
+
+  it("falls back to this thread, and says why, when its thread cannot open the ledger", async () => {
+    const { ledger, store } = seeded();
+    const reasons: string[] = [];
+    const reader = openReader(store, join(ledger.path, "missing.db"), (r) => reasons.push(r));
+    const batch = await reader.read(compress);
+    expect(batch.rows).toHaveLength(20);
+    await reader.close();
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toMatch(/unable to open|exit/i);
+  });
+});
