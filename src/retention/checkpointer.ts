@@ -62,11 +62,7 @@ tick();
 
 const betterSqlite = createRequire(import.meta.url).resolve("better-sqlite3");
 
-export function startCheckpointer(
-  db: Database,
-  path: string,
-  everyMs = Number(process.env.CKMS ?? 20),
-): Checkpointer {
+export function startCheckpointer(db: Database, path: string, everyMs = 20): Checkpointer {
   const autocheckpoint = Number(db.pragma("wal_autocheckpoint", { simple: true }));
   const restore = () => {
     if (db.open) db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
