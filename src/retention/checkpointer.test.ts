@@ -23,7 +23,7 @@ describe("checkpointer", () => {
   it("turns auto-checkpoint off, folds the log in from its own thread, and turns it back on", async () => {
     const ledger = openTemp();
     const before = autocheckpoint(ledger);
-    const checkpointer = startCheckpointer(ledger.db, ledger.path, 5);
+    const checkpointer = startCheckpointer(ledger.db, ledger.path, { everyMs: 5 });
     expect(autocheckpoint(ledger)).toBe(0);
     for (let i = 0; i < 20; i++) {
       ledger.writer.write({
@@ -42,6 +42,35 @@ describe("checkpointer", () => {
     expect(stats.checkpoints).toBeGreaterThan(0);
     expect(stats.pages).toBeGreaterThan(0);
     expect(autocheckpoint(ledger)).toBe(before);
+  });
+
+  it("on keepUp, has a log grown past its bound copied in full, so the next write starts it over", async () => {
+    const ledger = openTemp();
+    for (let i = 0; i < 50; i++) {
+      ledger.writer.write({
+        agent: "a",
+        actionType: "chat",
+        startedAt: Date.now(),
+        status: "ok",
+        request: { text: "x".repeat(8000), i },
+      });
+    }
+    ledger.writer.flush();
+    const logFrames = () =>
+      (ledger.db.pragma("wal_checkpoint(PASSIVE)") as Array<{ log: number }>)[0]!.log;
+    // Its first pass measures the log; the next would come only after a minute.
+    const checkpointer = startCheckpointer(ledger.db, ledger.path, {
+      everyMs: 60_000,
+      maxLogFrames: 20,
+    });
+    await sleep(300); // the worker starting and making its first pass
+    await checkpointer.keepUp();
+    ledger.writer.write({ agent: "a", actionType: "chat", startedAt: Date.now(), status: "ok" });
+    ledger.writer.flush();
+    expect(logFrames()).toBeLessThan(20);
+    const stats = await checkpointer.stop();
+    expect(stats.error).toBeNull();
+    expect(stats.maxLogFrames).toBeGreaterThan(100);
   });
 
   it("turns auto-checkpoint back on at once when the worker cannot open the file", async () => {

@@ -3,7 +3,7 @@ import { setImmediate } from "node:timers/promises";
 import type { Ledger } from "../ledger/ledger.js";
 import { RetentionStore, SCAN_START, type ScanCursor } from "../ledger/retention-store.js";
 import { applyBatch, type BatchPhase } from "./batches.js";
-import { startCheckpointer } from "./checkpointer.js";
+import { type Checkpointer, startCheckpointer } from "./checkpointer.js";
 import { Pacer, type PacingOptions } from "./pacing.js";
 import {
   addTotals,
@@ -135,13 +135,15 @@ async function moveAndReclaim(
   let space: Omit<VacuumReport, "wal_busy"> | null = null;
   try {
     try {
-      status = await run.execute(reader);
+      status = await run.execute(reader, checkpointer);
     } finally {
       await reader.close();
     }
     if (status === "done") {
       options.onProgress?.({ phase: "vacuum", moved: 0, fraction: 0 });
-      space = await reclaimSpace(store, ledger.path, options.vacuum ?? "auto");
+      space = await reclaimSpace(store, ledger.path, options.vacuum ?? "auto", (fraction) =>
+        options.onProgress?.({ phase: "vacuum", moved: 0, fraction }),
+      );
     }
   } finally {
     await checkpointer.stop();
@@ -182,6 +184,7 @@ class PruneRun {
   totals: PruneTotals;
   samples: PruneReport["samples"] = { status: "skipped", older_than: null };
   private readonly pacer: Pacer;
+  private log: Checkpointer | null = null;
 
   constructor(
     private readonly store: RetentionStore,
@@ -193,7 +196,8 @@ class PruneRun {
     this.pacer = new Pacer(options);
   }
 
-  async execute(reader: BatchReader): Promise<"done" | "paused"> {
+  async execute(reader: BatchReader, log: Checkpointer): Promise<"done" | "paused"> {
+    this.log = log;
     try {
       // Aggregation first: rows about to be deleted are not worth compressing.
       await this.phase(reader, "aggregate", sweepsFor(this.cutoffs.aggregateBefore, this.cutoffs));
@@ -252,6 +256,7 @@ class PruneRun {
       this.options.onCheckpoint?.(this.runId, this.totals);
       progress(scanned);
       await this.pacer.after(writeAt - readAt, doneAt - writeAt, batch.rows.length);
+      await this.log?.keepUp();
       if (this.options.shouldStop?.()) {
         // The batch read ahead is dropped; nothing of it was written.
         next.catch(() => {});

@@ -39,6 +39,8 @@ export const FULL_VACUUM_FREE_FRACTION = 0.25;
 const INCREMENTAL_FIRST_STEP_PAGES = 256;
 const INCREMENTAL_MAX_STEP_PAGES = 8192;
 const INCREMENTAL_STEP_MS = 10;
+/** As for the moves (see Pacer): the gateway's writer finds any gap, so a short one will do. */
+const VACUUM_PAUSE_RATIO = 0.25;
 
 /**
  * Frees what the chosen mode frees; the caller then folds the log in with `truncateWal` (after
@@ -48,6 +50,7 @@ export async function reclaimSpace(
   store: RetentionStore,
   dbPath: string,
   mode: VacuumMode,
+  onProgress?: (fraction: number) => void,
 ): Promise<Omit<VacuumReport, "wal_busy">> {
   const stats = store.pageStats();
   const freeFraction = stats.pageCount ? stats.freelistCount / stats.pageCount : 0;
@@ -59,7 +62,7 @@ export async function reclaimSpace(
   if (mode === "never") return report("none", "vacuum turned off (--no-vacuum)");
   if (stats.freelistCount === 0) return report("none", "no free pages");
   if (stats.autoVacuum === 2 && mode === "auto") {
-    await incrementalSteps(store);
+    await incrementalSteps(store, onProgress);
     return report("incremental", "auto_vacuum is incremental: freed pages returned in steps");
   }
   if (mode === "auto" && freeFraction < FULL_VACUUM_FREE_FRACTION) {
@@ -83,17 +86,22 @@ export async function reclaimSpace(
 /**
  * Returns free pages in steps sized to hold the write lock about 10 ms each (a page can cost a
  * few microseconds or, when its parent must be found and rewritten, much more), leaving the lock
- * free at least as long after each: the gateway's writer then waits one step at most.
+ * free a quarter as long after each: the gateway's writer then waits one step at most.
  */
-async function incrementalSteps(store: RetentionStore): Promise<void> {
+async function incrementalSteps(
+  store: RetentionStore,
+  onProgress?: (fraction: number) => void,
+): Promise<void> {
   let pages = INCREMENTAL_FIRST_STEP_PAGES;
-  while (store.pageStats().freelistCount > 0) {
+  const free = store.pageStats().freelistCount;
+  for (let left = free; left > 0; left = store.pageStats().freelistCount) {
+    onProgress?.(1 - left / free);
     const started = performance.now();
     store.incrementalVacuum(pages);
     const held = performance.now() - started;
     const ideal = (pages * INCREMENTAL_STEP_MS) / Math.max(0.1, held);
     pages = Math.round(Math.min(INCREMENTAL_MAX_STEP_PAGES, Math.max(16, ideal, pages / 2)));
-    await sleep(Math.max(2, held));
+    await sleep(Math.max(2, held * VACUUM_PAUSE_RATIO));
   }
 }
 
