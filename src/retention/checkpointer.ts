@@ -43,6 +43,9 @@ export interface CheckpointerStats {
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.module);
+// Niced, like the prune's reader thread (on Linux the priority is per thread): the gateway's
+// writes come first on a small machine.
+try { require("node:os").setPriority(10); } catch {}
 let db;
 try {
   db = new Database(workerData.path, { fileMustExist: true });

@@ -1,3 +1,4 @@
+import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { RetentionStore } from "../ledger/retention-store.js";
@@ -7,7 +8,9 @@ import { type BatchRequest, readBatch } from "./batches.js";
  * The prune's reader thread (see reader.ts): its own connection, read-only, answering one batch
  * request at a time. Errors go back as messages, with their text, to the request that met them.
  */
+const BACKGROUND_NICE = 10;
 const port = parentPort!;
+yieldToForeground();
 const { path } = workerData as { path: string };
 const db = open(path);
 const store = new RetentionStore(db);
@@ -21,6 +24,18 @@ function open(file: string): Database.Database {
   } catch (error) {
     // Thrown as it is, a SqliteError would reach the parent without its message.
     throw new Error(`the prune's reader cannot open ${file}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Nice this thread (on Linux the priority is per thread): on a small machine the prune's extra
+ * threads must not take CPU from the gateway, whose writes they would otherwise delay.
+ */
+function yieldToForeground(): void {
+  try {
+    setPriority(BACKGROUND_NICE);
+  } catch {
+    // Not permitted (or not supported) here: run at the normal priority.
   }
 }
 
