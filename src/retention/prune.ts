@@ -135,7 +135,7 @@ async function moveAndReclaim(
   let space: Omit<VacuumReport, "wal_busy"> | null = null;
   try {
     try {
-      status = await run.execute(reader, checkpointer);
+      status = await run.execute({ reader, log: checkpointer });
     } finally {
       await reader.close();
     }
@@ -180,11 +180,16 @@ function recordFailure(
   }
 }
 
+/** Where a run reads its batches, and what keeps the write-ahead log short meanwhile. */
+interface RunIo {
+  reader: BatchReader;
+  log: Checkpointer;
+}
+
 class PruneRun {
   totals: PruneTotals;
   samples: PruneReport["samples"] = { status: "skipped", older_than: null };
   private readonly pacer: Pacer;
-  private log: Checkpointer | null = null;
 
   constructor(
     private readonly store: RetentionStore,
@@ -196,12 +201,11 @@ class PruneRun {
     this.pacer = new Pacer(options);
   }
 
-  async execute(reader: BatchReader, log: Checkpointer): Promise<"done" | "paused"> {
-    this.log = log;
+  async execute(io: RunIo): Promise<"done" | "paused"> {
     try {
       // Aggregation first: rows about to be deleted are not worth compressing.
-      await this.phase(reader, "aggregate", sweepsFor(this.cutoffs.aggregateBefore, this.cutoffs));
-      await this.phase(reader, "compress", sweepsFor(this.cutoffs.compressBefore, this.cutoffs));
+      await this.phase(io, "aggregate", sweepsFor(this.cutoffs.aggregateBefore, this.cutoffs));
+      await this.phase(io, "compress", sweepsFor(this.cutoffs.compressBefore, this.cutoffs));
     } catch (error) {
       if (error instanceof Stopped) return "paused";
       throw error;
@@ -210,13 +214,13 @@ class PruneRun {
     return "done";
   }
 
-  private async phase(reader: BatchReader, phase: BatchPhase, sweeps: Sweep[]): Promise<void> {
+  private async phase(io: RunIo, phase: BatchPhase, sweeps: Sweep[]): Promise<void> {
     const start = this.totals[phase === "aggregate" ? "aggregated" : "compressed"];
     const total = sweeps.reduce((sum, s) => sum + this.store.countBefore(s.status, s.before), 0);
     let scannedBefore = 0;
     for (const sweep of sweeps) {
       const inSweep = this.store.countBefore(sweep.status, sweep.before);
-      await this.sweep(reader, phase, sweep, (scanned) => {
+      await this.sweep(io, phase, sweep, (scanned) => {
         const moved = this.totals[phase === "aggregate" ? "aggregated" : "compressed"] - start;
         const fraction = total ? Math.min(1, (scannedBefore + scanned) / total) : 1;
         this.options.onProgress?.({ phase, moved, fraction });
@@ -230,7 +234,7 @@ class PruneRun {
    * the one before it is written.
    */
   private async sweep(
-    reader: BatchReader,
+    { reader, log }: RunIo,
     phase: BatchPhase,
     sweep: Sweep,
     progress: (scanned: number) => void,
@@ -256,7 +260,7 @@ class PruneRun {
       this.options.onCheckpoint?.(this.runId, this.totals);
       progress(scanned);
       await this.pacer.after(writeAt - readAt, doneAt - writeAt, batch.rows.length);
-      await this.log?.keepUp();
+      await log.keepUp();
       if (this.options.shouldStop?.()) {
         // The batch read ahead is dropped; nothing of it was written.
         next.catch(() => {});
