@@ -64,6 +64,25 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(11435),
       /** Bearer token; required when host is not loopback. Prefer NIGHTSHIFT_TOKEN. */
       token: z.string().min(16, "a token needs at least 16 characters").optional(),
+      /** Host names besides loopback and `host` that reach this server (DNS-rebinding defence). */
+      allowed_hosts: z.array(z.string().regex(/^[\w.:[\]-]+$/, "expected a host name")).default([]),
+      /** Browser origins allowed to call besides the server's own, or "*" (cf. OLLAMA_ORIGINS). */
+      allowed_origins: z
+        .array(
+          z
+            .string()
+            .regex(
+              /^(\*|https?:\/\/[^/\s]+)$/,
+              'expected "*" or an origin such as https://app.example',
+            ),
+        )
+        .default([]),
+      /** Request bodies over this are refused with 413 before they are read. */
+      max_body_bytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(32 * 1024 * 1024),
     })
     .prefault({}),
   upstreams: z
@@ -84,6 +103,12 @@ export const configSchema = z.strictObject({
       /** Writes are batched; a finished action reaches disk within this many ms. */
       flush_interval_ms: z.number().int().min(1).max(1000).default(50),
       batch_size: z.number().int().min(1).default(512),
+      /** A request or response body larger than this is kept in a file beside the ledger. */
+      inline_body_bytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(1024 * 1024),
     })
     .prefault({}),
   models: z.record(z.string(), modelRoleSchema).default({

@@ -4,6 +4,7 @@ import { ensureHome, type LoadedConfig } from "./config.js";
 import { type ApiHandler, type Gateway, startGateway } from "./gateway/server.js";
 import { embedderFromConfig } from "./knowledge/embedder-config.js";
 import { KnowledgeBase } from "./knowledge/kb.js";
+import { boundShutdown, installLastResort } from "./last-resort.js";
 import { Ledger } from "./ledger/ledger.js";
 import { UserActivity } from "./monitor/activity.js";
 import { MonitorStore, startMonitor } from "./monitor/index.js";
@@ -54,6 +55,7 @@ export async function startDaemon(
   const ledger = Ledger.open(loaded.dbPath, {
     flushIntervalMs: config.ledger.flush_interval_ms,
     batchSize: config.ledger.batch_size,
+    inlineBodyBytes: config.ledger.inline_body_bytes,
     onError: (error, pending) =>
       log(`nightshift: ledger write failed, ${pending} actions kept for retry: ${String(error)}`),
   });
@@ -132,9 +134,13 @@ export async function startDaemon(
   };
 
   if (options.handleSignals) {
+    const uninstall = installLastResort({ ledger, log });
+    void stopped.then(uninstall);
     const onSignal = (signal: NodeJS.Signals) => {
       log(`nightshift: ${signal}, shutting down`);
-      void stop().then(() => {
+      const stopping = stop();
+      boundShutdown(stopping, { ledger, log });
+      void stopping.then(() => {
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
       });

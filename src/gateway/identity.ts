@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { ActionStore } from "../ledger/actions.js";
 import { newTraceId } from "../ledger/ids.js";
+import { decodes } from "./request-path.js";
 
 /** Who made a call and where it sits in a pipeline. */
 export interface Identity {
@@ -27,7 +28,8 @@ export function traceparentOf(traceId: string, actionId: string): string {
 export function splitAgentPrefix(path: string): { agent: string | null; path: string } {
   if (!path.startsWith("/agents/")) return { agent: null, path };
   const end = path.indexOf("/", 8);
-  const name = decodeURIComponent(end === -1 ? path.slice(8) : path.slice(8, end));
+  // parseTarget has already refused paths that do not decode; this stays total regardless.
+  const name = decodes(end === -1 ? path.slice(8) : path.slice(8, end));
   return { agent: name || null, path: end === -1 ? "/" : path.slice(end) };
 }
 

@@ -31,7 +31,11 @@ export function getJson(
         hostname: upstream.hostname,
         port: upstream.port,
         path: upstream.basePath + path,
-        headers: { accept: "application/json", ...headers },
+        headers: {
+          accept: "application/json",
+          ...headers,
+          ...(upstream.authorization ? { authorization: upstream.authorization } : {}),
+        },
         agent: upstream.agent,
       },
       (res) => {
@@ -61,7 +65,12 @@ export function getJson(
   });
 }
 
-/** Concatenates `key` arrays of each answer, keeping the first entry of each name. */
+/**
+ * Concatenates `key` arrays of each answer, keeping the first entry of each name. An answer that
+ * is not an object holding such a list of named objects (`{"models":[null]}`) marks its upstream
+ * unusable for this listing, like one that did not answer: one broken server must not take the
+ * others' models away, nor the daemon down.
+ */
 export function mergeLists(
   gathered: Gathered[],
   key: string,
@@ -72,14 +81,14 @@ export function mergeLists(
   let first: Record<string, unknown> | undefined;
   const unreachable: string[] = [];
   for (const g of gathered) {
-    const value = g.value as Record<string, unknown> | undefined;
-    const list = value?.[key];
-    if (!value || !Array.isArray(list)) {
-      unreachable.push(`${g.upstream.url} (${g.error ?? `no "${key}" list`})`);
+    const problem = g.error ?? listingProblem(g.value, key, nameOf);
+    if (problem !== null) {
+      unreachable.push(`${g.upstream.url} (${problem})`);
       continue;
     }
+    const value = g.value as Record<string, unknown>;
     first ??= value;
-    for (const entry of list as Record<string, unknown>[]) {
+    for (const entry of value[key] as Record<string, unknown>[]) {
       const name = nameOf(entry);
       if (seen.has(name)) continue;
       seen.add(name);
@@ -87,4 +96,20 @@ export function mergeLists(
     }
   }
   return { merged: { ...first, [key]: entries }, unreachable };
+}
+
+function listingProblem(
+  value: unknown,
+  key: string,
+  nameOf: (entry: Record<string, unknown>) => unknown,
+): string | null {
+  if (!isObject(value)) return "the listing is not a JSON object";
+  const list = value[key];
+  if (!Array.isArray(list)) return `no "${key}" list`;
+  const bad = list.findIndex((entry) => !isObject(entry) || typeof nameOf(entry) !== "string");
+  return bad === -1 ? null : `malformed listing: ${key}[${bad}] is not an entry with a name`;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

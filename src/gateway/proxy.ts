@@ -83,7 +83,7 @@ export function forward(
   });
   upReq.on("response", (upRes) => {
     answered = true;
-    assembler = relay(deps, call, upstream, upReq, upRes, res);
+    assembler = relay(deps, call, upstream, upReq, upRes, res, () => timedOut);
   });
   res.on("close", () => {
     if (call.ended || res.writableFinished) return;
@@ -107,6 +107,7 @@ function relay(
   upReq: ClientRequest,
   upRes: IncomingMessage,
   res: ServerResponse,
+  timedOut: () => boolean,
 ): Assembler {
   const status = upRes.statusCode ?? 502;
   const assembler = createAssembler(upRes.headers["content-type"]);
@@ -133,8 +134,16 @@ function relay(
   });
   const broke = (error?: Error) => {
     if (call.ended || upRes.complete) return;
+    // A reply that began and then went silent is cut by our timeout, and Node reports that as
+    // an aborted response; say what happened.
+    const cause = timedOut()
+      ? `timed out: no data for ${deps.timeoutMs} ms (upstreams.timeout_ms)`
+      : error
+        ? describeNetError(error)
+        : null;
+    if (timedOut()) call.meta.timeout = true;
     const message = `upstream ${upstream.url} broke off the reply after ${chunks} chunks${
-      error ? `: ${describeNetError(error)}` : ""
+      cause ? `: ${cause}` : ""
     }`;
     call.meta.chunks = chunks;
     endCall(deps.ledger, call, {
@@ -195,6 +204,7 @@ function forwardHeaders(
       : `${upstream.hostname}:${upstream.port}`;
   // The upstream (or a tracer behind it) sees this call as the parent span of its own work.
   headers.traceparent = traceparentOf(call.identity.traceId, call.id);
+  if (upstream.authorization) headers.authorization = upstream.authorization;
   if (body) headers["content-length"] = body.length;
   return headers;
 }

@@ -6,11 +6,15 @@ import { newActionId } from "../ledger/ids.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { UserActivity } from "../monitor/activity.js";
 import { bearerCheck, checkBindSecurity } from "./auth.js";
+import { readLimitedBody } from "./body.js";
 import { type Call, endCall } from "./call.js";
 import { splitAgentPrefix, TraceIndex } from "./identity.js";
 import { gatherJson, mergeLists } from "./merge.js";
+import { answerCors, createRequestGuard, kindOf, type RequestGuard } from "./origin-guard.js";
 import { describeNetError, forward, identityHeaders, type ProxyDeps } from "./proxy.js";
+import { emptyRefusalCounts, type RefusalCounts, type Refused, refuseRequest } from "./refuse.js";
 import { type ApiFlavor, sendError, sendJson } from "./replies.js";
+import { parseTarget, type RequestTarget } from "./request-path.js";
 import { ollamaRoute } from "./routes/ollama.js";
 import { openAiRoute } from "./routes/openai.js";
 import type { Route } from "./routes/route.js";
@@ -36,16 +40,19 @@ export interface Gateway {
   port: number;
   server: Server;
   upstreams: Upstreams;
+  /** The Host/Origin/JSON rules every request passes first; /ui and /metrics use it too. */
+  guard: RequestGuard;
+  /** Requests answered without routing, by reason (401s are `auth`). */
+  refusals: RefusalCounts;
   /** Stops accepting, lets running replies finish for up to `graceMs`, then cuts the rest. */
   close(graceMs?: number): Promise<void>;
 }
 
-// A chat with a few images is a few MB of base64; beyond this something is wrong.
-const MAX_BODY_BYTES = 100 * 1024 * 1024;
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]);
 const LISTING_TIMEOUT_MS = 10_000;
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const { config, ledger, activity, api } = options;
+  const { config, ledger, activity, api: apiHandler } = options;
   const host = options.host ?? config.server.host;
   const token = config.server.token;
   checkBindSecurity(host, token);
@@ -59,36 +66,86 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     closing: false,
   };
 
+  let boundPort = 0;
+  const guard = createRequestGuard({
+    host,
+    port: () => boundPort,
+    allowedHosts: config.server.allowed_hosts,
+    allowedOrigins: config.server.allowed_origins,
+  });
+  const refusals = emptyRefusalCounts();
+  const refuse = (req: IncomingMessage, res: ServerResponse, refused: Refused): void =>
+    refuseRequest(ledger, refusals, req, res, refused);
+
+  // Total: whatever a request holds, it is answered (and logged), and nothing it does can throw
+  // out of here and end the process.
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const rawUrl = req.url ?? "/";
-    const queryAt = rawUrl.indexOf("?");
-    const path = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
+    try {
+      route(req, res);
+    } catch (error) {
+      process.stderr.write(`nightshift gateway: ${String((error as Error)?.stack ?? error)}\n`);
+      const message = "internal error in the gateway; see the daemon's log";
+      refuse(req, res, {
+        flavor: flavorOf(req.url ?? "/"),
+        status: 500,
+        reason: "internal",
+        message,
+      });
+    }
+  };
+
+  const route = (req: IncomingMessage, res: ServerResponse): void => {
+    const flavor = flavorOf(req.url ?? "/");
+    let target: RequestTarget;
+    try {
+      target = parseTarget(req.url);
+    } catch (error) {
+      refuse(req, res, {
+        flavor,
+        status: 400,
+        reason: "bad_path",
+        message: (error as Error).message,
+      });
+      return;
+    }
+    const path = target.path;
+    const api = isApiPath(path);
+    const refusal = guard.check(req, api ? kindOf(req.method) : "read");
+    if (refusal) {
+      refuse(req, res, { flavor, ...refusal });
+      return;
+    }
     if (authorized && !authorized(req)) {
-      sendError(
-        res,
-        flavorOf(path),
-        401,
-        "missing or wrong token: send Authorization: Bearer <NIGHTSHIFT_TOKEN>",
-        {
-          "www-authenticate": "Bearer",
-        },
-      );
+      const message = "missing or wrong token: send Authorization: Bearer <NIGHTSHIFT_TOKEN>";
+      const headers = { "www-authenticate": "Bearer" };
+      refuse(req, res, { flavor, status: 401, reason: "auth", message, headers });
       return;
     }
-    if (isApiPath(path)) {
-      if (api) void Promise.resolve(api(req, res)).catch((error: unknown) => apiFailed(res, error));
-      else
-        sendJson(res, 404, {
-          error: `${path}: the API and dashboard are not enabled in this daemon`,
-        });
+    if (!METHODS.has(req.method ?? "")) {
+      const message = `method ${req.method} is not supported (use ${[...METHODS].join(", ")})`;
+      const headers = { allow: [...METHODS].join(", ") };
+      refuse(req, res, { flavor, status: 405, reason: "method", message, headers });
       return;
     }
-    const { agent, path: inner } = splitAgentPrefix(path);
+    if (answerCors(req, res)) return;
+    if (api) {
+      if (apiHandler) {
+        void Promise.resolve(apiHandler(req, res)).catch((error: unknown) => apiFailed(res, error));
+      } else {
+        const message = `${path}: the API and dashboard are not enabled in this daemon`;
+        refuse(req, res, { flavor, status: 404, reason: "no_route", message });
+      }
+      return;
+    }
+    routeModelCall(req, res, target);
+  };
+
+  const routeModelCall = (req: IncomingMessage, res: ServerResponse, target: RequestTarget) => {
+    const { agent, path: inner } = splitAgentPrefix(target.path);
     const route = ollamaRoute(inner) ?? openAiRoute(inner);
     if (!route) {
-      sendJson(res, 404, {
-        error: `no such endpoint: ${req.method} ${inner} (nightshift serves Ollama's /api/* and OpenAI's /v1/*)`,
-      });
+      const message = `no such endpoint: ${req.method} ${inner} (nightshift serves Ollama's /api/* and OpenAI's /v1/*)`;
+      refuse(req, res, { flavor: flavorOf(inner), status: 404, reason: "no_route", message });
       return;
     }
     const startedAt = Date.now();
@@ -98,7 +155,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       flavor: route.flavor,
       actionType: route.actionType,
       method: req.method ?? "GET",
-      path: queryAt === -1 ? inner : inner + rawUrl.slice(queryAt),
+      path: inner + target.query,
       model: null,
       request: null,
       startedAt,
@@ -114,13 +171,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       dispatch(call, route, req, res, null);
       return;
     }
-    readBody(req).then(
+    readLimitedBody(req, config.server.max_body_bytes).then(
       (body) => {
         if (parseRequest(call, route, body, res)) dispatch(call, route, req, res, body);
       },
       (error: unknown) => {
         const status = error instanceof NightshiftError ? error.status : 400;
         const message = `cannot read the request body: ${error instanceof Error ? error.message : String(error)}`;
+        if (status === 413) res.setHeader("connection", "close");
         sendError(res, call.flavor, status, message, identityHeaders(call));
         endCall(ledger, call, { httpStatus: status, error: message });
       },
@@ -142,9 +200,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return false;
     }
     call.request = parsed;
-    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) {
-      call.model = route.modelOf(parsed as Record<string, unknown>, call.path);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      const message = `request body must be a JSON object, got ${Array.isArray(parsed) ? "an array" : parsed === null ? "null" : `a ${typeof parsed}`}`;
+      sendError(res, call.flavor, 400, message, identityHeaders(call));
+      endCall(ledger, call, { httpStatus: 400, error: message });
+      return false;
     }
+    call.model = route.modelOf(parsed as Record<string, unknown>, call.path);
     return true;
   };
 
@@ -158,7 +220,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (route.interactive) activity.record(call.identity.agent, call.model);
     const all = upstreams.all();
     if (route.merge && all.length > 1 && call.method === "GET") {
-      void mergeListing(call, route.merge, res);
+      void mergeListing(call, route.merge, res).catch((error: unknown) => {
+        process.stderr.write(`nightshift gateway: ${String((error as Error)?.stack ?? error)}\n`);
+        const message = `cannot merge ${call.path}: ${String((error as Error)?.message ?? error)}`;
+        sendError(res, call.flavor, 500, message, identityHeaders(call));
+        endCall(ledger, call, { httpStatus: 500, error: message });
+      });
       return;
     }
     const upstream = upstreams.forModel(call.model);
@@ -192,6 +259,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
   });
   const port = await listen(server, host, options.port ?? config.server.port);
+  boundPort = port;
   const shownHost = host.includes(":") ? `[${host}]` : host;
   return {
     url: `http://${shownHost}:${port}`,
@@ -199,6 +267,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     port,
     server,
     upstreams,
+    guard,
+    refusals,
     close: (graceMs = 5000) => closeServer(server, deps, upstreams, graceMs),
   };
 }
@@ -218,35 +288,6 @@ function apiFailed(res: ServerResponse, error: unknown): void {
     process.stderr.write(`nightshift api: ${String((error as Error)?.stack ?? error)}\n`);
   if (!res.headersSent) sendJson(res, status, { error: message });
   else res.destroy();
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers["content-length"] ?? 0);
-    if (declared > MAX_BODY_BYTES) {
-      reject(
-        new NightshiftError(`body of ${declared} bytes is over the limit of ${MAX_BODY_BYTES}`, {
-          status: 413,
-        }),
-      );
-      req.resume();
-      return;
-    }
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        req.destroy(
-          new NightshiftError(`body is over the limit of ${MAX_BODY_BYTES} bytes`, { status: 413 }),
-        );
-        return;
-      }
-      parts.push(chunk);
-    });
-    req.on("end", () => resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts)));
-    req.on("error", reject);
-  });
 }
 
 function listen(server: Server, host: string, port: number): Promise<number> {

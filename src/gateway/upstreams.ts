@@ -14,6 +14,8 @@ export interface Upstream {
   port: number;
   /** A path prefix the server lives under (e.g. /ollama behind a reverse proxy), or "". */
   basePath: string;
+  /** `Basic ...` from credentials in the configured URL; never logged, stored or answered. */
+  authorization: string | null;
   agent: HttpAgent;
   request: typeof httpRequest;
 }
@@ -67,7 +69,7 @@ export class Upstreams {
 
   private resolve(ref: string, key: string, config: Config["upstreams"]): Upstream {
     const server = config.servers[ref];
-    if (server) return this.byUrl.get(normalizeUrl(server.url))!;
+    if (server) return this.byUrl.get(redactUrl(server.url))!;
     if (/^https?:\/\//i.test(ref)) return this.add(ref, ref, null);
     const names = Object.keys(config.servers);
     throw new ConfigError(
@@ -77,13 +79,16 @@ export class Upstreams {
   }
 
   private add(name: string, rawUrl: string, gpu: number | null): Upstream {
-    const url = normalizeUrl(rawUrl);
+    const parsed = new URL(normalizeUrl(rawUrl));
+    const authorization = basicAuthOf(parsed);
+    parsed.username = "";
+    parsed.password = "";
+    const url = normalizeUrl(parsed.href);
     const existing = this.byUrl.get(url);
     if (existing) {
       if (existing.gpu === null) existing.gpu = gpu;
       return existing;
     }
-    const parsed = new URL(url);
     const https = parsed.protocol === "https:";
     // noDelay: a streamed token must leave at once, not wait for Nagle to coalesce it.
     const agentOptions = {
@@ -93,12 +98,13 @@ export class Upstreams {
       scheduling: "lifo" as const,
     };
     const upstream: Upstream = {
-      name,
+      name: /^https?:\/\//i.test(name) ? url : name,
       url,
       gpu,
       hostname: parsed.hostname.replace(/^\[|\]$/g, ""),
       port: Number(parsed.port) || (https ? 443 : 80),
       basePath: parsed.pathname.replace(/\/+$/, ""),
+      authorization,
       agent: https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions),
       request: https ? (httpsRequest as unknown as typeof httpRequest) : httpRequest,
     };
@@ -109,4 +115,19 @@ export class Upstreams {
 
 export function normalizeUrl(url: string): string {
   return url.replace(/\/+$/, "");
+}
+
+/** The URL without user:password@, as it may be shown, logged and stored. */
+export function redactUrl(rawUrl: string): string {
+  const parsed = new URL(normalizeUrl(rawUrl));
+  parsed.username = "";
+  parsed.password = "";
+  return normalizeUrl(parsed.href);
+}
+
+function basicAuthOf(url: URL): string | null {
+  if (!url.username && !url.password) return null;
+  const user = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  return `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 }

@@ -1,7 +1,9 @@
 import type { Statement } from "better-sqlite3";
 import { NightshiftError } from "../errors.js";
+import type { BodyStore } from "./body-store.js";
 import type { Db } from "./db.js";
 import { newActionId, newTraceId } from "./ids.js";
+import { storableJson } from "./storable.js";
 
 export type ActionStatus = "ok" | "error";
 /**
@@ -155,7 +157,7 @@ export function completeAction(action: NewAction): Action {
   };
 }
 
-function toRowValues(a: Action): unknown[] {
+function toRowValues(a: Action, bodies: BodyStore | null): unknown[] {
   return [
     a.id,
     a.traceId,
@@ -170,11 +172,11 @@ function toRowValues(a: Action): unknown[] {
     a.latencyMs,
     a.status,
     a.error,
-    jsonOrNull(a.request),
-    jsonOrNull(a.response),
+    bodyColumn(a.request, bodies),
+    bodyColumn(a.response, bodies),
     a.reasoning,
     a.confidence,
-    JSON.stringify(a.flags),
+    storableJson(a.flags) ?? "[]",
     a.tokensIn,
     a.tokensOut,
     a.loadDuration,
@@ -182,19 +184,25 @@ function toRowValues(a: Action): unknown[] {
     a.evalDuration,
     a.totalDuration,
     a.inputKey,
-    jsonOrNull(a.meta),
+    storableJson(a.meta),
   ];
 }
 
-function jsonOrNull(value: unknown): string | null {
-  return value === null || value === undefined ? null : JSON.stringify(value);
+function bodyColumn(value: unknown, bodies: BodyStore | null): string | null {
+  const json = storableJson(value);
+  return json === null || bodies === null ? json : bodies.store(json);
 }
 
 function parseJson(text: string | null): unknown {
   return text === null ? null : JSON.parse(text);
 }
 
-function rowToAction(row: ActionRow): Action {
+function parseBody(text: string | null, bodies: BodyStore | null): unknown {
+  if (text === null) return null;
+  return bodies ? bodies.load(text) : JSON.parse(text);
+}
+
+function rowToAction(row: ActionRow, bodies: BodyStore | null = null): Action {
   return {
     id: row.id,
     traceId: row.trace_id,
@@ -209,8 +217,8 @@ function rowToAction(row: ActionRow): Action {
     latencyMs: row.latency_ms,
     status: row.status,
     error: row.error,
-    request: parseJson(row.request),
-    response: parseJson(row.response),
+    request: parseBody(row.request, bodies),
+    response: parseBody(row.response, bodies),
     reasoning: row.reasoning,
     confidence: row.confidence,
     flags: JSON.parse(row.flags) as string[],
@@ -275,7 +283,14 @@ export class ActionStore {
   private readonly selectTraceIdOf: Statement<[string], string>;
   private readonly selectIdsInTrace: Statement<[string], string>;
 
-  constructor(readonly db: Db) {
+  private readonly toAction: (row: ActionRow) => Action;
+
+  constructor(
+    readonly db: Db,
+    /** Where bodies over the inline size live; null keeps every body in its row. */
+    readonly bodies: BodyStore | null = null,
+  ) {
+    this.toAction = (row) => rowToAction(row, bodies);
     const placeholders = COLUMNS.map(() => "?").join(", ");
     this.insertAction = db.prepare(
       `INSERT INTO actions (${COLUMNS.join(", ")}) VALUES (${placeholders})`,
@@ -311,7 +326,7 @@ export class ActionStore {
     const complete = actions.map(completeAction);
     this.db.transaction(() => {
       for (const a of complete) {
-        this.insertAction.run(toRowValues(a));
+        this.insertAction.run(toRowValues(a, this.bodies));
         for (const flag of a.flags) this.insertFlag.run(flag, a.startedAt, a.id);
       }
     })();
@@ -338,7 +353,7 @@ export class ActionStore {
 
   get(id: string): Action | undefined {
     const row = this.selectById.get(id);
-    return row ? rowToAction(row) : undefined;
+    return row ? this.toAction(row) : undefined;
   }
 
   /**
@@ -354,7 +369,7 @@ export class ActionStore {
         `id prefix ${idOrPrefix} matches several actions (${rows.map((r) => r.id).join(", ")}, ...); give more of the id`,
       );
     }
-    return rows.length === 1 ? rowToAction(rows[0]!) : undefined;
+    return rows.length === 1 ? this.toAction(rows[0]!) : undefined;
   }
 
   list(filter: ActionFilter = {}): Action[] {
@@ -392,11 +407,11 @@ export class ActionStore {
     const sql = `SELECT a.* FROM ${from}${where.length ? ` WHERE ${where.join(" AND ")}` : ""}
       ORDER BY a.started_at ${order}, a.id ${order} LIMIT ?`;
     params.push(filter.limit ?? 100);
-    return (this.db.prepare(sql).all(params) as ActionRow[]).map(rowToAction);
+    return (this.db.prepare(sql).all(params) as ActionRow[]).map(this.toAction);
   }
 
   trace(traceId: string): Action[] {
-    return this.selectTrace.all(traceId).map(rowToAction);
+    return this.selectTrace.all(traceId).map(this.toAction);
   }
 
   /** The trace an action belongs to, without reading the action. */
@@ -410,7 +425,7 @@ export class ActionStore {
   }
 
   children(parentId: string): Action[] {
-    return this.selectChildren.all(parentId).map(rowToAction);
+    return this.selectChildren.all(parentId).map(this.toAction);
   }
 
   /**
@@ -419,7 +434,7 @@ export class ActionStore {
    * ORDER BY with the (agent, started_at) index and walks every action of the agent.
    */
   byInputKey(agent: string, inputKey: string, limit = 20): Action[] {
-    return this.selectByInputKey.all(inputKey, agent, limit).map(rowToAction);
+    return this.selectByInputKey.all(inputKey, agent, limit).map(this.toAction);
   }
 
   addFlags(id: string, flags: string[]): void {

@@ -1,5 +1,10 @@
 import type { Action, ActionStore, NewAction } from "./actions.js";
 import { completeAction } from "./actions.js";
+import { type Unstorable, unstorableMarker } from "./storable.js";
+
+function unstorable(value: unknown, reason: string): Unstorable | null {
+  return value === null || value === undefined ? null : unstorableMarker(value, reason);
+}
 
 export interface WriterOptions {
   /** A finished action reaches the database within this many ms. */
@@ -24,6 +29,21 @@ const LOCKED_RETRY_MS = 1;
 function isLocked(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && code.startsWith("SQLITE_BUSY");
+}
+
+/**
+ * Failures of the store itself (a full disk, an I/O error, a closed or read-only file): every
+ * row would fail alike, so the batch is kept and retried. Anything else is taken to be about one
+ * row in the batch, which is then found and stored degraded instead of blocking the rest.
+ */
+function isStoreWide(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string") {
+    return /^SQLITE_(BUSY|FULL|IOERR|READONLY|CANTOPEN|NOMEM|CORRUPT|NOTADB|LOCKED|PROTOCOL|PERM|AUTH)/.test(
+      code,
+    );
+  }
+  return /database connection is not open/i.test(String((error as Error)?.message ?? error));
 }
 
 /**
@@ -86,9 +106,9 @@ export class ActionWriter {
     const batch = this.queue;
     this.queue = [];
     try {
-      if (wait) this.store.insert(batch);
-      else this.store.insertWithoutWaiting(batch);
+      this.insertBatch(batch, wait);
     } catch (error) {
+      if (!isStoreWide(error)) return this.isolate(batch, wait);
       this.queue = batch.concat(this.queue);
       this.retry(error);
       return 0;
@@ -97,6 +117,67 @@ export class ActionWriter {
     this.lockedSince = undefined;
     this.options.onCommit?.(batch);
     return batch.length;
+  }
+
+  private insertBatch(batch: Action[], wait: boolean): void {
+    if (wait) this.store.insert(batch);
+    else this.store.insertWithoutWaiting(batch);
+  }
+
+  /**
+   * A batch failed for a reason that is not the store's: commits its rows one at a time so the
+   * good ones land, and stores each failing row with its bodies replaced by a marker (the error,
+   * and the digest of what was dropped). A row that cannot be stored even so is reported and
+   * dropped: keeping it would block every row behind it for ever.
+   */
+  private isolate(batch: Action[], wait: boolean): number {
+    let committed = 0;
+    const rest = [...batch];
+    while (rest.length > 0) {
+      const action = rest.shift()!;
+      try {
+        this.insertBatch([action], wait);
+        committed += 1;
+      } catch (error) {
+        const failure = isStoreWide(error) ? error : this.storeDegraded(action, error, wait);
+        if (failure === null) {
+          committed += 1;
+          continue;
+        }
+        this.queue = [action, ...rest, ...this.queue];
+        this.retry(failure);
+        return committed;
+      }
+    }
+    this.options.onCommit?.(batch);
+    return committed;
+  }
+
+  /**
+   * Stores the row with its bodies replaced; null when that worked (or the row is already in the
+   * ledger), else the error: a row that fails even without its bodies points at the store (a
+   * trigger, a full disk), so the caller keeps it and retries.
+   */
+  private storeDegraded(action: Action, error: unknown, wait: boolean): unknown {
+    const reason = `not stored as sent: ${String((error as Error)?.message ?? error).slice(0, 500)}`;
+    const degraded: Action = {
+      ...action,
+      request: unstorable(action.request, reason),
+      response: unstorable(action.response, reason),
+      meta: { degraded: reason },
+    };
+    try {
+      this.insertBatch([degraded], wait);
+      return null;
+    } catch (again) {
+      const code = String((again as { code?: unknown }).code ?? "");
+      if (code !== "SQLITE_CONSTRAINT_PRIMARYKEY" && code !== "SQLITE_CONSTRAINT_UNIQUE") {
+        return again;
+      }
+      // Its id is already in the ledger: writing it again can never succeed.
+      this.options.onError?.(new Error(`action ${action.id} dropped: ${String(again)}`), 0);
+      return null;
+    }
   }
 
   private retry(error: unknown): void {
@@ -114,14 +195,26 @@ export class ActionWriter {
     this.schedule(Math.min(5000, this.flushIntervalMs * 2 ** this.failures));
   }
 
-  /** Flushes and stops the timer; later writes are committed at once. */
+  /**
+   * Flushes and stops the timer; later writes are committed at once. Bounded: one attempt, and
+   * a store that cannot take the queue (a full disk) is reported, not retried for ever, so a
+   * shutdown always ends.
+   */
   close(): void {
     this.closed = true;
     this.flush();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.queue.length > 0) {
+      this.options.onError?.(
+        new Error(`${this.queue.length} actions could not be written before closing`),
+        this.queue.length,
+      );
+    }
   }
 
   private schedule(delay = this.flushIntervalMs): void {
-    if (this.timer) return;
+    if (this.timer || this.closed) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.commit(false);

@@ -1,3 +1,4 @@
+import { decodes } from "../request-path.js";
 import { bodyModel, noModel, type Route } from "./route.js";
 
 const inference = (actionType: string): Route => ({
@@ -30,9 +31,7 @@ export function openAiRoute(path: string): Route | undefined {
   const known = ROUTES[path];
   if (known) return known;
   // /v1/models/NAME goes to the upstream that serves NAME.
-  const model = path.startsWith("/v1/models/")
-    ? decodeURIComponent(path.slice("/v1/models/".length))
-    : null;
+  const model = path.startsWith("/v1/models/") ? decodes(path.slice("/v1/models/".length)) : null;
   return {
     flavor: "openai",
     actionType: `openai.${path.slice(4).split("/")[0] || "api"}`,

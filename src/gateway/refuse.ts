@@ -1,0 +1,95 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { newActionId, newTraceId } from "../ledger/ids.js";
+import type { Ledger } from "../ledger/ledger.js";
+import { type Call, endCall } from "./call.js";
+import { identityHeaders } from "./proxy.js";
+import { type ApiFlavor, sendError } from "./replies.js";
+
+/** Why the gateway answered a request itself without routing it. */
+export type RefusalReason =
+  | "bad_path"
+  | "host"
+  | "origin"
+  | "content-type"
+  | "auth"
+  | "method"
+  | "no_route"
+  | "internal";
+
+/** Counts of refused requests by reason, for the log and /metrics. */
+export type RefusalCounts = Record<RefusalReason, number>;
+
+export function emptyRefusalCounts(): RefusalCounts {
+  return {
+    bad_path: 0,
+    host: 0,
+    origin: 0,
+    "content-type": 0,
+    auth: 0,
+    method: 0,
+    no_route: 0,
+    internal: 0,
+  };
+}
+
+export interface Refused {
+  flavor: ApiFlavor;
+  status: number;
+  reason: RefusalReason;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Answers a request the gateway will not route, in the client's error shape, and logs it as a
+ * `rejected` action like any other call: every answer the gateway gives carries an action id
+ * that is in the ledger. The agent is never taken from the request here (a refused cross-site
+ * POST to /agents/finance must not count as finance's work), and no header value that could
+ * hold a secret (Authorization) is kept: only the Host, Origin and the path.
+ */
+export function refuseRequest(
+  ledger: Ledger,
+  counts: RefusalCounts,
+  req: IncomingMessage,
+  res: ServerResponse,
+  refused: Refused,
+): void {
+  counts[refused.reason] += 1;
+  const startedAt = Date.now();
+  const rawPath = req.url ?? "/";
+  const call: Call = {
+    id: newActionId(startedAt),
+    identity: { agent: "unknown", parentId: null, traceId: newTraceId(), foreignSpan: null },
+    flavor: refused.flavor,
+    actionType: "rejected",
+    method: String(req.method ?? "GET").slice(0, 32),
+    path: rawPath.length > 2048 ? `${rawPath.slice(0, 2048)}…` : rawPath,
+    model: null,
+    request: null,
+    startedAt,
+    t0: performance.now(),
+    upstream: null,
+    logged: true,
+    meta: {
+      reason: refused.reason,
+      method: String(req.method ?? "").slice(0, 32),
+      ...headerMeta(req),
+    },
+    ended: false,
+  };
+  if (refused.status === 413) res.setHeader("connection", "close");
+  sendError(res, call.flavor, refused.status, refused.message, {
+    ...(refused.headers ?? {}),
+    ...identityHeaders(call),
+  });
+  endCall(ledger, call, { httpStatus: refused.status, error: refused.message });
+}
+
+function headerMeta(req: IncomingMessage): Record<string, string> {
+  const meta: Record<string, string> = {};
+  for (const name of ["host", "origin", "user-agent"] as const) {
+    const value = req.headers[name];
+    if (typeof value === "string") meta[name.replace("-", "_")] = value.slice(0, 256);
+  }
+  return meta;
+}
