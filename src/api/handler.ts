@@ -13,6 +13,7 @@ import {
   reviewItemToJson,
 } from "../review/queue.js";
 import { VERSION } from "../version.js";
+import { decodeCursor, encodeCursor, LISTED_BODY_CHARS } from "./cursor.js";
 import { intParam, readJsonBody, sendError, sendJson } from "./http.js";
 
 export interface ApiDeps {
@@ -226,15 +227,28 @@ function knowledgeHistory(r: Request, deps: Deps) {
   return { versions: history.map(knowledgeEntryToJson) };
 }
 
+/**
+ * A page of actions, newest first, bodies over 4,096 characters trimmed to a preview (GET
+ * /v0/actions/ID has them whole). `next_cursor` is null on the last page; pass it back as
+ * `cursor` for the next.
+ */
 function listActions(r: Request, deps: Deps) {
   const since = r.query.get("since");
-  const actions = deps.ledger.actions.list({
-    agent: r.query.get("agent") ?? undefined,
-    flag: r.query.get("flag") ?? undefined,
-    since: since ? parseSince(since) : undefined,
-    limit: intParam(r.query, "limit", 100, 1000),
-  });
-  return { actions: actions.map(actionToJson) };
+  const limit = intParam(r.query, "limit", 100, 1000);
+  const cursor = r.query.get("cursor");
+  const actions = deps.ledger.actions.listTrimmed(
+    {
+      agent: r.query.get("agent") ?? undefined,
+      flag: r.query.get("flag") ?? undefined,
+      since: since ? parseSince(since) : undefined,
+      after: cursor ? decodeCursor(cursor) : undefined,
+      limit,
+    },
+    LISTED_BODY_CHARS,
+  );
+  const last = actions.at(-1);
+  const next = actions.length === limit && last ? encodeCursor(last) : null;
+  return { actions: actions.map(actionToJson), next_cursor: next };
 }
 
 function oneAction(r: Request, deps: Deps) {

@@ -61,6 +61,8 @@ export interface ActionFilter {
   limit?: number | undefined;
   /** Newest first unless "asc". */
   order?: "asc" | "desc" | undefined;
+  /** Only actions after this one in the listing's order (a page cursor). */
+  after?: { startedAt: number; id: string } | undefined;
 }
 
 interface ActionRow {
@@ -269,6 +271,68 @@ export function actionToJson(a: Action): Record<string, unknown> {
   };
 }
 
+const ALL_COLUMNS = [...COLUMNS, "audit_status", "tier"] as const;
+
+type TrimmedRow = ActionRow & {
+  request_chars: number | null;
+  request_preview: string | null;
+  response_chars: number | null;
+  response_preview: string | null;
+};
+
+/** What a listing shows for a body it left out (GET /v0/actions/ID has it whole). */
+export interface TrimmedBody {
+  $trimmed: { chars: number; preview: string };
+}
+
+function trimmed(chars: number, preview: string | null): TrimmedBody {
+  return { $trimmed: { chars, preview: preview ?? "" } };
+}
+
+function listQuery(filter: ActionFilter, columns: string): { sql: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  let from = "actions a";
+  if (filter.flag !== undefined) {
+    // Drive the query from the flag index: (flag, started_at) is its key prefix.
+    from = "action_flags f JOIN actions a ON a.id = f.action_id";
+    where.push("f.flag = ?");
+    params.push(filter.flag);
+    if (filter.since !== undefined) {
+      where.push("f.started_at >= ?");
+      params.push(filter.since);
+    }
+  } else if (filter.since !== undefined) {
+    where.push("a.started_at >= ?");
+    params.push(filter.since);
+  }
+  if (filter.until !== undefined) {
+    where.push("a.started_at < ?");
+    params.push(filter.until);
+  }
+  for (const [column, value] of [
+    ["agent", filter.agent],
+    ["action_type", filter.actionType],
+    ["status", filter.status],
+    ["trace_id", filter.traceId],
+  ] as const) {
+    if (value === undefined) continue;
+    where.push(`a.${column} = ?`);
+    params.push(value);
+  }
+  const order = filter.order === "asc" ? "ASC" : "DESC";
+  if (filter.after !== undefined) {
+    // Keyset paging: the rows past the last one of the previous page, in the listing's order.
+    const past = order === "DESC" ? "<" : ">";
+    where.push(`(a.started_at ${past} ? OR (a.started_at = ? AND a.id ${past} ?))`);
+    params.push(filter.after.startedAt, filter.after.startedAt, filter.after.id);
+  }
+  const sql = `SELECT ${columns} FROM ${from}${where.length ? ` WHERE ${where.join(" AND ")}` : ""}
+    ORDER BY a.started_at ${order}, a.id ${order} LIMIT ?`;
+  params.push(filter.limit ?? 100);
+  return { sql, params };
+}
+
 /** The actions table and its flag index. The only place their SQL lives. */
 export class ActionStore {
   private readonly insertAction: Statement;
@@ -373,41 +437,34 @@ export class ActionStore {
   }
 
   list(filter: ActionFilter = {}): Action[] {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    let from = "actions a";
-    if (filter.flag !== undefined) {
-      // Drive the query from the flag index: (flag, started_at) is its key prefix.
-      from = "action_flags f JOIN actions a ON a.id = f.action_id";
-      where.push("f.flag = ?");
-      params.push(filter.flag);
-      if (filter.since !== undefined) {
-        where.push("f.started_at >= ?");
-        params.push(filter.since);
-      }
-    } else if (filter.since !== undefined) {
-      where.push("a.started_at >= ?");
-      params.push(filter.since);
-    }
-    if (filter.until !== undefined) {
-      where.push("a.started_at < ?");
-      params.push(filter.until);
-    }
-    for (const [column, value] of [
-      ["agent", filter.agent],
-      ["action_type", filter.actionType],
-      ["status", filter.status],
-      ["trace_id", filter.traceId],
-    ] as const) {
-      if (value === undefined) continue;
-      where.push(`a.${column} = ?`);
-      params.push(value);
-    }
-    const order = filter.order === "asc" ? "ASC" : "DESC";
-    const sql = `SELECT a.* FROM ${from}${where.length ? ` WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY a.started_at ${order}, a.id ${order} LIMIT ?`;
-    params.push(filter.limit ?? 100);
+    const { sql, params } = listQuery(filter, "a.*");
     return (this.db.prepare(sql).all(params) as ActionRow[]).map(this.toAction);
+  }
+
+  /**
+   * A listing page: a body longer than `trimChars` characters comes back as a short preview
+   * marker (and a body kept in a file as its reference, unread), so a page of a hundred 5 MB
+   * chats is kilobytes, not half a gigabyte. One action (`get`, `find`) is always whole.
+   */
+  listTrimmed(filter: ActionFilter, trimChars: number): Action[] {
+    const body = (column: string) =>
+      `CASE WHEN length(a.${column}) > ${Math.floor(trimChars)} THEN NULL ELSE a.${column} END AS ${column},
+       CASE WHEN length(a.${column}) > ${Math.floor(trimChars)} THEN length(a.${column}) END AS ${column}_chars,
+       CASE WHEN length(a.${column}) > ${Math.floor(trimChars)} THEN substr(a.${column}, 1, 200) END AS ${column}_preview`;
+    const others = ALL_COLUMNS.filter((c) => c !== "request" && c !== "response")
+      .map((c) => `a.${c}`)
+      .join(", ");
+    const { sql, params } = listQuery(filter, `${others}, ${body("request")}, ${body("response")}`);
+    const rows = this.db.prepare(sql).all(params) as TrimmedRow[];
+    return rows.map((row) => {
+      const action = rowToAction(row);
+      if (row.request_chars !== null)
+        action.request = trimmed(row.request_chars, row.request_preview);
+      if (row.response_chars !== null) {
+        action.response = trimmed(row.response_chars, row.response_preview);
+      }
+      return action;
+    });
   }
 
   trace(traceId: string): Action[] {
