@@ -5,7 +5,7 @@ import { defineStage, type Runtime } from "../../runtime/index.js";
 import { maskText } from "../mask.js";
 import { reconcileStatement } from "../reconcile.js";
 import { parseAmount, signedCents } from "./amounts.js";
-import { readPdfLines } from "./pdf-text.js";
+import { readPdfLinesIsolated } from "./pdf-worker.js";
 import type { ParsedStatement } from "./statement.js";
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
@@ -55,7 +55,9 @@ export function modelExtractor(runtime: Runtime, config: Config["finance"]) {
     ],
   });
   return async (bytes: Uint8Array, file: string): Promise<ParsedStatement> => {
-    const text = (await readPdfLines(bytes, file)).map((line) => maskText(line.text)).join("\n");
+    const text = (await readPdfLinesIsolated(bytes, file))
+      .map((line) => maskText(line.text))
+      .join("\n");
     if (text.length > MAX_TEXT) {
       throw new NightshiftError(
         `${file}: cannot import: the layout is unknown and the statement is too long to hand to a model; export a CSV or OFX from your bank`,

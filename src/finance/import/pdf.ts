@@ -3,12 +3,13 @@ import { detectDecimalMark } from "./amounts.js";
 import { DATE_IN_TEXT, findPeriod, inferOrder, isoDate, type Period } from "./dates.js";
 import { readFigures } from "./pdf-figures.js";
 import { type Row, readTable } from "./pdf-table.js";
-import { type Line, readPdfLines } from "./pdf-text.js";
+import type { Line } from "./pdf-text.js";
+import { readPdfLinesIsolated } from "./pdf-worker.js";
 import type { AccountKind, ParsedStatement } from "./statement.js";
 
 /** A PDF statement → transactions and its printed figures. */
 export async function parsePdf(bytes: Uint8Array, file: string): Promise<ParsedStatement> {
-  const lines = await readPdfLines(bytes, file);
+  const lines = await readPdfLinesIsolated(bytes, file);
   if (lines.length === 0) {
     throw new NightshiftError(
       `${file}: cannot import: the PDF has no text layer (a scanned image?); export a CSV or OFX from your bank, or run the PDF through OCR first`,
