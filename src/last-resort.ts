@@ -18,15 +18,7 @@ export interface LastResortOptions {
  * (see gateway/server.ts), so reaching this means a bug, never bad input. Returns the uninstaller.
  */
 export function installLastResort(options: LastResortOptions): () => void {
-  const exit = options.exit ?? ((code: number) => process.exit(code));
-  let fired = false;
-  const onFatal = (error: unknown, kind: string) => {
-    if (fired) return;
-    fired = true;
-    options.log(`nightshift: ${kind}, a bug; exiting: ${String((error as Error)?.stack ?? error)}`);
-    flushQuietly(options);
-    exit(BUG_EXIT_CODE);
-  };
+  const onFatal = lastResort(options);
   const onException = (error: unknown) => onFatal(error, "uncaught exception");
   const onRejection = (error: unknown) => onFatal(error, "unhandled rejection");
   process.on("uncaughtException", onException);
@@ -34,6 +26,19 @@ export function installLastResort(options: LastResortOptions): () => void {
   return () => {
     process.off("uncaughtException", onException);
     process.off("unhandledRejection", onRejection);
+  };
+}
+
+/** The handler itself: logs, commits the writer's queue, closes the ledger, exits 70; once. */
+export function lastResort(options: LastResortOptions): (error: unknown, kind: string) => void {
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  let fired = false;
+  return (error, kind) => {
+    if (fired) return;
+    fired = true;
+    options.log(`nightshift: ${kind}, a bug; exiting: ${String((error as Error)?.stack ?? error)}`);
+    flushQuietly(options);
+    exit(BUG_EXIT_CODE);
   };
 }
 

@@ -69,6 +69,8 @@ export interface ScriptedUpstreamOptions {
   script?: Script;
   embeddingDims?: number;
   version?: string;
+  /** Answer GET /api/tags with this instead (a broken server's listing, for hostile-input tests). */
+  tags?: unknown;
 }
 
 export interface ScriptedUpstream {
@@ -117,6 +119,7 @@ export async function startScriptedUpstream(
       return sendJson(res, 200, { version: options.version ?? "0.12.6" });
     }
     if (req.method === "GET" && path === "/api/tags") {
+      if (options.tags !== undefined) return sendJson(res, 200, options.tags);
       return sendJson(res, 200, { models: [...models].map(modelEntry) });
     }
     if (req.method === "GET" && path === "/api/ps") {
