@@ -11,13 +11,16 @@ export interface PdfLimits {
   maxInflatedBytes: number;
   /** A stream inflating past this many times its compressed size (beyond 1 MiB) is a bomb. */
   maxRatio: number;
+  /** Arrays and dictionaries nested deeper than this (statements nest a handful). */
+  maxNesting: number;
 }
 
 export const DEFAULT_PDF_LIMITS: PdfLimits = {
-  memoryMb: 256,
+  memoryMb: 160,
   timeoutMs: 20_000,
   maxInflatedBytes: 128 * 1024 * 1024,
   maxRatio: 500,
+  maxNesting: 512,
 };
 
 const RATIO_FLOOR = 1024 * 1024;
@@ -35,6 +38,7 @@ export async function checkInflation(
   limits: PdfLimits = DEFAULT_PDF_LIMITS,
 ): Promise<void> {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+  checkNesting(text, file, limits.maxNesting);
   let total = 0;
   for (const match of text.matchAll(STREAM)) {
     const start = match.index + match[0].length;
@@ -50,6 +54,35 @@ export async function checkInflation(
     const size = await inflatedSize(data, cap);
     if (size > cap) throw refusal(file, limits, total + size, data.length, size);
     total += size;
+  }
+}
+
+/**
+ * The parser reads nested arrays and dictionaries recursively: 300,000 levels in a 600 KB file
+ * overflow its stack after it has spent hundreds of MB getting there. Counted here first, with
+ * stream data skipped (binary bytes there are not syntax).
+ */
+function checkNesting(text: string, file: string, maxNesting: number): void {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || (c === 0x3c && text.charCodeAt(i + 1) === 0x3c)) {
+      depth += 1;
+      if (c === 0x3c) i += 1;
+      if (depth > maxNesting) {
+        throw new NightshiftError(
+          `${file}: cannot import: objects nested deeper than ${maxNesting} levels (a malformed or hostile file)`,
+          { code: "bad_file" },
+        );
+      }
+    } else if (c === 0x5d || (c === 0x3e && text.charCodeAt(i + 1) === 0x3e)) {
+      depth = Math.max(0, depth - 1);
+      if (c === 0x3e) i += 1;
+    } else if (c === 0x73 && text.startsWith("stream", i) && !text.startsWith("streamx", i)) {
+      const end = text.indexOf("endstream", i + 6);
+      if (end === -1) return;
+      i = end + 8;
+    }
   }
 }
 

@@ -87,7 +87,8 @@ function start(data: { bytes: Uint8Array; file: string; limits: PdfLimits }): Wo
 
 function fromWorker(file: string, error: Extract<Reply, { error: unknown }>["error"]): Error {
   if (error.code !== null) return new NightshiftError(error.message, { code: error.code });
-  if (error.name === "RangeError" && /call stack/i.test(error.message)) {
+  // pdfjs rewraps the RangeError in an exception of its own; the message survives.
+  if (/maximum call stack/i.test(error.message)) {
     return refused(
       file,
       "it is nested too deeply for the PDF reader (a malformed or hostile file)",
