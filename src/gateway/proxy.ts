@@ -37,6 +37,8 @@ const OURS = new Set(["x-nightshift-agent", "x-nightshift-parent", "traceparent"
 
 /** The headers the client sees besides the upstream's: the action id and its trace context. */
 export function identityHeaders(call: Call): Record<string, string> {
+  // A health probe leaves no action, so it names none: every id a client is given is logged.
+  if (!call.logged) return {};
   return {
     "x-nightshift-action": call.id,
     "x-nightshift-trace": call.identity.traceId,

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import { newActionId, newTraceId } from "../ledger/ids.js";
 import type { Ledger } from "../ledger/ledger.js";
 import { type Call, endCall } from "./call.js";
@@ -14,6 +15,7 @@ export type RefusalReason =
   | "auth"
   | "method"
   | "no_route"
+  | "malformed"
   | "internal";
 
 /** Counts of refused requests by reason, for the log and /metrics. */
@@ -28,6 +30,7 @@ export function emptyRefusalCounts(): RefusalCounts {
     auth: 0,
     method: 0,
     no_route: 0,
+    malformed: 0,
     internal: 0,
   };
 }
@@ -92,4 +95,51 @@ function headerMeta(req: IncomingMessage): Record<string, string> {
     if (typeof value === "string") meta[name.replace("-", "_")] = value.slice(0, 256);
   }
   return meta;
+}
+
+/**
+ * A request Node's HTTP parser refused before any handler saw it (no Host, a malformed header
+ * line, an oversized header): answered 400 on the raw socket, with an action id, and logged.
+ */
+export function refuseMalformed(
+  ledger: Ledger,
+  counts: RefusalCounts,
+  socket: Duplex,
+  error: Error & { code?: string; rawPacket?: Buffer },
+): void {
+  counts.malformed += 1;
+  if (!socket.writable || error.code === "ECONNRESET") {
+    socket.destroy();
+    return;
+  }
+  const startedAt = Date.now();
+  const message = `malformed HTTP request: ${error.code ?? error.message}`;
+  const call: Call = {
+    id: newActionId(startedAt),
+    identity: { agent: "unknown", parentId: null, traceId: newTraceId(), foreignSpan: null },
+    flavor: "ollama",
+    actionType: "rejected",
+    method: "",
+    path: "",
+    model: null,
+    request: null,
+    startedAt,
+    t0: performance.now(),
+    upstream: null,
+    logged: true,
+    meta: { reason: "malformed" },
+    ended: false,
+  };
+  // A reply to HEAD has no body, and a client reading one there fails on the bytes after it.
+  const head = error.rawPacket?.subarray(0, 5).toString("latin1") === "HEAD ";
+  const body = head ? "" : JSON.stringify({ error: message });
+  const lines = [
+    "HTTP/1.1 400 Bad Request",
+    "content-type: application/json; charset=utf-8",
+    `content-length: ${head ? Buffer.byteLength(JSON.stringify({ error: message })) : Buffer.byteLength(body)}`,
+    `x-nightshift-action: ${call.id}`,
+    "connection: close",
+  ];
+  socket.end(`${lines.join("\r\n")}\r\n\r\n${body}`);
+  endCall(ledger, call, { httpStatus: 400, error: message });
 }

@@ -12,7 +12,13 @@ import { splitAgentPrefix, TraceIndex } from "./identity.js";
 import { gatherJson, mergeLists } from "./merge.js";
 import { answerCors, createRequestGuard, kindOf, type RequestGuard } from "./origin-guard.js";
 import { describeNetError, forward, identityHeaders, type ProxyDeps } from "./proxy.js";
-import { emptyRefusalCounts, type RefusalCounts, type Refused, refuseRequest } from "./refuse.js";
+import {
+  emptyRefusalCounts,
+  type RefusalCounts,
+  type Refused,
+  refuseMalformed,
+  refuseRequest,
+} from "./refuse.js";
 import { type ApiFlavor, sendError, sendJson } from "./replies.js";
 import { parseTarget, type RequestTarget } from "./request-path.js";
 import { ollamaRoute } from "./routes/ollama.js";
@@ -255,9 +261,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   const server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, handle);
-  server.on("clientError", (_error, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
-  });
+  server.on("clientError", (error, socket) => refuseMalformed(ledger, refusals, socket, error));
   const port = await listen(server, host, options.port ?? config.server.port);
   boundPort = port;
   const shownHost = host.includes(":") ? `[${host}]` : host;
