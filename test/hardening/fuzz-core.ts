@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { removeDotSegments } from "../../src/gateway/request-path.js";
 import type { HostileRig, Reply, Sent } from "./daemon.js";
 
 /** What one batch of fuzzed requests did to the daemon. */
@@ -157,7 +158,8 @@ function toSent(request: FuzzedRequest, own: string): Sent {
 function tracked(request: FuzzedRequest, reply: Reply): boolean {
   if (/v0|ui/i.test(request.path)) return true; // the API's answers are not gateway calls
   if (reply.status === 204) return true; // a CORS preflight
-  const bare = request.path.split("?")[0]!;
+  // Health probes (/ and /api/version, however spelled) are forwarded unlogged and name no action.
+  const bare = removeDotSegments(request.path.split("?")[0]!);
   return reply.action !== null || bare === "/" || bare === "/api/version";
 }
 
