@@ -159,7 +159,13 @@ function tracked(request: FuzzedRequest, reply: Reply): boolean {
   if (/v0|ui/i.test(request.path)) return true; // the API's answers are not gateway calls
   if (reply.status === 204) return true; // a CORS preflight
   // Health probes (/ and /api/version, however spelled) are forwarded unlogged and name no action.
-  const bare = removeDotSegments(request.path.split("?")[0]!);
+  const normalized = removeDotSegments(request.path.split("?")[0]!);
+  // ... also behind an agent prefix: /agents/NAME is that agent's base URL, probed with GET /.
+  const bare = normalized.startsWith("/agents/")
+    ? normalized.slice(
+        normalized.indexOf("/", 8) === -1 ? normalized.length : normalized.indexOf("/", 8),
+      ) || "/"
+    : normalized;
   return reply.action !== null || bare === "/" || bare === "/api/version";
 }
 
