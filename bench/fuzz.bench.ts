@@ -12,7 +12,9 @@ import { runFuzzBatch } from "../test/hardening/fuzz-core.js";
 const batches = Number(process.env.FUZZ_BATCHES ?? 20);
 const runs = Number(process.env.FUZZ_RUNS ?? 500);
 const rig = await startHostileRig({
-  config: (raw) => void (raw.server = { allowed_origins: ["https://app.example"] }),
+  config: (raw) => {
+    raw.server = { allowed_origins: ["https://app.example"] };
+  },
 });
 const started = performance.now();
 let cases = 0;

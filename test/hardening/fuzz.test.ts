@@ -9,7 +9,9 @@ describe("fuzzed paths, headers and bodies", () => {
   let rig: HostileRig;
   beforeAll(async () => {
     rig = await startHostileRig({
-      config: (raw) => void (raw.server = { allowed_origins: ["https://app.example"] }),
+      config: (raw) => {
+        raw.server = { allowed_origins: ["https://app.example"] };
+      },
     });
   });
   afterAll(() => rig.close());

@@ -126,7 +126,11 @@ describe("failed authentication", () => {
   const token = "s3cret-token-0123456789";
   let rig: HostileRig;
   beforeAll(async () => {
-    rig = await startHostileRig({ config: (raw) => void (raw.server = { token }) });
+    rig = await startHostileRig({
+      config: (raw) => {
+        raw.server = { token };
+      },
+    });
   });
   afterAll(() => rig.close());
 

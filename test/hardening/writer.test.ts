@@ -97,7 +97,13 @@ describe("the writer cannot be poisoned", () => {
     });
     const lines: string[] = [];
     let code: number | undefined;
-    const handle = lastResort({ ledger, log: (l) => lines.push(l), exit: (c) => void (code = c) });
+    const handle = lastResort({
+      ledger,
+      log: (l) => lines.push(l),
+      exit: (c) => {
+        code = c;
+      },
+    });
     handle(new Error("a bug"), "uncaught exception");
     handle(new Error("again"), "uncaught exception");
     expect(code).toBe(BUG_EXIT_CODE);
