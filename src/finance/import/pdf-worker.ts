@@ -92,8 +92,9 @@ function readReady(current: Thread, bytes: Uint8Array, file: string, limits: Pdf
     const onMessage = (reply: Reply) => {
       if (reply.id !== id) return;
       if ("lines" in reply) done(() => resolve(reply.lines), true);
-      // A refusal or failure may have left the parser's state anywhere: a fresh thread next time.
-      else done(() => reject(fromWorker(file, reply.error)), false);
+      // A typed refusal (not a PDF, encrypted, a bomb caught before parsing) leaves the thread
+      // sound; a failure (a stack overflow inside pdfjs, a bug) may not: a fresh one next time.
+      else done(() => reject(fromWorker(file, reply.error)), reply.error.code !== null);
     };
     const onError = (error: Error & { code?: string }) =>
       done(
