@@ -25,7 +25,7 @@ export function registerActions(program: Command, context: CliContext): void {
       const filter: ActionFilter = { limit: parseLimit(flags.limit) };
       if (flags.agent) filter.agent = flags.agent;
       if (flags.flag) filter.flag = flags.flag;
-      if (flags.since) filter.since = parseSince(flags.since);
+      if (flags.since) filter.since = parseSince(flags.since, context.clock().now());
       const list = context.ledger().actions.list(filter);
       if (flags.json) return printJson(list.map(actionToJson));
       if (list.length === 0) return void process.stdout.write("no actions\n");

@@ -3,7 +3,6 @@ import { auditDependencies, auditJob, createAuditJob, describeProgress } from ".
 import { buildReport, runToJson } from "../audit/report.js";
 import { formatReport } from "../audit/report-text.js";
 import { runAudit } from "../audit/run.js";
-import { systemClock } from "../clock.js";
 import type { Config } from "../config.js";
 import { NightshiftError } from "../errors.js";
 import { AuditStore } from "../ledger/audit-store.js";
@@ -95,7 +94,7 @@ async function runNow(context: CliContext, flags: RunFlags): Promise<string> {
   const ledger = context.ledger();
   const baseUrl = await reviewerBaseUrl(config);
   const { deps, close } = auditDependencies(
-    { ledger, config, clock: systemClock },
+    { ledger, config, clock: context.clock() },
     baseUrl ? { baseUrl } : {},
   );
   try {
@@ -122,7 +121,7 @@ async function runScheduled(context: CliContext, flags: RunFlags): Promise<strin
     ledger,
     config,
     home,
-    clock: systemClock,
+    clock: context.clock(),
     factories: [...builtInJobs.filter((f) => f !== auditJob), job],
     warn: progress,
   });

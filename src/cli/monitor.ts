@@ -27,7 +27,7 @@ export function registerMonitor(program: Command, context: CliContext): void {
     .action(async (file: string, flags: JsonFlag) => {
       const { config } = context.loaded();
       const result = await importSamples(store(), resolve(file), {
-        now: Date.now(),
+        now: context.clock().now(),
         idle: config.idle,
         onProgress: progressPrinter(),
       });
@@ -45,7 +45,7 @@ export function registerMonitor(program: Command, context: CliContext): void {
     .option("--json", "print the numbers as JSON")
     .action((flags: JsonFlag) => {
       const { config } = context.loaded();
-      const result = evaluateIdleGate(store(), config.idle, Date.now(), {
+      const result = evaluateIdleGate(store(), config.idle, context.clock().now(), {
         intervalS: config.monitor.interval_s,
       });
       if (flags.json) return printJson(idleToJson(result));
@@ -91,7 +91,7 @@ export function registerMonitor(program: Command, context: CliContext): void {
     .option("--json", "print the profile as JSON")
     .action((flags: JsonFlag) => {
       const { config } = context.loaded();
-      const profile = learnQuietHours(store(), config, Date.now());
+      const profile = learnQuietHours(store(), config, context.clock().now());
       if (flags.json) return printJson(profileToJson(profile));
       process.stdout.write(`${renderHeatmap(profile)}\n\n${describeQuietHours(profile)}\n`);
     });

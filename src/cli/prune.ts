@@ -29,7 +29,7 @@ export function registerPrune(program: Command, context: CliContext): void {
       const vacuum = parseVacuum(flags.vacuum);
       const { config } = context.loaded();
       const ledger = context.ledger();
-      const now = Date.now();
+      const now = context.clock().now();
       const report = await pruneLedger(ledger, {
         retention: config.retention,
         now,

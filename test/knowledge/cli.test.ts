@@ -5,9 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { ReviewQueue } from "../../src/review/queue.js";
+import { CLI } from "../support/cli.js";
 import { tempHome } from "../support/temp-ledger.js";
-
-const CLI = ["--import", "tsx", "src/cli/main.ts"];
 
 interface Run {
   code: number;
@@ -15,7 +14,7 @@ interface Run {
   stderr: string;
 }
 
-// Each command is a fresh Node process with tsx; on a busy machine that is seconds apiece.
+// Each command is a fresh Node process running the built CLI.
 describe("kb and review commands", { timeout: 180_000 }, () => {
   let home: string;
   let cleanup: () => void;

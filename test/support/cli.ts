@@ -1,4 +1,9 @@
 import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+/** The built CLI (test/support/build-cli.ts keeps it fresh): node and the arguments to run it. */
+export const CLI_PATH = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+export const CLI: string[] = [CLI_PATH];
 
 export interface CliResult {
   code: number | null;
@@ -6,9 +11,9 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real `nightshift` CLI from source with NIGHTSHIFT_HOME set, and waits for it. */
+/** Runs the real `nightshift` CLI with NIGHTSHIFT_HOME set, and waits for it. */
 export function runCli(home: string, args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
-  const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+  const result = spawnSync(process.execPath, [CLI_PATH, ...args], {
     env: { ...process.env, NIGHTSHIFT_HOME: home, ...env },
     encoding: "utf8",
   });
