@@ -9,6 +9,7 @@ import { AuditStore } from "../ledger/audit-store.js";
 import { createScheduler } from "../scheduler/create-scheduler.js";
 import { builtInJobs } from "../scheduler/jobs/index.js";
 import type { CliContext } from "./context.js";
+import { wholeNumber } from "./options.js";
 import { formatTable, printJson } from "./output.js";
 
 interface RunFlags {
@@ -41,13 +42,9 @@ export function registerAudit(program: Command, context: CliContext): void {
   audit
     .command("list")
     .description("the audit runs, newest first")
-    .option("--limit <n>", "how many", "20")
+    .option("--limit <n>", "how many", wholeNumber("--limit"), 20)
     .option("--json", "print JSON")
-    .action((flags: { limit: string; json?: boolean }) => {
-      const limit = Number(flags.limit);
-      if (!Number.isInteger(limit) || limit < 1) {
-        throw new NightshiftError(`--limit ${flags.limit}: expected a whole number ≥ 1`);
-      }
+    .action(({ limit, ...flags }: { limit: number; json?: boolean }) => {
       const store = new AuditStore(context.ledger().db);
       const runs: Record<string, unknown>[] = store.listRuns(limit).map((run) => ({
         ...runToJson(run),

@@ -17,6 +17,7 @@ import {
 } from "../ledger/finance-store.js";
 import type { CliContext } from "./context.js";
 import { personName } from "./kb.js";
+import { wholeNumber } from "./options.js";
 import { formatLocalTime, formatTable, printJson, reportError } from "./output.js";
 
 async function withAgent<T>(
@@ -109,7 +110,7 @@ export function registerFinance(program: Command, context: CliContext): void {
     .option("--month <YYYY-MM>", "only this month")
     .option("--uncategorized", "only those without a category")
     .option("--flag <flag>", "only those with this flag (duplicate_suspect, low_confidence, ...)")
-    .option("--limit <n>", "at most this many", (v) => Number(v))
+    .option("--limit <n>", "at most this many", wholeNumber("--limit"))
     .option("--json", "print JSON")
     .action(
       async (flags: {

@@ -10,6 +10,7 @@ import {
   SHARED_SCOPE,
 } from "../knowledge/kb.js";
 import type { CliContext } from "./context.js";
+import { wholeNumber } from "./options.js";
 import { formatLocalTime, formatTable, printJson } from "./output.js";
 
 interface ScopeFlags {
@@ -86,14 +87,6 @@ async function embedAfterChange(kb: KnowledgeBase): Promise<void> {
   }
 }
 
-function parseVersion(value: string): number {
-  const version = Number(value);
-  if (!Number.isInteger(version) || version < 1) {
-    throw new NightshiftError(`--to ${value}: expected a version number (1, 2, ...)`);
-  }
-  return version;
-}
-
 function parseData(value: string | undefined): unknown {
   if (value === undefined) return undefined;
   try {
@@ -123,9 +116,9 @@ export function registerKb(program: Command, context: CliContext): void {
     .description("full-text (and, with an embedder, semantic) search")
     .option("--scope <scope>", "only this scope")
     .option("--agent <agent>", "what this agent sees: its scope and shared")
-    .option("--limit <n>", "most hits", "10")
+    .option("--limit <n>", "most hits", wholeNumber("--limit"), 10)
     .option("--json", "JSON output")
-    .action(async (words: string[], flags: ScopeFlags & { agent?: string; limit: string }) => {
+    .action(async (words: string[], flags: ScopeFlags & { agent?: string; limit: number }) => {
       const scopes = flags.scope
         ? [flags.scope]
         : flags.agent
@@ -134,7 +127,7 @@ export function registerKb(program: Command, context: CliContext): void {
       const result = await openKb(context).searchDetailed({
         text: words.join(" "),
         ...(scopes ? { scopes } : {}),
-        limit: Number(flags.limit) || 10,
+        limit: flags.limit,
       });
       if (flags.json) return printJson(result);
       if (result.hits.length === 0) return void process.stdout.write("no matches\n");
@@ -151,13 +144,13 @@ export function registerKb(program: Command, context: CliContext): void {
   kb.command("show <key>")
     .description("one entry's current version (or --version N)")
     .option("--scope <scope>", "the entry's scope, when the key is in several")
-    .option("--version <n>", "an earlier version")
+    .option("--version <n>", "an earlier version", wholeNumber("--version"))
     .option("--json", "JSON output")
-    .action((key: string, flags: ScopeFlags & { version?: string }) => {
+    .action((key: string, flags: ScopeFlags & { version?: number }) => {
       const base = openKb(context);
       const scope = resolveScope(base, key, flags.scope);
       const history = base.history(scope, key);
-      const wanted = flags.version === undefined ? history.length : parseVersion(flags.version);
+      const wanted = flags.version ?? history.length;
       const entry = history.find((v) => v.version === wanted);
       if (!entry) throw new NotFoundError(`${scope}/${key} has no version ${wanted}`);
       if (flags.json) return printJson(knowledgeEntryToJson(entry));
@@ -256,7 +249,7 @@ function registerChanges(kb: Command, context: CliContext): void {
       const entry = base.rollback(
         resolveScope(base, key, flags.scope),
         key,
-        parseVersion(flags.to),
+        wholeNumber("--to")(flags.to),
         {
           kind: "person",
           ref: personName(flags.by),

@@ -12,14 +12,17 @@ export async function runProgram(argv: string[]): Promise<number> {
       "Local-first infrastructure for LLM agents: a logging gateway, self-checking agents, and a night-shift audit.",
     )
     .option("-c, --config <file>", "config file (default: nightshift.yaml in the data dir)")
-    .showHelpAfterError();
-  const args = argv.slice(2);
+    .showHelpAfterError()
+    // Each option belongs to the command it follows: `actions show ID --json` is show's --json,
+    // `kb show KEY --version 2` the entry's version, not the program's.
+    .enablePositionalOptions();
+  const args = hoistConfigOption(argv.slice(2));
   // With a command named, `--version` is that command's own option (`kb show KEY --version 2`).
   if (commandName(args) === undefined) program.version(VERSION);
   const context = createContext(program);
   try {
     await registerCommands(program, context, args);
-    await program.parseAsync(argv);
+    await program.parseAsync(args, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
     return reportError(error);
@@ -39,4 +42,25 @@ function endQuietlyOnClosedPipe(): void {
       throw error;
     });
   }
+}
+
+/** `--config FILE` is the program's, wherever it is typed; it moves in front of the command. */
+export function hoistConfigOption(args: string[]): string[] {
+  const hoisted: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") {
+      rest.push(...args.slice(i));
+      break;
+    }
+    if ((arg === "-c" || arg === "--config") && i + 1 < args.length) {
+      hoisted.push(arg, args[++i]!);
+    } else if (arg.startsWith("--config=")) {
+      hoisted.push(arg);
+    } else {
+      rest.push(arg);
+    }
+  }
+  return [...hoisted, ...rest];
 }
