@@ -186,13 +186,17 @@ export function registerFinance(program: Command, context: CliContext): void {
             config: agent.config.finance,
             runtime: agent.runtime(),
           });
-          if (flags.json) return printJson(snakeKeys(report));
-          process.stdout.write(
-            `categorized ${report.byRule} by rule and ${report.byModel} by model (${report.lowConfidence} low confidence, flagged for the audit); ${report.left} left\n`,
-          );
-          if (report.modelError) {
+          if (flags.json) printJson(snakeKeys(report));
+          else {
             process.stdout.write(
-              `no usable answer from the models, so ${report.left} stay uncategorized: ${report.modelError}\n`,
+              `categorized ${report.byRule} by rule and ${report.byModel} by model (${report.lowConfidence} low confidence, flagged for the audit); ${report.left} left\n`,
+            );
+          }
+          // What the models could not do is a failure, even when the rules did some of the work.
+          if (report.modelError) {
+            throw new NightshiftError(
+              `${report.left} ${report.left === 1 ? "transaction stays" : "transactions stay"} uncategorized: ${report.modelError}`,
+              { status: 502 },
             );
           }
         });
