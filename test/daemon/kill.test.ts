@@ -174,6 +174,9 @@ describe("the daemon as a real process", () => {
     expect(status.data_dir).toBe(temp.home);
     expect(status.upstreams).toEqual([expect.objectContaining({ url: "http://127.0.0.1:11434" })]);
     expect(status.ledger.actions).toBe(50);
+    // The daemon was killed: its daemon.json names a process that is gone.
+    expect(status.gateway.listening).toBe(false);
+    expect(status.gateway.stale_pid).toEqual(expect.any(Number));
     const withUpstream = await cli(temp.home, ["status"], { NIGHTSHIFT_UPSTREAM: upstream.url });
     expect(withUpstream.stdout).toContain(`upstream    ${upstream.url}: answering, version 0.12.6`);
     expect(withUpstream.stdout).toMatch(/ledger .*nightshift\.db, .*, 50 actions/);
