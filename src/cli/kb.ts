@@ -9,6 +9,7 @@ import {
   knowledgeEntryToJson,
   SHARED_SCOPE,
 } from "../knowledge/kb.js";
+import { AuditStore } from "../ledger/audit-store.js";
 import type { CliContext } from "./context.js";
 import { wholeNumber } from "./options.js";
 import { formatLocalTime, formatTable, printJson } from "./output.js";
@@ -187,7 +188,10 @@ function registerChanges(kb: Command, context: CliContext): void {
     .description("write a new version of an entry (provenance: you)")
     .requiredOption("--content <text>", "the entry's text")
     .option("--scope <scope>", "an agent name or shared", SHARED_SCOPE)
-    .option("--data <json>", "structured data, e.g. a finance rule")
+    .option(
+      "--data <json>",
+      "structured data, e.g. a finance rule (default: the current version's; null removes it)",
+    )
     .option("--by <name>", "who you are (default: your login name)")
     .action(
       async (
@@ -195,7 +199,11 @@ function registerChanges(kb: Command, context: CliContext): void {
         flags: { content: string; scope: string; data?: string; by?: string },
       ) => {
         const base = openKb(context);
-        const data = parseData(flags.data);
+        // Without --data a new text keeps the entry's rule: dropping it silently would change
+        // what the agents do while the person only meant to reword the text.
+        const current = base.get(flags.scope, key);
+        const kept = flags.data === undefined && current && !current.deleted ? current.data : null;
+        const data = flags.data === undefined ? (kept ?? undefined) : parseData(flags.data);
         const entry = base.put(
           {
             scope: flags.scope,
@@ -205,7 +213,9 @@ function registerChanges(kb: Command, context: CliContext): void {
           },
           { kind: "person", ref: personName(flags.by) },
         );
-        process.stdout.write(`${entry.scope}/${entry.key} is at v${entry.version}\n`);
+        const note =
+          kept !== null ? " (data kept from the previous version; --data null removes it)" : "";
+        process.stdout.write(`${entry.scope}/${entry.key} is at v${entry.version}${note}\n`);
         await embedAfterChange(base);
       },
     );
@@ -267,7 +277,17 @@ function registerChanges(kb: Command, context: CliContext): void {
     .option("--json", "JSON output")
     .action(async (run: string, flags: { by?: string; json?: boolean }) => {
       const base = openKb(context);
-      const report = base.revertRun(run, { kind: "person", ref: personName(flags.by) });
+      // An audit run by its id or a prefix; "wrote no knowledge entries" is for runs that exist.
+      const found = new AuditStore(context.ledger().db).findRun(run);
+      if (!found && base.writtenBy("audit_run", run).length === 0) {
+        throw new NotFoundError(
+          `no such run ${run}; \`nightshift audit list\` shows the audit runs`,
+        );
+      }
+      const report = base.revertRun(found?.id ?? run, {
+        kind: "person",
+        ref: personName(flags.by),
+      });
       if (flags.json) return printJson(report);
       const lines = [`reverted ${report.reverted.length} entries written by audit run ${run}`];
       for (const r of report.reverted) {

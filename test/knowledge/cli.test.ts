@@ -104,6 +104,25 @@ describe("kb and review commands", { timeout: 180_000 }, () => {
       /reverted 1 entries written by audit run run-7\n {2}finance\/k: v2 → v3/,
     );
     expect((await run("kb", "show", "k")).stdout).toMatch(/by person/);
+    const unknown = await run("kb", "revert-run", "nosuchrun");
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe(
+      "nightshift: no such run nosuchrun; `nightshift audit list` shows the audit runs\n",
+    );
+  });
+
+  it("keeps an entry's rule when put changes only its text, and removes it with --data null", async () => {
+    const rule = '{"match":"contains","field":"payee","value":"ACME","category":"tools"}';
+    await run("kb", "put", "payee:acme", "--scope", "finance", "--content", "a", "--data", rule);
+    const reworded = await run("kb", "put", "payee:acme", "--scope", "finance", "--content", "b");
+    expect(reworded.stdout).toBe(
+      "finance/payee:acme is at v2 (data kept from the previous version; --data null removes it)\n",
+    );
+    const shown = JSON.parse((await run("kb", "show", "payee:acme", "--json")).stdout);
+    expect(shown).toMatchObject({ version: 2, content: "b", data: JSON.parse(rule) });
+    await run("kb", "put", "payee:acme", "--scope", "finance", "--content", "c", "--data", "null");
+    const cleared = JSON.parse((await run("kb", "show", "payee:acme", "--json")).stdout);
+    expect(cleared).toMatchObject({ version: 3, content: "c", data: null });
   });
 
   it("decides a review item once and explains a second attempt and bad JSON", async () => {
