@@ -18,7 +18,7 @@ import {
 import type { CliContext } from "./context.js";
 import { personName } from "./kb.js";
 import { wholeNumber } from "./options.js";
-import { formatLocalTime, formatTable, printJson, reportError } from "./output.js";
+import { count, formatLocalTime, formatTable, printJson, reportError } from "./output.js";
 
 async function withAgent<T>(
   context: CliContext,
@@ -267,7 +267,7 @@ function describeImport(result: ImportResult, showNumbers: boolean): string {
   const number = showNumbers && result.accountNumber ? ` (${result.accountNumber})` : "";
   const period = result.periodStart ? ` for ${result.periodStart} to ${result.periodEnd}` : "";
   const parts = [
-    `${result.file}: imported ${result.imported} transactions into "${result.account}"${number}${period}`,
+    `${result.file}: imported ${count(result.imported, "transaction")} into "${result.account}"${number}${period}`,
   ];
   if (result.duplicatesSkipped)
     parts.push(`${result.duplicatesSkipped} already in the ledger (same bank id), skipped`);

@@ -12,7 +12,7 @@ import {
 import { AuditStore } from "../ledger/audit-store.js";
 import type { CliContext } from "./context.js";
 import { wholeNumber } from "./options.js";
-import { formatLocalTime, formatTable, printJson } from "./output.js";
+import { count, formatLocalTime, formatTable, printJson } from "./output.js";
 
 interface ScopeFlags {
   scope?: string;
@@ -243,7 +243,7 @@ function registerChanges(kb: Command, context: CliContext): void {
         printJson({ ...report, written: report.written.map(knowledgeEntryToJson) });
       } else {
         process.stdout.write(
-          `imported ${report.written.length} entries from ${report.file} (${report.unchanged} unchanged)\n`,
+          `imported ${count(report.written.length, "entry", "entries")} from ${report.file} (${report.unchanged} unchanged)\n`,
         );
       }
       await embedAfterChange(base);
@@ -289,7 +289,9 @@ function registerChanges(kb: Command, context: CliContext): void {
         ref: personName(flags.by),
       });
       if (flags.json) return printJson(report);
-      const lines = [`reverted ${report.reverted.length} entries written by audit run ${run}`];
+      const lines = [
+        `reverted ${count(report.reverted.length, "entry", "entries")} written by audit run ${run}`,
+      ];
       for (const r of report.reverted) {
         lines.push(
           `  ${r.scope}/${r.key}: v${r.from} → v${r.to}${r.deleted ? " (deleted: the run created it)" : ""}`,
@@ -309,7 +311,9 @@ function registerChanges(kb: Command, context: CliContext): void {
           "no embedder configured: add models.embedder (e.g. model: nomic-embed-text) to nightshift.yaml",
         );
       }
-      const count = await base.embedPending();
-      process.stdout.write(`embedded ${count} entries with ${base.embedder.model}\n`);
+      const embedded = await base.embedPending();
+      process.stdout.write(
+        `embedded ${count(embedded, "entry", "entries")} with ${base.embedder.model}\n`,
+      );
     });
 }

@@ -6,7 +6,7 @@ import { describeIdleGate, evaluateIdleGate, type IdleGateResult } from "../moni
 import { type ImportProgress, importSamples } from "../monitor/import.js";
 import { DAY_NAMES, learnQuietHours, type QuietHoursProfile } from "../monitor/quiet-hours.js";
 import type { CliContext } from "./context.js";
-import { formatLocalTime, printJson } from "./output.js";
+import { count, formatLocalTime, printJson } from "./output.js";
 
 interface JsonFlag {
   json?: boolean;
@@ -36,7 +36,7 @@ export function registerMonitor(program: Command, context: CliContext): void {
         result.oldest === null || result.newest === null
           ? ""
           : ` (${formatLocalTime(result.oldest)} → ${formatLocalTime(result.newest)})`;
-      process.stdout.write(`imported ${result.samples} samples${span} from ${file}\n`);
+      process.stdout.write(`imported ${count(result.samples, "sample")}${span} from ${file}\n`);
     });
 
   monitor

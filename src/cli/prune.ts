@@ -87,7 +87,7 @@ export function formatReport(report: PruneReport, hardCapDays: number | undefine
   lines.push(
     report.size.after === null
       ? `  database                ${bytes(report.size.before)}`
-      : `  database                ${bytes(report.size.before)} → ${bytes(report.size.after)}${report.vacuum ? ` (vacuum: ${report.vacuum.mode}; ${report.vacuum.reason})` : ""}`,
+      : `  database                ${bytes(report.size.before)} → ${bytes(report.size.after)}${report.vacuum ? ` (${report.vacuum.mode === "none" ? "no vacuum" : `${report.vacuum.mode} vacuum`}: ${report.vacuum.reason})` : ""}`,
   );
   return lines.join("\n");
 }

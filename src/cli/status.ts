@@ -9,7 +9,7 @@ import { Ledger } from "../ledger/ledger.js";
 import { checkModelRoles, type RoleStatus } from "../runtime/role-check.js";
 import { VERSION } from "../version.js";
 import type { CliContext } from "./context.js";
-import { printJson } from "./output.js";
+import { count, printJson } from "./output.js";
 
 const PROBE_TIMEOUT_MS = 2000;
 
@@ -139,8 +139,9 @@ function formatStatus(s: Status): string {
     lines.push(`model role  ${r.role} → ${r.model} (${r.backend}): ${state}`);
   }
   const size = s.ledger.size_bytes === null ? "" : `, ${formatBytes(s.ledger.size_bytes)}`;
-  const count = s.ledger.actions === null ? " (not created yet)" : `, ${s.ledger.actions} actions`;
-  lines.push(`ledger      ${s.ledger.path}${size}${count}`);
+  const actions =
+    s.ledger.actions === null ? " (not created yet)" : `, ${count(s.ledger.actions, "action")}`;
+  lines.push(`ledger      ${s.ledger.path}${size}${actions}`);
   return lines.join("\n");
 }
 
