@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds dist/ with tsc when a source is newer than the last build (`--force`: always), and puts
-// `nightshift` in node_modules/.bin, so `npx nightshift` runs the built CLI at once instead of
-// installing this folder into npx's cache (which ran `prepare`, a full tsc build, on first use).
+// `nightshift` in node_modules/.bin for npm scripts. `npx nightshift` links this folder into npx's
+// cache, which runs `prepare` (this script): it used to be a full tsc build on every first use,
+// now it is a check of the sources' times.
 // Plain JavaScript: it runs from `npm ci` before anything is compiled.
 import { execFileSync } from "node:child_process";
 import {
