@@ -101,7 +101,7 @@ describe("kb and review commands", { timeout: 180_000 }, () => {
     ledger.close();
     const result = await run("kb", "revert-run", "run-7");
     expect(result.stdout).toMatch(
-      /reverted 1 entries written by audit run run-7\n {2}finance\/k: v2 → v3/,
+      /reverted 1 entry written by audit run run-7\n {2}finance\/k: v2 → v3/,
     );
     expect((await run("kb", "show", "k")).stdout).toMatch(/by person/);
     const unknown = await run("kb", "revert-run", "nosuchrun");
