@@ -3,11 +3,15 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    // CLI tests spawn the built CLI; this builds dist/ once when a source is newer.
+    globalSetup: ["test/support/build-cli.ts"],
     // Native modules (better-sqlite3, node-llama-cpp) are safest in child processes, and the
     // machines have two cores: more workers only add contention.
     pool: "forks",
     maxWorkers: 2,
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // Generous: a shared two-core machine under another CPU-heavy load runs a real prune or a
+    // spawned CLI many times slower; the timeout is there to catch a hang, not to time the work.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
   },
 });

@@ -82,3 +82,21 @@ async function flushMicrotasks(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();
   await new Promise((resolve) => setImmediate(resolve));
 }
+
+/**
+ * The CLI's clock. NIGHTSHIFT_NOW (an ISO date or ms since the epoch) starts time at that instant
+ * and lets it run on at the real rate, so a test can say "it is Monday 03:00" to a spawned CLI.
+ * Only this factory reads it: code below the CLI always takes the Clock it is given.
+ */
+export function clockFromEnvironment(env: NodeJS.ProcessEnv = process.env): Clock {
+  const value = env.NIGHTSHIFT_NOW?.trim();
+  if (!value) return systemClock;
+  const start = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(start)) {
+    throw new Error(
+      `NIGHTSHIFT_NOW=${value}: expected an ISO date or milliseconds since the epoch`,
+    );
+  }
+  const offset = start - Date.now();
+  return { now: () => Date.now() + offset, sleep: systemClock.sleep };
+}

@@ -1,6 +1,8 @@
 import { createGatewayApi } from "./api/index.js";
 import { systemClock } from "./clock.js";
 import { ensureHome, type LoadedConfig } from "./config.js";
+import { removeDaemonRecord, writeDaemonRecord } from "./daemon-record.js";
+import { getJson } from "./gateway/merge.js";
 import { type ApiHandler, type Gateway, startGateway } from "./gateway/server.js";
 import { embedderFromConfig } from "./knowledge/embedder-config.js";
 import { KnowledgeBase } from "./knowledge/kb.js";
@@ -11,6 +13,7 @@ import { MonitorStore, startMonitor } from "./monitor/index.js";
 import { buildCorrectionHandlers } from "./review/agent-handlers.js";
 import { ReviewQueue } from "./review/queue.js";
 import { createScheduler } from "./scheduler/create-scheduler.js";
+import { VERSION } from "./version.js";
 
 /** A part of the daemon that runs beside the gateway and must stop cleanly on shutdown. */
 export interface Service {
@@ -108,6 +111,7 @@ export async function startDaemon(
         clock: systemClock,
         activity,
         warn: log,
+        onDecision: (d) => log(`nightshift scheduler: ${d.job}: ${d.decision}: ${d.reason}`),
       });
       scheduler.start();
       services.push({ name: "scheduler", stop: () => scheduler.stop() });
@@ -128,6 +132,7 @@ export async function startDaemon(
       await stopAll(services, log);
       await gateway.close();
       ledger.close();
+      removeDaemonRecord(loaded.home);
       resolveStopped();
     })();
     return stopping;
@@ -149,11 +154,13 @@ export async function startDaemon(
     process.on("SIGTERM", onSignal);
   }
 
+  recordDaemon(loaded, gateway, log);
   log(`nightshift gateway listening on ${gateway.url}`);
   log(`  ledger: ${loaded.dbPath}`);
   for (const upstream of gateway.upstreams.all()) {
     log(`  upstream: ${upstream.url}${upstream.gpu !== null ? ` (gpu ${upstream.gpu})` : ""}`);
   }
+  void warnUnansweredUpstreams(gateway, log);
   return { url: gateway.url, gateway, ledger, activity, services, stopped, stop };
 }
 
@@ -165,5 +172,36 @@ async function stopAll(services: Service[], log: (line: string) => void): Promis
       // Keep stopping the others: a stuck sampler must not keep the ledger from being flushed.
       log(`nightshift: stopping ${service.name} failed: ${String(error)}`);
     }
+  }
+}
+
+/** daemon.json in the data dir: where `nightshift status` finds this daemon. */
+function recordDaemon(loaded: LoadedConfig, gateway: Gateway, log: (line: string) => void): void {
+  const address = new URL(gateway.url);
+  try {
+    writeDaemonRecord(loaded.home, {
+      pid: process.pid,
+      url: gateway.url,
+      host: address.hostname.replace(/^\[|\]$/g, ""),
+      port: Number(address.port),
+      version: VERSION,
+      started_at: new Date(systemClock.now()).toISOString(),
+    });
+  } catch (error) {
+    // The daemon serves without it; only `status` loses the way to find it.
+    log(`nightshift: cannot write the daemon record in ${loaded.home}: ${String(error)}`);
+  }
+}
+
+/** Says at start which model servers do not answer: every call to them would fail with a 502. */
+async function warnUnansweredUpstreams(gateway: Gateway, log: (line: string) => void) {
+  const probes = await Promise.all(
+    gateway.upstreams.all().map((upstream) => getJson(upstream, "/api/version", 5000)),
+  );
+  for (const probe of probes) {
+    if (probe.error === undefined) continue;
+    log(
+      `nightshift: warning: no model server answers at ${probe.upstream.url} (${probe.error}); calls routed there fail until it does (start Ollama, or set upstreams in nightshift.yaml)`,
+    );
   }
 }

@@ -64,12 +64,15 @@ export interface Selection {
   reviewable: number;
 }
 
-export function isReviewable(row: Pick<CandidateRow, "actionType" | "model" | "agent">): boolean {
+export function isReviewable(
+  row: Pick<CandidateRow, "actionType" | "model" | "agent" | "flags" | "status">,
+): boolean {
   if (row.agent === AUDITOR_AGENT) return false;
   const type = row.actionType.toLowerCase();
   if (NOT_REVIEWABLE.has(type) || type.includes("embed")) return false;
-  // A call that never named a model produced no model output.
-  return row.model !== null;
+  // A runtime stage that got no valid reply names no winning model, yet it is exactly what the
+  // audit promises to review; only an unflagged call that never named a model has nothing to judge.
+  return row.model !== null || flagReason(row) !== null;
 }
 
 export function flagReason(row: Pick<CandidateRow, "flags" | "status">): SelectionReason | null {

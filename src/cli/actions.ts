@@ -1,14 +1,15 @@
 import type { Command } from "commander";
-import { NightshiftError, NotFoundError } from "../errors.js";
+import { NotFoundError } from "../errors.js";
 import { type Action, type ActionFilter, actionToJson } from "../ledger/actions.js";
 import type { CliContext } from "./context.js";
+import { wholeNumber } from "./options.js";
 import { formatLocalTime, formatTable, parseSince, printJson } from "./output.js";
 
 interface ListFlags {
   agent?: string;
   flag?: string;
   since?: string;
-  limit: string;
+  limit: number;
   json?: boolean;
 }
 
@@ -19,13 +20,13 @@ export function registerActions(program: Command, context: CliContext): void {
     .option("--agent <name>", "only this agent's actions")
     .option("--flag <flag>", "only actions carrying this flag")
     .option("--since <when>", "only actions since a duration ago (2h, 30m, 7d) or an ISO date")
-    .option("--limit <n>", "at most this many", "50")
+    .option("--limit <n>", "at most this many", wholeNumber("--limit"), 50)
     .option("--json", "print a JSON array of actions (all fields)")
     .action((flags: ListFlags) => {
-      const filter: ActionFilter = { limit: parseLimit(flags.limit) };
+      const filter: ActionFilter = { limit: flags.limit };
       if (flags.agent) filter.agent = flags.agent;
       if (flags.flag) filter.flag = flags.flag;
-      if (flags.since) filter.since = parseSince(flags.since);
+      if (flags.since) filter.since = parseSince(flags.since, context.clock().now());
       const list = context.ledger().actions.list(filter);
       if (flags.json) return printJson(list.map(actionToJson));
       if (list.length === 0) return void process.stdout.write("no actions\n");
@@ -53,14 +54,6 @@ export function registerActions(program: Command, context: CliContext): void {
       process.stdout.write(`${formatAction(action)}\n\ntrace ${action.traceId}\n`);
       process.stdout.write(`${formatTrace(trace, action.id)}\n`);
     });
-}
-
-function parseLimit(value: string): number {
-  const limit = Number(value);
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new NightshiftError(`--limit ${value}: expected a whole number of at least 1`);
-  }
-  return limit;
 }
 
 export function formatActionTable(list: Action[]): string {

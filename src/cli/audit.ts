@@ -3,13 +3,13 @@ import { auditDependencies, auditJob, createAuditJob, describeProgress } from ".
 import { buildReport, runToJson } from "../audit/report.js";
 import { formatReport } from "../audit/report-text.js";
 import { runAudit } from "../audit/run.js";
-import { systemClock } from "../clock.js";
 import type { Config } from "../config.js";
 import { NightshiftError } from "../errors.js";
 import { AuditStore } from "../ledger/audit-store.js";
 import { createScheduler } from "../scheduler/create-scheduler.js";
 import { builtInJobs } from "../scheduler/jobs/index.js";
 import type { CliContext } from "./context.js";
+import { wholeNumber } from "./options.js";
 import { formatTable, printJson } from "./output.js";
 
 interface RunFlags {
@@ -42,13 +42,9 @@ export function registerAudit(program: Command, context: CliContext): void {
   audit
     .command("list")
     .description("the audit runs, newest first")
-    .option("--limit <n>", "how many", "20")
+    .option("--limit <n>", "how many", wholeNumber("--limit"), 20)
     .option("--json", "print JSON")
-    .action((flags: { limit: string; json?: boolean }) => {
-      const limit = Number(flags.limit);
-      if (!Number.isInteger(limit) || limit < 1) {
-        throw new NightshiftError(`--limit ${flags.limit}: expected a whole number ≥ 1`);
-      }
+    .action(({ limit, ...flags }: { limit: number; json?: boolean }) => {
       const store = new AuditStore(context.ledger().db);
       const runs: Record<string, unknown>[] = store.listRuns(limit).map((run) => ({
         ...runToJson(run),
@@ -95,7 +91,7 @@ async function runNow(context: CliContext, flags: RunFlags): Promise<string> {
   const ledger = context.ledger();
   const baseUrl = await reviewerBaseUrl(config);
   const { deps, close } = auditDependencies(
-    { ledger, config, clock: systemClock },
+    { ledger, config, clock: context.clock() },
     baseUrl ? { baseUrl } : {},
   );
   try {
@@ -122,7 +118,7 @@ async function runScheduled(context: CliContext, flags: RunFlags): Promise<strin
     ledger,
     config,
     home,
-    clock: systemClock,
+    clock: context.clock(),
     factories: [...builtInJobs.filter((f) => f !== auditJob), job],
     warn: progress,
   });

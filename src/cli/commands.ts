@@ -1,38 +1,126 @@
 import type { Command } from "commander";
-import { registerActions } from "./actions.js";
-import { registerAudit } from "./audit.js";
 import type { CliContext } from "./context.js";
-import { registerFinance } from "./finance.js";
-import { registerJobs } from "./jobs.js";
-import { registerKb } from "./kb.js";
-import { registerMonitor } from "./monitor.js";
-import { registerPrune } from "./prune.js";
-import { registerReplay } from "./replay.js";
-import { registerReview } from "./review.js";
-import { registerServe } from "./serve.js";
-import { registerService } from "./service.js";
-import { registerStatus } from "./status.js";
-import { registerTrace } from "./trace.js";
 
-/** Each command group lives in its own file and adds itself here. */
-type Register = (program: Command, context: CliContext) => void;
+/** Adds one group's commands (and their options) to the program. */
+export type Register = (program: Command, context: CliContext) => void;
 
-const groups: Register[] = [
-  registerAudit,
-  registerServe,
-  registerActions,
-  registerStatus,
-  registerKb,
-  registerReview,
-  registerMonitor,
-  registerTrace,
-  registerReplay,
-  registerPrune,
-  registerJobs,
-  registerService,
-  registerFinance,
+/**
+ * Every command group, loaded only when its command runs: `nightshift --version` or `actions`
+ * must not pay for pdf.js, the audit or the gateway. `commands` maps each top-level command the
+ * group registers to its one-line description (shown by `nightshift --help` without loading the
+ * group; a test checks it matches the group's own). To add a command: one entry here.
+ */
+export interface CommandGroup {
+  commands: Record<string, string>;
+  load: () => Promise<Register>;
+}
+
+export const commandGroups: CommandGroup[] = [
+  {
+    commands: { audit: "the night shift: review the day's uncertain work with the big model" },
+    load: async () => (await import("./audit.js")).registerAudit,
+  },
+  {
+    commands: {
+      serve: "start the daemon: the logging gateway (Ollama and OpenAI APIs) and its services",
+    },
+    load: async () => (await import("./serve.js")).registerServe,
+  },
+  {
+    commands: { actions: "list logged actions, newest first" },
+    load: async () => (await import("./actions.js")).registerActions,
+  },
+  {
+    commands: {
+      status: "version, data dir, the gateway, each upstream and whether it answers, the ledger",
+    },
+    load: async () => (await import("./status.js")).registerStatus,
+  },
+  {
+    commands: { kb: "the knowledge base the agents read (versioned)" },
+    load: async () => (await import("./kb.js")).registerKb,
+  },
+  {
+    commands: { review: "the human review queue: what the audit could not settle alone" },
+    load: async () => (await import("./review.js")).registerReview,
+  },
+  {
+    commands: {
+      monitor: "resource samples (CPU, RAM, disk, GPUs, user activity) and the idle gate",
+      "quiet-hours":
+        "the learned weekly pattern of idle hours, as a heatmap, and the usual quiet windows",
+    },
+    load: async () => (await import("./monitor.js")).registerMonitor,
+  },
+  {
+    commands: {
+      trace:
+        "show the whole tree of a run: stages, attempts (the kept one starred), checks, confidence, flags",
+    },
+    load: async () => (await import("./trace.js")).registerTrace,
+  },
+  {
+    commands: {
+      replay:
+        "re-run a logged stage or attempt with the same input and schema, against the same or another model, and show the difference",
+    },
+    load: async () => (await import("./replay.js")).registerReplay,
+  },
+  {
+    commands: {
+      prune:
+        "move audited actions past their retention to the compressed and aggregated tiers, roll up old resource samples, and reclaim space",
+    },
+    load: async () => (await import("./prune.js")).registerPrune,
+  },
+  {
+    commands: {
+      jobs: "background jobs: whether each could run now, what blocks it, its last runs",
+    },
+    load: async () => (await import("./jobs.js")).registerJobs,
+  },
+  {
+    commands: { service: "run nightshift as a systemd service" },
+    load: async () => (await import("./service.js")).registerService,
+  },
+  {
+    commands: {
+      finance: "The finance agent: import statements, categorize spending, ask questions",
+    },
+    load: async () => (await import("./finance.js")).registerFinance,
+  },
 ];
 
-export function registerCommands(program: Command, context: CliContext): void {
-  for (const register of groups) register(program, context);
+/**
+ * Registers the group that `argv` names, fully; every other command only by name and
+ * description, so help and "unknown command" still list them all.
+ */
+export async function registerCommands(
+  program: Command,
+  context: CliContext,
+  argv: string[],
+): Promise<void> {
+  const name = commandName(argv);
+  const chosen = commandGroups.find((group) => name !== undefined && name in group.commands);
+  for (const group of commandGroups) {
+    if (group === chosen) continue;
+    for (const [command, description] of Object.entries(group.commands)) {
+      program.command(command).description(description);
+    }
+  }
+  if (chosen) (await chosen.load())(program, context);
+}
+
+/** The top-level command in the user's arguments (`help X` names X), past the global options. */
+export function commandName(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "-c" || arg === "--config") {
+      i++;
+      continue;
+    }
+    if (arg.startsWith("-")) continue;
+    return arg === "help" ? argv[i + 1] : arg;
+  }
+  return undefined;
 }

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { type Clock, clockFromEnvironment } from "../clock.js";
 import { ensureHome, type LoadedConfig, loadConfig } from "../config.js";
 import { Ledger } from "../ledger/ledger.js";
 
@@ -6,6 +7,8 @@ import { Ledger } from "../ledger/ledger.js";
 export interface CliContext {
   loaded(): LoadedConfig;
   ledger(): Ledger;
+  /** The time every command reads: the system clock, or NIGHTSHIFT_NOW's (see clock.ts). */
+  clock(): Clock;
   close(): void;
 }
 
@@ -15,6 +18,7 @@ export function createContext(
 ): CliContext {
   let loaded: LoadedConfig | undefined;
   let ledger: Ledger | undefined;
+  let clock: Clock | undefined;
   const context: CliContext = {
     loaded() {
       if (!loaded) {
@@ -33,6 +37,10 @@ export function createContext(
         });
       }
       return ledger;
+    },
+    clock() {
+      clock ??= clockFromEnvironment();
+      return clock;
     },
     close() {
       ledger?.close();

@@ -4,7 +4,7 @@ import { type FinanceAgent, openFinanceAgent } from "../finance/agent.js";
 import { askQuestion } from "../finance/ask.js";
 import { categorizeTransactions } from "../finance/categorize.js";
 import { financeCorrectionHandler } from "../finance/corrections.js";
-import { formatCents } from "../finance/import/amounts.js";
+import { formatMoney } from "../finance/import/amounts.js";
 import { modelExtractor } from "../finance/import/extract.js";
 import { type ImportResult, importStatementFile } from "../finance/importer.js";
 import { maskNumber } from "../finance/mask.js";
@@ -17,7 +17,8 @@ import {
 } from "../ledger/finance-store.js";
 import type { CliContext } from "./context.js";
 import { personName } from "./kb.js";
-import { formatLocalTime, formatTable, printJson, reportError } from "./output.js";
+import { wholeNumber } from "./options.js";
+import { count, formatLocalTime, formatTable, printJson, reportError } from "./output.js";
 
 async function withAgent<T>(
   context: CliContext,
@@ -73,7 +74,9 @@ export function registerFinance(program: Command, context: CliContext): void {
               );
               results.push(result);
               if (!flags.json)
-                process.stdout.write(`${describeImport(result, flags.showNumbers ?? false)}\n`);
+                process.stdout.write(
+                  `${describeImport(result, flags.showNumbers ?? false, accountCurrency(agent, result.account))}\n`,
+                );
             } catch (error) {
               if (!(error instanceof NightshiftError)) throw error;
               results.push({ file, status: "failed", error: describeError(error) });
@@ -99,7 +102,7 @@ export function registerFinance(program: Command, context: CliContext): void {
           return void process.stdout.write(
             "no statements imported yet; `nightshift finance import FILE`\n",
           );
-        process.stdout.write(`${formatTable(statements, statementColumns)}\n`);
+        process.stdout.write(`${formatTable(statements, statementColumns(currencies(agent)))}\n`);
       });
     });
 
@@ -109,7 +112,7 @@ export function registerFinance(program: Command, context: CliContext): void {
     .option("--month <YYYY-MM>", "only this month")
     .option("--uncategorized", "only those without a category")
     .option("--flag <flag>", "only those with this flag (duplicate_suspect, low_confidence, ...)")
-    .option("--limit <n>", "at most this many", (v) => Number(v))
+    .option("--limit <n>", "at most this many", wholeNumber("--limit"))
     .option("--json", "print JSON")
     .action(
       async (flags: {
@@ -131,7 +134,7 @@ export function registerFinance(program: Command, context: CliContext): void {
             limit: flags.limit,
           });
           if (flags.json) return printJson(rows.map(transactionToJson));
-          process.stdout.write(`${formatTable(rows, transactionColumns)}\n`);
+          process.stdout.write(`${formatTable(rows, transactionColumns(currencies(agent)))}\n`);
         });
       },
     );
@@ -154,7 +157,11 @@ export function registerFinance(program: Command, context: CliContext): void {
               `\n${formatTable(facts.topMerchants, [
                 { header: "MERCHANT", value: (m) => m.merchant, max: 40 },
                 { header: "VISITS", value: (m) => String(m.visits), align: "right" },
-                { header: "SPENT", value: (m) => formatCents(m.totalCents), align: "right" },
+                {
+                  header: "SPENT",
+                  value: (m) => formatMoney(m.totalCents, facts.currency),
+                  align: "right",
+                },
               ])}\n`,
             );
           }
@@ -185,13 +192,17 @@ export function registerFinance(program: Command, context: CliContext): void {
             config: agent.config.finance,
             runtime: agent.runtime(),
           });
-          if (flags.json) return printJson(snakeKeys(report));
-          process.stdout.write(
-            `categorized ${report.byRule} by rule and ${report.byModel} by model (${report.lowConfidence} low confidence, flagged for the audit); ${report.left} left\n`,
-          );
-          if (report.modelError) {
+          if (flags.json) printJson(snakeKeys(report));
+          else {
             process.stdout.write(
-              `no usable answer from the models, so ${report.left} stay uncategorized: ${report.modelError}\n`,
+              `categorized ${report.byRule} by rule and ${report.byModel} by model (${report.lowConfidence} low confidence, flagged for the audit); ${report.left} left\n`,
+            );
+          }
+          // What the models could not do is a failure, even when the rules did some of the work.
+          if (report.modelError) {
+            throw new NightshiftError(
+              `${report.left} ${report.left === 1 ? "transaction stays" : "transactions stay"} uncategorized: ${report.modelError}`,
+              { status: 502 },
             );
           }
         });
@@ -255,14 +266,14 @@ async function recategorize(
   process.stdout.write(`${note ?? "applied"}${rule}\n`);
 }
 
-function describeImport(result: ImportResult, showNumbers: boolean): string {
+function describeImport(result: ImportResult, showNumbers: boolean, currency: string): string {
   if (result.status === "already_imported") {
     return `${result.file}: already imported (statement ${result.statementId}, ${result.account}); nothing changed`;
   }
   const number = showNumbers && result.accountNumber ? ` (${result.accountNumber})` : "";
   const period = result.periodStart ? ` for ${result.periodStart} to ${result.periodEnd}` : "";
   const parts = [
-    `${result.file}: imported ${result.imported} transactions into "${result.account}"${number}${period}`,
+    `${result.file}: imported ${count(result.imported, "transaction")} into "${result.account}"${number}${period}`,
   ];
   if (result.duplicatesSkipped)
     parts.push(`${result.duplicatesSkipped} already in the ledger (same bank id), skipped`);
@@ -276,7 +287,7 @@ function describeImport(result: ImportResult, showNumbers: boolean): string {
     parts.push("unchecked: the file prints no balances or totals to check against");
   else
     parts.push(
-      `DOES NOT RECONCILE (difference ${formatCents(r.differenceCents ?? 0)}): ${r.problems.join("; ")}`,
+      `DOES NOT RECONCILE (difference ${formatMoney(r.differenceCents ?? 0, currency)}): ${r.problems.join("; ")}`,
     );
   return [...parts, ...result.warnings.map((w) => `warning: ${w}`)].join("\n  ");
 }
@@ -310,7 +321,18 @@ function importToJson(
   };
 }
 
-const statementColumns = [
+function accountCurrency(agent: FinanceAgent, name: string): string {
+  const account = agent.store.accounts().find((a) => a.name === name);
+  return account?.currency ?? agent.config.finance.currency;
+}
+
+/** Each account's currency, so every figure is shown in its own (a euro account is not dollars). */
+function currencies(agent: FinanceAgent): (accountId: number) => string {
+  const byId = new Map(agent.store.accounts().map((a) => [a.id, a.currency]));
+  return (accountId) => byId.get(accountId) ?? agent.config.finance.currency;
+}
+
+const statementColumns = (currencyOf: (accountId: number) => string) => [
   { header: "ID", value: (s: FinanceStatement) => String(s.id), align: "right" as const },
   { header: "ACCOUNT", value: (s: FinanceStatement) => s.accountName, max: 24 },
   { header: "FILE", value: (s: FinanceStatement) => s.fileName, max: 32 },
@@ -326,7 +348,8 @@ const statementColumns = [
   { header: "STATUS", value: (s: FinanceStatement) => s.reconcileStatus },
   {
     header: "DIFFERENCE",
-    value: (s: FinanceStatement) => (s.differenceCents ? formatCents(s.differenceCents) : "-"),
+    value: (s: FinanceStatement) =>
+      s.differenceCents ? formatMoney(s.differenceCents, currencyOf(s.accountId)) : "-",
     align: "right" as const,
   },
   {
@@ -336,12 +359,12 @@ const statementColumns = [
   { header: "FLAGS", value: (s: FinanceStatement) => s.flags.join(",") },
 ];
 
-const transactionColumns = [
+const transactionColumns = (currencyOf: (accountId: number) => string) => [
   { header: "ID", value: (t: FinanceTransaction) => String(t.id), align: "right" as const },
   { header: "DATE", value: (t: FinanceTransaction) => t.date },
   {
     header: "AMOUNT",
-    value: (t: FinanceTransaction) => formatCents(t.amountCents),
+    value: (t: FinanceTransaction) => formatMoney(t.amountCents, currencyOf(t.accountId)),
     align: "right" as const,
   },
   { header: "DESCRIPTION", value: (t: FinanceTransaction) => t.description, max: 40 },

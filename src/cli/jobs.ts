@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { systemClock } from "../clock.js";
 import { NightshiftError } from "../errors.js";
 import { type DecisionRecord, type JobRun, SchedulerStore } from "../ledger/scheduler-store.js";
 import { createScheduler } from "../scheduler/create-scheduler.js";
@@ -11,7 +10,7 @@ import { formatLocalTime, formatTable, printJson } from "./output.js";
 export function registerJobs(program: Command, context: CliContext): void {
   const scheduler = (): Scheduler => {
     const { config, home } = context.loaded();
-    return createScheduler({ ledger: context.ledger(), config, home, clock: systemClock });
+    return createScheduler({ ledger: context.ledger(), config, home, clock: context.clock() });
   };
   const jobs = program
     .command("jobs")
@@ -27,7 +26,7 @@ export function registerJobs(program: Command, context: CliContext): void {
         });
       }
       process.stdout.write(
-        `${[...statuses.map(describeStatus), describeDecisions(decisions)].join("\n\n")}\n`,
+        `${[...statuses.map((s) => describeStatus(s, context.clock().now())), describeDecisions(decisions)].join("\n\n")}\n`,
       );
     });
 
@@ -56,7 +55,7 @@ export function registerJobs(program: Command, context: CliContext): void {
     });
 }
 
-function describeStatus(status: JobStatus): string {
+function describeStatus(status: JobStatus, now: number): string {
   const { assessment: a } = status;
   const lines = [`${status.name} — ${status.description}`];
   if (status.running) {
@@ -72,7 +71,7 @@ function describeStatus(status: JobStatus): string {
   }
   for (const blocker of a.blockers) lines.push(`    · ${blocker.message}`);
   if (a.dueSince !== null) lines.push(`  due since ${formatLocalTime(a.dueSince)}`);
-  if (status.lease && status.lease.expiresAt > Date.now()) {
+  if (status.lease && status.lease.expiresAt > now) {
     lines.push(
       `  GPU ${status.lease.gpu} leased by ${status.lease.holder} until ${formatLocalTime(status.lease.expiresAt)}`,
     );

@@ -9,8 +9,10 @@ import {
   knowledgeEntryToJson,
   SHARED_SCOPE,
 } from "../knowledge/kb.js";
+import { AuditStore } from "../ledger/audit-store.js";
 import type { CliContext } from "./context.js";
-import { formatLocalTime, formatTable, printJson } from "./output.js";
+import { wholeNumber } from "./options.js";
+import { count, formatLocalTime, formatTable, printJson } from "./output.js";
 
 interface ScopeFlags {
   scope?: string;
@@ -86,14 +88,6 @@ async function embedAfterChange(kb: KnowledgeBase): Promise<void> {
   }
 }
 
-function parseVersion(value: string): number {
-  const version = Number(value);
-  if (!Number.isInteger(version) || version < 1) {
-    throw new NightshiftError(`--to ${value}: expected a version number (1, 2, ...)`);
-  }
-  return version;
-}
-
 function parseData(value: string | undefined): unknown {
   if (value === undefined) return undefined;
   try {
@@ -123,9 +117,9 @@ export function registerKb(program: Command, context: CliContext): void {
     .description("full-text (and, with an embedder, semantic) search")
     .option("--scope <scope>", "only this scope")
     .option("--agent <agent>", "what this agent sees: its scope and shared")
-    .option("--limit <n>", "most hits", "10")
+    .option("--limit <n>", "most hits", wholeNumber("--limit"), 10)
     .option("--json", "JSON output")
-    .action(async (words: string[], flags: ScopeFlags & { agent?: string; limit: string }) => {
+    .action(async (words: string[], flags: ScopeFlags & { agent?: string; limit: number }) => {
       const scopes = flags.scope
         ? [flags.scope]
         : flags.agent
@@ -134,7 +128,7 @@ export function registerKb(program: Command, context: CliContext): void {
       const result = await openKb(context).searchDetailed({
         text: words.join(" "),
         ...(scopes ? { scopes } : {}),
-        limit: Number(flags.limit) || 10,
+        limit: flags.limit,
       });
       if (flags.json) return printJson(result);
       if (result.hits.length === 0) return void process.stdout.write("no matches\n");
@@ -151,13 +145,13 @@ export function registerKb(program: Command, context: CliContext): void {
   kb.command("show <key>")
     .description("one entry's current version (or --version N)")
     .option("--scope <scope>", "the entry's scope, when the key is in several")
-    .option("--version <n>", "an earlier version")
+    .option("--version <n>", "an earlier version", wholeNumber("--version"))
     .option("--json", "JSON output")
-    .action((key: string, flags: ScopeFlags & { version?: string }) => {
+    .action((key: string, flags: ScopeFlags & { version?: number }) => {
       const base = openKb(context);
       const scope = resolveScope(base, key, flags.scope);
       const history = base.history(scope, key);
-      const wanted = flags.version === undefined ? history.length : parseVersion(flags.version);
+      const wanted = flags.version ?? history.length;
       const entry = history.find((v) => v.version === wanted);
       if (!entry) throw new NotFoundError(`${scope}/${key} has no version ${wanted}`);
       if (flags.json) return printJson(knowledgeEntryToJson(entry));
@@ -194,7 +188,10 @@ function registerChanges(kb: Command, context: CliContext): void {
     .description("write a new version of an entry (provenance: you)")
     .requiredOption("--content <text>", "the entry's text")
     .option("--scope <scope>", "an agent name or shared", SHARED_SCOPE)
-    .option("--data <json>", "structured data, e.g. a finance rule")
+    .option(
+      "--data <json>",
+      "structured data, e.g. a finance rule (default: the current version's; null removes it)",
+    )
     .option("--by <name>", "who you are (default: your login name)")
     .action(
       async (
@@ -202,7 +199,11 @@ function registerChanges(kb: Command, context: CliContext): void {
         flags: { content: string; scope: string; data?: string; by?: string },
       ) => {
         const base = openKb(context);
-        const data = parseData(flags.data);
+        // Without --data a new text keeps the entry's rule: dropping it silently would change
+        // what the agents do while the person only meant to reword the text.
+        const current = base.get(flags.scope, key);
+        const kept = flags.data === undefined && current && !current.deleted ? current.data : null;
+        const data = flags.data === undefined ? (kept ?? undefined) : parseData(flags.data);
         const entry = base.put(
           {
             scope: flags.scope,
@@ -212,7 +213,9 @@ function registerChanges(kb: Command, context: CliContext): void {
           },
           { kind: "person", ref: personName(flags.by) },
         );
-        process.stdout.write(`${entry.scope}/${entry.key} is at v${entry.version}\n`);
+        const note =
+          kept !== null ? " (data kept from the previous version; --data null removes it)" : "";
+        process.stdout.write(`${entry.scope}/${entry.key} is at v${entry.version}${note}\n`);
         await embedAfterChange(base);
       },
     );
@@ -240,7 +243,7 @@ function registerChanges(kb: Command, context: CliContext): void {
         printJson({ ...report, written: report.written.map(knowledgeEntryToJson) });
       } else {
         process.stdout.write(
-          `imported ${report.written.length} entries from ${report.file} (${report.unchanged} unchanged)\n`,
+          `imported ${count(report.written.length, "entry", "entries")} from ${report.file} (${report.unchanged} unchanged)\n`,
         );
       }
       await embedAfterChange(base);
@@ -256,7 +259,7 @@ function registerChanges(kb: Command, context: CliContext): void {
       const entry = base.rollback(
         resolveScope(base, key, flags.scope),
         key,
-        parseVersion(flags.to),
+        wholeNumber("--to")(flags.to),
         {
           kind: "person",
           ref: personName(flags.by),
@@ -274,9 +277,21 @@ function registerChanges(kb: Command, context: CliContext): void {
     .option("--json", "JSON output")
     .action(async (run: string, flags: { by?: string; json?: boolean }) => {
       const base = openKb(context);
-      const report = base.revertRun(run, { kind: "person", ref: personName(flags.by) });
+      // An audit run by its id or a prefix; "wrote no knowledge entries" is for runs that exist.
+      const found = new AuditStore(context.ledger().db).findRun(run);
+      if (!found && base.writtenBy("audit_run", run).length === 0) {
+        throw new NotFoundError(
+          `no such run ${run}; \`nightshift audit list\` shows the audit runs`,
+        );
+      }
+      const report = base.revertRun(found?.id ?? run, {
+        kind: "person",
+        ref: personName(flags.by),
+      });
       if (flags.json) return printJson(report);
-      const lines = [`reverted ${report.reverted.length} entries written by audit run ${run}`];
+      const lines = [
+        `reverted ${count(report.reverted.length, "entry", "entries")} written by audit run ${run}`,
+      ];
       for (const r of report.reverted) {
         lines.push(
           `  ${r.scope}/${r.key}: v${r.from} → v${r.to}${r.deleted ? " (deleted: the run created it)" : ""}`,
@@ -296,7 +311,9 @@ function registerChanges(kb: Command, context: CliContext): void {
           "no embedder configured: add models.embedder (e.g. model: nomic-embed-text) to nightshift.yaml",
         );
       }
-      const count = await base.embedPending();
-      process.stdout.write(`embedded ${count} entries with ${base.embedder.model}\n`);
+      const embedded = await base.embedPending();
+      process.stdout.write(
+        `embedded ${count(embedded, "entry", "entries")} with ${base.embedder.model}\n`,
+      );
     });
 }

@@ -1,25 +1,11 @@
 #!/usr/bin/env node
-import { Command } from "commander";
 import { VERSION } from "../version.js";
-import { registerCommands } from "./commands.js";
-import { createContext } from "./context.js";
-import { reportError } from "./output.js";
 
-const program = new Command("nightshift")
-  .description(
-    "Local-first infrastructure for LLM agents: a logging gateway, self-checking agents, and a night-shift audit.",
-  )
-  .version(VERSION)
-  .option("-c, --config <file>", "config file (default: nightshift.yaml in the data dir)")
-  .showHelpAfterError();
-
-const context = createContext(program);
-registerCommands(program, context);
-
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  process.exitCode = reportError(error);
-} finally {
-  context.close();
+// `--version` answers before anything else loads: it is what scripts and shells call most.
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
+  process.stdout.write(`${VERSION}\n`);
+} else {
+  const { runProgram } = await import("./program.js");
+  process.exitCode = await runProgram(process.argv);
 }

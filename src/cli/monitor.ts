@@ -6,7 +6,7 @@ import { describeIdleGate, evaluateIdleGate, type IdleGateResult } from "../moni
 import { type ImportProgress, importSamples } from "../monitor/import.js";
 import { DAY_NAMES, learnQuietHours, type QuietHoursProfile } from "../monitor/quiet-hours.js";
 import type { CliContext } from "./context.js";
-import { formatLocalTime, printJson } from "./output.js";
+import { count, formatLocalTime, printJson } from "./output.js";
 
 interface JsonFlag {
   json?: boolean;
@@ -27,7 +27,7 @@ export function registerMonitor(program: Command, context: CliContext): void {
     .action(async (file: string, flags: JsonFlag) => {
       const { config } = context.loaded();
       const result = await importSamples(store(), resolve(file), {
-        now: Date.now(),
+        now: context.clock().now(),
         idle: config.idle,
         onProgress: progressPrinter(),
       });
@@ -36,7 +36,7 @@ export function registerMonitor(program: Command, context: CliContext): void {
         result.oldest === null || result.newest === null
           ? ""
           : ` (${formatLocalTime(result.oldest)} → ${formatLocalTime(result.newest)})`;
-      process.stdout.write(`imported ${result.samples} samples${span} from ${file}\n`);
+      process.stdout.write(`imported ${count(result.samples, "sample")}${span} from ${file}\n`);
     });
 
   monitor
@@ -45,7 +45,7 @@ export function registerMonitor(program: Command, context: CliContext): void {
     .option("--json", "print the numbers as JSON")
     .action((flags: JsonFlag) => {
       const { config } = context.loaded();
-      const result = evaluateIdleGate(store(), config.idle, Date.now(), {
+      const result = evaluateIdleGate(store(), config.idle, context.clock().now(), {
         intervalS: config.monitor.interval_s,
       });
       if (flags.json) return printJson(idleToJson(result));
@@ -91,7 +91,7 @@ export function registerMonitor(program: Command, context: CliContext): void {
     .option("--json", "print the profile as JSON")
     .action((flags: JsonFlag) => {
       const { config } = context.loaded();
-      const profile = learnQuietHours(store(), config, Date.now());
+      const profile = learnQuietHours(store(), config, context.clock().now());
       if (flags.json) return printJson(profileToJson(profile));
       process.stdout.write(`${renderHeatmap(profile)}\n\n${describeQuietHours(profile)}\n`);
     });

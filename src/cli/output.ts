@@ -66,3 +66,8 @@ export function parseSince(value: string, now = Date.now()): number {
   }
   return parsed;
 }
+
+/** "1 action", "2 actions": a count with its noun in the right number. */
+export function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}

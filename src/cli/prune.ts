@@ -29,7 +29,7 @@ export function registerPrune(program: Command, context: CliContext): void {
       const vacuum = parseVacuum(flags.vacuum);
       const { config } = context.loaded();
       const ledger = context.ledger();
-      const now = Date.now();
+      const now = context.clock().now();
       const report = await pruneLedger(ledger, {
         retention: config.retention,
         now,
@@ -87,7 +87,7 @@ export function formatReport(report: PruneReport, hardCapDays: number | undefine
   lines.push(
     report.size.after === null
       ? `  database                ${bytes(report.size.before)}`
-      : `  database                ${bytes(report.size.before)} → ${bytes(report.size.after)}${report.vacuum ? ` (vacuum: ${report.vacuum.mode}; ${report.vacuum.reason})` : ""}`,
+      : `  database                ${bytes(report.size.before)} → ${bytes(report.size.after)}${report.vacuum ? ` (${report.vacuum.mode === "none" ? "no vacuum" : `${report.vacuum.mode} vacuum`}: ${report.vacuum.reason})` : ""}`,
   );
   return lines.join("\n");
 }

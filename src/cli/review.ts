@@ -10,6 +10,7 @@ import {
 } from "../review/queue.js";
 import type { CliContext } from "./context.js";
 import { personName } from "./kb.js";
+import { wholeNumber } from "./options.js";
 import { formatTable, printJson } from "./output.js";
 
 const STATUSES: (ReviewStatus | "all")[] = ["open", "accepted", "rejected", "edited", "all"];
@@ -82,9 +83,9 @@ export function registerReview(program: Command, context: CliContext): void {
     .description("the human review queue: what the audit could not settle alone")
     .option("--status <status>", `${STATUSES.join(", ")}`, "open")
     .option("--agent <agent>", "only this agent's items")
-    .option("--limit <n>", "most items", "100")
+    .option("--limit <n>", "most items", wholeNumber("--limit"), 100)
     .option("--json", "JSON output")
-    .action((flags: { status: string; agent?: string; limit: string; json?: boolean }) => {
+    .action((flags: { status: string; agent?: string; limit: number; json?: boolean }) => {
       if (!STATUSES.includes(flags.status as ReviewStatus)) {
         throw new NightshiftError(`--status ${flags.status}: use one of ${STATUSES.join(", ")}`);
       }
@@ -92,7 +93,7 @@ export function registerReview(program: Command, context: CliContext): void {
       const items = queue.store.list({
         ...(flags.status === "all" ? {} : { status: flags.status as ReviewStatus }),
         ...(flags.agent ? { agent: flags.agent } : {}),
-        limit: Number(flags.limit) || 100,
+        limit: flags.limit,
       });
       if (flags.json) return printJson(items.map(reviewItemToJson));
       if (items.length === 0)

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { loadConfig } from "../config.js";
 import { startDaemon } from "../daemon.js";
-import { NightshiftError } from "../errors.js";
 import type { CliContext } from "./context.js";
+import { wholeNumber } from "./options.js";
 
 interface ServeFlags {
   host?: string;
@@ -34,19 +34,12 @@ export function registerServe(program: Command, _context: CliContext): void {
             return raw[name] as Record<string, unknown>;
           };
           if (flags.host !== undefined) section("server").host = flags.host;
-          if (flags.port !== undefined) section("server").port = parsePort(flags.port);
+          if (flags.port !== undefined)
+            section("server").port = wholeNumber("--port", { min: 0, max: 65535 })(flags.port);
           if (flags.upstream !== undefined) section("upstreams").default = flags.upstream;
         },
       });
       const daemon = await startDaemon(loaded, { handleSignals: true });
       await daemon.stopped;
     });
-}
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new NightshiftError(`--port ${value}: expected a port number from 0 to 65535`);
-  }
-  return port;
 }

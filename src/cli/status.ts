@@ -2,12 +2,14 @@ import { existsSync } from "node:fs";
 import { connect } from "node:net";
 import type { Command } from "commander";
 import type { LoadedConfig } from "../config.js";
+import { readDaemonRecord } from "../daemon-record.js";
 import { getJson } from "../gateway/merge.js";
 import { Upstreams } from "../gateway/upstreams.js";
 import { Ledger } from "../ledger/ledger.js";
+import { checkModelRoles, type RoleStatus } from "../runtime/role-check.js";
 import { VERSION } from "../version.js";
 import type { CliContext } from "./context.js";
-import { printJson } from "./output.js";
+import { count, printJson } from "./output.js";
 
 const PROBE_TIMEOUT_MS = 2000;
 
@@ -26,8 +28,16 @@ export interface Status {
   data_dir: string;
   config_file: string;
   config_found: boolean;
-  gateway: { url: string; listening: boolean };
+  gateway: {
+    url: string;
+    listening: boolean;
+    /** The running daemon's process, from daemon.json in the data dir. */
+    pid: number | null;
+    /** A daemon.json whose process is gone: the daemon died without cleaning up. */
+    stale_pid: number | null;
+  };
   upstreams: UpstreamStatus[];
+  model_roles: RoleStatus[];
   ledger: { path: string; exists: boolean; size_bytes: number | null; actions: number | null };
 }
 
@@ -51,8 +61,11 @@ export async function collectStatus(loaded: LoadedConfig): Promise<Status> {
         };
       }),
     );
-    const host = config.server.host;
-    const gatewayUrl = `http://${host.includes(":") ? `[${host}]` : host}:${config.server.port}`;
+    const gateway = await findGateway(loaded);
+    const roles = checkModelRoles(config, {
+      timeoutMs: PROBE_TIMEOUT_MS,
+      gatewayUrl: gateway.listening ? gateway.url : undefined,
+    });
     const exists = existsSync(loaded.dbPath);
     let ledger: Status["ledger"] = { path: loaded.dbPath, exists, size_bytes: null, actions: null };
     if (exists) {
@@ -68,13 +81,30 @@ export async function collectStatus(loaded: LoadedConfig): Promise<Status> {
       data_dir: loaded.home,
       config_file: loaded.configPath,
       config_found: loaded.configFound,
-      gateway: { url: gatewayUrl, listening: await isListening(host, config.server.port) },
+      gateway,
       upstreams: probes,
+      model_roles: await roles,
       ledger,
     };
   } finally {
     upstreams.close();
   }
+}
+
+/** The daemon's own record of where it listens, else the configured address. */
+async function findGateway(loaded: LoadedConfig): Promise<Status["gateway"]> {
+  const found = readDaemonRecord(loaded.home);
+  if (found.state === "running") {
+    const { host, port, url, pid } = found.record;
+    return { url, listening: await isListening(host, port), pid, stale_pid: null };
+  }
+  const { host, port } = loaded.config.server;
+  return {
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    listening: await isListening(host, port),
+    pid: null,
+    stale_pid: found.state === "stale" ? found.record.pid : null,
+  };
 }
 
 export function registerStatus(program: Command, context: CliContext): void {
@@ -94,7 +124,7 @@ function formatStatus(s: Status): string {
     `nightshift ${s.version}`,
     `data dir    ${s.data_dir}`,
     `config      ${s.config_file}${s.config_found ? "" : " (not found; using defaults)"}`,
-    `gateway     ${s.gateway.url} ${s.gateway.listening ? "listening" : "not running"}`,
+    `gateway     ${s.gateway.url} ${describeGateway(s.gateway)}`,
   ];
   for (const u of s.upstreams) {
     const where = `${u.url}${u.name !== u.url ? ` (${u.name})` : ""}${u.gpu !== null ? ` gpu ${u.gpu}` : ""}`;
@@ -104,10 +134,26 @@ function formatStatus(s: Status): string {
     const models = u.models.length ? `; routes ${u.models.join(", ")}` : "";
     lines.push(`upstream    ${where}: ${state}${models}`);
   }
+  for (const r of s.model_roles) {
+    const state = r.available ? `available on ${r.served_by}` : `MISSING: ${r.error}`;
+    lines.push(`model role  ${r.role} → ${r.model} (${r.backend}): ${state}`);
+  }
   const size = s.ledger.size_bytes === null ? "" : `, ${formatBytes(s.ledger.size_bytes)}`;
-  const count = s.ledger.actions === null ? " (not created yet)" : `, ${s.ledger.actions} actions`;
-  lines.push(`ledger      ${s.ledger.path}${size}${count}`);
+  const actions =
+    s.ledger.actions === null ? " (not created yet)" : `, ${count(s.ledger.actions, "action")}`;
+  lines.push(`ledger      ${s.ledger.path}${size}${actions}`);
   return lines.join("\n");
+}
+
+function describeGateway(g: Status["gateway"]): string {
+  if (g.pid !== null) {
+    return g.listening ? `listening (pid ${g.pid})` : `pid ${g.pid} is running but not answering`;
+  }
+  const stale =
+    g.stale_pid === null
+      ? ""
+      : ` (daemon.json names pid ${g.stale_pid}, which is gone: it did not stop cleanly)`;
+  return `${g.listening ? "listening" : "not running"}${stale}`;
 }
 
 function formatBytes(bytes: number): string {

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
-import { describeError, NightshiftError } from "../errors.js";
+import { NightshiftError } from "../errors.js";
 import type { FinanceStore } from "../ledger/finance-store.js";
-import { defineStage, type Runtime } from "../runtime/index.js";
+import { defineStage, describeModelFailure, type Runtime } from "../runtime/index.js";
 import { checkAnswerFigures } from "./answer-check.js";
 import { DEFAULT_CATEGORIES } from "./categorize.js";
 import { computeSpend, describeSpend, type SpendFacts, type SpendQuery } from "./spend.js";
@@ -131,7 +131,7 @@ export async function askQuestion(question: string, deps: AskDeps): Promise<AskR
     // A dead or failing model server (502) falls back to computed figures; bad input about the
     // data (no transactions yet, a bad month) is the user's to fix and is reported as it is.
     if (error instanceof NightshiftError && error.status >= 500)
-      return fallback(question, deps, describeError(error));
+      return fallback(question, deps, describeModelFailure(error));
     throw error;
   }
 }

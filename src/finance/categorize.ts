@@ -1,9 +1,14 @@
 import { z } from "zod";
 import type { Config } from "../config.js";
-import { describeError, NightshiftError } from "../errors.js";
+import { NightshiftError } from "../errors.js";
 import type { KnowledgeBase } from "../knowledge/kb.js";
 import type { FinanceStore, FinanceTransaction } from "../ledger/finance-store.js";
-import { type CheckResult, type Runtime, twoStagePipeline } from "../runtime/index.js";
+import {
+  type CheckResult,
+  describeModelFailure,
+  type Runtime,
+  twoStagePipeline,
+} from "../runtime/index.js";
 import { applyRules, loadRules } from "./rules.js";
 
 /** Categories offered to the model; rules and people may use any others. */
@@ -114,7 +119,7 @@ export async function categorizeTransactions(
     } catch (error) {
       // A dead model server leaves the rest uncategorized (the rules' work is kept); bugs rethrow.
       if (!(error instanceof NightshiftError) || error.status < 500) throw error;
-      report.modelError = describeError(error);
+      report.modelError = describeModelFailure(error);
       report.left = rest.length - i;
       break;
     }

@@ -69,9 +69,10 @@ export function computeSpend(store: FinanceStore, query: SpendQuery, currency: s
   const rows = monthRows(month);
   const matching = rows.filter((t) => matches(t, query) && !isPendingDuplicate(t));
   const pending = rows.filter((t) => matches(t, query) && isPendingDuplicate(t));
-  const previousMonths = months
-    .filter((m) => m < month)
-    .slice(-3)
+  // The 3 calendar months before, a month with no spending counting as zero; months before the
+  // first imported one are left out (no data is not "spent nothing").
+  const previousMonths = calendarMonthsBefore(month, 3)
+    .filter((m) => m >= months[0]!)
     .map((m) => ({
       month: m,
       totalCents: sum(monthRows(m).filter((t) => matches(t, query) && !isPendingDuplicate(t))),
@@ -218,5 +219,14 @@ export function monthName(month: string): string {
     month: "long",
     year: "numeric",
     timeZone: "UTC",
+  });
+}
+
+/** "2026-03", 3 → ["2025-12", "2026-01", "2026-02"]. */
+export function calendarMonthsBefore(month: string, count: number): string[] {
+  const [year, m] = month.split("-").map(Number) as [number, number];
+  return Array.from({ length: count }, (_, i) => {
+    const index = year * 12 + (m - 1) - (count - i);
+    return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, "0")}`;
   });
 }

@@ -24,6 +24,10 @@ export interface Checkpointer {
    * quite finishes, and a log that only grows makes every page lookup, and every writer, slower.
    */
   keepUp(): Promise<void>;
+  /** One checkpoint now, on the worker; resolves whether it copied the whole log. */
+  checkpointNow(): Promise<boolean>;
+  /** Settles once the worker has made its first pass (measured the log), or has stopped. */
+  readonly started: Promise<void>;
   /** Stops the worker and turns auto-checkpoint back on; resolves with what the worker did. */
   stop(): Promise<CheckpointerStats>;
 }
@@ -81,11 +85,12 @@ function tick() {
   timer = setTimeout(tick, workerData.everyMs);
 }
 tick();
+parentPort.postMessage({ started: true });
 `;
 
 const betterSqlite = createRequire(import.meta.url).resolve("better-sqlite3");
 
-type Reply = { drained: boolean } | { checkpoints: number; pages: number };
+type Reply = { drained: boolean } | { started: true } | { checkpoints: number; pages: number };
 
 export function startCheckpointer(
   db: Database,
@@ -101,6 +106,10 @@ export function startCheckpointer(
   let stats: { checkpoints: number; pages: number } | null = null;
   let alive = true;
   let drained: ((done: boolean) => void) | null = null;
+  let markStarted: () => void = () => {};
+  const started = new Promise<void>((resolve) => {
+    markStarted = resolve;
+  });
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: { module: betterSqlite, path, everyMs, shared: shared.buffer },
@@ -112,6 +121,7 @@ export function startCheckpointer(
         drained?.(message.drained);
         return;
       }
+      if ("started" in message) return markStarted();
       stats = message;
       // The worker's port keeps it alive; its connection is closed, so ending it is safe.
       void worker.terminate();
@@ -123,6 +133,7 @@ export function startCheckpointer(
     });
     worker.on("exit", () => {
       alive = false;
+      markStarted();
       drained?.(false);
       restore();
       resolve();
@@ -130,6 +141,7 @@ export function startCheckpointer(
   });
   const drain = () =>
     new Promise<boolean>((resolve) => {
+      if (!alive) return resolve(false);
       drained = (done) => {
         drained = null;
         resolve(done);
@@ -137,6 +149,8 @@ export function startCheckpointer(
       worker.postMessage("drain");
     });
   return {
+    started,
+    checkpointNow: drain,
     async keepUp() {
       // A gateway write landing mid-copy leaves a few frames behind; one more pass gets them.
       for (let attempt = 0; attempt < 3; attempt++) {

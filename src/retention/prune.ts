@@ -140,7 +140,8 @@ async function moveAndReclaim(
       await reader.close();
     }
     if (status === "done") {
-      options.onProgress?.({ phase: "vacuum", moved: 0, fraction: 0 });
+      // Vacuum progress comes from reclaimSpace only when it does vacuum, so a run that decides
+      // against it shows no "vacuum: 0%…100%" before reporting "no vacuum".
       space = await reclaimSpace(store, ledger.path, options.vacuum ?? "auto", (fraction) =>
         options.onProgress?.({ phase: "vacuum", moved: 0, fraction }),
       );
@@ -150,7 +151,7 @@ async function moveAndReclaim(
   }
   if (!space) return { status, vacuum: null };
   const walBusy = !(await truncateWal(store));
-  options.onProgress?.({ phase: "vacuum", moved: 0, fraction: 1 });
+  if (space.mode !== "none") options.onProgress?.({ phase: "vacuum", moved: 0, fraction: 1 });
   return { status, vacuum: { ...space, wal_busy: walBusy } };
 }
 

@@ -44,6 +44,7 @@ export {
   deriveConfidence,
   MODEL_WEIGHT,
 } from "./confidence.js";
+export { describeModelFailure } from "./failure-words.js";
 export {
   canonicalJson,
   describeHistory,

@@ -134,6 +134,8 @@ export async function runStage<I, O>(
       status: "error",
       error: message,
       flags: ["requires_audit"],
+      // The model that failed last, so the trace and the audit can say whose reply was refused.
+      model: last?.model ?? null,
       meta: {
         threshold: deps.threshold,
         winner: null,

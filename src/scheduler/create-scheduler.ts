@@ -2,7 +2,7 @@ import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import type { Ledger } from "../ledger/ledger.js";
 import { MonitorStore } from "../ledger/monitor-store.js";
-import { SchedulerStore } from "../ledger/scheduler-store.js";
+import { type DecisionRecord, SchedulerStore } from "../ledger/scheduler-store.js";
 import type { UserActivity } from "../monitor/activity.js";
 import type { JobFactory } from "./job.js";
 import { builtInJobs, createJobs } from "./jobs/index.js";
@@ -18,6 +18,8 @@ export interface CreateSchedulerDeps {
   /** The gateway's activity in the daemon; absent in a CLI process. */
   activity?: UserActivity;
   warn?: (line: string) => void;
+  /** Each decision as it is recorded (the daemon logs them: run, skip and why, degraded, ...). */
+  onDecision?: (decision: Omit<DecisionRecord, "id">) => void;
   factories?: readonly JobFactory[];
 }
 
@@ -29,6 +31,15 @@ export interface CreateSchedulerDeps {
 export function createScheduler(deps: CreateSchedulerDeps): Scheduler {
   const { ledger, config, clock } = deps;
   const store = new SchedulerStore(ledger.db);
+  const { onDecision } = deps;
+  if (onDecision) {
+    // Every decision passes through the store, wherever in the scheduler it is taken.
+    const record = store.recordDecision.bind(store);
+    store.recordDecision = (decision) => {
+      record(decision);
+      onDecision(decision);
+    };
+  }
   const monitor = new MonitorStore(ledger.db);
   const jobs = createJobs(
     { ledger, config, clock, home: deps.home },

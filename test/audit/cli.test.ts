@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AuditStore } from "../../src/ledger/audit-store.js";
 import { Ledger } from "../../src/ledger/ledger.js";
+import { CLI } from "../support/cli.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
 import { reviewerScript } from "./reviewer-script.js";
@@ -19,7 +20,7 @@ interface Exit {
 }
 
 function cli(home: string, args: string[]): { child: ChildProcess; exit: Promise<Exit> } {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+  const child = spawn(process.execPath, [...CLI, ...args], {
     cwd: ROOT,
     env: { ...process.env, NIGHTSHIFT_HOME: home },
   });

@@ -46,6 +46,34 @@ describe("audit selection", () => {
     ]);
   });
 
+  it("takes a runtime stage that failed with requires_audit, even though no model won", () => {
+    const at = NOW - DAY;
+    // As the runtime writes a stage with no valid reply (older rows carry no model), and its
+    // failed attempt beneath it, which is the stage's trace rather than an item of its own.
+    const failedStage = {
+      actionType: "categorize.reasoner",
+      status: "error" as const,
+      error: 'stage "categorize.reasoner" got no valid reply in 2 attempt(s)',
+      flags: ["requires_audit"],
+      response: null,
+    };
+    const [withoutModel, withModel, attempt, unflaggedNoModel] = ledger.actions.insert([
+      chatAction("finance", at, { ...failedStage, model: null }),
+      chatAction("finance", at + 1, { ...failedStage, actionType: "ask.query" }),
+      chatAction("finance", at + 2, { actionType: "attempt", status: "error", flags: [] }),
+      chatAction("finance", at + 3, { model: null }),
+    ]);
+    ledger.db
+      .prepare("UPDATE actions SET parent_id = ? WHERE id = ?")
+      .run(withModel!.id, attempt!.id);
+    const { items } = selectForAudit(store, { ...window, seed: "s1", sampleRate: 1 });
+    expect(items.map((i) => [i.actionId, i.reason])).toEqual([
+      [withoutModel!.id, "requires_audit"],
+      [withModel!.id, "requires_audit"],
+    ]);
+    expect(items.map((i) => i.actionId)).not.toContain(unflaggedNoModel!.id);
+  });
+
   it("skips what was audited, the auditor's own calls, embeddings, attempts and old actions", () => {
     const at = NOW - DAY;
     const flagged = { flags: ["requires_audit"] };

@@ -1,12 +1,12 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Ledger } from "../../src/ledger/ledger.js";
+import { CLI } from "../support/cli.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
-
-const CLI = ["--import", "tsx", "src/cli/main.ts"];
 
 function startDaemonProcess(
   home: string,
@@ -52,6 +52,20 @@ function cli(
   });
 }
 
+async function waitForCommitted(path: string, count: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  const db = new Database(path, { readonly: true });
+  try {
+    const statement = db.prepare("SELECT count(*) FROM actions WHERE agent = 'finance'").pluck();
+    while ((statement.get() as number) < count) {
+      if (performance.now() > deadline) throw new Error(`fewer than ${count} actions committed`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    db.close();
+  }
+}
+
 describe("the daemon as a real process", () => {
   let upstream: ScriptedUpstream;
   const temp = tempHome();
@@ -92,7 +106,9 @@ describe("the daemon as a real process", () => {
         }),
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // The daemon commits in batches (within its flush interval): wait for that commit, seen
+    // from another connection, rather than for a fixed time that a busy machine can outrun.
+    await waitForCommitted(join(temp.home, "nightshift.db"), 50);
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGKILL");
     await exited;
@@ -158,6 +174,9 @@ describe("the daemon as a real process", () => {
     expect(status.data_dir).toBe(temp.home);
     expect(status.upstreams).toEqual([expect.objectContaining({ url: "http://127.0.0.1:11434" })]);
     expect(status.ledger.actions).toBe(50);
+    // The daemon was killed: its daemon.json names a process that is gone.
+    expect(status.gateway.listening).toBe(false);
+    expect(status.gateway.stale_pid).toEqual(expect.any(Number));
     const withUpstream = await cli(temp.home, ["status"], { NIGHTSHIFT_UPSTREAM: upstream.url });
     expect(withUpstream.stdout).toContain(`upstream    ${upstream.url}: answering, version 0.12.6`);
     expect(withUpstream.stdout).toMatch(/ledger .*nightshift\.db, .*, 50 actions/);

@@ -315,3 +315,38 @@ describe("ask", () => {
     );
   });
 });
+
+describe("a model whose replies never fit the schema", () => {
+  const wrongShape: Script = () => json({ wrong: "shape" });
+
+  it("leaves categorize's failure in plain words, naming the model and the missing field", async () => {
+    fixture = await start(wrongShape);
+    const report = await categorizeTransactions({
+      store: fixture.agent.store,
+      kb: fixture.agent.kb,
+      config: fixture.agent.config.finance,
+      runtime: fixture.agent.runtime(),
+    });
+    expect(report.byModel).toBe(0);
+    expect(report.left).toBeGreaterThan(0);
+    expect(report.modelError).toMatch(
+      /^no usable answer from small:1b in \d+ tries: the reply did not have the expected shape \(the field \w+ was missing/,
+    );
+    expect(report.modelError).not.toMatch(/Invalid input|received undefined/);
+  });
+
+  it("answers ask from the data without the schema library's text", async () => {
+    fixture = await start(wrongShape);
+    await withRestaurants(fixture.agent);
+    const result = await askQuestion("How much did I spend on restaurants in January 2026?", {
+      store: fixture.agent.store,
+      config: fixture.agent.config.finance,
+      clock: fixture.agent.clock,
+      runtime: fixture.agent.runtime(),
+    });
+    expect(result.flags).toEqual(["no_model"]);
+    expect(result.answer).toMatch(/^No usable answer from the models \(no usable answer from/);
+    expect(result.answer).not.toMatch(/Invalid input|received undefined|schema/);
+    expect(result.answer).toContain("You spent $14.50 on restaurants in January 2026");
+  });
+});

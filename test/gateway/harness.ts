@@ -57,7 +57,11 @@ export async function startHarness(
 }
 
 /** The action once the batched writer has committed it (the gateway writes when a reply ends). */
-export async function waitForAction(ledger: Ledger, id: string, timeoutMs = 3000): Promise<Action> {
+export async function waitForAction(
+  ledger: Ledger,
+  id: string,
+  timeoutMs = 30_000,
+): Promise<Action> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     ledger.writer.flush();
@@ -69,7 +73,11 @@ export async function waitForAction(ledger: Ledger, id: string, timeoutMs = 3000
 }
 
 /** Waits until `count` actions are in the ledger. */
-export async function waitForCount(ledger: Ledger, count: number, timeoutMs = 5000): Promise<void> {
+export async function waitForCount(
+  ledger: Ledger,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     ledger.writer.flush();

@@ -5,9 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { ReviewQueue } from "../../src/review/queue.js";
+import { CLI } from "../support/cli.js";
 import { tempHome } from "../support/temp-ledger.js";
-
-const CLI = ["--import", "tsx", "src/cli/main.ts"];
 
 interface Run {
   code: number;
@@ -15,7 +14,7 @@ interface Run {
   stderr: string;
 }
 
-// Each command is a fresh Node process with tsx; on a busy machine that is seconds apiece.
+// Each command is a fresh Node process running the built CLI.
 describe("kb and review commands", { timeout: 180_000 }, () => {
   let home: string;
   let cleanup: () => void;
@@ -102,9 +101,28 @@ describe("kb and review commands", { timeout: 180_000 }, () => {
     ledger.close();
     const result = await run("kb", "revert-run", "run-7");
     expect(result.stdout).toMatch(
-      /reverted 1 entries written by audit run run-7\n {2}finance\/k: v2 → v3/,
+      /reverted 1 entry written by audit run run-7\n {2}finance\/k: v2 → v3/,
     );
     expect((await run("kb", "show", "k")).stdout).toMatch(/by person/);
+    const unknown = await run("kb", "revert-run", "nosuchrun");
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe(
+      "nightshift: no such run nosuchrun; `nightshift audit list` shows the audit runs\n",
+    );
+  });
+
+  it("keeps an entry's rule when put changes only its text, and removes it with --data null", async () => {
+    const rule = '{"match":"contains","field":"payee","value":"ACME","category":"tools"}';
+    await run("kb", "put", "payee:acme", "--scope", "finance", "--content", "a", "--data", rule);
+    const reworded = await run("kb", "put", "payee:acme", "--scope", "finance", "--content", "b");
+    expect(reworded.stdout).toBe(
+      "finance/payee:acme is at v2 (data kept from the previous version; --data null removes it)\n",
+    );
+    const shown = JSON.parse((await run("kb", "show", "payee:acme", "--json")).stdout);
+    expect(shown).toMatchObject({ version: 2, content: "b", data: JSON.parse(rule) });
+    await run("kb", "put", "payee:acme", "--scope", "finance", "--content", "c", "--data", "null");
+    const cleared = JSON.parse((await run("kb", "show", "payee:acme", "--json")).stdout);
+    expect(cleared).toMatchObject({ version: 3, content: "c", data: null });
   });
 
   it("decides a review item once and explains a second attempt and bad JSON", async () => {

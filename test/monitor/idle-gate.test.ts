@@ -4,6 +4,7 @@ import { parseConfig } from "../../src/config.js";
 import { type MonitorSample, MonitorStore } from "../../src/ledger/monitor-store.js";
 import { UserActivity } from "../../src/monitor/activity.js";
 import { describeIdleGate, evaluateIdleGate } from "../../src/monitor/idle-gate.js";
+import { CLI } from "../support/cli.js";
 import { tempLedger } from "../support/temp-ledger.js";
 
 const NOW = Date.parse("2026-01-07T03:00:00Z");
@@ -155,14 +156,10 @@ describe("the idle gate", () => {
     // The command judges the real now, so the same history is written ending now.
     store.insertMany(store.between(0, NOW + 1).map((s) => ({ ...s, ts: s.ts - NOW + now })));
     const run = (...args: string[]) =>
-      spawnSync(
-        process.execPath,
-        ["--import", "tsx", "src/cli/main.ts", "monitor", "idle", ...args],
-        {
-          env: { ...process.env, NIGHTSHIFT_HOME: home },
-          encoding: "utf8",
-        },
-      );
+      spawnSync(process.execPath, [...CLI, "monitor", "idle", ...args], {
+        env: { ...process.env, NIGHTSHIFT_HOME: home },
+        encoding: "utf8",
+      });
     const text = run();
     expect(text.status).toBe(0);
     expect(text.stdout.split("\n")[0]).toBe("not idle: cpu_pct 50.0 ≥ 20");

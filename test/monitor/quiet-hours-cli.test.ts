@@ -9,13 +9,19 @@ let cleanup: () => void;
 beforeEach(() => ({ home, cleanup } = tempHome()));
 afterEach(() => cleanup());
 
+/**
+ * "Now" for every command, in local time as the heatmap is: a Wednesday noon, so no test depends
+ * on the day or hour it happens to run at.
+ */
+const NOW = Date.parse("2026-03-11T12:00:00");
+
 function cli(...args: string[]) {
-  return runCli(home, args);
+  return runCli(home, args, { NIGHTSHIFT_NOW: String(NOW) });
 }
 
 /** `days` of history ending now, a sample every 10 minutes: quiet from 01:00 to 06:00. */
 function importHistory(days: number): void {
-  const now = Date.now();
+  const now = NOW;
   const lines: string[] = [];
   for (let t = now - days * 86_400_000; t < now; t += 600_000) {
     const hour = new Date(t).getHours();

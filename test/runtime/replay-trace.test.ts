@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { z } from "zod";
 import { defineStage, formatTraceTree, loadTraceTree } from "../../src/runtime/index.js";
+import { CLI } from "../support/cli.js";
 import { type RuntimeFixture, reply, runtimeFixture } from "./fixtures.js";
 
 const run = promisify(execFile);
@@ -92,7 +93,7 @@ describe("replay", () => {
     const first = await agent.run({ text: "Total due: 42.5 USD" });
     fixture.ledger.writer.flush();
     const cli = (...args: string[]) =>
-      run(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+      run(process.execPath, [...CLI, ...args], {
         env: { ...process.env, NIGHTSHIFT_HOME: fixture!.home },
       });
 

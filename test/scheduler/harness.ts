@@ -152,7 +152,7 @@ export function harness(rawConfig: Record<string, unknown> = {}) {
 }
 
 /** Waits (real time, briefly) for real I/O such as model unload requests to land. */
-export async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+export async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error("condition not met in time");

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { renderUnits } from "../../src/scheduler/systemd.js";
+import { CLI } from "../support/cli.js";
 import { tempHome } from "../support/temp-ledger.js";
 
 let cleanup: (() => void) | undefined;
@@ -18,7 +19,7 @@ describe("nightshift service install", () => {
     cleanup = t.cleanup;
     const out = execFileSync(
       process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", "service", "install", "--user", "--dry-run"],
+      [...CLI, "service", "install", "--user", "--dry-run"],
       {
         env: { ...process.env, NIGHTSHIFT_HOME: t.home, XDG_CONFIG_HOME: join(t.home, "xdg") },
         encoding: "utf8",
@@ -38,14 +39,10 @@ describe("nightshift service install", () => {
   it("writes the units where systemd looks for user units", () => {
     const t = tempHome();
     cleanup = t.cleanup;
-    const out = execFileSync(
-      process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", "service", "install", "--user"],
-      {
-        env: { ...process.env, NIGHTSHIFT_HOME: t.home, XDG_CONFIG_HOME: join(t.home, "xdg") },
-        encoding: "utf8",
-      },
-    );
+    const out = execFileSync(process.execPath, [...CLI, "service", "install", "--user"], {
+      env: { ...process.env, NIGHTSHIFT_HOME: t.home, XDG_CONFIG_HOME: join(t.home, "xdg") },
+      encoding: "utf8",
+    });
     const path = join(t.home, "xdg/systemd/user/nightshift.service");
     expect(readFileSync(path, "utf8")).toContain("WantedBy=default.target");
     expect(out).toContain(`wrote ${path}`);

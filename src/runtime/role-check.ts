@@ -1,0 +1,109 @@
+import { existsSync } from "node:fs";
+import type { Config } from "../config.js";
+import { describeError } from "../errors.js";
+import { Upstreams } from "../gateway/upstreams.js";
+
+/** Whether each configured model role's model is there to be called, as `status` reports it. */
+export interface RoleStatus {
+  role: string;
+  model: string;
+  backend: string;
+  /** The model server (or GGUF file) that would serve the role. */
+  served_by: string;
+  available: boolean;
+  error: string | null;
+}
+
+/**
+ * Asks each model server once for its model list (Ollama's /api/tags, or /v1/models for an
+ * OpenAI-compatible one) and finds each role's model there. A role without its own `url` goes
+ * through the gateway: the running gateway's merged model list is asked when `gatewayUrl` is
+ * given (it knows upstreams set by `serve` flags), else the upstream the config routes it to.
+ */
+export async function checkModelRoles(
+  config: Config,
+  { gatewayUrl, timeoutMs = 2000 }: { gatewayUrl?: string | undefined; timeoutMs?: number } = {},
+): Promise<RoleStatus[]> {
+  const upstreams = new Upstreams(config.upstreams);
+  const lists = new Map<string, Promise<string[]>>();
+  const listAt = (url: string, kind: "ollama" | "openai") => {
+    const key = `${kind} ${url}`;
+    if (!lists.has(key)) lists.set(key, fetchModelNames(url, kind, timeoutMs, config.server.token));
+    return lists.get(key)!;
+  };
+  try {
+    return await Promise.all(
+      Object.entries(config.models).map(async ([role, entry]): Promise<RoleStatus> => {
+        const base = { role, model: entry.model, backend: entry.backend };
+        if (entry.backend === "llamacpp") {
+          const path = entry.path ?? "";
+          const available = path !== "" && existsSync(path);
+          return {
+            ...base,
+            served_by: path || "(no path)",
+            available,
+            error: available
+              ? null
+              : `GGUF file ${path || `(models.${role}.path unset)`} not found`,
+          };
+        }
+        const direct = entry.url !== undefined;
+        const url = direct ? entry.url! : (gatewayUrl ?? upstreams.forModel(entry.model).url);
+        const kind = direct && entry.backend === "openai" ? "openai" : "ollama";
+        try {
+          const names = await listAt(url, kind);
+          const available = names.some((name) => sameModel(name, entry.model));
+          return {
+            ...base,
+            served_by: url,
+            available,
+            error: available
+              ? null
+              : `${url} does not have ${entry.model} (it has ${names.length ? names.slice(0, 8).join(", ") : "no models"}); \`ollama pull ${entry.model}\` there, or set models.${role}.model`,
+          };
+        } catch (error) {
+          return { ...base, served_by: url, available: false, error: describeError(error) };
+        }
+      }),
+    );
+  } finally {
+    upstreams.close();
+  }
+}
+
+/** Ollama's implicit ":latest" tag names the same model. */
+function sameModel(a: string, b: string): boolean {
+  const plain = (name: string) => (name.endsWith(":latest") ? name.slice(0, -7) : name);
+  return plain(a) === plain(b);
+}
+
+async function fetchModelNames(
+  base: string,
+  kind: "ollama" | "openai",
+  timeoutMs: number,
+  token: string | undefined,
+): Promise<string[]> {
+  const root = base.replace(/\/+$/, "");
+  const url =
+    kind === "ollama"
+      ? `${root}/api/tags`
+      : root.endsWith("/v1")
+        ? `${root}/models`
+        : `${root}/v1/models`;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      signal: AbortSignal.timeout(timeoutMs),
+      ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+    });
+  } catch (error) {
+    throw new Error(`cannot reach ${url}: ${describeError(error)}`);
+  }
+  if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
+  const body = (await response.json()) as {
+    models?: { name?: string; model?: string }[];
+    data?: { id?: string }[];
+  };
+  if (kind === "openai") return (body.data ?? []).map((m) => m.id ?? "").filter(Boolean);
+  return (body.models ?? []).map((m) => m.name ?? m.model ?? "").filter(Boolean);
+}

@@ -1,0 +1,90 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { CLI, runCliAsync } from "../support/cli.js";
+import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
+import { tempHome } from "../support/temp-ledger.js";
+
+/** `nightshift serve` with flags, as a user starts it; resolves once it says where it listens. */
+function serve(home: string, args: string[]): Promise<{ child: ChildProcess; output: string[] }> {
+  const child = spawn(process.execPath, [...CLI, "serve", ...args], {
+    env: { ...process.env, NIGHTSHIFT_HOME: home },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output: string[] = [];
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output.push(chunk.toString());
+      if (/listening on http/.test(output.join(""))) resolve({ child, output });
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`serve exited ${code}: ${output.join("")}`)));
+  });
+}
+
+describe("nightshift status with a daemon started on its own port", () => {
+  const temp = tempHome();
+  let upstream: ScriptedUpstream;
+  let daemon: { child: ChildProcess; output: string[] };
+
+  beforeAll(async () => {
+    upstream = await startScriptedUpstream({ models: ["qwen2.5:7b", "qwen2.5:14b"] });
+    writeFileSync(
+      join(temp.home, "nightshift.yaml"),
+      stringify({
+        models: {
+          reasoner: { model: "qwen2.5:7b" },
+          "finance-expert": { model: "phinance-3.5-mini" },
+          auditor: { model: "qwen2.5:14b", url: upstream.url },
+        },
+      }),
+    );
+    daemon = await serve(temp.home, ["--port", "0", "--upstream", upstream.url]);
+  });
+  afterAll(async () => {
+    if (daemon.child.exitCode === null) {
+      const exited = new Promise((resolve) => daemon.child.once("exit", resolve));
+      daemon.child.kill("SIGTERM");
+      await exited;
+    }
+    await upstream.close();
+    temp.cleanup();
+  });
+
+  it("finds the daemon where it listens and checks each model role on its upstream", async () => {
+    const url = /listening on (http:\/\/\S+)/.exec(daemon.output.join(""))![1]!;
+    const result = await runCliAsync(temp.home, ["status", "--json"]);
+    expect(result.code).toBe(0);
+    const status = JSON.parse(result.stdout);
+    expect(status.gateway).toEqual({
+      url,
+      listening: true,
+      pid: daemon.child.pid,
+      stale_pid: null,
+    });
+    const roles = Object.fromEntries(status.model_roles.map((r: { role: string }) => [r.role, r]));
+    // Through the running gateway, which knows the upstream given to `serve --upstream`.
+    expect(roles.reasoner.error).toBeNull();
+    expect(roles.reasoner).toMatchObject({ available: true, served_by: url });
+    expect(roles.auditor).toMatchObject({ available: true, served_by: upstream.url });
+    expect(roles["finance-expert"]).toMatchObject({ available: false });
+    expect(roles["finance-expert"].error).toContain("does not have phinance-3.5-mini");
+
+    const text = (await runCliAsync(temp.home, ["status"])).stdout;
+    expect(text).toContain(`gateway     ${url} listening (pid ${daemon.child.pid})`);
+    expect(text).toMatch(/model role {2}finance-expert → phinance-3\.5-mini \(ollama\): MISSING/);
+  });
+
+  it("forgets the daemon's address when it stops cleanly", async () => {
+    expect(existsSync(join(temp.home, "daemon.json"))).toBe(true);
+    const exited = new Promise((resolve) => daemon.child.once("exit", resolve));
+    daemon.child.kill("SIGTERM");
+    await exited;
+    expect(existsSync(join(temp.home, "daemon.json"))).toBe(false);
+    const status = JSON.parse((await runCliAsync(temp.home, ["status", "--json"])).stdout);
+    expect(status.gateway).toMatchObject({ listening: false, pid: null, stale_pid: null });
+  });
+});
