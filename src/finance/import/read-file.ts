@@ -1,6 +1,6 @@
 import type { Config } from "../../config.js";
 import { NightshiftError } from "../../errors.js";
-import { parseCsv } from "./csv.js";
+import { type KnownLayout, parseCsv } from "./csv.js";
 import { parseOfx } from "./ofx.js";
 import { parsePdf } from "./pdf.js";
 import type { ParsedStatement } from "./statement.js";
@@ -10,6 +10,7 @@ export async function parseStatementBytes(
   bytes: Uint8Array,
   file: string,
   config: Config["finance"],
+  known: KnownLayout[] = [],
 ): Promise<ParsedStatement> {
   if (bytes.length === 0) {
     throw new NightshiftError(`${file}: cannot import: the file is empty`, { code: "bad_file" });
@@ -37,7 +38,27 @@ export async function parseStatementBytes(
   const text = decode(bytes);
   if (/OFXHEADER|<OFX>/i.test(text.slice(0, 4096)) || /\.(?:ofx|qfx)$/i.test(file))
     return parseOfx(text, file);
-  return parseCsv(text, file, config.csv_layouts);
+  refusePlainText(text, file);
+  return parseCsv(text, file, config.csv_layouts, known);
+}
+
+/**
+ * Text extracted from a PDF (pdftotext's page breaks, columns padded with runs of spaces) is
+ * not a CSV: reading it as one would invent columns. The PDF itself imports.
+ */
+function refusePlainText(text: string, file: string): void {
+  const lines = text
+    .split(/\r?\n/)
+    .filter((line) => line.trim())
+    .slice(0, 200);
+  const delimited = lines.filter((line) => /[,;\t|]/.test(line)).length;
+  const padded = lines.filter((line) => /\S {3,}\S/.test(line)).length;
+  if (text.includes("\f") || (delimited < lines.length / 2 && padded > 0)) {
+    throw new NightshiftError(
+      `${file}: cannot import: plain text (it looks like text extracted from a PDF), not a CSV with separated columns; import the PDF statement itself`,
+      { code: "bad_file" },
+    );
+  }
 }
 
 /** UTF-8 unless that fails; older bank exports (OFX CHARSET:1252) are Windows-1252. */
