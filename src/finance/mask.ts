@@ -16,7 +16,7 @@ const CHAR = "[\\dXx*•]";
 const LONG_NUMBER = new RegExp(
   [
     "(?<![\\d.,])\\d{4}[ -]\\d{6}[ -]\\d{5}(?![\\d]|[.,]\\d)",
-    `(?<![\\d.,A-Za-z])(?:[A-Z]{2}\\d{2}[ ]?)?(?:${CHAR}{4}[ -]){1,7}${CHAR}{0,4}\\d{4}(?![\\d]|[.,]\\d)`,
+    `(?<![\\d.,A-Za-z])(?:[A-Z]{2}\\d{2}[ ]?)?(?:${CHAR}{4}[ -]){2,7}${CHAR}{0,4}\\d{4}(?![\\d]|[.,]\\d)`,
     `(?<![\\d.,A-Za-z])(?:[A-Z]{2}\\d{2}[A-Z]{0,4})?${CHAR}{4,}\\d{4}(?![\\d]|[.,]\\d)`,
   ].join("|"),
   "g",
@@ -26,8 +26,9 @@ const LONG_NUMBER = new RegExp(
 export function maskText(text: string): string {
   return text.replace(LONG_NUMBER, (match) => {
     const digits = match.replace(/\D/g, "");
-    // Short all-digit runs are references and dates; only long or already-masked ones are numbers.
-    if (digits.length < 8 && !/[Xx*•]/.test(match)) return match;
+    // Shorter all-digit runs are references, terminal ids and dates (an 8-digit "02950284" is
+    // a cash machine, "20180301" a day); account and card numbers are longer or already masked.
+    if (digits.length < 10 && !/[Xx*•]|^[A-Z]{2}\d{2}/.test(match)) return match;
     return maskNumber(match);
   });
 }

@@ -17,10 +17,12 @@ export interface ColumnProfile {
   /** Cells with a decimal mark: integer-only columns are often ids or check numbers. */
   decimals: number;
   negatives: number;
-  /** Every filled cell is a debit/credit marker ("DEBIT", "Af", "CRDT", "S"). */
+  /** Nearly every filled cell is a debit/credit marker ("DEBIT", "Af", "CRDT", "S"). */
   marker: boolean;
   currencyCode: string | null;
   texts: number;
+  /** Average length of the filled cells: descriptions are longer than codes. */
+  length: number;
 }
 
 const DEBIT_WORDS = new Set([
@@ -36,6 +38,9 @@ const DEBIT_WORDS = new Set([
   "cargo",
   "addebito",
   "belastung",
+  "o",
+  "out",
+  "outflow",
   "-",
 ]);
 const CREDIT_WORDS = new Set([
@@ -50,6 +55,9 @@ const CREDIT_WORDS = new Set([
   "abono",
   "accredito",
   "gutschrift",
+  "i",
+  "in",
+  "inflow",
   "+",
 ]);
 
@@ -118,11 +126,17 @@ function profileColumn(
     amounts: count((cell) => amountCell(cell, decimal) !== null),
     decimals: count((cell) => /\d[.,]\d{1,4}\)?-?\s*(?:[A-Za-z]{2,3})?$/.test(cell)),
     negatives: count((cell) => (amountCell(cell, decimal) ?? 0) < 0),
-    marker: values.length > 0 && values.every((cell) => markerSide(cell) !== null),
+    marker: mostlyOf(values, (cell) => markerSide(cell) !== null),
     currencyCode:
       codes.size === 1 && count((v) => codes.has(v)) === values.length ? [...codes][0]! : null,
     texts: count((cell) => /\p{L}{2,}/u.test(cell)),
+    length: values.reduce((n, v) => n + v.length, 0) / Math.max(1, values.length),
   };
+}
+
+function mostlyOf(values: string[], test: (cell: string) => boolean): boolean {
+  const n = values.filter(test).length;
+  return values.length > 0 && n >= Math.max(1, Math.ceil(values.length * 0.9));
 }
 
 /** Most of its filled cells (and at least one) are of the kind. */
@@ -130,7 +144,9 @@ export function mostly(profile: ColumnProfile, n: number): boolean {
   return profile.filled > 0 && n >= Math.max(1, Math.ceil(profile.filled * 0.9));
 }
 
-export const isDateColumn = (p: ColumnProfile) => mostly(p, p.dates);
+/** Dates; a column named as one may hold a few words too ("Pending" rows of a card export). */
+export const isDateColumn = (p: ColumnProfile) =>
+  mostly(p, p.dates) || (p.roles[0] === "date" && p.dates >= Math.max(1, p.filled / 2));
 
 /** Amount-like: figures, with a decimal mark somewhere or a header that names money. */
 export function isAmountColumn(p: ColumnProfile): boolean {

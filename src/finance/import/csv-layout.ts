@@ -27,6 +27,8 @@ export interface LayoutGuess {
   columns: Columns | null;
   /** Why no layout was found, in words a person can act on. */
   missing: string[];
+  /** What the content could not prove and was assumed (flags for the statement). */
+  assumed: string[];
 }
 
 /** Finds the layout from the columns' content, with header names as tie-breakers. */
@@ -39,7 +41,8 @@ export function guessLayout(
   const date = pickDate(profiles);
   if (date === null) missing.push("no column of dates");
   const taken = new Set<number>(date === null ? [] : [date]);
-  const money = moneyColumns(profiles, taken, rows, decimal);
+  const assumed: string[] = [];
+  const money = moneyColumns(profiles, taken, rows, decimal, assumed);
   if (!money) missing.push("no amount column (or debit and credit columns)");
   for (const i of [money?.amount, money?.debit, money?.credit, money?.balance])
     if (i !== null && i !== undefined) taken.add(i);
@@ -50,7 +53,7 @@ export function guessLayout(
   if (id !== null) taken.add(id);
   const description = pickDescription(profiles, taken, rows.length);
   if (description === null) missing.push("no column of descriptions");
-  if (date === null || !money || description === null) return { columns: null, missing };
+  if (date === null || !money || description === null) return { columns: null, missing, assumed };
   const payee = profiles.find(
     (p) =>
       p.index !== description &&
@@ -63,6 +66,7 @@ export function guessLayout(
   return {
     columns: { date, description, payee: payee?.index ?? null, ...money, sign, id, currency },
     missing,
+    assumed,
   };
 }
 
@@ -91,9 +95,13 @@ function moneyColumns(
   taken: Set<number>,
   rows: string[][],
   decimal: DecimalMark,
+  assumed: string[],
 ): Money | null {
   const numeric = profiles.filter((p) => !taken.has(p.index) && isAmountColumn(p));
-  const named = (role: HeaderRole) => numeric.find((p) => p.roles[0] === role)?.index ?? null;
+  // The booked amount before one in the original or local currency.
+  const foreign = (p: ColumnProfile) => /orig|local|foreign|fremd|oorspr|devis/i.test(p.header);
+  const ordered = [...numeric.filter((p) => !foreign(p)), ...numeric.filter(foreign)];
+  const named = (role: HeaderRole) => ordered.find((p) => p.roles[0] === role)?.index ?? null;
   // A labelled debit or credit column may be empty in a short file; it still names the pair.
   const namedAny = (role: HeaderRole) =>
     named(role) ??
@@ -118,7 +126,26 @@ function moneyColumns(
       return { amount: candidate.index, debit: null, credit: null, balance: chained };
   }
   if (rest.length === 1) return { amount: rest[0]!.index, debit: null, credit: null, balance };
-  return null;
+  const pair = unnamedPair(rest, rows);
+  if (pair) assumed.push("sign_assumed");
+  return pair ? { ...pair, balance } : null;
+}
+
+/**
+ * Two unnamed figure columns never filled on the same row: money out and money in. Without a
+ * name or a balance to tell them apart, the busier one is taken as money out (most rows of a
+ * statement are spending) and the statement is flagged as assumed.
+ */
+function unnamedPair(
+  rest: ColumnProfile[],
+  rows: string[][],
+): { amount: null; debit: number; credit: number } | null {
+  if (rest.length !== 2) return null;
+  const [a, b] = rest as [ColumnProfile, ColumnProfile];
+  const both = rows.some((row) => (row[a.index] ?? "").trim() && (row[b.index] ?? "").trim());
+  if (both || a.negatives + b.negatives > 0) return null;
+  const [debit, credit] = a.filled >= b.filled ? [a, b] : [b, a];
+  return { amount: null, debit: debit.index, credit: credit.index };
 }
 
 /** A column that equals the previous row's value plus this row's amount (either order). */
@@ -164,7 +191,8 @@ function pickDescription(
     return (
       (few(p) ? 0 : 100) +
       (p.roles.includes("description") ? 20 : p.roles.includes("payee") ? 10 : 0) +
-      (p.distinct + p.texts) / Math.max(1, 2 * p.filled)
+      (p.distinct + p.texts) / Math.max(1, 2 * p.filled) +
+      Math.min(p.length, 60) / 1000
     );
   };
   let best: ColumnProfile | null = null;

@@ -13,6 +13,7 @@ export interface RowsRead {
   currency: string | null;
   warnings: string[];
   contradictions: string[];
+  flags: string[];
 }
 
 interface Ctx {
@@ -22,6 +23,8 @@ interface Ctx {
   file: string;
   /** Apply the marker column's side to unsigned amounts; with signed amounts, only compare. */
   applyMarker: boolean;
+  /** Lines whose marker cell says neither debit nor credit. */
+  unmarked: string[];
 }
 
 /**
@@ -43,6 +46,7 @@ export function readCsvRows(
     style,
     file: table.file,
     applyMarker: columns.sign !== null && amounts.every((cents) => cents === null || cents >= 0),
+    unmarked: [],
   };
   const transactions: ParsedTransaction[] = [];
   const skipped: number[] = [];
@@ -59,12 +63,27 @@ export function readCsvRows(
     if (conflict) conflicts.push(`line ${row.line}: ${conflict}`);
     transactions.push(transaction);
   }
+  const flags: string[] = [];
   const warnings = skipped.length
     ? [
         `skipped ${skipped.length} line(s) with an amount but no date (line ${skipped.slice(0, 5).join(", ")}): totals or notes, not transactions`,
       ]
     : [];
+  if (ctx.unmarked.length) {
+    flags.push("sign_assumed");
+    warnings.push(
+      `${ctx.unmarked.length} row(s) have no debit/credit marker (line ${ctx.unmarked.slice(0, 5).join(", ")}): read as money out`,
+    );
+  }
+  if (unsignedCharges(transactions, columns)) {
+    for (const t of transactions) t.amountCents = -t.amountCents;
+    flags.push("sign_assumed");
+    warnings.push(
+      "every amount is unsigned and nothing marks money in: read as charges (money out), as card exports print them; map a sign column in finance.csv_layouts if that is wrong",
+    );
+  }
   return {
+    flags,
     transactions,
     balances: readBalances(transactions),
     currency: currencyOf(table, columns),
@@ -103,7 +122,9 @@ function readRow(cells: string[], ctx: Ctx, where: string, date: string): Parsed
   }
   if (ctx.applyMarker) {
     const side = markerSide(cell(columns.sign));
-    if (side) amountCents = side === "debit" ? -Math.abs(amountCents) : Math.abs(amountCents);
+    if (!side) ctx.unmarked.push(where.replace(/^.* line /, ""));
+    // A row whose marker is missing or unknown is read as money out, and the statement flagged.
+    amountCents = side === "credit" ? Math.abs(amountCents) : -Math.abs(amountCents);
   }
   const description = cell(columns.description).replace(/\s+/g, " ");
   const payeeCell = cell(columns.payee);
@@ -137,17 +158,20 @@ function contradictions(
     out.push(
       `the debit/credit column disagrees with the amount's sign on ${conflicts.length} row(s) (${conflicts.slice(0, 3).join("; ")})`,
     );
-  const allIn = transactions.length >= 3 && transactions.every((t) => t.amountCents >= 0);
-  if (allIn && columns.balance === null && columns.debit === null)
-    out.push(
-      `every amount is positive and the file marks no debits: the sign may be in a column that was not read (map it as "sign" in finance.csv_layouts)`,
-    );
   const distinct = new Set(transactions.map((t) => t.description)).size;
   if (transactions.length >= 6 && distinct <= 2) {
     const name = table.header?.[columns.description] ?? `column ${columns.description + 1}`;
     out.push(`the description column "${name}" holds only ${distinct} distinct value(s)`);
   }
   return out;
+}
+
+/** One unsigned amount column, no marker, no balance to follow: a list of charges. */
+function unsignedCharges(transactions: ParsedTransaction[], columns: Columns): boolean {
+  if (columns.amount === null || columns.sign !== null || columns.balance !== null) return false;
+  return (
+    transactions.some((t) => t.amountCents > 0) && transactions.every((t) => t.amountCents >= 0)
+  );
 }
 
 function currencyOf(table: CsvTable, columns: Columns): string | null {

@@ -6,7 +6,7 @@ import { isDateCell, profileColumns } from "./column-profile.js";
 import { type Columns, guessLayout } from "./csv-layout.js";
 import { type RowsRead, readCsvRows } from "./csv-rows.js";
 import { type DateStyle, dateStyleOf } from "./date-cells.js";
-import { inferOrder } from "./dates.js";
+import { findDateOrder, type OrderFound } from "./date-order.js";
 import { headerScore, normalizeHeader } from "./header-names.js";
 import type { ParsedStatement, ReadLayout } from "./statement.js";
 
@@ -16,6 +16,8 @@ export type CsvLayout = Config["finance"]["csv_layouts"][string];
 export interface KnownLayout {
   source: "configured" | "knowledge" | "model";
   layout: CsvLayout;
+  /** The header signature it was learned for; configured layouts match by column names. */
+  signature?: string | undefined;
 }
 
 export interface CsvTable {
@@ -77,6 +79,7 @@ export function parseCsv(
     guess.decimal,
     styleFor(table, guess.columns.date, guess.decimal),
     "detected",
+    guess.assumed,
   );
 }
 
@@ -96,32 +99,47 @@ function emptyStatement(): ParsedStatement {
   };
 }
 
+const FIGURE = /^[-+(]?\s?(?:[$€£¥]|[A-Z]{3})?\s?\d[\d.,' \u00a0]*\)?-?\s?(?:[A-Z]{3})?$/;
+
 interface Detected {
   columns: Columns | null;
   missing: string[];
+  assumed: string[];
   decimal: DecimalMark;
 }
 
 export function detectLayout(table: CsvTable): Detected {
   const rows = table.body.map((row) => row.cells);
-  const decimal = detectDecimalMark(rows.flatMap((row) => row.filter((cell) => !isDateCell(cell))));
+  // Only lone figures vote: descriptions hold times and dates ("18.09. 17:20") that would mislead.
+  const figures = rows.flatMap((row) =>
+    row.filter((cell) => FIGURE.test(cell.trim()) && !isDateCell(cell)),
+  );
+  const decimal = detectDecimalMark(figures);
   const profiles = profileColumns(table.header, rows, decimal);
   return { ...guessLayout(profiles, rows, decimal), decimal };
 }
 
-function styleFor(table: CsvTable, date: number, decimal: DecimalMark): DateStyle {
+function styleFor(table: CsvTable, date: number, decimal: DecimalMark): OrderFound {
   const cells = table.body.map((row) => row.cells[date] ?? "");
-  return { order: inferOrder(cells, decimal === "," ? "DM" : "MD"), compactYearFirst: false };
+  return findDateOrder(cells, table.file, decimal === "," ? "DM" : "MD");
 }
 
 function readWithLayout(table: CsvTable, known: KnownLayout): ParsedStatement {
-  const header = table.header!;
+  const header = table.header ?? [];
+  // A headerless export's columns are named by position: "column 3".
   const at = (name: string | undefined) => {
     if (name === undefined) return null;
+    const position = /^column (\d+)$/i.exec(name.trim());
+    if (position) return Number(position[1]) - 1;
     const index = header.findIndex((cell) => normalizeHeader(cell) === normalizeHeader(name));
     return index < 0 ? null : index;
   };
   const { layout } = known;
+  if (at(layout.date) === null || at(layout.description) === null)
+    throw new NightshiftError(
+      `${table.file}: the ${known.source} layout names columns the file does not have (${layout.date}, ${layout.description})`,
+      { code: "layout_unknown" },
+    );
   const columns: Columns = {
     date: at(layout.date)!,
     description: at(layout.description)!,
@@ -136,8 +154,13 @@ function readWithLayout(table: CsvTable, known: KnownLayout): ParsedStatement {
   };
   const detected = detectLayout(table).decimal;
   const decimal = layout.decimal ?? detected;
+  if (columns.amount === null && columns.debit === null && columns.credit === null)
+    throw new NightshiftError(
+      `${table.file}: the ${known.source} layout names no amount column the file has`,
+      { code: "layout_unknown" },
+    );
   const style = layout.date_format
-    ? dateStyleOf(layout.date_format)
+    ? { style: dateStyleOf(layout.date_format), proven: true }
     : styleFor(table, columns.date, decimal);
   return buildStatement(table, columns, decimal, style, known.source);
 }
@@ -153,10 +176,19 @@ function buildStatement(
   table: CsvTable,
   columns: Columns,
   decimal: DecimalMark,
-  style: DateStyle,
+  order: OrderFound,
   source: ReadLayout["source"],
+  assumed: string[] = [],
 ): ParsedStatement {
+  const { style } = order;
   const read: RowsRead = readCsvRows(table, columns, decimal, style);
+  read.flags.push(...assumed);
+  if (!order.proven) {
+    read.flags.push("date_order_assumed");
+    read.warnings.push(
+      `no date in the file tells day-first from month-first; read as ${style.order === "DM" ? "day first (DD/MM)" : "month first (MM/DD)"}: set date_format in finance.csv_layouts if that is wrong`,
+    );
+  }
   return {
     format: "csv",
     kind: "bank",
@@ -174,6 +206,7 @@ function buildStatement(
     transactions: read.transactions,
     warnings: read.warnings,
     contradictions: read.contradictions,
+    flags: [...new Set(read.flags)],
     layout: {
       source,
       columns: describeColumns(table.header, columns),

@@ -18,10 +18,16 @@ export function dateStyleOf(format: string): DateStyle {
   return { order, compactYearFirst: letters.startsWith("Y") };
 }
 
-const TIME = /(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[AP]M)?(?:Z|[+-]\d{2}:?\d{2})?)$/i;
+const TIME =
+  /(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[AP]M)?(?:\s?(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}))?)$/i;
 
 export function readDateCell(text: string, style: DateStyle): DateParts | null {
-  const s = text.trim().replace(TIME, "").trim();
+  // "2019.04.19." (Hungarian) ends with a dot; a time after the date says nothing about the day.
+  const s = text
+    .trim()
+    .replace(TIME, "")
+    .trim()
+    .replace(/(\d)\.$/, "$1");
   const compact = /^(\d{8})$/.exec(s);
   if (compact) return readCompact(compact[1]!, style);
   return parseDate(s, style.order);

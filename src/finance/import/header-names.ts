@@ -48,7 +48,7 @@ const WORDS: [HeaderRole, RegExp][] = [
   ],
   [
     "balance",
-    /\b(?:balance|running ?balance|saldo|solde|kontostand|saldo na mutatie|saldo despues|saldo disponible|disponible|balans)\b/,
+    /\b(?:balance|running ?balance|saldo|solde|kontostand|saldo na mutatie|saldo despues|saldo disponible|disponible|balans|egyenleg)\b|saldo/,
   ],
   [
     "sign",
@@ -64,7 +64,7 @@ const WORDS: [HeaderRole, RegExp][] = [
   ],
   [
     "amount",
-    /\b(?:amount|amt|betrag|umsatz|bedrag|montant|importe|importo|belopp|beloeb|belob|belop|valor|valeur|summe?|value|transaction amount|net amount)\b/,
+    /\b(?:amount|amt|montant|importe|importo|belopp|beloeb|belob|belop|valor|valeur|summe?|value|transaction amount|net amount|kwota|castka|suma|osszeg\w*)\b|betrag|bedrag|umsatz/,
   ],
   [
     "date",
@@ -73,11 +73,11 @@ const WORDS: [HeaderRole, RegExp][] = [
   ["currency", /^(?:currency|ccy|wahrung|waehrung|valuta|munt|devise|moneda|divisa|valuta code)$/],
   [
     "payee",
-    /\b(?:payee|merchant|counterparty|beneficiary|empfanger|empfaenger|begunstigter|auftraggeber|partner name|partner|naam|name|nom|beneficiario|tegenpartij|tegenrekening naam|motpart|mottagare)\b/,
+    /\b(?:payee|merchant|counterparty|beneficiary|empfanger|empfaenger|begunstigter|auftraggeber|partner name|partner|naam|name|nom|beneficiario|tegenpartij|tegenrekening naam|motpart|mottagare|handelaar|haendler|handler|commercant|comercio|esercente|zahlungspflichtiger)\b|beguenstigter|begunstigter/,
   ],
   [
     "description",
-    /\b(?:desc|description|descripcion|descrizione|details|memo|narrative|particulars|omschrijving|mededelingen|buchungstext|verwendungszweck|libelle|concepto|causale|text|tekst|beskrivning|beskrivelse|reference|referentie|purpose|transaction|remarks|notes?|info|wording|label)\b/,
+    /\b(?:desc|description|descripcion|descrizione|details|memo|narrative|particulars|omschrijving|mededelingen|buchungstext|verwendungszweck|libelle|concepto|causale|text|tekst|beskrivning|beskrivelse|reference|referentie|purpose|transaction|remarks|notes?|info|wording|label|kozlemeny|reszletek|popis|opis)\b|beschreibung|omschrijving/,
   ],
   ["id", /^(?:id|transaction id|fitid|bank id|ref|reference number|transaktions id|check number)$/],
 ];

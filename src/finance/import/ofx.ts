@@ -7,20 +7,19 @@ import { type ParsedStatement, type ParsedTransaction, payeeFromDescription } fr
  * both, so a statement transaction is always a <STMTTRN>…</STMTTRN> block, and a leaf's value
  * runs to the next "<" or line end in either dialect.
  */
-export function parseOfx(text: string, file: string): ParsedStatement {
+export function parseOfx(text: string, file: string): ParsedStatement[] {
   if (!/<OFX>/i.test(text)) {
     throw new NightshiftError(`${file}: not an OFX file (no <OFX> element)`, { code: "bad_file" });
   }
   refuseWhatIsNotABankStatement(text, file);
-  const statements = text.match(/<(?:CC)?STMTRS>/gi)?.length ?? 0;
-  if (statements > 1) {
-    // Each account has its own balance and transaction ids; mixing them would corrupt both.
-    throw new NightshiftError(
-      `${file}: holds ${statements} account statements; export one account per file from your bank`,
-      { code: "bad_file" },
-    );
-  }
-  const card = /<CCSTMTRS>/i.test(text);
+  // One file may hold several accounts' statements (a bank's "all accounts" download); each
+  // keeps its own account, balance and transaction ids.
+  const blocks = [...text.matchAll(/<(CC)?STMTRS>([\s\S]*?)<\/(?:CC)?STMTRS>/gi)];
+  if (blocks.length === 0) return [readStatement(text, file, /<CCSTMTRS>/i.test(text))];
+  return blocks.map((m) => readStatement(m[2]!, file, m[1] !== undefined));
+}
+
+function readStatement(text: string, file: string, card: boolean): ParsedStatement {
   const currency = leaf(text, "CURDEF");
   const rounded: number[] = [];
   const list = block(text, "BANKTRANLIST") ?? "";

@@ -5,13 +5,15 @@ import { parseOfx } from "./ofx.js";
 import { parsePdf } from "./pdf.js";
 import type { ParsedStatement } from "./statement.js";
 
-/** Chooses the parser by content first (a renamed file still imports), then by extension. */
+/**
+ * The statements in one file (an OFX download may hold several accounts'). Chooses the parser
+ * by content first (a renamed file still imports), then by extension. */
 export async function parseStatementBytes(
   bytes: Uint8Array,
   file: string,
   config: Config["finance"],
   known: KnownLayout[] = [],
-): Promise<ParsedStatement> {
+): Promise<ParsedStatement[]> {
   if (bytes.length === 0) {
     throw new NightshiftError(`${file}: cannot import: the file is empty`, { code: "bad_file" });
   }
@@ -25,7 +27,7 @@ export async function parseStatementBytes(
         },
       );
     }
-    return parsePdf(bytes, file);
+    return [await parsePdf(bytes, file)];
   }
   if (bytes.subarray(0, 4096).includes(0)) {
     throw new NightshiftError(
@@ -39,7 +41,7 @@ export async function parseStatementBytes(
   if (/OFXHEADER|<OFX>/i.test(text.slice(0, 4096)) || /\.(?:ofx|qfx)$/i.test(file))
     return parseOfx(text, file);
   refusePlainText(text, file);
-  return parseCsv(text, file, config.csv_layouts, known);
+  return [parseCsv(text, file, config.csv_layouts, known)];
 }
 
 /**

@@ -40,6 +40,8 @@ export interface ParsedStatement {
    * (a debit marker on a positive amount, every amount of one sign). The statement is flagged.
    */
   contradictions?: string[] | undefined;
+  /** Flags for the stored statement: what the reading assumed ("date_order_assumed", ...). */
+  flags?: string[] | undefined;
 }
 
 export interface ReadLayout {
