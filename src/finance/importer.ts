@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { type Clock, systemClock } from "../clock.js";
-import type { Config } from "../config.js";
 import { NightshiftError } from "../errors.js";
 import type { FinanceAccount, FinanceStore } from "../ledger/finance-store.js";
 import type { ReviewQueue } from "../review/queue.js";

@@ -26,9 +26,8 @@ const LONG_NUMBER = new RegExp(
 export function maskText(text: string): string {
   return text.replace(LONG_NUMBER, (match) => {
     const digits = match.replace(/\D/g, "");
-    // Shorter all-digit runs are references, terminal ids and dates (an 8-digit "02950284" is
-    // a cash machine, "20180301" a day); account and card numbers are longer or already masked.
-    if (digits.length < 10 && !/[Xx*•]|^[A-Z]{2}\d{2}/.test(match)) return match;
+    // Short all-digit runs are references and dates; only long or already-masked ones are numbers.
+    if (digits.length < 8 && !/[Xx*•]|^[A-Z]{2}\d{2}/.test(match)) return match;
     return maskNumber(match);
   });
 }

@@ -17,6 +17,8 @@ export interface ColumnProfile {
   /** Cells with a decimal mark: integer-only columns are often ids or check numbers. */
   decimals: number;
   negatives: number;
+  /** Cells that are a figure other than zero. */
+  nonzero: number;
   /** Nearly every filled cell is a debit/credit marker ("DEBIT", "Af", "CRDT", "S"). */
   marker: boolean;
   currencyCode: string | null;
@@ -126,6 +128,7 @@ function profileColumn(
     amounts: count((cell) => amountCell(cell, decimal) !== null),
     decimals: count((cell) => /\d[.,]\d{1,4}\)?-?\s*(?:[A-Za-z]{2,3})?$/.test(cell)),
     negatives: count((cell) => (amountCell(cell, decimal) ?? 0) < 0),
+    nonzero: count((cell) => (amountCell(cell, decimal) ?? 0) !== 0),
     marker: mostlyOf(values, (cell) => markerSide(cell) !== null),
     currencyCode:
       codes.size === 1 && count((v) => codes.has(v)) === values.length ? [...codes][0]! : null,
@@ -155,5 +158,11 @@ export function isAmountColumn(p: ColumnProfile): boolean {
   return p.decimals > 0 || money;
 }
 
+/** Words in most cells: a column of check numbers is not text. */
 export const isTextColumn = (p: ColumnProfile) =>
-  p.filled > 0 && !isDateColumn(p) && !isAmountColumn(p) && !p.marker && p.currencyCode === null;
+  p.filled > 0 &&
+  p.texts >= p.filled / 2 &&
+  !isDateColumn(p) &&
+  !isAmountColumn(p) &&
+  !p.marker &&
+  p.currencyCode === null;

@@ -64,10 +64,36 @@ export function guessLayout(
       !(rows.length >= 4 && p.distinct <= 2),
   );
   return {
-    columns: { date, description, payee: payee?.index ?? null, ...money, sign, id, currency },
+    columns: {
+      date,
+      description,
+      payee:
+        payee?.index ??
+        (profiles.every((p) => p.header === "")
+          ? secondText(profiles, taken, description, rows.length)
+          : null),
+      ...money,
+      sign,
+      id,
+      currency,
+    },
     missing,
     assumed,
   };
+}
+
+/** Without a header, the next-richest text column may be the payee (or the description). */
+function secondText(
+  profiles: ColumnProfile[],
+  taken: Set<number>,
+  description: number,
+  rowCount: number,
+): number | null {
+  const rest = new Set([...taken, description]);
+  const next = pickDescription(profiles, rest, rowCount);
+  if (next === null) return null;
+  const p = profiles[next]!;
+  return rowCount >= 4 && p.distinct <= 2 ? null : next;
 }
 
 function pickBy(
@@ -101,7 +127,9 @@ function moneyColumns(
   // The booked amount before one in the original or local currency.
   const foreign = (p: ColumnProfile) => /orig|local|foreign|fremd|oorspr|devis/i.test(p.header);
   const ordered = [...numeric.filter((p) => !foreign(p)), ...numeric.filter(foreign)];
-  const named = (role: HeaderRole) => ordered.find((p) => p.roles[0] === role)?.index ?? null;
+  // A named amount column of zeros ("Shipping and Handling Amount") is not the amount.
+  const live = ordered.filter((p) => p.roles[0] !== "amount" || p.nonzero > 0);
+  const named = (role: HeaderRole) => live.find((p) => p.roles[0] === role)?.index ?? null;
   // A labelled debit or credit column may be empty in a short file; it still names the pair.
   const namedAny = (role: HeaderRole) =>
     named(role) ??
@@ -112,40 +140,117 @@ function moneyColumns(
   const [debit, credit] = [namedAny("debit"), namedAny("credit")];
   const column = (i: number) => rows.map((row) => amountCell(row[i] ?? "", decimal));
   if (amount !== null) {
-    balance ??= chainedBalance(numeric, amount, column);
-    return { amount, debit: null, credit: null, balance };
+    // Of several amount columns (gross, net, fee), the one the running balance follows.
+    const amounts = live.filter((p) => p.roles[0] === "amount").map((p) => p.index);
+    const chained = balance === null ? null : amounts.find((a) => chains(a, balance!, column));
+    const chosen = chained ?? amount;
+    balance ??= chainedBalance(numeric, chosen, column);
+    return { amount: chosen, debit: null, credit: null, balance };
   }
   if (debit !== null && credit !== null && debit !== credit) {
     return { amount: null, debit, credit, balance };
   }
   const rest = numeric.filter((p) => p.index !== balance);
+  const full = (p: ColumnProfile) => p.filled >= Math.ceil(rows.length * 0.9);
   // Unnamed: the column whose running sum another column follows is the amount.
-  for (const candidate of rest) {
+  for (const candidate of rest.filter(full)) {
     const chained = balance ?? chainedBalance(numeric, candidate.index, column);
     if (chained !== null && chained !== candidate.index)
       return { amount: candidate.index, debit: null, credit: null, balance: chained };
   }
-  if (rest.length === 1) return { amount: rest[0]!.index, debit: null, credit: null, balance };
-  const pair = unnamedPair(rest, rows);
-  if (pair) assumed.push("sign_assumed");
-  return pair ? { ...pair, balance } : null;
+  const pair = unnamedPair(rest, rows, decimal, assumed);
+  if (pair) return pair;
+  const fullRest = rest.filter(full);
+  if (fullRest.length === 1)
+    return { amount: fullRest[0]!.index, debit: null, credit: null, balance };
+  // Two full unnamed columns that do not chain: the signed one is the amount, the other a
+  // balance that the check will then hold against it (and flag).
+  const signed = fullRest.filter((p) => p.negatives > 0);
+  if (fullRest.length === 2 && signed.length === 1 && balance === null) {
+    const other = fullRest.find((p) => p !== signed[0])!;
+    return { amount: signed[0]!.index, debit: null, credit: null, balance: other.index };
+  }
+  return null;
+}
+
+function chains(amount: number, balance: number, column: (i: number) => (number | null)[]) {
+  const [a, b] = [column(amount), column(balance)];
+  return follows(a, b) || follows([...a].reverse(), [...b].reverse());
 }
 
 /**
- * Two unnamed figure columns never filled on the same row: money out and money in. Without a
- * name or a balance to tell them apart, the busier one is taken as money out (most rows of a
- * statement are spending) and the statement is flagged as assumed.
+ * Two figure columns never both filled on one row (a zero counts as empty): money out and money
+ * in. Which is which: the printed signs, else the running balance (a third column that follows
+ * one reading), else the busier one is money out (most rows of a statement are spending) and
+ * the statement is flagged as assumed.
  */
 function unnamedPair(
   rest: ColumnProfile[],
   rows: string[][],
-): { amount: null; debit: number; credit: number } | null {
-  if (rest.length !== 2) return null;
-  const [a, b] = rest as [ColumnProfile, ColumnProfile];
-  const both = rows.some((row) => (row[a.index] ?? "").trim() && (row[b.index] ?? "").trim());
-  if (both || a.negatives + b.negatives > 0) return null;
+  decimal: DecimalMark,
+  assumed: string[],
+): Money | null {
+  const value = (row: string[], i: number) => amountCell(row[i] ?? "", decimal) ?? 0;
+  for (let x = 0; x < rest.length; x++) {
+    for (let y = x + 1; y < rest.length; y++) {
+      const [a, b] = [rest[x]!, rest[y]!];
+      if (rows.some((row) => value(row, a.index) !== 0 && value(row, b.index) !== 0)) continue;
+      const neither = rows.filter((row) => value(row, a.index) === 0 && value(row, b.index) === 0);
+      if (neither.length > rows.length * 0.1) continue;
+      const others = rest.filter((p) => p !== a && p !== b);
+      return orderPair(a, b, others, rows, value, assumed);
+    }
+  }
+  return null;
+}
+
+function orderPair(
+  a: ColumnProfile,
+  b: ColumnProfile,
+  others: ColumnProfile[],
+  rows: string[][],
+  value: (row: string[], i: number) => number,
+  assumed: string[],
+): Money {
+  const pair = (debit: ColumnProfile, credit: ColumnProfile) => ({
+    amount: null,
+    debit: debit.index,
+    credit: credit.index,
+  });
+  if (a.negatives > 0 !== b.negatives > 0) {
+    const [debit, credit] = a.negatives > 0 ? [a, b] : [b, a];
+    return { ...pair(debit, credit), balance: findChain(others, rows, debit, credit, value) };
+  }
+  for (const [debit, credit] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    const balance = findChain(others, rows, debit, credit, value);
+    if (balance !== null) return { ...pair(debit, credit), balance };
+  }
+  assumed.push("sign_assumed");
   const [debit, credit] = a.filled >= b.filled ? [a, b] : [b, a];
-  return { amount: null, debit: debit.index, credit: credit.index };
+  return { ...pair(debit, credit), balance: null };
+}
+
+function findChain(
+  others: ColumnProfile[],
+  rows: string[][],
+  debit: ColumnProfile,
+  credit: ColumnProfile,
+  value: (row: string[], i: number) => number,
+): number | null {
+  const amounts = rows.map(
+    (row) => Math.abs(value(row, credit.index)) - Math.abs(value(row, debit.index)),
+  );
+  for (const other of others) {
+    const balances = rows.map((row) =>
+      (row[other.index] ?? "").trim() ? value(row, other.index) : null,
+    );
+    if (follows(amounts, balances) || follows([...amounts].reverse(), [...balances].reverse()))
+      return other.index;
+  }
+  return null;
 }
 
 /** A column that equals the previous row's value plus this row's amount (either order). */
@@ -191,8 +296,9 @@ function pickDescription(
     return (
       (few(p) ? 0 : 100) +
       (p.roles.includes("description") ? 20 : p.roles.includes("payee") ? 10 : 0) +
-      (p.distinct + p.texts) / Math.max(1, 2 * p.filled) +
-      Math.min(p.length, 60) / 1000
+      (p.distinct + p.texts) / Math.max(1, 2 * p.filled) -
+      // Short codes ("UMC-", "POS") are types, not descriptions.
+      (p.length < 6 ? 0.5 : 0)
     );
   };
   let best: ColumnProfile | null = null;

@@ -37,6 +37,7 @@ export function readCsvRows(
   decimal: DecimalMark,
   style: DateStyle,
 ): RowsRead {
+  const inverted = markersAllDisagree(table, columns, decimal);
   const amounts = table.body.map((row) =>
     amountCell(row.cells[columns.amount ?? -1] ?? "", decimal),
   );
@@ -45,14 +46,20 @@ export function readCsvRows(
     decimal,
     style,
     file: table.file,
-    applyMarker: columns.sign !== null && amounts.every((cents) => cents === null || cents >= 0),
+    applyMarker:
+      columns.sign !== null && (inverted || amounts.every((cents) => cents === null || cents >= 0)),
     unmarked: [],
   };
   const transactions: ParsedTransaction[] = [];
   const skipped: number[] = [];
+  const balanceLines: number[] = [];
   const conflicts: string[] = [];
   for (const row of table.body) {
     const date = readDateCell(row.cells[columns.date] ?? "", style);
+    if (BALANCE_LINE.test((row.cells[columns.description] ?? "").trim())) {
+      balanceLines.push(row.line);
+      continue;
+    }
     if (!date || date.year === null) {
       if (rowHasAmount(row.cells, ctx)) skipped.push(row.line);
       continue;
@@ -69,6 +76,16 @@ export function readCsvRows(
         `skipped ${skipped.length} line(s) with an amount but no date (line ${skipped.slice(0, 5).join(", ")}): totals or notes, not transactions`,
       ]
     : [];
+  if (inverted) {
+    flags.push("sign_from_marker");
+    warnings.push(
+      "every debit/credit marker disagrees with its amount's sign (the export signs amounts the other way round): the markers were followed",
+    );
+  }
+  if (balanceLines.length)
+    warnings.push(
+      `line ${balanceLines.join(", ")}: a balance line (opening or closing balance), not a transaction`,
+    );
   if (ctx.unmarked.length) {
     flags.push("sign_assumed");
     warnings.push(
@@ -136,6 +153,25 @@ function readRow(cells: string[], ctx: Ctx, where: string, date: string): Parsed
     bankId: cell(columns.id) || null,
     balanceCents: money(columns.balance, "balance"),
   };
+}
+
+// Rows that print a balance, not a movement: "Saldo Anterior", "Opening balance", "Saldo final".
+const BALANCE_LINE =
+  /^(?:saldo(?: anterior| inicial| final| do dia)?|(?:opening|closing|previous|starting|ending|beginning|new) balance|balance (?:brought|carried) forward|anfangssaldo|endsaldo|solde (?:precedent|initial|final))$/i;
+
+/** Every row with a marker and a signed amount says the opposite: the signs are inverted. */
+function markersAllDisagree(table: CsvTable, columns: Columns, decimal: DecimalMark): boolean {
+  if (columns.sign === null || columns.amount === null) return false;
+  const amount = (cells: string[]) => amountCell(cells[columns.amount!] ?? "", decimal) ?? 0;
+  let marked = 0;
+  for (const row of table.body) {
+    const side = markerSide(row.cells[columns.sign] ?? "");
+    const cents = amount(row.cells);
+    if (!side || cents === 0) continue;
+    if ((side === "debit") === cents < 0) return false;
+    marked++;
+  }
+  return marked > 0 && table.body.some((row) => amount(row.cells) < 0);
 }
 
 /** A marker that says debit beside money in (or credit beside money out). */

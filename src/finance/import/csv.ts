@@ -5,7 +5,7 @@ import { type DecimalMark, detectDecimalMark } from "./amounts.js";
 import { isDateCell, profileColumns } from "./column-profile.js";
 import { type Columns, guessLayout } from "./csv-layout.js";
 import { type RowsRead, readCsvRows } from "./csv-rows.js";
-import { type DateStyle, dateStyleOf } from "./date-cells.js";
+import { dateStyleOf } from "./date-cells.js";
 import { findDateOrder, type OrderFound } from "./date-order.js";
 import { headerScore, normalizeHeader } from "./header-names.js";
 import type { ParsedStatement, ReadLayout } from "./statement.js";
@@ -264,7 +264,9 @@ function findHeader(rows: string[][], layouts: CsvLayout[]): number {
   for (let i = 0; i < limit; i++) {
     const row = rows[i]!;
     if (looksLikeData(row)) return -1;
-    if (headerScore(row) >= 2 && row.filter((c) => c.trim()).length >= 2) return i;
+    // A header names columns: no figures in it (a headerless file's "DEBIT,...,-12.23" is data).
+    const figures = row.some((c) => /\d[.,]\d{2}\)?$/.test(c.trim()));
+    if (!figures && headerScore(row) >= 2 && row.filter((c) => c.trim()).length >= 2) return i;
   }
   return -1;
 }

@@ -64,7 +64,7 @@ const WORDS: [HeaderRole, RegExp][] = [
   ],
   [
     "amount",
-    /\b(?:amount|amt|montant|importe|importo|belopp|beloeb|belob|belop|valor|valeur|summe?|value|transaction amount|net amount|kwota|castka|suma|osszeg\w*)\b|betrag|bedrag|umsatz/,
+    /\b(?:amount|amt|montant|importe|importo|belopp|beloeb|belob|belop|valor|valeur|summe?|value|transaction amount|net amount|gross|net|kwota|castka|suma|osszeg\w*)\b|betrag|bedrag|umsatz/,
   ],
   [
     "date",

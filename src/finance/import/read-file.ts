@@ -63,11 +63,31 @@ function refusePlainText(text: string, file: string): void {
   }
 }
 
-/** UTF-8 unless that fails; older bank exports (OFX CHARSET:1252) are Windows-1252. */
+/**
+ * UTF-8 unless that fails; then GB18030 (Chinese banks' exports), which rejects the lone
+ * accented bytes of Western files; then Windows-1252 (older exports, OFX CHARSET:1252).
+ */
 function decode(bytes: Uint8Array): string {
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return new TextDecoder("windows-1252").decode(bytes);
+  for (const label of ["utf-8", "gb18030"]) {
+    try {
+      return new TextDecoder(label, { fatal: true }).decode(bytes);
+    } catch {
+      // not this encoding; try the next
+    }
   }
+  return decodeWindows1252(bytes);
+}
+
+// Node's "windows-1252" decoder is Latin-1: 0x80-0x9F come out as control characters, so the
+// euro sign and typographic quotes are mapped here.
+const CP1252_HIGH =
+  "\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f" +
+  "\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178";
+
+function decodeWindows1252(bytes: Uint8Array): string {
+  let out = "";
+  for (const byte of bytes) {
+    out += byte >= 0x80 && byte <= 0x9f ? CP1252_HIGH[byte - 0x80]! : String.fromCharCode(byte);
+  }
+  return out;
 }
