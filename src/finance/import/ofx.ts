@@ -1,5 +1,6 @@
 import { NightshiftError } from "../../errors.js";
 import { maskAccountIn } from "../mask.js";
+import { parseAmount, signedCents } from "./amounts.js";
 import { type ParsedStatement, type ParsedTransaction, payeeFromDescription } from "./statement.js";
 
 /**
@@ -33,8 +34,7 @@ function readStatement(text: string, file: string, card: boolean): ParsedStateme
   for (const t of transactions) if (t.bankId) t.bankId = maskAccountIn(t.bankId, account);
   const ledgerBal = block(text, "LEDGERBAL");
   const closing = ledgerBal ? leaf(ledgerBal, "BALAMT") : null;
-  const closingCents =
-    closing === null ? null : amount(closing, file, "LEDGERBAL/BALAMT", rounded, currency);
+  const closingCents = closing === null ? null : balanceAmount(closing, currency);
   return {
     format: "ofx",
     kind: card ? "card" : "bank",
@@ -47,9 +47,14 @@ function readStatement(text: string, file: string, card: boolean): ParsedStateme
     closingCents: closingCents === null ? null : card ? -closingCents : closingCents,
     printedTotals: [],
     transactions,
-    warnings: rounded.length
-      ? [`${rounded.length} amount(s) printed with more decimals than the currency has, rounded`]
-      : [],
+    warnings: (closing !== null && closingCents === null
+      ? [`the closing balance "${closing}" is not an amount; the statement stays unchecked`]
+      : []
+    ).concat(
+      rounded.length
+        ? [`${rounded.length} amount(s) printed with more decimals than the currency has, rounded`]
+        : [],
+    ),
   };
 }
 
@@ -130,6 +135,20 @@ function amount(
   if (!Number.isSafeInteger(cents))
     throw new NightshiftError(`${file}: ${where} "${raw}" is out of range`, { code: "bad_file" });
   return m[1] === "-" ? -cents : cents;
+}
+
+/**
+ * A balance is only a check: one a server prints in local form ("R$ 5.326,43") is read as such,
+ * and one that cannot be read leaves the statement unchecked rather than refusing it.
+ */
+function balanceAmount(raw: string, currency: string | null): number | null {
+  try {
+    return amount(raw, "", "", [], currency);
+  } catch (error) {
+    if (!(error instanceof NightshiftError)) throw error;
+    const parsed = parseAmount(raw.replace(/^[A-Z]{0,3}\$/, "").trim());
+    return parsed ? signedCents(parsed) : null;
+  }
 }
 
 function block(text: string, tag: string): string | null {
