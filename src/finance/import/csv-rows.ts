@@ -194,6 +194,11 @@ function contradictions(
     out.push(
       `the debit/credit column disagrees with the amount's sign on ${conflicts.length} row(s) (${conflicts.slice(0, 3).join("; ")})`,
     );
+  const zeros = transactions.filter((t) => t.amountCents === 0).length;
+  if (zeros > 0 && zeros * 2 >= transactions.length)
+    out.push(
+      `${zeros} of ${transactions.length} amounts are zero: the amount column is probably not the amount`,
+    );
   const distinct = new Set(transactions.map((t) => t.description)).size;
   if (transactions.length >= 6 && distinct <= 2) {
     const name = table.header?.[columns.description] ?? `column ${columns.description + 1}`;

@@ -32,7 +32,8 @@ export interface CsvTable {
 /** Splits the file into its header (if any) and body rows; no interpretation yet. */
 export function readCsvTable(text: string, file: string, layouts: CsvLayout[] = []): CsvTable {
   const rows = readRows(text, file);
-  const headerAt = findHeader(rows, layouts);
+  const named = findHeader(rows, layouts);
+  const headerAt = named >= 0 ? named : unnamedHeader(rows);
   const header = headerAt >= 0 ? rows[headerAt]! : null;
   const start = headerAt >= 0 ? headerAt + 1 : firstDataRow(rows);
   const same = (cells: string[]) =>
@@ -274,6 +275,20 @@ function findHeader(rows: string[][], layouts: CsvLayout[]): number {
 const looksLikeData = (row: string[]) =>
   row.some(isDateCell) &&
   row.some((cell) => /^[-+(]?\D{0,3}\d[\d.,' ]*\)?-?$/.test(cell.trim()) && !isDateCell(cell));
+
+/**
+ * Names the parser does not know still make a header: the row just above the first data row,
+ * as wide as it, every cell filled with words and none of them a date or a figure.
+ */
+function unnamedHeader(rows: string[][]): number {
+  const first = firstDataRow(rows);
+  const above = rows[first - 1];
+  if (!above || above.length !== rows[first]!.length) return -1;
+  const names = above.every(
+    (cell) => /\p{L}/u.test(cell) && !isDateCell(cell) && !/\d[.,]\d{2}\)?$/.test(cell.trim()),
+  );
+  return names ? first - 1 : -1;
+}
 
 function firstDataRow(rows: string[][]): number {
   const i = rows.findIndex(looksLikeData);
