@@ -298,7 +298,7 @@ function pickDescription(
       (p.roles.includes("description") ? 20 : p.roles.includes("payee") ? 10 : 0) +
       (p.distinct + p.texts) / Math.max(1, 2 * p.filled) -
       // Short codes ("UMC-", "POS") are types, not descriptions.
-      (p.length < 6 ? 0.5 : 0)
+      (p.length < 6 && p.roles.length === 0 ? 0.5 : 0)
     );
   };
   let best: ColumnProfile | null = null;
