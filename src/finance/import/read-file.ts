@@ -68,14 +68,24 @@ function refusePlainText(text: string, file: string): void {
  * accented bytes of Western files; then Windows-1252 (older exports, OFX CHARSET:1252).
  */
 function decode(bytes: Uint8Array): string {
-  for (const label of ["utf-8", "gb18030"]) {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    // not UTF-8: a legacy code page
+  }
+  const western = decodeWindows1252(bytes);
+  // Accented letters inside words ("Transferência") are Western text; runs of high bytes
+  // ("±±¾©²ÍÌü") are double-byte Chinese, which GB18030 reads.
+  const inWords = western.match(/[A-Za-z][\u00c0-\u00ff][A-Za-z]/g)?.length ?? 0;
+  const runs = western.match(/[\u0080-\u00ff]{2,}/g)?.length ?? 0;
+  if (runs > inWords) {
     try {
-      return new TextDecoder(label, { fatal: true }).decode(bytes);
+      return new TextDecoder("gb18030", { fatal: true }).decode(bytes);
     } catch {
-      // not this encoding; try the next
+      // not GB18030 either
     }
   }
-  return decodeWindows1252(bytes);
+  return western;
 }
 
 // Node's "windows-1252" decoder is Latin-1: 0x80-0x9F come out as control characters, so the
