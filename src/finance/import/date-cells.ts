@@ -25,10 +25,12 @@ export function readDateCell(text: string, style: DateStyle): DateParts | null {
   // "2019.04.19." (Hungarian) ends with a dot; a time after the date says nothing about the day.
   const s = text
     .trim()
+    .replace(/\[[^\]]*\]$/, "")
     .replace(TIME, "")
     .trim()
     .replace(/(\d)\.$/, "$1");
-  const compact = /^(\d{8})$/.exec(s);
+  // "20091221120000" (OFX style): the day is the first eight digits.
+  const compact = /^(\d{8})(?:\d{6}(?:\.\d+)?)?$/.exec(s);
   if (compact) return readCompact(compact[1]!, style);
   return parseDate(s, style.order);
 }
