@@ -210,7 +210,10 @@ export const configSchema = z.strictObject({
             debit: z.string().optional(),
             credit: z.string().optional(),
             balance: z.string().optional(),
+            /** A debit/credit marker column ("Af Bij", "Transaction Type", "D/C"). */
+            sign: z.string().optional(),
             id: z.string().optional(),
+            /** "YYYYMMDD", "DD.MM.YYYY", "MM/DD/YYYY", ... */
             date_format: z.string().optional(),
             decimal: z.enum([".", ","]).optional(),
           }),

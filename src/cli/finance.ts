@@ -6,8 +6,11 @@ import { categorizeTransactions } from "../finance/categorize.js";
 import { financeCorrectionHandler } from "../finance/corrections.js";
 import { formatMoney } from "../finance/import/amounts.js";
 import { modelExtractor } from "../finance/import/extract.js";
+import { layoutProposer } from "../finance/import/propose-layout.js";
 import { type ImportResult, importStatementFile } from "../finance/importer.js";
 import { maskNumber } from "../finance/mask.js";
+import { previewStatementFile } from "../finance/preview.js";
+import { uncheckedReason } from "../finance/reconcile.js";
 import { computeSpend, describeSpend } from "../finance/spend.js";
 import {
   type FinanceStatement,
@@ -16,9 +19,24 @@ import {
   transactionToJson,
 } from "../ledger/finance-store.js";
 import type { CliContext } from "./context.js";
+import { describePreview } from "./finance-preview.js";
 import { personName } from "./kb.js";
 import { wholeNumber } from "./options.js";
 import { count, formatLocalTime, formatTable, printJson, reportError } from "./output.js";
+
+/** What an import needs: the parser's layouts and, when they fail, the models' help. */
+function importDeps(agent: FinanceAgent) {
+  return {
+    store: agent.store,
+    config: agent.config.finance,
+    review: agent.review,
+    kb: agent.kb,
+    extract: (bytes: Uint8Array, name: string) =>
+      modelExtractor(agent.runtime(), agent.config.finance)(bytes, name),
+    proposeLayout: (text: string, name: string) =>
+      layoutProposer(agent.runtime(), agent.config.finance)(text, name),
+  };
+}
 
 async function withAgent<T>(
   context: CliContext,
@@ -51,41 +69,40 @@ export function registerFinance(program: Command, context: CliContext): void {
       "--show-numbers",
       "show account numbers in full in this output (they are stored masked)",
     )
+    .option("--dry-run", "show what would be imported (layout, first rows, checks); change nothing")
     .option("--json", "print JSON")
     .action(
       async (
         files: string[],
-        flags: { account?: string; showNumbers?: boolean; json?: boolean },
+        flags: { account?: string; showNumbers?: boolean; json?: boolean; dryRun?: boolean },
       ) => {
         await withAgent(context, async (agent) => {
-          const results: (ImportResult | { file: string; status: "failed"; error: string })[] = [];
+          const deps = importDeps(agent);
+          const results: unknown[] = [];
+          let failed = false;
           for (const file of files) {
             try {
-              const result = await importStatementFile(
-                file,
-                {
-                  store: agent.store,
-                  config: agent.config.finance,
-                  review: agent.review,
-                  extract: (bytes, name) =>
-                    modelExtractor(agent.runtime(), agent.config.finance)(bytes, name),
-                },
-                { account: flags.account },
-              );
-              results.push(result);
-              if (!flags.json)
-                process.stdout.write(
-                  `${describeImport(result, flags.showNumbers ?? false, accountCurrency(agent, result.account))}\n`,
-                );
+              if (flags.dryRun) {
+                const preview = await previewStatementFile(file, deps, { account: flags.account });
+                results.push(snakeKeys(preview));
+                if (!flags.json) process.stdout.write(`${describePreview(preview)}\n`);
+                continue;
+              }
+              const result = await importStatementFile(file, deps, { account: flags.account });
+              for (const part of [result, ...(result.more ?? [])]) {
+                results.push(importToJson(part, flags.showNumbers ?? false));
+                if (!flags.json)
+                  process.stdout.write(`${describeImport(part, flags.showNumbers ?? false, accountCurrency(agent, part.account))}\n`);
+              }
             } catch (error) {
               if (!(error instanceof NightshiftError)) throw error;
+              failed = true;
               results.push({ file, status: "failed", error: describeError(error) });
               if (!flags.json) reportError(error);
             }
           }
-          if (flags.json)
-            printJson(results.map((r) => importToJson(r, flags.showNumbers ?? false)));
-          if (results.some((r) => r.status === "failed")) process.exitCode = 1;
+          if (flags.json) printJson(results);
+          if (failed) process.exitCode = 1;
         });
       },
     );
@@ -284,7 +301,9 @@ function describeImport(result: ImportResult, showNumbers: boolean, currency: st
   const r = result.reconciliation;
   if (r.status === "reconciled") parts.push("reconciled: balances and totals agree");
   else if (r.status === "unchecked")
-    parts.push("unchecked: the file prints no balances or totals to check against");
+    parts.push(
+      `unchecked: ${uncheckedReason(r.flags ?? []) ?? "nothing printed to check against"}`,
+    );
   else
     parts.push(
       `DOES NOT RECONCILE (difference ${formatMoney(r.differenceCents ?? 0, currency)}): ${r.problems.join("; ")}`,
@@ -313,10 +332,13 @@ function importToJson(
     duplicates_skipped: rest.duplicatesSkipped,
     duplicate_suspects: rest.duplicateSuspects,
     reconcile_status: reconciliation.status,
+    unchecked_reason: uncheckedReason(reconciliation.flags ?? []),
     difference_cents: reconciliation.differenceCents,
     debits_cents: reconciliation.debitsCents,
     credits_cents: reconciliation.creditsCents,
     problems: reconciliation.problems,
+    flags: reconciliation.flags ?? [],
+    layout: rest.layout ?? null,
     warnings: rest.warnings,
   };
 }
@@ -345,7 +367,16 @@ const statementColumns = (currencyOf: (accountId: number) => string) => [
     value: (s: FinanceStatement) => String(s.transactionCount),
     align: "right" as const,
   },
-  { header: "STATUS", value: (s: FinanceStatement) => s.reconcileStatus },
+  {
+    header: "CHECK",
+    value: (s: FinanceStatement) =>
+      s.reconcileStatus === "unchecked"
+        ? `unchecked: ${uncheckedReason(s.flags) ?? "nothing to check against"}`
+        : s.reconcileStatus === "mismatch"
+          ? "FLAGGED"
+          : "reconciled",
+    max: 60,
+  },
   {
     header: "DIFFERENCE",
     value: (s: FinanceStatement) =>

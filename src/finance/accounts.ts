@@ -4,6 +4,9 @@ import type { FinanceAccount, FinanceStore } from "../ledger/finance-store.js";
 import type { ParsedStatement } from "./import/statement.js";
 import { maskNumber } from "./mask.js";
 
+/** Where a statement that names no account goes when no --account is given. */
+export const DEFAULT_ACCOUNT = "default";
+
 /**
  * The account a statement belongs to: the one named with --account (refused if the file says
  * another number), else the one with the same masked number and kind, else a new one.
@@ -37,11 +40,18 @@ export function resolveAccount(
     });
   }
   if (!masked) {
-    throw new NightshiftError(
-      `${file}: the file names no account number; pass --account NAME to say which account it is`,
-      {
-        code: "account_needed",
-      },
+    // Most CSV exports print no account number. They go to one default account (the import's
+    // output says so) rather than being refused; --account files them where they belong.
+    const fallback = deps.store.accountByName(DEFAULT_ACCOUNT);
+    return (
+      fallback ??
+      deps.store.insertAccount({
+        name: DEFAULT_ACCOUNT,
+        numberMasked: null,
+        kind: parsed.kind,
+        currency,
+        createdAt: now,
+      })
     );
   }
   const existing = deps.store.accountByNumber(masked, parsed.kind);

@@ -21,6 +21,7 @@ const facts: SpendFacts = {
   topMerchants: [{ merchant: "CHIPOTLE 1234", visits: 8, totalCents: 10_400 }],
   pendingDuplicates: { count: 0, totalCents: 0 },
   uncategorizedCount: 0,
+  unverifiedStatements: [],
 };
 const question = "How much did I spend on restaurants last month?";
 

@@ -6,7 +6,13 @@ import type { FinanceStore } from "../ledger/finance-store.js";
 import { defineStage, describeModelFailure, type Runtime } from "../runtime/index.js";
 import { checkAnswerFigures } from "./answer-check.js";
 import { DEFAULT_CATEGORIES } from "./categorize.js";
-import { computeSpend, describeSpend, type SpendFacts, type SpendQuery } from "./spend.js";
+import {
+  computeSpend,
+  describeSpend,
+  type SpendFacts,
+  type SpendQuery,
+  verificationNote,
+} from "./spend.js";
 
 /** What the reasoner turns a question into; the figures themselves are computed in code. */
 export const askQuerySchema = z.object({
@@ -117,7 +123,9 @@ export async function askQuestion(question: string, deps: AskDeps): Promise<AskR
     }
     return {
       question,
-      answer: mismatches.length ? describeSpend(computed) : modelAnswer,
+      answer: mismatches.length
+        ? describeSpend(computed)
+        : [modelAnswer, verificationNote(computed)].filter(Boolean).join("\n"),
       query: result.output.query,
       facts: computed,
       source: mismatches.length ? "computed" : "model",

@@ -2,28 +2,21 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { type Clock, systemClock } from "../clock.js";
-import type { Config } from "../config.js";
-import { describeError, NightshiftError } from "../errors.js";
+import { NightshiftError } from "../errors.js";
 import type { FinanceAccount, FinanceStore } from "../ledger/finance-store.js";
 import type { ReviewQueue } from "../review/queue.js";
-import { resolveAccount } from "./accounts.js";
+import { DEFAULT_ACCOUNT, resolveAccount } from "./accounts.js";
 import { checkDuplicate, openDuplicateReview } from "./dedupe.js";
-import { parseStatementBytes } from "./import/read-file.js";
-import { type ParsedStatement, payeeFromDescription } from "./import/statement.js";
+import { rememberLayout } from "./import/layout-memory.js";
+import type { ParsedStatement, ReadLayout } from "./import/statement.js";
 import { maskText } from "./mask.js";
+import { type ReadDeps, readStatements } from "./read-statements.js";
 import { type Reconciliation, reconcileStatement } from "./reconcile.js";
 
-export interface ImportDeps {
+export interface ImportDeps extends ReadDeps {
   store: FinanceStore;
-  config: Config["finance"];
   /** Where possible duplicates go for a person; without it they are only flagged. */
   review?: ReviewQueue | undefined;
-  /**
-   * A model-based reader for layouts the parser does not know. Its result counts only if it
-   * reconciles, so a model can never invent a transaction that the statement's own figures
-   * do not confirm.
-   */
-  extract?: ((bytes: Uint8Array, file: string) => Promise<ParsedStatement>) | undefined;
   clock?: Clock;
 }
 
@@ -50,8 +43,12 @@ export interface ImportResult {
   reconciliation: Pick<
     Reconciliation,
     "status" | "differenceCents" | "problems" | "debitsCents" | "creditsCents"
-  >;
+  > & { flags?: string[] };
   warnings: string[];
+  /** How the columns were read (CSV). */
+  layout?: ReadLayout | undefined;
+  /** The other account statements of a file that holds several (an OFX "all accounts"). */
+  more?: ImportResult[] | undefined;
 }
 
 /**
@@ -68,25 +65,51 @@ export async function importStatementFile(
   const sha = createHash("sha256").update(bytes).digest("hex");
   const known = deps.store.statementBySha(sha);
   if (known) return alreadyImported(file, known);
-  const { parsed, extraction } = await parseWithFallback(bytes, path, deps);
-  if (parsed.transactions.length === 0) {
+  const { parts, extraction, proposed } = await checkedStatements(bytes, path, deps);
+  const results = deps.store.transaction(() =>
+    parts.map(({ parsed, reconciliation }, i) =>
+      store(
+        file,
+        i === 0 ? sha : `${sha}#${i + 1}`,
+        parsed,
+        reconciliation,
+        extraction,
+        deps,
+        options,
+      ),
+    ),
+  );
+  if (proposed && deps.kb) {
+    rememberLayout(deps.kb, proposed.known, {
+      kind: "import",
+      ref: `${file} (${proposed.actionId})`,
+    });
+  }
+  const [first, ...more] = results;
+  return more.length ? { ...first!, more } : first!;
+}
+
+/** The statements of a file with their checks, refused whole when none has a transaction. */
+export async function checkedStatements(bytes: Uint8Array, path: string, deps: ReadDeps) {
+  const read = await readStatements(bytes, path, deps);
+  const parts = read.parts
+    .filter((parsed) => parsed.transactions.length > 0)
+    .map((parsed) => ({ parsed, reconciliation: reconcileStatement(parsed) }));
+  if (parts.length === 0) {
     throw new NightshiftError(
       `${path}: cannot import: the statement has no transactions; nothing was imported`,
-      {
-        code: "empty_statement",
-      },
+      { code: "empty_statement" },
     );
   }
-  const reconciliation = reconcileStatement(parsed);
-  if (extraction === "model" && reconciliation.status !== "reconciled") {
-    throw new NightshiftError(
-      `${path}: cannot import: the parser does not know this layout, and the model's reading did not reconcile (${reconciliation.problems.join("; ") || "nothing printed to check it against"}); export a CSV or OFX from your bank`,
-      { code: "layout_unknown" },
-    );
+  for (const { reconciliation } of parts) {
+    if (read.extraction === "model" && reconciliation.status !== "reconciled") {
+      throw new NightshiftError(
+        `${path}: cannot import: the parser does not know this layout, and the model's reading did not reconcile (${reconciliation.problems.join("; ") || "nothing printed to check it against"}); export a CSV or OFX from your bank`,
+        { code: "layout_unknown" },
+      );
+    }
   }
-  return deps.store.transaction(() =>
-    store(file, sha, parsed, reconciliation, extraction, deps, options),
-  );
+  return { ...read, parts };
 }
 
 async function readBytes(path: string): Promise<Uint8Array> {
@@ -97,39 +120,6 @@ async function readBytes(path: string): Promise<Uint8Array> {
       code: "bad_file",
       cause: error,
     });
-  }
-}
-
-async function parseWithFallback(bytes: Uint8Array, path: string, deps: ImportDeps) {
-  try {
-    return {
-      parsed: await parseStatementBytes(bytes, path, deps.config),
-      extraction: "parser" as const,
-    };
-  } catch (error) {
-    if (!(error instanceof NightshiftError) || error.code !== "layout_unknown" || !deps.extract)
-      throw error;
-    let parsed: ParsedStatement;
-    try {
-      parsed = await deps.extract(bytes, path);
-    } catch (failure) {
-      if (!(failure instanceof NightshiftError)) throw failure;
-      throw new NightshiftError(
-        `${error.message}; reading it with a model failed too: ${describeError(failure)}`,
-        {
-          code: "layout_unknown",
-          cause: failure,
-        },
-      );
-    }
-    if (parsed.transactions.some((t) => !Number.isSafeInteger(t.amountCents))) {
-      throw new NightshiftError(
-        `${error.message}; the model's reading has amounts that are not amounts`,
-        { code: "layout_unknown" },
-      );
-    }
-    for (const t of parsed.transactions) t.payee = payeeFromDescription(t.description);
-    return { parsed, extraction: "model" as const };
   }
 }
 
@@ -159,7 +149,7 @@ function store(
     creditsCents: reconciliation.creditsCents,
     reconcileStatus: reconciliation.status,
     differenceCents: reconciliation.differenceCents,
-    flags: [...reconciliation.flags, ...(extraction === "model" ? ["model_extracted"] : [])],
+    flags: statementFlags(parsed, reconciliation, extraction),
     transactionCount: 0,
     duplicatesSkipped: 0,
     importedAt: now,
@@ -180,9 +170,34 @@ function store(
     imported: counts.imported,
     duplicatesSkipped: counts.skipped,
     duplicateSuspects: counts.suspects,
-    reconciliation,
-    warnings: parsed.warnings,
+    reconciliation: {
+      ...reconciliation,
+      flags: statementFlags(parsed, reconciliation, extraction),
+    },
+    warnings: [
+      ...parsed.warnings,
+      ...(account.name === DEFAULT_ACCOUNT && !options.account
+        ? [
+            `the file names no account: imported into account "${DEFAULT_ACCOUNT}"; pass --account NAME to file it elsewhere`,
+          ]
+        : []),
+    ],
+    layout: parsed.layout,
   };
+}
+
+function statementFlags(
+  parsed: ParsedStatement,
+  reconciliation: Reconciliation,
+  extraction: "parser" | "model",
+): string[] {
+  return [
+    ...new Set([
+      ...reconciliation.flags,
+      ...(parsed.flags ?? []),
+      ...(extraction === "model" ? ["model_extracted"] : []),
+    ]),
+  ];
 }
 
 function storeTransactions(

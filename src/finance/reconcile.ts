@@ -66,11 +66,17 @@ export function reconcileStatement(statement: ParsedStatement): Reconciliation {
       }
     }
   }
-  const status: ReconcileStatus = !checked
-    ? "unchecked"
-    : problems.length
-      ? "mismatch"
-      : "reconciled";
+  // Checks that need no balance: the file contradicts the reading, whatever the balances say.
+  for (const contradiction of statement.contradictions ?? []) {
+    flags.push("contradiction");
+    problems.push(contradiction);
+  }
+  const status: ReconcileStatus = problems.length
+    ? "mismatch"
+    : checked
+      ? "reconciled"
+      : "unchecked";
+  if (status === "unchecked") flags.push(uncheckedFlag(statement));
   return {
     status,
     differenceCents,
@@ -79,6 +85,27 @@ export function reconcileStatement(statement: ParsedStatement): Reconciliation {
     problems,
     flags: [...new Set(flags)],
   };
+}
+
+/** Why nothing could be checked, as a flag the views turn into words (see uncheckedReason). */
+function uncheckedFlag(statement: ParsedStatement): string {
+  if (statement.transactions.some((t) => t.balanceCents !== null))
+    return "unchecked_partial_balances";
+  if (statement.openingCents === null && statement.closingCents !== null)
+    return "unchecked_no_opening_balance";
+  return "unchecked_no_balances";
+}
+
+const UNCHECKED_REASONS: Record<string, string> = {
+  unchecked_partial_balances: "only some rows print a running balance",
+  unchecked_no_opening_balance: "the file prints a closing balance but no opening balance",
+  unchecked_no_balances: "the file prints no balances or totals to check against",
+};
+
+/** Words for why a statement is unchecked, from its stored flags; null when it was checked. */
+export function uncheckedReason(flags: string[]): string | null {
+  const flag = flags.find((f) => f in UNCHECKED_REASONS);
+  return flag ? UNCHECKED_REASONS[flag]! : null;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { NightshiftError } from "../errors.js";
 import type { FinanceStore, FinanceTransaction } from "../ledger/finance-store.js";
 import { formatMoney } from "./import/amounts.js";
+import { uncheckedReason } from "./reconcile.js";
 
 /** Moving money between one's own accounts is not spending (a card payment, a transfer). */
 const NOT_SPENDING = new Set([
@@ -48,6 +49,8 @@ export interface SpendFacts {
   pendingDuplicates: { count: number; totalCents: number };
   /** Spending in the month with no category yet (it may belong to the asked category). */
   uncategorizedCount: number;
+  /** Statements behind these figures that did not reconcile: unchecked (and why) or flagged. */
+  unverifiedStatements: { file: string; status: "unchecked" | "mismatch"; reason: string }[];
 }
 
 export function computeSpend(store: FinanceStore, query: SpendQuery, currency: string): SpendFacts {
@@ -100,7 +103,36 @@ export function computeSpend(store: FinanceStore, query: SpendQuery, currency: s
     uncategorizedCount: query.category
       ? rows.filter((t) => t.category === null && !isPendingDuplicate(t)).length
       : 0,
+    unverifiedStatements: unverified(store, matching),
   };
+}
+
+/** The statements the figures rest on that are not reconciled: every answer says so. */
+function unverified(store: FinanceStore, rows: FinanceTransaction[]) {
+  const ids = new Set(rows.map((t) => t.statementId));
+  return store
+    .statements()
+    .filter((s) => ids.has(s.id) && s.reconcileStatus !== "reconciled")
+    .map((s) => ({
+      file: s.fileName,
+      status: s.reconcileStatus as "unchecked" | "mismatch",
+      reason:
+        s.reconcileStatus === "unchecked"
+          ? (uncheckedReason(s.flags) ?? "nothing printed to check against")
+          : "its figures do not reconcile",
+    }));
+}
+
+/** One line naming the unreconciled statements behind an answer, or null when all reconcile. */
+export function verificationNote(facts: SpendFacts): string | null {
+  if (facts.unverifiedStatements.length === 0) return null;
+  const list = facts.unverifiedStatements
+    .map(
+      (s) =>
+        `${s.file} (${s.status === "unchecked" ? `unchecked: ${s.reason}` : `FLAGGED: ${s.reason}`})`,
+    )
+    .join("; ");
+  return `Not verified against a balance: ${list}.`;
 }
 
 /**
@@ -197,6 +229,8 @@ export function describeSpend(facts: SpendFacts): string {
     lines.push(
       `Top merchant: ${top.merchant} (${top.visits} visit${top.visits === 1 ? "" : "s"}, ${money(top.totalCents)}).`,
     );
+  const note = verificationNote(facts);
+  if (note) lines.push(note);
   if (facts.pendingDuplicates.count > 0) {
     lines.push(
       `Not counted: ${facts.pendingDuplicates.count} possible duplicate(s) of ${money(facts.pendingDuplicates.totalCents)} waiting for review (\`nightshift review\`).`,

@@ -125,14 +125,47 @@ describe("duplicates", () => {
 });
 
 describe("bad OFX", () => {
-  it("refuses a file holding two accounts' statements rather than mixing them", async () => {
+  it("imports each account's statement of a multi-account file into its own account", async () => {
     const { agent, deps, cleanup } = setup();
     try {
       const one = readFileSync(join(dir, "checking.ofx"), "utf8");
-      const stmt = one.slice(one.indexOf("<STMTTRNRS>"), one.indexOf("</STMTTRNRS>") + 12);
+      const stmt = one
+        .slice(one.indexOf("<STMTTRNRS>"), one.indexOf("</STMTTRNRS>") + 12)
+        .replace("000123456789", "000987654321")
+        .replaceAll("<FITID>2026", "<FITID>S2-2026");
       writeFileSync(join(dir, "two.ofx"), one.replace("</STMTTRNRS>", `</STMTTRNRS>${stmt}`));
-      await expect(importStatementFile(join(dir, "two.ofx"), deps)).rejects.toThrow(
-        /two\.ofx: holds 2 account statements/,
+      const result = await importStatementFile(join(dir, "two.ofx"), deps);
+      expect(result.accountMasked).toBe("…6789");
+      expect(result.more?.map((part) => part.accountMasked)).toEqual(["…4321"]);
+      const statements = agent.store.statements();
+      expect(statements).toHaveLength(2);
+      expect(new Set(statements.map((s) => s.accountName)).size).toBe(2);
+      expect(agent.store.transactions()).toHaveLength(6);
+      // The same file again changes nothing.
+      const again = await importStatementFile(join(dir, "two.ofx"), deps);
+      expect(again.status).toBe("already_imported");
+      expect(agent.store.transactions()).toHaveLength(6);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("refuses an investment statement as such, and shows a server's error with its code", async () => {
+    const { agent, deps, cleanup } = setup();
+    try {
+      writeFileSync(
+        join(dir, "inv.ofx"),
+        "OFXHEADER:100\n\n<OFX><INVSTMTMSGSRSV1><INVSTMTTRNRS><INVSTMTRS><INVTRANLIST></INVTRANLIST></INVSTMTRS></INVSTMTTRNRS></INVSTMTMSGSRSV1></OFX>\n",
+      );
+      await expect(importStatementFile(join(dir, "inv.ofx"), deps)).rejects.toThrow(
+        /inv\.ofx: investment statement: not supported/,
+      );
+      writeFileSync(
+        join(dir, "err.ofx"),
+        "OFXHEADER:100\n\n<OFX><BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STATUS><CODE>2000<SEVERITY>ERROR<MESSAGE>General error</STATUS></STMTTRNRS></BANKMSGSRSV1></OFX>\n",
+      );
+      await expect(importStatementFile(join(dir, "err.ofx"), deps)).rejects.toThrow(
+        /err\.ofx: .*OFX status 2000 \(General error\)/,
       );
       expect(agent.store.statements()).toEqual([]);
     } finally {

@@ -40,7 +40,11 @@ export function parseAmount(text: string, decimal?: DecimalMark): ParsedAmount |
     negative = true;
     s = s.slice(0, -1).trim();
   }
-  s = s.replace(CURRENCY, "").trim();
+  // "$.23": a figure may start at its decimal mark.
+  s = s
+    .replace(CURRENCY, "")
+    .trim()
+    .replace(/^([.,]\d{1,2})$/, "0$1");
   const cents = parseUnsigned(s, decimal);
   if (cents === null) return null;
   return { cents, negative, marker };

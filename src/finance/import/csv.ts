@@ -1,96 +1,249 @@
 import { parse } from "csv-parse/sync";
 import type { Config } from "../../config.js";
 import { NightshiftError } from "../../errors.js";
-import { type DecimalMark, detectDecimalMark, parseAmount, signedCents } from "./amounts.js";
-import { type DayMonthOrder, inferOrder, parseDate, toIso } from "./dates.js";
-import { type ParsedStatement, type ParsedTransaction, payeeFromDescription } from "./statement.js";
+import { type DecimalMark, detectDecimalMark } from "./amounts.js";
+import { isDateCell, profileColumns } from "./column-profile.js";
+import { type Columns, guessLayout } from "./csv-layout.js";
+import { type RowsRead, readCsvRows } from "./csv-rows.js";
+import { dateStyleOf } from "./date-cells.js";
+import { findDateOrder, type OrderFound } from "./date-order.js";
+import { headerScore, normalizeHeader } from "./header-names.js";
+import type { ParsedStatement, ReadLayout } from "./statement.js";
 
 export type CsvLayout = Config["finance"]["csv_layouts"][string];
 
-interface Columns {
-  date: number;
-  description: number;
-  payee: number | null;
-  amount: number | null;
-  debit: number | null;
-  credit: number | null;
-  balance: number | null;
-  id: number | null;
+/** A layout from outside the parser: the user's config, the knowledge base, or a model. */
+export interface KnownLayout {
+  source: "configured" | "knowledge" | "model";
+  layout: CsvLayout;
+  /** The header signature it was learned for; configured layouts match by column names. */
+  signature?: string | undefined;
 }
 
-// Header names banks use, per role, lower-cased and compared whole.
-const SYNONYMS: Record<keyof Columns, RegExp> = {
-  date: /^(?:(?:transaction|trans\.?|posting|posted|post|booking|value)\s+)?date$|^datum$|^buchungstag$|^fecha$|^date opération$/,
-  description:
-    /^(?:description|details|transaction details|memo|narrative|particulars|transaction|verwendungszweck|concepto|libellé|reference description)$/,
-  payee: /^(?:payee|merchant|name|counterparty|beneficiary|empfänger)$/,
-  amount: /^(?:amount|transaction amount|betrag|importe|montant|value)(?:\s*\(\w+\))?$/,
-  debit: /^(?:debit|debits|withdrawal|withdrawals|money out|paid out|outflow|debit amount|soll)$/,
-  credit: /^(?:credit|credits|deposit|deposits|money in|paid in|inflow|credit amount|haben)$/,
-  balance: /^(?:balance|running balance|saldo|solde)$/,
-  id: /^(?:id|transaction id|reference|ref|fitid|bank id)$/,
-};
+export interface CsvTable {
+  file: string;
+  header: string[] | null;
+  /** Line number (1-based) of the header, or of the first data row without one. */
+  headerLine: number;
+  body: { cells: string[]; line: number }[];
+  signature: string;
+}
 
+/** Splits the file into its header (if any) and body rows; no interpretation yet. */
+export function readCsvTable(text: string, file: string, layouts: CsvLayout[] = []): CsvTable {
+  const rows = readRows(text, file);
+  const named = findHeader(rows, layouts);
+  const headerAt = named >= 0 ? named : unnamedHeader(rows);
+  const header = headerAt >= 0 ? rows[headerAt]! : null;
+  const start = headerAt >= 0 ? headerAt + 1 : firstDataRow(rows);
+  const same = (cells: string[]) =>
+    header !== null &&
+    cells.map(normalizeHeader).join("|") === header.map(normalizeHeader).join("|");
+  const body = rows
+    .map((cells, i) => ({ cells, line: i + 1 }))
+    .slice(start)
+    .filter(({ cells }) => cells.some((cell) => cell.trim() !== "") && !same(cells));
+  return { file, header, headerLine: start, body, signature: headerSignature(header, body) };
+}
+
+/** The statement in a CSV export: a known layout if one fits, else one found from the content. */
 export function parseCsv(
   text: string,
   file: string,
   layouts: Record<string, CsvLayout>,
+  known: KnownLayout[] = [],
 ): ParsedStatement {
-  const rows = readRows(text, file);
-  const headerIndex = rows.findIndex(
-    (row) => row.some((cell) => SYNONYMS.date.test(norm(cell))) || matchLayout(row, layouts),
+  const candidates: KnownLayout[] = [
+    ...Object.values(layouts).map((layout) => ({ source: "configured" as const, layout })),
+    ...known,
+  ];
+  const table = readCsvTable(
+    text,
+    file,
+    candidates.map((c) => c.layout),
   );
-  if (headerIndex < 0) {
+  const fitting = table.header
+    ? candidates.find((c) => layoutFits(table.header!, c.layout))
+    : undefined;
+  if (fitting) return readWithLayout(table, fitting);
+  if (table.body.length === 0) return emptyStatement();
+  const guess = detectLayout(table);
+  if (!guess.columns) {
     throw new NightshiftError(
-      `${file}: no header row with a Date column; name its columns in finance.csv_layouts in nightshift.yaml`,
-      { code: "bad_file" },
+      `${file}: cannot tell the columns apart (${guess.missing.join("; ")}); header: ${table.header?.join(", ") ?? "none"}. Map them in finance.csv_layouts in nightshift.yaml`,
+      { code: "layout_unknown" },
     );
   }
-  const header = rows[headerIndex]!;
-  const configured = matchLayout(header, layouts);
-  const columns = configured ? configuredColumns(header, configured) : detectColumns(header, file);
-  const data = rows.slice(headerIndex + 1).filter((row) => row.some((cell) => cell.trim() !== ""));
-  const decimal: DecimalMark =
-    configured?.decimal ?? detectDecimalMark(data.flatMap((row) => numericCells(row, columns)));
-  const order = configured?.date_format
-    ? orderOf(configured.date_format)
-    : inferOrder(
-        data.map((row) => row[columns.date] ?? ""),
-        decimal === "," ? "DM" : "MD",
-      );
-  const transactions = data.map((row, i) =>
-    readRow(row, columns, { decimal, order, file, line: headerIndex + i + 2 }),
+  return buildStatement(
+    table,
+    guess.columns,
+    guess.decimal,
+    styleFor(table, guess.columns.date, guess.decimal),
+    "detected",
+    guess.assumed,
   );
-  const balances = readBalances(transactions);
+}
+
+function emptyStatement(): ParsedStatement {
   return {
     format: "csv",
     kind: "bank",
     accountNumber: null,
     currency: null,
-    periodStart: transactions.length ? transactions.map((t) => t.date).sort()[0]! : null,
-    periodEnd: transactions.length
-      ? transactions
-          .map((t) => t.date)
-          .sort()
-          .at(-1)!
-      : null,
-    openingCents: balances?.opening ?? null,
-    closingCents: balances?.closing ?? null,
+    periodStart: null,
+    periodEnd: null,
+    openingCents: null,
+    closingCents: null,
     printedTotals: [],
-    transactions,
+    transactions: [],
     warnings: [],
   };
 }
 
+const FIGURE = /^[-+(]?\s?(?:[$€£¥]|[A-Z]{3})?\s?\d[\d.,' \u00a0]*\)?-?\s?(?:[A-Z]{3})?$/;
+
+interface Detected {
+  columns: Columns | null;
+  missing: string[];
+  assumed: string[];
+  decimal: DecimalMark;
+}
+
+export function detectLayout(table: CsvTable): Detected {
+  const rows = table.body.map((row) => row.cells);
+  // Only lone figures vote: descriptions hold times and dates ("18.09. 17:20") that would mislead.
+  const figures = rows.flatMap((row) =>
+    row.filter((cell) => FIGURE.test(cell.trim()) && !isDateCell(cell)),
+  );
+  const decimal = detectDecimalMark(figures);
+  const profiles = profileColumns(table.header, rows, decimal);
+  return { ...guessLayout(profiles, rows, decimal), decimal };
+}
+
+function styleFor(table: CsvTable, date: number, decimal: DecimalMark): OrderFound {
+  const cells = table.body.map((row) => row.cells[date] ?? "");
+  return findDateOrder(cells, table.file, decimal === "," ? "DM" : "MD");
+}
+
+function readWithLayout(table: CsvTable, known: KnownLayout): ParsedStatement {
+  const header = table.header ?? [];
+  // A headerless export's columns are named by position: "column 3".
+  const at = (name: string | undefined) => {
+    if (name === undefined) return null;
+    const position = /^column (\d+)$/i.exec(name.trim());
+    if (position) return Number(position[1]) - 1;
+    const index = header.findIndex((cell) => normalizeHeader(cell) === normalizeHeader(name));
+    return index < 0 ? null : index;
+  };
+  const { layout } = known;
+  if (at(layout.date) === null || at(layout.description) === null)
+    throw new NightshiftError(
+      `${table.file}: the ${known.source} layout names columns the file does not have (${layout.date}, ${layout.description})`,
+      { code: "layout_unknown" },
+    );
+  const columns: Columns = {
+    date: at(layout.date)!,
+    description: at(layout.description)!,
+    payee: null,
+    amount: at(layout.amount),
+    debit: at(layout.debit),
+    credit: at(layout.credit),
+    balance: at(layout.balance),
+    sign: at(layout.sign),
+    id: at(layout.id),
+    currency: null,
+  };
+  const detected = detectLayout(table).decimal;
+  const decimal = layout.decimal ?? detected;
+  if (columns.amount === null && columns.debit === null && columns.credit === null)
+    throw new NightshiftError(
+      `${table.file}: the ${known.source} layout names no amount column the file has`,
+      { code: "layout_unknown" },
+    );
+  const style = layout.date_format
+    ? { style: dateStyleOf(layout.date_format), proven: true }
+    : styleFor(table, columns.date, decimal);
+  return buildStatement(table, columns, decimal, style, known.source);
+}
+
+function layoutFits(header: string[], layout: CsvLayout): boolean {
+  const names = new Set(header.map(normalizeHeader));
+  return [layout.date, layout.description, layout.amount, layout.debit, layout.credit, layout.sign]
+    .filter((name): name is string => name !== undefined)
+    .every((name) => names.has(normalizeHeader(name)));
+}
+
+function buildStatement(
+  table: CsvTable,
+  columns: Columns,
+  decimal: DecimalMark,
+  order: OrderFound,
+  source: ReadLayout["source"],
+  assumed: string[] = [],
+): ParsedStatement {
+  const { style } = order;
+  const read: RowsRead = readCsvRows(table, columns, decimal, style);
+  read.flags.push(...assumed);
+  if (!order.proven) {
+    read.flags.push("date_order_assumed");
+    read.warnings.push(
+      `no date in the file tells day-first from month-first; read as ${style.order === "DM" ? "day first (DD/MM)" : "month first (MM/DD)"}: set date_format in finance.csv_layouts if that is wrong`,
+    );
+  }
+  return {
+    format: "csv",
+    kind: "bank",
+    accountNumber: null,
+    currency: read.currency,
+    periodStart: read.transactions.map((t) => t.date).sort()[0] ?? null,
+    periodEnd:
+      read.transactions
+        .map((t) => t.date)
+        .sort()
+        .at(-1) ?? null,
+    openingCents: read.balances?.opening ?? null,
+    closingCents: read.balances?.closing ?? null,
+    printedTotals: [],
+    transactions: read.transactions,
+    warnings: read.warnings,
+    contradictions: read.contradictions,
+    flags: [...new Set(read.flags)],
+    layout: {
+      source,
+      columns: describeColumns(table.header, columns),
+      dateFormat: style.order === "DM" ? "day first" : "month first",
+      decimal,
+      signature: table.signature,
+    },
+  };
+}
+
+function describeColumns(header: string[] | null, columns: Columns): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [role, index] of Object.entries(columns)) {
+    if (index === null) continue;
+    out[role] = header?.[index]?.trim() || `column ${index + 1}`;
+  }
+  return out;
+}
+
 function readRows(text: string, file: string): string[][] {
-  const firstLine = text.split(/\r?\n/, 1)[0] ?? "";
-  const delimiter = [";", "\t", ","].sort(
-    (a, b) => firstLine.split(b).length - firstLine.split(a).length,
-  )[0]!;
+  const sample = text
+    .replace(/^\uFEFF/, "")
+    .split(/\r?\n/, 20)
+    .filter((line) => line.trim());
+  // The separator that splits the most lines into the same number of cells.
+  const score = (d: string) => {
+    const counts = sample.map((line) => line.split(d).length);
+    const common = counts.filter((c) => c === counts.at(-1)).length;
+    return (counts.at(-1)! > 1 ? common * 100 : 0) + (counts.at(-1) ?? 0);
+  };
+  const delimiter = [",", ";", "\t", "|"].sort((a, b) => score(b) - score(a))[0]!;
   try {
     return parse(text.replace(/^\uFEFF/, ""), {
       delimiter,
       relax_column_count: true,
+      relax_quotes: true,
       skip_empty_lines: true,
       trim: true,
     }) as string[][];
@@ -102,134 +255,49 @@ function readRows(text: string, file: string): string[][] {
   }
 }
 
-const norm = (cell: string) => cell.trim().toLowerCase().replace(/\s+/g, " ");
-
-function matchLayout(header: string[], layouts: Record<string, CsvLayout>): CsvLayout | undefined {
-  const names = new Set(header.map(norm));
-  return Object.values(layouts).find((layout) =>
-    [layout.date, layout.description, layout.amount, layout.debit, layout.credit]
-      .filter((name): name is string => name !== undefined)
-      .every((name) => names.has(norm(name))),
-  );
-}
-
-function configuredColumns(header: string[], layout: CsvLayout): Columns {
-  const at = (name: string | undefined) =>
-    name === undefined ? null : header.findIndex((cell) => norm(cell) === norm(name));
-  const found = (name: string | undefined) => {
-    const index = at(name);
-    return index === null || index < 0 ? null : index;
-  };
-  return {
-    date: found(layout.date)!,
-    description: found(layout.description)!,
-    payee: null,
-    amount: found(layout.amount),
-    debit: found(layout.debit),
-    credit: found(layout.credit),
-    balance: found(layout.balance),
-    id: found(layout.id),
-  };
-}
-
-function detectColumns(header: string[], file: string): Columns {
-  const find = (role: keyof Columns) => {
-    const index = header.findIndex((cell) => SYNONYMS[role].test(norm(cell)));
-    return index < 0 ? null : index;
-  };
-  const columns: Columns = {
-    date: find("date")!,
-    description: find("description") ?? find("payee") ?? -1,
-    payee: find("payee"),
-    amount: find("amount"),
-    debit: find("debit"),
-    credit: find("credit"),
-    balance: find("balance"),
-    id: find("id"),
-  };
-  if (
-    columns.description < 0 ||
-    (columns.amount === null && columns.debit === null && columns.credit === null)
-  ) {
-    throw new NightshiftError(
-      `${file}: the header (${header.join(", ")}) has no description and amount (or debit/credit) columns; map them in finance.csv_layouts`,
-      { code: "bad_file" },
-    );
+/** The header: a row of names (several roles, no dates) among the first lines, or none. */
+function findHeader(rows: string[][], layouts: CsvLayout[]): number {
+  const limit = Math.min(rows.length, 40);
+  for (let i = 0; i < limit; i++) {
+    const row = rows[i]!;
+    if (layouts.some((layout) => layoutFits(row, layout))) return i;
   }
-  if (columns.payee === columns.description) columns.payee = null;
-  return columns;
-}
-
-function numericCells(row: string[], columns: Columns): string[] {
-  return [columns.amount, columns.debit, columns.credit, columns.balance]
-    .filter((i): i is number => i !== null)
-    .map((i) => row[i] ?? "");
-}
-
-function orderOf(format: string): DayMonthOrder {
-  return format.toUpperCase().replace(/[^DM]/g, "").startsWith("M") ? "MD" : "DM";
-}
-
-interface RowContext {
-  decimal: DecimalMark;
-  order: DayMonthOrder;
-  file: string;
-  line: number;
-}
-
-function readRow(row: string[], columns: Columns, ctx: RowContext): ParsedTransaction {
-  const where = `${ctx.file} line ${ctx.line}`;
-  const rawDate = row[columns.date] ?? "";
-  const parts = parseDate(rawDate, ctx.order);
-  if (!parts || parts.year === null)
-    throw new NightshiftError(`${where}: "${rawDate}" is not a date with a year`, {
-      code: "bad_file",
-    });
-  const cell = (i: number | null) => (i === null ? "" : (row[i] ?? "").trim());
-  const money = (i: number | null, name: string): number | null => {
-    const raw = cell(i);
-    if (raw === "") return null;
-    const parsed = parseAmount(raw, ctx.decimal);
-    if (!parsed)
-      throw new NightshiftError(`${where}: ${name} "${raw}" is not an amount`, {
-        code: "bad_file",
-      });
-    return signedCents(parsed);
-  };
-  let amountCents: number | null = money(columns.amount, "amount");
-  if (amountCents === null) {
-    const debit = money(columns.debit, "debit");
-    const credit = money(columns.credit, "credit");
-    if (debit === null && credit === null)
-      throw new NightshiftError(`${where}: no amount`, { code: "bad_file" });
-    amountCents = (credit === null ? 0 : Math.abs(credit)) - (debit === null ? 0 : Math.abs(debit));
+  for (let i = 0; i < limit; i++) {
+    const row = rows[i]!;
+    if (looksLikeData(row)) return -1;
+    // A header names columns: no figures in it (a headerless file's "DEBIT,...,-12.23" is data).
+    const figures = row.some((c) => /\d[.,]\d{2}\)?$/.test(c.trim()));
+    if (!figures && headerScore(row) >= 2 && row.filter((c) => c.trim()).length >= 2) return i;
   }
-  const description = cell(columns.description).replace(/\s+/g, " ");
-  const payeeCell = cell(columns.payee);
-  return {
-    date: toIso({ year: parts.year, month: parts.month, day: parts.day }),
-    amountCents,
-    description: description || payeeCell,
-    payee: payeeCell || payeeFromDescription(description),
-    bankId: cell(columns.id) || null,
-    balanceCents: money(columns.balance, "balance"),
-  };
+  return -1;
 }
+
+const looksLikeData = (row: string[]) =>
+  row.some(isDateCell) &&
+  row.some((cell) => /^[-+(]?\D{0,3}\d[\d.,' ]*\)?-?$/.test(cell.trim()) && !isDateCell(cell));
 
 /**
- * A running balance gives the opening and closing balances, whichever way the rows are sorted
- * (newest first is common). Reconciliation then checks them against the amounts.
+ * Names the parser does not know still make a header: the row just above the first data row,
+ * as wide as it, every cell filled with words and none of them a date or a figure.
  */
-function readBalances(rows: ParsedTransaction[]): { opening: number; closing: number } | null {
-  if (rows.length === 0 || rows.some((row) => row.balanceCents === null)) return null;
-  const follows = (list: ParsedTransaction[]) =>
-    list.every(
-      (row, i) => i === 0 || list[i - 1]!.balanceCents! + row.amountCents === row.balanceCents,
-    );
-  const newestFirst =
-    rows[0]!.date > rows.at(-1)!.date ||
-    (rows[0]!.date === rows.at(-1)!.date && !follows(rows) && follows([...rows].reverse()));
-  const list = newestFirst ? [...rows].reverse() : rows;
-  const first = list[0]!;
-  return { opening: first.balanceCents! - first.amountCents, closing: list.at(-1)!.balanceCents! };
+function unnamedHeader(rows: string[][]): number {
+  const first = firstDataRow(rows);
+  const above = rows[first - 1];
+  if (!above || above.length !== rows[first]!.length) return -1;
+  const names = above.every(
+    (cell) => /\p{L}/u.test(cell) && !isDateCell(cell) && !/\d[.,]\d{2}\)?$/.test(cell.trim()),
+  );
+  return names ? first - 1 : -1;
+}
+
+function firstDataRow(rows: string[][]): number {
+  const i = rows.findIndex(looksLikeData);
+  return Math.max(i, 0);
+}
+
+/** Names of the header's cells, or the shape of the rows without one: a bank's export format. */
+export function headerSignature(header: string[] | null, body: { cells: string[] }[]): string {
+  if (header) return header.map(normalizeHeader).join("|");
+  const width = Math.max(0, ...body.slice(0, 20).map((row) => row.cells.length));
+  return `headerless:${width}`;
 }

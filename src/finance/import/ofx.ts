@@ -1,4 +1,5 @@
 import { NightshiftError } from "../../errors.js";
+import { maskAccountIn } from "../mask.js";
 import { parseAmount, signedCents } from "./amounts.js";
 import { type ParsedStatement, type ParsedTransaction, payeeFromDescription } from "./statement.js";
 
@@ -7,32 +8,38 @@ import { type ParsedStatement, type ParsedTransaction, payeeFromDescription } fr
  * both, so a statement transaction is always a <STMTTRN>…</STMTTRN> block, and a leaf's value
  * runs to the next "<" or line end in either dialect.
  */
-export function parseOfx(text: string, file: string): ParsedStatement {
+export function parseOfx(text: string, file: string): ParsedStatement[] {
   if (!/<OFX>/i.test(text)) {
     throw new NightshiftError(`${file}: not an OFX file (no <OFX> element)`, { code: "bad_file" });
   }
-  const statements = text.match(/<(?:CC)?STMTRS>/gi)?.length ?? 0;
-  if (statements > 1) {
-    // Each account has its own balance and transaction ids; mixing them would corrupt both.
-    throw new NightshiftError(
-      `${file}: holds ${statements} account statements; export one account per file from your bank`,
-      { code: "bad_file" },
-    );
-  }
-  const card = /<CCSTMTRS>/i.test(text);
+  refuseWhatIsNotABankStatement(text, file);
+  // One file may hold several accounts' statements (a bank's "all accounts" download); each
+  // keeps its own account, balance and transaction ids.
+  const blocks = [...text.matchAll(/<(CC)?STMTRS>([\s\S]*?)<\/(?:CC)?STMTRS>/gi)];
+  if (blocks.length === 0) return [readStatement(text, file, /<CCSTMTRS>/i.test(text))];
+  return blocks.map((m) => readStatement(m[2]!, file, m[1] !== undefined));
+}
+
+function readStatement(text: string, file: string, card: boolean): ParsedStatement {
+  const currency = leaf(text, "CURDEF");
+  const rounded: number[] = [];
   const list = block(text, "BANKTRANLIST") ?? "";
   const transactions: ParsedTransaction[] = [];
   for (const match of text.matchAll(/<STMTTRN>([\s\S]*?)<\/STMTTRN>/gi)) {
-    transactions.push(readTransaction(match[1]!, file, transactions.length + 1));
+    transactions.push(
+      readTransaction(match[1]!, file, transactions.length + 1, { rounded, currency }),
+    );
   }
+  const account = leaf(text, "ACCTID");
+  for (const t of transactions) if (t.bankId) t.bankId = maskAccountIn(t.bankId, account);
   const ledgerBal = block(text, "LEDGERBAL");
   const closing = ledgerBal ? leaf(ledgerBal, "BALAMT") : null;
-  const closingCents = closing === null ? null : amount(closing, file, "LEDGERBAL/BALAMT");
+  const closingCents = closing === null ? null : balanceAmount(closing, currency);
   return {
     format: "ofx",
     kind: card ? "card" : "bank",
-    accountNumber: leaf(text, "ACCTID"),
-    currency: leaf(text, "CURDEF"),
+    accountNumber: account,
+    currency,
     periodStart: ofxDate(leaf(list, "DTSTART")),
     periodEnd: ofxDate(leaf(list, "DTEND")),
     openingCents: null,
@@ -40,11 +47,47 @@ export function parseOfx(text: string, file: string): ParsedStatement {
     closingCents: closingCents === null ? null : card ? -closingCents : closingCents,
     printedTotals: [],
     transactions,
-    warnings: [],
+    warnings: (closing !== null && closingCents === null
+      ? [`the closing balance "${closing}" is not an amount; the statement stays unchecked`]
+      : []
+    ).concat(
+      rounded.length
+        ? [`${rounded.length} amount(s) printed with more decimals than the currency has, rounded`]
+        : [],
+    ),
   };
 }
 
-function readTransaction(body: string, file: string, n: number): ParsedTransaction {
+/**
+ * An OFX file can carry an investment statement or a server's error instead of a bank or card
+ * statement; each is refused with what it is, never read as an empty account.
+ */
+function refuseWhatIsNotABankStatement(text: string, file: string): void {
+  if (/<(?:CC)?STMTRS>/i.test(text)) return;
+  if (/<INVSTMTRS>|<INVSTMTMSGSRSV1>/i.test(text)) {
+    throw new NightshiftError(
+      `${file}: investment statement: not supported (only bank and card statements are imported)`,
+      { code: "unsupported_statement" },
+    );
+  }
+  for (const status of text.matchAll(/<STATUS>([\s\S]*?)<\/STATUS>/gi)) {
+    const code = leaf(status[1]!, "CODE");
+    if (code !== null && code !== "0") {
+      const message = leaf(status[1]!, "MESSAGE");
+      throw new NightshiftError(
+        `${file}: the bank's server answered with an error instead of a statement: OFX status ${code}${message ? ` (${message})` : ""}; download the statement again`,
+        { code: "bad_file" },
+      );
+    }
+  }
+}
+
+function readTransaction(
+  body: string,
+  file: string,
+  n: number,
+  money: { rounded: number[]; currency: string | null },
+): ParsedTransaction {
   const date = ofxDate(leaf(body, "DTPOSTED"));
   if (!date) throw new NightshiftError(`${file}: transaction ${n} has no readable DTPOSTED`);
   const raw = leaf(body, "TRNAMT");
@@ -54,7 +97,7 @@ function readTransaction(body: string, file: string, n: number): ParsedTransacti
   const description = [name, memo].filter((s): s is string => !!s && s.length > 0).join(" ");
   return {
     date,
-    amountCents: amount(raw, file, `transaction ${n} TRNAMT`),
+    amountCents: amount(raw, file, `transaction ${n} TRNAMT`, money.rounded, money.currency),
     description: description || (leaf(body, "TRNTYPE") ?? "transaction"),
     payee: name ? (payeeFromDescription(name) ?? name) : null,
     bankId: leaf(body, "FITID"),
@@ -62,11 +105,50 @@ function readTransaction(body: string, file: string, n: number): ParsedTransacti
   };
 }
 
-function amount(raw: string, file: string, where: string): number {
-  // OFX amounts use a point, but some banks write a comma; never grouping separators.
-  const parsed = parseAmount(raw.trim(), raw.includes(",") && !raw.includes(".") ? "," : ".");
-  if (!parsed) throw new NightshiftError(`${file}: ${where} "${raw}" is not an amount`);
-  return signedCents(parsed);
+// ISO 4217 currencies without a minor unit: their amounts round to the whole unit.
+const NO_CENTS = new Set(
+  "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(" "),
+);
+
+function amount(
+  raw: string,
+  file: string,
+  where: string,
+  rounded: number[],
+  currency: string | null = null,
+): number {
+  // OFX amounts use a point, but some banks write a comma; never grouping separators. Any
+  // number of decimals is allowed: beyond the currency's minor unit they are rounded, half
+  // away from zero.
+  const m = /^([-+]?)(\d*)[.,]?(\d*)$/.exec(raw.trim().replace(/\s/g, ""));
+  if (!m || (m[2] === "" && m[3] === "")) {
+    throw new NightshiftError(`${file}: ${where} "${raw}" is not an amount`, { code: "bad_file" });
+  }
+  const places = currency !== null && NO_CENTS.has(currency.toUpperCase()) ? 0 : 2;
+  const fraction = m[3]!;
+  let units = Number(`${m[2] || "0"}${fraction.slice(0, places).padEnd(places, "0")}`);
+  if (/[1-9]/.test(fraction.slice(places))) {
+    rounded.push(units);
+    if (Number(fraction[places]) >= 5) units += 1;
+  }
+  const cents = places === 0 ? units * 100 : units;
+  if (!Number.isSafeInteger(cents))
+    throw new NightshiftError(`${file}: ${where} "${raw}" is out of range`, { code: "bad_file" });
+  return m[1] === "-" ? -cents : cents;
+}
+
+/**
+ * A balance is only a check: one a server prints in local form ("R$ 5.326,43") is read as such,
+ * and one that cannot be read leaves the statement unchecked rather than refusing it.
+ */
+function balanceAmount(raw: string, currency: string | null): number | null {
+  try {
+    return amount(raw, "", "", [], currency);
+  } catch (error) {
+    if (!(error instanceof NightshiftError)) throw error;
+    const parsed = parseAmount(raw.replace(/^[A-Z]{0,3}\$/, "").trim());
+    return parsed ? signedCents(parsed) : null;
+  }
 }
 
 function block(text: string, tag: string): string | null {
@@ -75,9 +157,13 @@ function block(text: string, tag: string): string | null {
 }
 
 function leaf(text: string, tag: string): string | null {
-  const m = new RegExp(`<${tag}>([^<\\r\\n]*)`, "i").exec(text);
+  // Some servers wrap text in CDATA, which may hold "<" and line breaks.
+  const m = new RegExp(`<${tag}>\\s*(?:<!\\[CDATA\\[([\\s\\S]*?)\\]\\]>|([^<\\r\\n]*))`, "i").exec(
+    text,
+  );
   if (!m) return null;
-  const value = decodeEntities(m[1]!.trim());
+  const value =
+    m[1] !== undefined ? m[1].replace(/\s+/g, " ").trim() : decodeEntities(m[2]!.trim());
   return value.length > 0 ? value : null;
 }
 

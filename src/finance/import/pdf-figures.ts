@@ -22,7 +22,7 @@ const LABELS: { kind: "opening" | "closing" | PrintedTotal["side"]; pattern: str
   {
     kind: "closing",
     pattern:
-      "(?:closing|ending|new|current) balance|balance (?:carried forward|c/f)|endsaldo|neuer saldo|saldo final",
+      "(?:total )?balance due|(?:closing|ending|new|current|statement) balance|balance (?:carried forward|c/f)|endsaldo|neuer saldo|saldo final",
   },
   {
     kind: "out",

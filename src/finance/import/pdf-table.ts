@@ -1,5 +1,6 @@
 import { type DecimalMark, type ParsedAmount, parseAmount } from "./amounts.js";
 import { type DayMonthOrder, parseDate } from "./dates.js";
+import { normalizeHeader } from "./header-names.js";
 import type { Cell, Line } from "./pdf-text.js";
 import {
   type AccountKind,
@@ -145,7 +146,10 @@ function headerColumns(line: Line): Column[] | null {
   return has("date") && has("description") && money ? columns : null;
 }
 
-const roleOf = (text: string) => HEADERS.find(([, pattern]) => pattern.test(text))?.[0];
+// OCR'd text layers add noise to headings ("AMOUNT (SGD)I"): the normalized name is tried too.
+const roleOf = (text: string) =>
+  HEADERS.find(([, pattern]) => pattern.test(text))?.[0] ??
+  HEADERS.find(([, pattern]) => pattern.test(normalizeHeader(text)))?.[0];
 
 /**
  * A header cell's columns. Tight headers run together ("Date Description"), so a cell that is

@@ -1,6 +1,15 @@
 import { NightshiftError } from "../../errors.js";
 import { detectDecimalMark } from "./amounts.js";
-import { DATE_IN_TEXT, findPeriod, inferOrder, isoDate, type Period } from "./dates.js";
+import {
+  DATE_IN_TEXT,
+  type DayMonthOrder,
+  findPeriod,
+  inferOrder,
+  isoDate,
+  type Period,
+  parseDate,
+  toIso,
+} from "./dates.js";
 import { readFigures } from "./pdf-figures.js";
 import { type Row, readTable } from "./pdf-table.js";
 import type { Line } from "./pdf-text.js";
@@ -22,8 +31,9 @@ export async function parsePdf(bytes: Uint8Array, file: string): Promise<ParsedS
 export function parsePdfLines(lines: Line[], file: string): ParsedStatement {
   const allCells = lines.flatMap((line) => line.cells.map((c) => c.text));
   const decimal = detectDecimalMark(allCells);
+  // "12.30" is an amount where the decimal mark is a point, not evidence of month-first dates.
   const dateSamples = [
-    ...allCells,
+    ...allCells.filter((cell) => decimal !== "." || !/^\d{1,2}\.\d{2}$/.test(cell.trim())),
     ...lines.flatMap((l) => [...l.text.matchAll(DATE_IN_TEXT)].map((m) => m[0])),
   ];
   const order = inferOrder(dateSamples, decimal === "," ? "DM" : "MD");
@@ -41,7 +51,10 @@ export function parsePdfLines(lines: Line[], file: string): ParsedStatement {
       { code: "layout_unknown" },
     );
   }
-  const period = findPeriod(texts, order) ?? periodFromDates(table.rows);
+  const period =
+    findPeriod(texts, order) ??
+    periodFromDates(table.rows) ??
+    periodFromStatementDate(texts, order);
   const transactions = table.rows.map((row) => {
     const date = isoDate(row.date, period);
     if (!date) {
@@ -74,6 +87,29 @@ export function parsePdfLines(lines: Line[], file: string): ParsedStatement {
     transactions,
     warnings: table.warnings,
   };
+}
+
+// "STATEMENT DATE 01-07-2023", "Closing date: 31 Jan 2026", "as of 01/31/2026".
+const STATEMENT_DATE =
+  /\b(?:statement|closing|billing|print(?:ed)?|issue|cut-?off)\s+date\b|\bas\s+(?:of|at)\b|\bstatement\s+as\s+of\b/i;
+
+/**
+ * Without a printed period, a printed statement or closing date ends it: dates without a year
+ * take the year that puts them in the weeks before it (a December row on a January statement
+ * is last year's).
+ */
+function periodFromStatementDate(texts: string[], order: DayMonthOrder): Period | null {
+  for (const text of texts) {
+    if (!STATEMENT_DATE.test(text)) continue;
+    for (const match of text.matchAll(DATE_IN_TEXT)) {
+      const parts = parseDate(match[0], order);
+      if (!parts?.year) continue;
+      const end = toIso({ ...parts, year: parts.year });
+      const start = new Date(Date.parse(end) - 62 * 86_400_000).toISOString().slice(0, 10);
+      return { start, end };
+    }
+  }
+  return null;
 }
 
 function periodFromDates(rows: Row[]): Period | null {

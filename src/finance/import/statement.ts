@@ -33,6 +33,25 @@ export interface ParsedStatement {
   transactions: ParsedTransaction[];
   /** Things the parser noticed that a person should know (a row it could not read, ...). */
   warnings: string[];
+  /** How the columns were read (CSV): role → header, and who chose it; for --dry-run. */
+  layout?: ReadLayout | undefined;
+  /**
+   * Checks that need no balance and failed: the file says something the reading contradicts
+   * (a debit marker on a positive amount, every amount of one sign). The statement is flagged.
+   */
+  contradictions?: string[] | undefined;
+  /** Flags for the stored statement: what the reading assumed ("date_order_assumed", ...). */
+  flags?: string[] | undefined;
+}
+
+export interface ReadLayout {
+  source: "detected" | "configured" | "knowledge" | "model";
+  /** Role ("date", "amount", "sign", ...) → the column's header, or "column N" without one. */
+  columns: Record<string, string>;
+  dateFormat: string;
+  decimal: "." | ",";
+  /** The header signature the layout is remembered under (see layout-memory.ts). */
+  signature: string;
 }
 
 export interface PrintedTotal {
