@@ -7,9 +7,11 @@ import { KnowledgeBase } from "./knowledge/kb.js";
 import { Ledger } from "./ledger/ledger.js";
 import { UserActivity } from "./monitor/activity.js";
 import { MonitorStore, startMonitor } from "./monitor/index.js";
+import { startPlainAgents } from "./plain-agents/service.js";
 import { buildCorrectionHandlers } from "./review/agent-handlers.js";
 import { ReviewQueue } from "./review/queue.js";
 import { createScheduler } from "./scheduler/create-scheduler.js";
+import { Telemetry } from "./telemetry/telemetry.js";
 
 /** A part of the daemon that runs beside the gateway and must stop cleanly on shutdown. */
 export interface Service {
@@ -56,13 +58,17 @@ export async function startDaemon(
     batchSize: config.ledger.batch_size,
     onError: (error, pending) =>
       log(`nightshift: ledger write failed, ${pending} actions kept for retry: ${String(error)}`),
+    onCommit: (actions) => telemetry?.onCommit(actions),
   });
+  let telemetry: Telemetry | undefined;
   const activity = new UserActivity(config.monitor.background_agents);
   const services: Service[] = [];
 
   let gateway: Gateway;
   try {
     // ── API and dashboard (/v0, /ui): set `api` to the handler. ──
+    telemetry = new Telemetry({ config, ledger, clock: systemClock, log });
+    services.push(startPlainAgents({ config, ledger, clock: systemClock, log, telemetry }));
     const handlers = buildCorrectionHandlers({ ledger, config });
     const embedder = embedderFromConfig(config);
     const kb = new KnowledgeBase(ledger, { ...(embedder ? { embedder } : {}), onWarning: log });
@@ -74,6 +80,7 @@ export async function startDaemon(
       handlers,
       config,
       log,
+      telemetry,
     });
 
     gateway = await startGateway({
