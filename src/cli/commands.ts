@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { registerActions } from "./actions.js";
+import { registerActionsFlag } from "./actions-flag.js";
 import { registerAudit } from "./audit.js";
 import type { CliContext } from "./context.js";
 import { registerFinance } from "./finance.js";
@@ -21,6 +22,7 @@ const groups: Register[] = [
   registerAudit,
   registerServe,
   registerActions,
+  registerActionsFlag,
   registerStatus,
   registerKb,
   registerReview,
