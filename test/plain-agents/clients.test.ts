@@ -101,8 +101,10 @@ describe("self-reporting from the ollama and openai clients", () => {
     });
     const apiError = await openai.chat.completions
       .create({ model: "qwen2.5:7b", messages: [{ role: "user", content: "hi" }] })
+      .then(() => undefined)
       .catch((e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
     expect(apiError).toBeInstanceOf(OpenAI.BadRequestError);
+    if (!apiError) throw new Error("the bad flag was accepted");
     expect(apiError.message).toMatch(/X-Nightshift-Flags: "no spaces allowed" is not a flag name/);
     expect((apiError.error as { type: string }).type).toBe("invalid_request_error");
 
