@@ -15,7 +15,13 @@ const SECRET = "a-webhook-secret-of-32-characters";
 /** A test clock the sender reads; tests move it forward to make retries due. */
 function manualClock(start = 1_700_000_000_000) {
   let t = start;
-  return { now: () => t, sleep: async () => {}, advance: (ms: number) => void (t += ms) };
+  return {
+    now: () => t,
+    sleep: async () => {},
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 interface Received {
