@@ -10,7 +10,11 @@ import { buildCorrectionHandlers } from "../../src/review/agent-handlers.js";
 import { ReviewQueue } from "../../src/review/queue.js";
 import { Telemetry } from "../../src/telemetry/telemetry.js";
 import { waitForAction } from "../gateway/harness.js";
-import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
+import {
+  type ScriptedUpstream,
+  type ScriptedUpstreamOptions,
+  startScriptedUpstream,
+} from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
 
 export interface PlainHarness {
@@ -39,9 +43,10 @@ export async function startPlainHarness(
     env?: NodeJS.ProcessEnv;
     clock?: Clock;
     token?: string;
+    upstream?: ScriptedUpstreamOptions;
   } = {},
 ): Promise<PlainHarness> {
-  const upstream = await startScriptedUpstream();
+  const upstream = await startScriptedUpstream(options.upstream);
   const { home, cleanup } = tempHome();
   const raw = options.config?.(upstream.url) ?? {};
   const config = parseConfig({
