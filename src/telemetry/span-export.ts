@@ -103,13 +103,16 @@ export class SpanExport {
     }
   }
 
-  /** Sends what is queued now (tests, and shutdown). */
-  flush(): Promise<void> {
-    return this.processor.forceFlush();
+  /**
+   * Sends what is queued now and waits for the answer (tests, and shutdown). A failed export is
+   * already counted in `dropped`, so it is not an error here.
+   */
+  async flush(): Promise<void> {
+    await this.processor.forceFlush().catch(() => undefined);
   }
 
   async shutdown(): Promise<void> {
-    await this.processor.shutdown();
+    await this.processor.shutdown().catch(() => undefined);
   }
 
   private counting(inner: SpanExporter): SpanExporter {
