@@ -11,7 +11,7 @@ import { startPlainAgents } from "./plain-agents/service.js";
 import { buildCorrectionHandlers } from "./review/agent-handlers.js";
 import { ReviewQueue } from "./review/queue.js";
 import { createScheduler } from "./scheduler/create-scheduler.js";
-import { Telemetry } from "./telemetry/telemetry.js";
+import type { Telemetry } from "./telemetry/telemetry.js";
 
 /** A part of the daemon that runs beside the gateway and must stop cleanly on shutdown. */
 export interface Service {
@@ -67,6 +67,8 @@ export async function startDaemon(
   let gateway: Gateway;
   try {
     // ── API and dashboard (/v0, /ui): set `api` to the handler. ──
+    // Loaded here, not at the top: the OTel SDK and prom-client are for the daemon, not the CLI.
+    const { Telemetry } = await import("./telemetry/telemetry.js");
     telemetry = new Telemetry({ config, ledger, clock: systemClock, log });
     services.push(startPlainAgents({ config, ledger, clock: systemClock, log, telemetry }));
     const handlers = buildCorrectionHandlers({ ledger, config });

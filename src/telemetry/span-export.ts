@@ -8,6 +8,7 @@ import {
   type SpanExporter,
 } from "@opentelemetry/sdk-trace-base";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
+import { ConfigError } from "../errors.js";
 import type { Action } from "../ledger/actions.js";
 import { VERSION } from "../version.js";
 import type { TelemetryConfig } from "./config-schema.js";
@@ -39,8 +40,8 @@ export function resolveOtlpTarget(
   if (!url) return undefined;
   const raw = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL;
   if (raw !== undefined && raw !== "http/protobuf" && raw !== "http/json") {
-    throw new Error(
-      `OTEL_EXPORTER_OTLP_PROTOCOL=${raw}: nightshift exports over http/protobuf or http/json (not grpc)`,
+    throw new ConfigError(
+      `OTEL_EXPORTER_OTLP_PROTOCOL=${raw}: nightshift exports over http/protobuf or http/json (not grpc); point it at the collector's OTLP/HTTP port (4318)`,
     );
   }
   return { url, protocol: raw ?? config.protocol, headers: config.headers };
