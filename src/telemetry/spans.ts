@@ -191,5 +191,7 @@ function toHrTime(ms: number): HrTime {
 
 function msToHr(ms: number): HrTime {
   const seconds = Math.floor(ms / 1000);
-  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
+  const nanos = Math.round((ms - seconds * 1000) * 1e6);
+  // Rounding 999.9999996 ms up must carry into the seconds, not make a 1e9 nanosecond field.
+  return nanos >= 1e9 ? [seconds + 1, nanos - 1e9] : [seconds, nanos];
 }
