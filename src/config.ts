@@ -4,6 +4,8 @@ import { join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ConfigError } from "./errors.js";
+import { plainAgentsSchema } from "./plain-agents/config-schema.js";
+import { telemetrySchema } from "./telemetry/config-schema.js";
 
 /**
  * The one schema of nightshift.yaml, and the one source of defaults. Every key has a default, so
@@ -58,6 +60,10 @@ const jobSchema = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
+  /** Agents outside nightshift that receive corrections on a webhook (src/plain-agents). */
+  plain_agents: plainAgentsSchema,
+  /** OpenTelemetry export and Prometheus metrics (src/telemetry). */
+  telemetry: telemetrySchema,
   server: z
     .strictObject({
       host: z.string().min(1).default("127.0.0.1"),

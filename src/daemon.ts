@@ -10,10 +10,12 @@ import { boundShutdown, installLastResort } from "./last-resort.js";
 import { Ledger } from "./ledger/ledger.js";
 import { UserActivity } from "./monitor/activity.js";
 import { MonitorStore, startMonitor } from "./monitor/index.js";
+import { startPlainAgents } from "./plain-agents/service.js";
 import { buildCorrectionHandlers } from "./review/agent-handlers.js";
 import { ReviewQueue } from "./review/queue.js";
 import { createScheduler } from "./scheduler/create-scheduler.js";
 import { VERSION } from "./version.js";
+import type { Telemetry } from "./telemetry/telemetry.js";
 
 /** A part of the daemon that runs beside the gateway and must stop cleanly on shutdown. */
 export interface Service {
@@ -61,13 +63,19 @@ export async function startDaemon(
     inlineBodyBytes: config.ledger.inline_body_bytes,
     onError: (error, pending) =>
       log(`nightshift: ledger write failed, ${pending} actions kept for retry: ${String(error)}`),
+    onCommit: (actions) => telemetry?.onCommit(actions),
   });
+  let telemetry: Telemetry | undefined;
   const activity = new UserActivity(config.monitor.background_agents);
   const services: Service[] = [];
 
   let gateway: Gateway;
   try {
     // ── API and dashboard (/v0, /ui): set `api` to the handler. ──
+    // Loaded here, not at the top: the OTel SDK and prom-client are for the daemon, not the CLI.
+    const { Telemetry } = await import("./telemetry/telemetry.js");
+    telemetry = new Telemetry({ config, ledger, clock: systemClock, log });
+    services.push(startPlainAgents({ config, ledger, clock: systemClock, log, telemetry }));
     const handlers = buildCorrectionHandlers({ ledger, config });
     const embedder = embedderFromConfig(config);
     const kb = new KnowledgeBase(ledger, { ...(embedder ? { embedder } : {}), onWarning: log });
@@ -79,6 +87,7 @@ export async function startDaemon(
       handlers,
       config,
       log,
+      telemetry,
     });
 
     gateway = await startGateway({

@@ -1,20 +1,27 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CorrectionHandlers } from "../audit/handlers.js";
 import { parseSince } from "../cli/output.js";
+import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import { NightshiftError, NotFoundError } from "../errors.js";
 import { type KnowledgeBase, knowledgeEntryToJson, SHARED_SCOPE } from "../knowledge/kb.js";
 import { actionToJson } from "../ledger/actions.js";
+import { feedbackToJson } from "../ledger/feedback-store.js";
 import type { Ledger } from "../ledger/ledger.js";
+import { feedbackFor } from "../plain-agents/feedback.js";
 import {
   type Decision,
   ReviewQueue,
   type ReviewStatus,
   reviewItemToJson,
 } from "../review/queue.js";
+import type { Telemetry } from "../telemetry/telemetry.js";
 import { VERSION } from "../version.js";
 import { decodeCursor, encodeCursor, LISTED_BODY_CHARS } from "./cursor.js";
 import { intParam, readJsonBody, sendError, sendJson } from "./http.js";
+import { correctionRoutes } from "./routes-corrections.js";
+import { feedbackRoutes } from "./routes-feedback.js";
+import { replayRoutes } from "./routes-replay.js";
 
 export interface ApiDeps {
   ledger: Ledger;
@@ -25,6 +32,9 @@ export interface ApiDeps {
   config: Config;
   /** Where unexpected errors (bugs) are written; stderr by default. */
   log?: (line: string) => void;
+  clock?: Clock;
+  /** Serves /metrics when set (see src/telemetry). */
+  telemetry?: Telemetry;
 }
 
 /** Handles a request; resolves false when the path is not under /v0 (for another handler). */
@@ -65,6 +75,9 @@ const routes: Route[] = [
   { method: "GET", pattern: ["kb", ":scope", ":key", "history"], handler: knowledgeHistory },
   { method: "GET", pattern: ["actions"], handler: listActions },
   { method: "GET", pattern: ["actions", ":id"], handler: oneAction },
+  ...feedbackRoutes,
+  ...correctionRoutes,
+  ...replayRoutes,
 ];
 
 /**
@@ -259,5 +272,6 @@ function oneAction(r: Request, deps: Deps) {
   return {
     ...actionToJson(action),
     review_items: deps.review.itemsFor(action.id).map(reviewItemToJson),
+    feedback: feedbackFor(deps.ledger, action.id).map(feedbackToJson),
   };
 }

@@ -14,6 +14,9 @@ export function createGatewayApi(
   const v0 = createApiHandler(deps);
   return async (req, res) => {
     if (await v0(req, res)) return;
+    if (req.url?.split("?")[0] === "/metrics" && (await deps.telemetry?.serveMetrics(req, res))) {
+      return;
+    }
     sendJson(res, 404, { error: `${req.url ?? "/"}: the dashboard is not part of this build` });
   };
 }

@@ -22,12 +22,18 @@ export interface CorrectionHandler {
 /** Agent name → handler. Built where the daemon (or a CLI command) wires the agents. */
 export class CorrectionHandlers {
   private readonly handlers = new Map<string, CorrectionHandler>();
+  private fallback: CorrectionHandler | undefined;
 
   register(agent: string, handler: CorrectionHandler): void {
     this.handlers.set(agent, handler);
   }
 
+  /** The handler of every agent that registered none: plain agents, which receive corrections by delivery. */
+  registerFallback(handler: CorrectionHandler): void {
+    this.fallback = handler;
+  }
+
   for(agent: string): CorrectionHandler | undefined {
-    return this.handlers.get(agent);
+    return this.handlers.get(agent) ?? this.fallback;
   }
 }

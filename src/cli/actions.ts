@@ -1,8 +1,11 @@
 import type { Command } from "commander";
 import { NotFoundError } from "../errors.js";
 import { type Action, type ActionFilter, actionToJson } from "../ledger/actions.js";
+import { feedbackToJson } from "../ledger/feedback-store.js";
+import { feedbackFor } from "../plain-agents/feedback.js";
 import type { CliContext } from "./context.js";
 import { wholeNumber } from "./options.js";
+import { formatFeedback } from "./feedback-format.js";
 import { formatLocalTime, formatTable, parseSince, printJson } from "./output.js";
 
 interface ListFlags {
@@ -48,10 +51,13 @@ export function registerActions(program: Command, context: CliContext): void {
         );
       }
       const trace = store.trace(action.traceId);
+      const feedback = feedbackFor(context.ledger(), action.id);
       if (flags.json) {
-        return printJson({ ...actionToJson(action), trace: trace.map(actionToJson) });
+        const json = { ...actionToJson(action), feedback: feedback.map(feedbackToJson) };
+        return printJson({ ...json, trace: trace.map(actionToJson) });
       }
-      process.stdout.write(`${formatAction(action)}\n\ntrace ${action.traceId}\n`);
+      process.stdout.write(`${formatAction(action)}\n${formatFeedback(feedback)}`);
+      process.stdout.write(`\ntrace ${action.traceId}\n`);
       process.stdout.write(`${formatTrace(trace, action.id)}\n`);
     });
 }

@@ -28,7 +28,13 @@ export const commandGroups: CommandGroup[] = [
   },
   {
     commands: { actions: "list logged actions, newest first" },
-    load: async () => (await import("./actions.js")).registerActions,
+    load: async () => {
+      const [list, flag] = await Promise.all([import("./actions.js"), import("./actions-flag.js")]);
+      return (program, context) => {
+        list.registerActions(program, context);
+        flag.registerActionsFlag(program, context);
+      };
+    },
   },
   {
     commands: {

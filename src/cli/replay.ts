@@ -1,6 +1,9 @@
 import type { Command } from "commander";
+import { isGatewayCall, replayGatewayCall } from "../gateway/replay-call.js";
+import { formatCallReplay, replayToJson } from "../gateway/replay-json.js";
 import { ModelClients } from "../runtime/models.js";
 import { type ReplayResult, replayAction } from "../runtime/replay.js";
+import { runtimeReplayToJson } from "../runtime/replay-json.js";
 import type { CliContext } from "./context.js";
 import { printJson } from "./output.js";
 
@@ -15,11 +18,11 @@ export function registerReplay(program: Command, context: CliContext): void {
   program
     .command("replay")
     .description(
-      "re-run a logged stage or attempt with the same input and schema, against the same or another model, and show the difference",
+      "re-run a logged gateway call, stage or attempt against the same or another model, and show the difference",
     )
     .argument(
       "<id>",
-      "a stage action (its kept attempt is replayed) or an attempt (id or 8+ character prefix)",
+      "a gateway chat/generate/completion call, a stage action (its kept attempt is replayed) or an attempt (id or 8+ character prefix)",
     )
     .option("--model <model>", "ask this model instead (same role's backend and URL)")
     .option("--role <role>", "ask this role's model instead (from models in the config)")
@@ -27,45 +30,28 @@ export function registerReplay(program: Command, context: CliContext): void {
     .option("--json", "the comparison as JSON")
     .action(async (id: string, flags: ReplayFlags) => {
       const { config } = context.loaded();
+      const ledger = context.ledger();
+      const call = ledger.actions.find(id);
+      if (call && isGatewayCall(call)) {
+        const result = await replayGatewayCall(ledger, call, { config, ...flags });
+        if (flags.json) printJson(replayToJson(result));
+        else process.stdout.write(`${formatCallReplay(result)}\n`);
+        if (result.after.error) process.exitCode = 1;
+        return;
+      }
       const models = new ModelClients(config, { baseUrl: flags.url });
       try {
         const result = await replayAction(context.ledger(), models, id, {
           model: flags.model,
           role: flags.role,
         });
-        if (flags.json) printJson(replayToJson(result));
+        if (flags.json) printJson(runtimeReplayToJson(result));
         else process.stdout.write(`${formatReplay(result)}\n`);
         if (!result.after.valid) process.exitCode = 1;
       } finally {
         await models.close();
       }
     });
-}
-
-function replayToJson(r: ReplayResult): Record<string, unknown> {
-  return {
-    original_id: r.originalId,
-    replay_id: r.replayId,
-    trace_id: r.traceId,
-    before: {
-      model: r.before.model,
-      role: r.before.role,
-      output: r.before.output,
-      confidence: r.before.confidence,
-    },
-    after: {
-      model: r.after.model,
-      role: r.after.role,
-      valid: r.after.valid,
-      error: r.after.error,
-      output: r.after.output,
-      confidence: r.after.confidence,
-      model_reported: r.after.modelReported,
-    },
-    differences: r.differences,
-    checks_rerun: r.checksRerun,
-    original_checks: r.before.derivation?.checks ?? [],
-  };
 }
 
 function formatReplay(r: ReplayResult): string {

@@ -1,6 +1,7 @@
 import type { Ledger } from "../ledger/ledger.js";
 import type { Identity } from "./identity.js";
 import type { ApiFlavor } from "./replies.js";
+import type { SelfReport } from "./self-report.js";
 import type { Assembled } from "./stream.js";
 import type { Upstream } from "./upstreams.js";
 
@@ -24,6 +25,8 @@ export interface Call {
   logged: boolean;
   meta: Record<string, unknown>;
   ended: boolean;
+  /** Confidence, flags and input key the client sent in X-Nightshift-* headers. */
+  report?: SelfReport;
 }
 
 export interface Ending {
@@ -64,6 +67,9 @@ export function endCall(ledger: Ledger, call: Call, ending: Ending): void {
     promptEvalDuration: assembled?.promptEvalDuration ?? null,
     evalDuration: assembled?.evalDuration ?? null,
     totalDuration: assembled?.totalDuration ?? null,
+    confidence: call.report?.confidence ?? null,
+    flags: call.report?.flags ?? [],
+    inputKey: call.report?.inputKey ?? null,
     meta: {
       ...call.meta,
       api: call.flavor,

@@ -24,6 +24,7 @@ import { parseTarget, type RequestTarget } from "./request-path.js";
 import { ollamaRoute } from "./routes/ollama.js";
 import { openAiRoute } from "./routes/openai.js";
 import type { Route } from "./routes/route.js";
+import { readSelfReport } from "./self-report.js";
 import { Upstreams } from "./upstreams.js";
 
 /** Serves /v0 (the API) and /ui (the dashboard); written by the API's owner, wired in daemon.ts. */
@@ -154,6 +155,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       refuse(req, res, { flavor: flavorOf(inner), status: 404, reason: "no_route", message });
       return;
     }
+    let report: Call["report"];
+    try {
+      report = readSelfReport(req.headers, config.runtime.confidence_threshold);
+    } catch (error) {
+      sendError(res, route.flavor, 400, (error as Error).message);
+      return;
+    }
     const startedAt = Date.now();
     const call: Call = {
       id: newActionId(startedAt),
@@ -170,6 +178,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       logged: route.logged,
       meta: {},
       ended: false,
+      report,
     };
     if (call.logged) traces.remember(call.id, call.identity.traceId);
     if (!route.json) {
@@ -278,6 +287,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 }
 
 function isApiPath(path: string): boolean {
+  if (path === "/metrics") return true;
   return path === "/v0" || path.startsWith("/v0/") || path === "/ui" || path.startsWith("/ui/");
 }
 

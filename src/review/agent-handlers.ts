@@ -1,12 +1,15 @@
 import { CorrectionHandlers } from "../audit/handlers.js";
+import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import { registerFinanceHandler } from "../finance/corrections.js";
 import type { Ledger } from "../ledger/ledger.js";
+import { deliveryHandler } from "../plain-agents/delivery.js";
 
 /** What an agent's correction handler may need to do its work. */
 export interface HandlerDeps {
   ledger: Ledger;
   config: Config;
+  clock?: Clock;
 }
 
 /** Registers one agent's correction handler (e.g. finance re-categorizing a transaction). */
@@ -22,5 +25,6 @@ const agents: RegisterHandler[] = [registerFinanceHandler];
 export function buildCorrectionHandlers(deps: HandlerDeps): CorrectionHandlers {
   const handlers = new CorrectionHandlers();
   for (const register of agents) register(handlers, deps);
+  handlers.registerFallback(deliveryHandler(deps.ledger, deps.clock));
   return handlers;
 }

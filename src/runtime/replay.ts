@@ -153,7 +153,7 @@ function resolveAttempt(ledger: ReplayLedger, id: string): Action {
   const last = ledger.actions.children(action.id).filter(isReplayable).at(-1);
   if (last) return last;
   throw new NightshiftError(
-    `action ${action.id} (${action.actionType}) is not a runtime stage or attempt; only those can be replayed`,
+    `action ${action.id} (${action.actionType}) is neither a gateway chat, generate or completion call nor a runtime stage or attempt; only those can be replayed`,
   );
 }
 

@@ -1,0 +1,265 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { applyPendingCorrections } from "../../src/audit/apply.js";
+import { KnowledgeBase } from "../../src/knowledge/kb.js";
+import { AuditStore } from "../../src/ledger/audit-store.js";
+import { DeliveryStore } from "../../src/ledger/delivery-store.js";
+import { WebhookSender } from "../../src/plain-agents/webhook.js";
+import { buildCorrectionHandlers } from "../../src/review/agent-handlers.js";
+import { type PlainHarness, postJson, startPlainHarness } from "./harness.js";
+
+const SECRET = "a-webhook-secret-of-32-characters";
+
+/** A test clock the sender reads; tests move it forward to make retries due. */
+function manualClock(start = 1_700_000_000_000) {
+  let t = start;
+  return {
+    now: () => t,
+    sleep: async () => {},
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
+}
+
+interface Received {
+  headers: IncomingMessage["headers"];
+  raw: string;
+}
+
+/** An agent's webhook: verifies the signature as an agent would, answers what `reply` says. */
+async function startWebhook(reply: () => number) {
+  const received: Received[] = [];
+  const server: Server = createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on("data", (c: Buffer) => parts.push(c));
+    req.on("end", () => {
+      const raw = Buffer.concat(parts).toString("utf8");
+      const expected = `sha256=${createHmac("sha256", SECRET).update(raw).digest("hex")}`;
+      const given = String(req.headers["x-nightshift-signature"] ?? "");
+      const valid =
+        given.length === expected.length &&
+        timingSafeEqual(Buffer.from(given), Buffer.from(expected));
+      if (!valid) {
+        res.writeHead(401).end("bad signature");
+        return;
+      }
+      received.push({ headers: req.headers, raw });
+      res.writeHead(reply()).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/nightshift`;
+  return { url, received, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+describe("corrections delivered to plain agents", () => {
+  let h: PlainHarness;
+  let clock: ReturnType<typeof manualClock>;
+  let hook: Awaited<ReturnType<typeof startWebhook>>;
+  let status = 200;
+
+  beforeEach(async () => {
+    clock = manualClock();
+    status = 200;
+    hook = await startWebhook(() => status);
+    h = await startPlainHarness({
+      clock,
+      config: () => ({
+        plain_agents: { mailer: { webhook: { url: hook.url, secret: SECRET, max_attempts: 3 } } },
+      }),
+    });
+  });
+  afterEach(async () => {
+    await h.close();
+    await hook.close();
+  });
+
+  /** A logged call by `agent` and an audit correction of it, applied as the audit applies them. */
+  function correctCall(agent: string, corrected: unknown): string {
+    const action = h.ledger.actions.insertOne({
+      agent,
+      actionType: "chat",
+      model: "qwen2.5:7b",
+      startedAt: clock.now(),
+      status: "ok",
+      response: { message: { content: "Dear Sir" } },
+    });
+    const audit = new AuditStore(h.ledger.db);
+    const id = `corr-${action.id}`;
+    audit.insertCorrection({
+      id,
+      runId: null,
+      actionId: action.id,
+      agent,
+      source: "audit",
+      original: action.response,
+      corrected,
+      reasoning: "the user writes informally",
+      reviewerModel: "qwen2.5:14b",
+      confidenceBefore: null,
+      confidenceAfter: 0.93,
+      createdAt: clock.now(),
+    });
+    const result = applyPendingCorrections({
+      audit,
+      actions: h.ledger.actions,
+      queue: h.review,
+      kb: new KnowledgeBase(h.ledger),
+      handlers: buildCorrectionHandlers({ ledger: h.ledger, config: h.config, clock }),
+      clock,
+      applyConfidence: 0.85,
+      log: () => {},
+    });
+    expect(result).toEqual({ applied: 1, failed: 0 });
+    return id;
+  }
+
+  it("lets an agent pull its pending corrections and acknowledge each once", async () => {
+    const id = correctCall("calendar", { message: { content: "Hi Sam" } });
+    const list = await h.api("/v0/corrections?agent=calendar&status=pending");
+    expect(list.status).toBe(200);
+    const { corrections } = (await list.json()) as { corrections: Record<string, unknown>[] };
+    expect(corrections).toMatchObject([
+      {
+        id,
+        agent: "calendar",
+        source: "audit",
+        original: { message: { content: "Dear Sir" } },
+        corrected: { message: { content: "Hi Sam" } },
+        reasoning: "the user writes informally",
+        status: "pending",
+        ack: `/v0/corrections/${id}/ack`,
+      },
+    ]);
+    expect((await h.api("/v0/corrections?agent=mailer")).status).toBe(200);
+
+    const ack = await h.api(`/v0/corrections/${id}/ack`, postJson({ agent: "calendar" }));
+    expect(await ack.json()).toMatchObject({
+      status: "acknowledged",
+      acknowledged_via: "pull",
+      already_acknowledged: false,
+    });
+    const again = await h.api(`/v0/corrections/${id}/ack`, postJson({}));
+    expect(await again.json()).toMatchObject({
+      status: "acknowledged",
+      already_acknowledged: true,
+    });
+    const after = (await (await h.api("/v0/corrections?agent=calendar")).json()) as {
+      corrections: unknown[];
+    };
+    expect(after.corrections).toEqual([]);
+
+    const wrong = await h.api(`/v0/corrections/${id}/ack`, postJson({ agent: "mailer" }));
+    expect(wrong.status).toBe(409);
+    const unknown = await h.api("/v0/corrections/nope/ack", postJson({}));
+    expect(unknown.status).toBe(404);
+    const noAgent = await h.api("/v0/corrections");
+    expect(((await noAgent.json()) as { error: string }).error).toMatch(/agent=NAME is required/);
+  });
+
+  it("posts a signed correction to the agent's webhook, retries with backoff, and never twice", async () => {
+    const id = correctCall("mailer", { message: { content: "Hi Sam" } });
+    const sender = new WebhookSender({ ledger: h.ledger, agents: h.config.plain_agents, clock });
+    status = 503;
+    expect(await sender.runOnce()).toEqual({ delivered: 0, retrying: 1, failed: 0 });
+    // Not due again until the first backoff (1 s) has passed.
+    expect(await sender.runOnce()).toEqual({ delivered: 0, retrying: 0, failed: 0 });
+    clock.advance(1000);
+    status = 200;
+    expect(await sender.runOnce()).toEqual({ delivered: 1, retrying: 0, failed: 0 });
+    clock.advance(3_600_000);
+    expect(await sender.runOnce()).toEqual({ delivered: 0, retrying: 0, failed: 0 });
+
+    expect(hook.received).toHaveLength(2);
+    const last = hook.received[1]!;
+    const body = JSON.parse(last.raw) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      type: "correction",
+      delivery_id: last.headers["x-nightshift-delivery"],
+      correction: {
+        id,
+        agent: "mailer",
+        corrected: { message: { content: "Hi Sam" } },
+        attempts: 2,
+      },
+    });
+    expect(last.headers["x-nightshift-timestamp"]).toBe(
+      String(Math.floor(clock.now() / 1000) - 3600),
+    );
+    expect(hook.received[0]!.headers["x-nightshift-delivery"]).not.toBe(
+      last.headers["x-nightshift-delivery"],
+    );
+
+    const store = new DeliveryStore(h.ledger.db);
+    expect(store.get(id)).toMatchObject({
+      status: "acknowledged",
+      acknowledgedVia: "webhook",
+      attempts: 2,
+    });
+    expect(store.attempts(id).map((a) => a.httpStatus)).toEqual([503, 200]);
+    // Acknowledged by the webhook: a pull no longer lists it.
+    const pulled = (await (await h.api("/v0/corrections?agent=mailer")).json()) as {
+      corrections: unknown[];
+    };
+    expect(pulled.corrections).toEqual([]);
+  });
+
+  it("marks a delivery failed after max_attempts and records every attempt", async () => {
+    const id = correctCall("mailer", { message: { content: "Hi" } });
+    const sender = new WebhookSender({ ledger: h.ledger, agents: h.config.plain_agents, clock });
+    status = 500;
+    await sender.runOnce();
+    clock.advance(1000);
+    await sender.runOnce();
+    clock.advance(2000);
+    expect(await sender.runOnce()).toEqual({ delivered: 0, retrying: 0, failed: 1 });
+    const failed = (await (await h.api("/v0/corrections?agent=mailer&status=failed")).json()) as {
+      corrections: Record<string, unknown>[];
+    };
+    expect(failed.corrections).toMatchObject([{ id, status: "failed", attempts: 3 }]);
+    expect(String(failed.corrections[0]!.last_error)).toMatch(
+      /answered HTTP 500 \(gave up after 3 attempts\)/,
+    );
+    const attempts = (await (await h.api(`/v0/corrections/${id}/attempts`)).json()) as {
+      attempts: unknown[];
+    };
+    expect(attempts.attempts).toHaveLength(3);
+  });
+
+  it("delivers a review-queue decision on a plain agent's action the same way", async () => {
+    const action = h.ledger.actions.insertOne({
+      agent: "mailer",
+      actionType: "chat",
+      model: "qwen2.5:7b",
+      startedAt: clock.now(),
+      status: "ok",
+      response: "Dear Sir",
+    });
+    const { item } = h.review.open({
+      kind: "audit_unsure",
+      agent: "mailer",
+      actionId: action.id,
+      title: "tone",
+      original: "Dear Sir",
+      proposed: "Hi Sam",
+      openedBy: "audit r1",
+    });
+    const decided = await h.api(
+      `/v0/review/${item.id}/edit`,
+      postJson({ output: "Hey Sam", by: "ann" }),
+    );
+    expect(await decided.json()).toMatchObject({ status: "edited", applied: true });
+    const pending = (await (await h.api("/v0/corrections?agent=mailer")).json()) as {
+      corrections: Record<string, unknown>[];
+    };
+    expect(pending.corrections).toMatchObject([
+      { id: `review-${item.id}`, source: "person", action_id: action.id, corrected: "Hey Sam" },
+    ]);
+    const sender = new WebhookSender({ ledger: h.ledger, agents: h.config.plain_agents, clock });
+    expect(await sender.runOnce()).toMatchObject({ delivered: 1 });
+    expect(JSON.parse(hook.received[0]!.raw).correction).toMatchObject({ corrected: "Hey Sam" });
+  });
+});

@@ -1,0 +1,107 @@
+import { createGatewayApi } from "../../src/api/index.js";
+import type { Clock } from "../../src/clock.js";
+import { type Config, parseConfig } from "../../src/config.js";
+import { type Gateway, startGateway } from "../../src/gateway/server.js";
+import { KnowledgeBase } from "../../src/knowledge/kb.js";
+import type { Action } from "../../src/ledger/actions.js";
+import { Ledger } from "../../src/ledger/ledger.js";
+import { UserActivity } from "../../src/monitor/activity.js";
+import { buildCorrectionHandlers } from "../../src/review/agent-handlers.js";
+import { ReviewQueue } from "../../src/review/queue.js";
+import { Telemetry } from "../../src/telemetry/telemetry.js";
+import { waitForAction } from "../gateway/harness.js";
+import {
+  type ScriptedUpstream,
+  type ScriptedUpstreamOptions,
+  startScriptedUpstream,
+} from "../support/scripted-upstream.js";
+import { tempHome } from "../support/temp-ledger.js";
+
+export interface PlainHarness {
+  upstream: ScriptedUpstream;
+  gateway: Gateway;
+  ledger: Ledger;
+  config: Config;
+  review: ReviewQueue;
+  telemetry: Telemetry;
+  home: string;
+  /** The gateway's URL plus a path, with the token header when one is set. */
+  api(path: string, init?: RequestInit): Promise<Response>;
+  waitForAction(id: string): Promise<Action>;
+  /** Idempotent; `removeHome: false` keeps the data dir for a CLI run (remove it yourself). */
+  close(removeHome?: boolean): Promise<void>;
+}
+
+/**
+ * The daemon's parts as startDaemon wires them (ledger with the telemetry commit hook, the
+ * correction handlers with plain-agent delivery, the API and /metrics behind the gateway) over
+ * a scripted upstream, on port 0.
+ */
+export async function startPlainHarness(
+  options: {
+    config?: (upstreamUrl: string) => Record<string, unknown>;
+    env?: NodeJS.ProcessEnv;
+    clock?: Clock;
+    token?: string;
+    upstream?: ScriptedUpstreamOptions;
+  } = {},
+): Promise<PlainHarness> {
+  const upstream = await startScriptedUpstream(options.upstream);
+  const { home, cleanup } = tempHome();
+  const raw = options.config?.(upstream.url) ?? {};
+  const config = parseConfig({
+    ...raw,
+    upstreams: { default: upstream.url, ...(raw.upstreams as object) },
+    server: { port: 0, ...(options.token ? { token: options.token } : {}) },
+  });
+  let telemetry: Telemetry | undefined;
+  const ledger = Ledger.open(`${home}/nightshift.db`, {
+    flushIntervalMs: 5,
+    onCommit: (actions) => telemetry?.onCommit(actions),
+  });
+  const clock = options.clock ?? { now: () => Date.now(), sleep: async () => {} };
+  telemetry = new Telemetry({ config, ledger, clock, env: options.env ?? {} });
+  const handlers = buildCorrectionHandlers({ ledger, config, clock });
+  const review = new ReviewQueue(ledger, { handlers, clock });
+  const kb = new KnowledgeBase(ledger);
+  const api = createGatewayApi({ ledger, kb, review, handlers, config, clock, telemetry });
+  const gateway = await startGateway({ config, ledger, activity: new UserActivity([]), api });
+  const auth: Record<string, string> = options.token
+    ? { authorization: `Bearer ${options.token}` }
+    : {};
+  let closed = false;
+  return {
+    upstream,
+    gateway,
+    ledger,
+    config,
+    review,
+    telemetry,
+    home,
+    api: (path, init = {}) =>
+      fetch(`${gateway.url}${path}`, {
+        ...init,
+        headers: { ...auth, ...(init.headers as Record<string, string> | undefined) },
+      }),
+    waitForAction: (id) => waitForAction(ledger, id),
+    async close(removeHome = true) {
+      if (!closed) {
+        closed = true;
+        await gateway.close(100);
+        await telemetry?.shutdown();
+        await upstream.close();
+        ledger.close();
+      }
+      if (removeHome) cleanup();
+    },
+  };
+}
+
+/** POSTs JSON. */
+export function postJson(body: unknown, headers: Record<string, string> = {}): RequestInit {
+  return {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  };
+}
