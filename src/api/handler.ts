@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CorrectionHandlers } from "../audit/handlers.js";
 import { parseSince } from "../cli/output.js";
+import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import { NightshiftError, NotFoundError } from "../errors.js";
 import { type KnowledgeBase, knowledgeEntryToJson, SHARED_SCOPE } from "../knowledge/kb.js";
@@ -14,6 +15,10 @@ import {
 } from "../review/queue.js";
 import { VERSION } from "../version.js";
 import { intParam, readJsonBody, sendError, sendJson } from "./http.js";
+import { actionRoutes } from "./routes-actions.js";
+import { knowledgeWriteRoutes } from "./routes-knowledge.js";
+import { monitorRoutes } from "./routes-monitor.js";
+import { overviewRoutes } from "./routes-overview.js";
 
 export interface ApiDeps {
   ledger: Ledger;
@@ -22,6 +27,8 @@ export interface ApiDeps {
   review?: ReviewQueue;
   handlers?: CorrectionHandlers;
   config: Config;
+  /** "Now" for the dashboard's day boundaries; the system clock by default. */
+  clock?: Clock;
   /** Where unexpected errors (bugs) are written; stderr by default. */
   log?: (line: string) => void;
 }
@@ -29,7 +36,7 @@ export interface ApiDeps {
 /** Handles a request; resolves false when the path is not under /v0 (for another handler). */
 export type ApiRequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
-interface Request {
+export interface Request {
   method: string;
   /** Path segments after /v0, percent-decoded one by one (so a key may hold "/"). */
   segments: string[];
@@ -37,10 +44,10 @@ interface Request {
   req: IncomingMessage;
 }
 
-type Deps = ApiDeps & { review: ReviewQueue };
-type Handler = (request: Request, deps: Deps) => unknown | Promise<unknown>;
+export type Deps = ApiDeps & { review: ReviewQueue };
+export type Handler = (request: Request, deps: Deps) => unknown | Promise<unknown>;
 
-interface Route {
+export interface Route {
   method: "GET" | "POST";
   /** Literal segments, or ":name" for a parameter. */
   pattern: string[];
@@ -62,8 +69,11 @@ const routes: Route[] = [
   { method: "GET", pattern: ["kb"], handler: knowledge },
   { method: "GET", pattern: ["kb", ":scope", ":key"], handler: knowledgeEntry },
   { method: "GET", pattern: ["kb", ":scope", ":key", "history"], handler: knowledgeHistory },
-  { method: "GET", pattern: ["actions"], handler: listActions },
   { method: "GET", pattern: ["actions", ":id"], handler: oneAction },
+  ...actionRoutes,
+  ...overviewRoutes,
+  ...knowledgeWriteRoutes,
+  ...monitorRoutes,
 ];
 
 /**
@@ -224,17 +234,6 @@ function knowledgeHistory(r: Request, deps: Deps) {
   const history = deps.kb.history(scope, key);
   if (history.length === 0) throw new NotFoundError(`no knowledge entry ${scope}/${key}`);
   return { versions: history.map(knowledgeEntryToJson) };
-}
-
-function listActions(r: Request, deps: Deps) {
-  const since = r.query.get("since");
-  const actions = deps.ledger.actions.list({
-    agent: r.query.get("agent") ?? undefined,
-    flag: r.query.get("flag") ?? undefined,
-    since: since ? parseSince(since) : undefined,
-    limit: intParam(r.query, "limit", 100, 1000),
-  });
-  return { actions: actions.map(actionToJson) };
 }
 
 function oneAction(r: Request, deps: Deps) {

@@ -227,6 +227,11 @@ function rowToAction(row: ActionRow): Action {
   };
 }
 
+/** Rows of `SELECT * FROM actions` (or `a.*`) as actions; for the other stores over the table. */
+export function rowsToActions(rows: unknown[]): Action[] {
+  return (rows as ActionRow[]).map(rowToAction);
+}
+
 /** The `--json` and API shape: snake_case field names, ISO timestamps. */
 export function actionToJson(a: Action): Record<string, unknown> {
   return {
