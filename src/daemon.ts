@@ -1,7 +1,7 @@
 import { createGatewayApi } from "./api/index.js";
 import { systemClock } from "./clock.js";
 import { ensureHome, type LoadedConfig } from "./config.js";
-import { type ApiHandler, type Gateway, startGateway } from "./gateway/server.js";
+import { type Gateway, startGateway } from "./gateway/server.js";
 import { embedderFromConfig } from "./knowledge/embedder-config.js";
 import { KnowledgeBase } from "./knowledge/kb.js";
 import { Ledger } from "./ledger/ledger.js";
@@ -67,7 +67,7 @@ export async function startDaemon(
     const embedder = embedderFromConfig(config);
     const kb = new KnowledgeBase(ledger, { ...(embedder ? { embedder } : {}), onWarning: log });
     const review = new ReviewQueue(ledger, { handlers });
-    const api: ApiHandler = createGatewayApi({
+    const api = createGatewayApi({
       ledger,
       kb,
       review,
@@ -75,6 +75,7 @@ export async function startDaemon(
       config,
       log,
     });
+    services.push({ name: "dashboard events", stop: () => api.close() });
 
     gateway = await startGateway({
       config,

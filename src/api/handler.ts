@@ -16,6 +16,7 @@ import {
 import { VERSION } from "../version.js";
 import { intParam, readJsonBody, sendError, sendJson } from "./http.js";
 import { actionRoutes } from "./routes-actions.js";
+import { auditRoutes } from "./routes-audit.js";
 import { knowledgeWriteRoutes } from "./routes-knowledge.js";
 import { monitorRoutes } from "./routes-monitor.js";
 import { overviewRoutes } from "./routes-overview.js";
@@ -72,6 +73,7 @@ const routes: Route[] = [
   { method: "GET", pattern: ["actions", ":id"], handler: oneAction },
   ...actionRoutes,
   ...overviewRoutes,
+  ...auditRoutes,
   ...knowledgeWriteRoutes,
   ...monitorRoutes,
 ];

@@ -12,7 +12,6 @@ const UPSTREAM_TIMEOUT_MS = 1500;
 /** GET /v0/overview: today's work, the upstreams and GPUs now, last night, the review backlog. */
 export const overviewRoutes: Route[] = [
   { method: "GET", pattern: ["overview"], handler: overview },
-  { method: "GET", pattern: ["audit", "runs"], handler: auditRuns },
 ];
 
 async function overview(_r: Request, deps: Deps) {
@@ -62,16 +61,6 @@ async function overview(_r: Request, deps: Deps) {
       ? { run: runToJson(last), summary: reportSummary(deps.ledger, last.id) }
       : null,
     review_open: deps.review.store.count("open"),
-  };
-}
-
-function auditRuns(_r: Request, deps: Deps) {
-  const store = new AuditStore(deps.ledger.db);
-  return {
-    runs: store.listRuns(50).map((run) => ({
-      ...runToJson(run),
-      summary: reportSummary(deps.ledger, run.id),
-    })),
   };
 }
 

@@ -63,7 +63,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const rawUrl = req.url ?? "/";
     const queryAt = rawUrl.indexOf("?");
     const path = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
-    if (authorized && !authorized(req)) {
+    // /v0 and /ui check the token themselves: they also take the dashboard's session cookie.
+    if (authorized && !(api && isApiPath(path)) && !authorized(req)) {
       sendError(
         res,
         flavorOf(path),
