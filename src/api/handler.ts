@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CorrectionHandlers } from "../audit/handlers.js";
-import { parseSince } from "../cli/output.js";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import { NightshiftError, NotFoundError } from "../errors.js";

@@ -38,7 +38,7 @@ function App() {
         <ul>
           ${PAGES.map(
             (p) => html`<li>
-              <a href=${`/ui/${p.path}`} aria-current=${p === current ? "page" : undefined}>${p.label}</a>
+              <a class="navlink" href=${`/ui/${p.path}`} aria-current=${p === current ? "page" : undefined}>${p.label}</a>
             </li>`,
           )}
         </ul>
