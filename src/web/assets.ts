@@ -28,7 +28,8 @@ export const CONTENT_SECURITY_POLICY = [
 export const SECURITY_HEADERS: Record<string, string> = {
   "content-security-policy": CONTENT_SECURITY_POLICY,
   "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
+  // Not no-referrer: under it Chromium sends "Origin: null" with the login form, which the guard refuses.
+  "referrer-policy": "same-origin",
   "x-frame-options": "DENY",
   "cross-origin-opener-policy": "same-origin",
   "cross-origin-resource-policy": "same-origin",
@@ -54,6 +55,8 @@ interface Asset {
 export class Assets {
   private readonly files = new Map<string, Asset>();
   readonly shell: Asset;
+  /** The stylesheet's URL, for pages served outside the shell (the login form). */
+  readonly cssHref: string | null;
 
   constructor(dir = ASSETS_DIR) {
     const manifestPath = join(dir, "manifest.json");
@@ -75,6 +78,7 @@ export class Assets {
     }
     const js = manifest.files["app.js"];
     const css = manifest.files["app.css"];
+    this.cssHref = css ? `/ui/assets/${css}` : null;
     this.shell = asset(Buffer.from(shellHtml(js, css)), TYPES.html!);
   }
 

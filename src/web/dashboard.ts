@@ -23,7 +23,7 @@ export function createDashboard(options: DashboardOptions) {
   };
   return async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
     const method = req.method ?? "GET";
-    if (path === "/ui/login") return login(req, res, method, options.sessions);
+    if (path === "/ui/login") return login(req, res, method, options.sessions, load().cssHref);
     if (path === "/ui/logout" && method === "POST") {
       res.writeHead(303, {
         ...SECURITY_HEADERS,
@@ -59,13 +59,14 @@ async function login(
   res: ServerResponse,
   method: string,
   sessions: Sessions | null,
+  cssHref: string | null,
 ): Promise<void> {
   if (!sessions) {
     res.writeHead(303, { ...SECURITY_HEADERS, location: "/ui/" }).end();
     return;
   }
   if (method === "GET" || method === "HEAD") {
-    sendHtml(res, 200, loginPage(null));
+    sendHtml(res, 200, loginPage(null, cssHref));
     return;
   }
   if (method !== "POST") {
@@ -76,7 +77,7 @@ async function login(
   }
   const token = await readLoginForm(req);
   if (!sessions.tokenMatches(token)) {
-    sendHtml(res, 401, loginPage("That is not the token this daemon was started with."));
+    sendHtml(res, 401, loginPage("That is not the token this daemon was started with.", cssHref));
     return;
   }
   const secure = (req.socket as { encrypted?: boolean }).encrypted === true;

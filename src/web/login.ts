@@ -4,14 +4,15 @@ import { NightshiftError } from "../errors.js";
 const MAX_FORM_BYTES = 4096;
 
 /** The login form: plain HTML that works without scripts, styled by the page's own rules. */
-export function loginPage(error: string | null): string {
+export function loginPage(error: string | null, cssHref: string | null): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
-<title>nightshift — log in</title></head>
+<title>nightshift — log in</title>
+${cssHref ? `<link rel="stylesheet" href="${cssHref}">` : ""}</head>
 <body>
-<main>
+<main class="login">
 <h1>nightshift</h1>
 <form method="post" action="/ui/login">
 <p><label for="token">Token (NIGHTSHIFT_TOKEN or server.token)</label><br>
@@ -32,8 +33,13 @@ export async function readLoginForm(req: IncomingMessage): Promise<string> {
     .toLowerCase();
   const raw = await readSmallBody(req);
   if (type === "application/json") {
-    const parsed = JSON.parse(raw || "{}") as { token?: unknown };
-    return typeof parsed.token === "string" ? parsed.token : "";
+    let parsed: { token?: unknown } | null;
+    try {
+      parsed = JSON.parse(raw || "{}") as { token?: unknown } | null;
+    } catch (error) {
+      throw new NightshiftError(`login body is not valid JSON: ${(error as Error).message}`);
+    }
+    return typeof parsed?.token === "string" ? parsed.token : "";
   }
   if (type !== "application/x-www-form-urlencoded") {
     throw new NightshiftError(

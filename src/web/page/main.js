@@ -49,4 +49,7 @@ function App() {
 }
 
 interceptLinks();
-render(html`<${App} />`, document.getElementById("app"));
+const root = document.getElementById("app");
+// The shell's "Loading…" line is plain HTML; Preact would render beside it, not over it.
+root.textContent = "";
+render(html`<${App} />`, root);

@@ -48,10 +48,12 @@ function Charts({ s }) {
   if (s.ts.length === 0) return html`<p class="muted">No samples in this range.</p>`;
   const gpuIndexes = Object.keys(s.gpus);
   const mbps = (col) => col.map((v) => (v === null ? null : v / 1_048_576));
+  const hasDisk =
+    s.disk_read_bps.some((v) => v !== null) || s.disk_write_bps.some((v) => v !== null);
   return html`<p class="muted small">${s.resolution === "raw" ? "raw samples" : "hourly averages"} · ${s.ts.length} points</p>
     <div class="charts">
       <${TimeChart} title="CPU and RAM" unit="%" yRange=${[0, 100]} data=${[s.ts, s.cpu_pct, s.ram_pct]} series=${["CPU", "RAM"]} />
-      <${TimeChart} title="Disk (MB/s)" data=${[s.ts, mbps(s.disk_read_bps), mbps(s.disk_write_bps)]} series=${["read", "write"]} />
+      ${hasDisk ? html`<${TimeChart} title="Disk (MB/s)" data=${[s.ts, mbps(s.disk_read_bps), mbps(s.disk_write_bps)]} series=${["read", "write"]} />` : null}
       ${gpuIndexes.map(
         (i) => html`<${TimeChart} title=${`GPU ${i}`} unit="%" yRange=${[0, 100]}
           data=${[s.ts, s.gpus[i].util_pct, s.gpus[i].mem_used_mb.map((m, n) => (m === null || !s.gpus[i].mem_total_mb[n] ? null : (100 * m) / s.gpus[i].mem_total_mb[n]))]}

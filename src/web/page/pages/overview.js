@@ -7,11 +7,18 @@ const LIVE_ROWS = 15;
 export function OverviewPage() {
   const state = useApi("/v0/overview");
   const live = useLiveActions();
+  const { reload } = state;
+  // The day's figures follow the live feed, at most every few seconds.
+  useEffect(() => {
+    if (live.length === 0) return;
+    const timer = setTimeout(reload, 3000);
+    return () => clearTimeout(timer);
+  }, [live.length > 0 && live[0].id, reload]);
   return html`<h1>Overview</h1>
     <${Loaded} state=${state} what="the overview">
       ${(o) => html`
         <section aria-labelledby="today">
-          <h2 id="today">Today <span class="muted">since ${when(o.since)}</span></h2>
+          <h2 id="today">Today <span class="muted">${new Date(o.since).toLocaleDateString([], { dateStyle: "full" })}</span></h2>
           <div class="stats">
             <${Stat} label="calls" value=${num(o.totals.calls)} />
             <${Stat} label="errors" value=${num(o.totals.errors)} />
@@ -76,7 +83,7 @@ function Upstreams({ upstreams, machine }) {
       <tbody>
         ${upstreams.map(
           (u) => html`<tr>
-            <td>${u.name}${u.gpu !== null ? html` <span class="muted">GPU ${u.gpu}</span>` : null}<br /><span class="muted small">${u.url}</span></td>
+            <td>${u.name}${u.gpu !== null ? html` <span class="muted">GPU ${u.gpu}</span>` : null}${u.name !== u.url ? html`<br /><span class="muted small">${u.url}</span>` : null}</td>
             <td>${u.up ? html`<${Badge} kind="good">up<//>` : html`<${Badge} kind="bad" title=${u.error}>down<//>`}</td>
             <td>${u.models.length ? u.models.join(", ") : html`<span class="muted">none</span>`}</td>
           </tr>`,
