@@ -68,6 +68,7 @@ export class Assets {
     }
     const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {
       files: Record<string, string>;
+      preload?: string[];
     };
     for (const name of Object.values(manifest.files)) {
       const ext = name.slice(name.lastIndexOf(".") + 1);
@@ -79,7 +80,7 @@ export class Assets {
     const js = manifest.files["app.js"];
     const css = manifest.files["app.css"];
     this.cssHref = css ? `/ui/assets/${css}` : null;
-    this.shell = asset(Buffer.from(shellHtml(js, css)), TYPES.html!);
+    this.shell = asset(Buffer.from(shellHtml(js, css, manifest.preload ?? [])), TYPES.html!);
   }
 
   /** Serves /ui/assets/NAME; false when there is no such file. */
@@ -120,7 +121,8 @@ function send(req: IncomingMessage, res: ServerResponse, file: Asset, cacheContr
   res.end(req.method === "HEAD" ? undefined : body);
 }
 
-function shellHtml(js: string | undefined, css: string | undefined): string {
+function shellHtml(js: string | undefined, css: string | undefined, preload: string[]): string {
+  const preloads = preload.map((name) => `<link rel="modulepreload" href="/ui/assets/${name}">`);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -130,6 +132,7 @@ function shellHtml(js: string | undefined, css: string | undefined): string {
 <title>nightshift</title>
 ${css ? `<link rel="stylesheet" href="/ui/assets/${css}">` : ""}
 ${js ? `<script type="module" src="/ui/assets/${js}"></script>` : ""}
+${preloads.join("\n")}
 </head>
 <body>
 <div id="app"><p class="boot">Loading nightshift…</p></div>

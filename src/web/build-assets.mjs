@@ -17,6 +17,8 @@ export async function buildAssets({ outdir = ASSETS_DIR, quiet = false } = {}) {
     bundle: true,
     minify: true,
     format: "esm",
+    splitting: true,
+    chunkNames: "chunk-[hash]",
     target: ["es2020", "chrome100", "firefox100", "safari15"],
     entryNames: "[name]-[hash]",
     outdir,
@@ -25,12 +27,19 @@ export async function buildAssets({ outdir = ASSETS_DIR, quiet = false } = {}) {
     legalComments: "none",
     logLevel: quiet ? "silent" : "warning",
   });
-  const manifest = { files: {}, gzip_bytes: {} };
+  const manifest = { files: {}, preload: [], gzip_bytes: {} };
   for (const path of Object.keys(result.metafile.outputs)) {
     if (path.endsWith(".map")) continue;
     const name = basename(path);
-    const ext = name.endsWith(".css") ? "css" : "js";
-    manifest.files[`app.${ext}`] = name;
+    const key = name.startsWith("app-") ? `app.${name.endsWith(".css") ? "css" : "js"}` : name;
+    manifest.files[key] = name;
+    if (key === "app.js") {
+      // The chunks the entry imports statically: the shell preloads them with the entry.
+      const { imports } = result.metafile.outputs[path];
+      manifest.preload = imports
+        .filter((i) => i.kind === "import-statement")
+        .map((i) => basename(i.path));
+    }
     manifest.gzip_bytes[name] = gzipSync(readFileSync(join(root, path))).length;
   }
   writeFileSync(join(outdir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);

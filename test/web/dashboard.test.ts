@@ -229,7 +229,7 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
     await page.emulateMedia({ colorScheme: "dark" });
     await page.goto(`${daemon.url}/ui/`);
     await page.getByTestId("live-empty").waitFor();
-    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const background = await page.evaluate("getComputedStyle(document.body).backgroundColor");
     expect(background).toBe("rgb(13, 17, 23)");
     await shoot("overview-dark");
     await page.emulateMedia({ colorScheme: "light" });

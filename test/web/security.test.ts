@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { type Daemon, startDaemon } from "../../src/daemon.js";
 import { buildAssets } from "../../src/web/build-assets.mjs";
-import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
+import { startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
 import { launchChromium } from "./browser.js";
 

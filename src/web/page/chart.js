@@ -1,7 +1,6 @@
 import { html } from "htm/preact";
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
-import "uplot/dist/uPlot.min.css";
 
 const PALETTE = ["#3b82f6", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#ec4899"];
 
@@ -47,22 +46,4 @@ export function TimeChart({ title, data, series, unit = "", height = 180, yRange
     <figcaption>${title}</figcaption>
     <div ref=${box} role="img" aria-label=${`${title} chart`}></div>
   </figure>`;
-}
-
-/** Horizontal bars for category totals: no library needed for a handful of rows. */
-export function Bars({ rows, format = (v) => v }) {
-  const max = Math.max(1, ...rows.map((r) => Math.abs(r.value)));
-  return html`<table class="bars">
-    <tbody>
-      ${rows.map(
-        (r) => html`<tr>
-          <th scope="row">${r.label}</th>
-          <td class="bar-cell">
-            <meter min="0" max=${max} value=${Math.abs(r.value)} aria-label=${r.label}></meter>
-          </td>
-          <td class="num">${format(r.value)}</td>
-        </tr>`,
-      )}
-    </tbody>
-  </table>`;
 }

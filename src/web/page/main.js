@@ -1,14 +1,19 @@
 import { html } from "htm/preact";
 import { render } from "preact";
+import { lazy } from "./lazy.js";
 import { ActionPage } from "./pages/action.js";
 import { ActionsPage } from "./pages/actions.js";
 import { KnowledgePage } from "./pages/knowledge.js";
-import { MachinePage } from "./pages/machine.js";
 import { NightPage } from "./pages/night.js";
 import { OverviewPage } from "./pages/overview.js";
 import { ReviewPage } from "./pages/review.js";
 import { interceptLinks, useLocation } from "./router.js";
+// uPlot's few rules go in the main stylesheet: a lazily loaded chunk's CSS is not linked.
+import "uplot/dist/uPlot.min.css";
 import "./style.css";
+
+// The Machine page's charting library is loaded only when the page is opened.
+const MachinePage = lazy(() => import("./pages/machine.js").then((m) => m.MachinePage));
 
 const PAGES = [
   { path: "", label: "Overview", Page: OverviewPage },

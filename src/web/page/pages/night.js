@@ -1,6 +1,6 @@
 import { html } from "htm/preact";
 import { query } from "../api.js";
-import { Bars } from "../chart.js";
+import { Bars } from "../bars.js";
 import { Badge, Loaded, ms, num, Stat, shortId, useApi, when } from "../ui.js";
 
 /** Audit runs, one run's report, and how well confidence predicted the verdicts. */
