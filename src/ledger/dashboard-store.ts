@@ -138,13 +138,19 @@ export class DashboardStore {
     );
   }
 
-  /** The newest action's position, where a live feed starts. */
+  /**
+   * The newest action's position, where a live feed starts. Two index lookups: ordering by
+   * (started_at, id) in one query makes SQLite scan and sort the whole table.
+   */
   newest(): ActionCursor | null {
-    const row = this.db
-      .prepare(
-        "SELECT started_at AS startedAt, id FROM actions ORDER BY started_at DESC, id DESC LIMIT 1",
-      )
-      .get() as ActionCursor | undefined;
-    return row ?? null;
+    const startedAt = this.db.prepare("SELECT max(started_at) FROM actions").pluck().get() as
+      | number
+      | null;
+    if (startedAt === null) return null;
+    const id = this.db
+      .prepare("SELECT max(id) FROM actions WHERE started_at = ?")
+      .pluck()
+      .get(startedAt) as string;
+    return { startedAt, id };
   }
 }
