@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Page } from "playwright-core";
 import { loadConfig } from "../src/config.js";
 import { startDaemon } from "../src/daemon.js";
 import { newActionId, newTraceId } from "../src/ledger/ids.js";
@@ -126,9 +127,9 @@ try {
   for (const [name, path] of Object.entries(api)) {
     result[`api_${name}_ms`] = Math.round(await timeApi(daemon.url, path));
   }
-  const paint = async (path: string, selector: string, cold: boolean): Promise<number> => {
-    const page = await context.newPage();
-    if (cold) await context.clearCookies();
+  // From navigation start to the selector on screen: the first time in a new tab (a renderer
+  // process starts), then as reloads in that tab.
+  const paint = async (page: Page, path: string, selector: string): Promise<number> => {
     await page.goto(`${daemon.url}${path}`, { waitUntil: "commit" });
     await page.waitForSelector(selector, { timeout: 60_000 });
     const ms = (await page.evaluate("performance.now()")) as number;
@@ -138,17 +139,21 @@ try {
       );
       process.stderr.write(`${path} ${Math.round(ms)} ms: ${entries}\n`);
     }
-    await page.close();
     return ms;
   };
   for (const [name, path, selector] of [
     ["overview", "/ui/", ".stat-value"],
     ["actions", "/ui/actions", "[data-testid=actions-table] tbody tr"],
   ] as const) {
-    result[`paint_${name}_first_ms`] = Math.round(await paint(path, selector, true));
-    const warm: number[] = [];
-    for (let i = 0; i < RUNS; i++) warm.push(await paint(path, selector, false));
-    result[`paint_${name}_median_ms`] = Math.round(median(warm));
+    const page = await context.newPage();
+    result[`paint_${name}_first_ms`] = Math.round(await paint(page, path, selector));
+    const reloads: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      await page.goto("about:blank");
+      reloads.push(await paint(page, path, selector));
+    }
+    result[`paint_${name}_median_ms`] = Math.round(median(reloads));
+    await page.close();
   }
 } finally {
   await close();
@@ -159,8 +164,8 @@ try {
 process.stdout.write(
   `dashboard (${cpus().length} cores, ${cpus()[0]?.model ?? "?"}, node ${process.version}, load ${load.toFixed(1)}), ${TOTAL} actions over ${DAYS} days\n` +
     `JavaScript shipped: ${jsKb.toFixed(1)} KB gzipped in all (goal 250), ${initialJsKb.toFixed(1)} KB before the first paint; CSS ${cssKb.toFixed(1)} KB\n` +
-    `first meaningful paint: Overview ${result.paint_overview_first_ms} ms first, ${result.paint_overview_median_ms} ms median; ` +
-    `Actions ${result.paint_actions_first_ms} ms first, ${result.paint_actions_median_ms} ms median (goal 1000)\n` +
+    `first meaningful paint: Overview ${result.paint_overview_first_ms} ms in a new tab, ${result.paint_overview_median_ms} ms median reload; ` +
+    `Actions ${result.paint_actions_first_ms} ms new tab, ${result.paint_actions_median_ms} ms reload (goal 1000)\n` +
     Object.entries(result)
       .filter(([k]) => k.startsWith("api_"))
       .map(([k, v]) => `  ${k.slice(4, -3)}: ${v} ms`)

@@ -10,6 +10,7 @@ import { MonitorStore, startMonitor } from "./monitor/index.js";
 import { buildCorrectionHandlers } from "./review/agent-handlers.js";
 import { ReviewQueue } from "./review/queue.js";
 import { createScheduler } from "./scheduler/create-scheduler.js";
+import type { Scheduler } from "./scheduler/scheduler.js";
 
 /** A part of the daemon that runs beside the gateway and must stop cleanly on shutdown. */
 export interface Service {
@@ -67,7 +68,9 @@ export async function startDaemon(
     const embedder = embedderFromConfig(config);
     const kb = new KnowledgeBase(ledger, { ...(embedder ? { embedder } : {}), onWarning: log });
     const review = new ReviewQueue(ledger, { handlers });
+    let scheduler: Scheduler | undefined;
     const api = createGatewayApi({
+      scheduler: () => scheduler,
       ledger,
       kb,
       review,
@@ -100,7 +103,7 @@ export async function startDaemon(
     }
     if (config.scheduler.enabled) {
       // After the monitor, so on shutdown running jobs pause and release their GPUs first.
-      const scheduler = createScheduler({
+      scheduler = createScheduler({
         ledger,
         config,
         home: loaded.home,
@@ -109,7 +112,8 @@ export async function startDaemon(
         warn: log,
       });
       scheduler.start();
-      services.push({ name: "scheduler", stop: () => scheduler.stop() });
+      const started = scheduler;
+      services.push({ name: "scheduler", stop: () => started.stop() });
     }
   } catch (error) {
     await stopAll(services, log);

@@ -12,10 +12,12 @@ import {
   type ReviewStatus,
   reviewItemToJson,
 } from "../review/queue.js";
+import type { Scheduler } from "../scheduler/scheduler.js";
 import { VERSION } from "../version.js";
 import { intParam, readJsonBody, sendError, sendJson } from "./http.js";
 import { actionRoutes } from "./routes-actions.js";
 import { auditRoutes } from "./routes-audit.js";
+import { jobRoutes } from "./routes-jobs.js";
 import { knowledgeWriteRoutes } from "./routes-knowledge.js";
 import { monitorRoutes } from "./routes-monitor.js";
 import { overviewRoutes } from "./routes-overview.js";
@@ -27,6 +29,8 @@ export interface ApiDeps {
   review?: ReviewQueue;
   handlers?: CorrectionHandlers;
   config: Config;
+  /** The daemon's scheduler, once started (GET /v0/jobs, run, pause); absent in the CLI. */
+  scheduler?: () => Scheduler | undefined;
   /** "Now" for the dashboard's day boundaries; the system clock by default. */
   clock?: Clock;
   /** Where unexpected errors (bugs) are written; stderr by default. */
@@ -75,6 +79,7 @@ const routes: Route[] = [
   ...auditRoutes,
   ...knowledgeWriteRoutes,
   ...monitorRoutes,
+  ...jobRoutes,
 ];
 
 /**

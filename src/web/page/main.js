@@ -3,6 +3,7 @@ import { render } from "preact";
 import { lazy } from "./lazy.js";
 import { ActionPage } from "./pages/action.js";
 import { ActionsPage } from "./pages/actions.js";
+import { JobsPage } from "./pages/jobs.js";
 import { KnowledgePage } from "./pages/knowledge.js";
 import { NightPage } from "./pages/night.js";
 import { OverviewPage } from "./pages/overview.js";
@@ -22,6 +23,7 @@ const PAGES = [
   { path: "kb", label: "Knowledge", Page: KnowledgePage },
   { path: "machine", label: "Machine", Page: MachinePage },
   { path: "night", label: "Night shift", Page: NightPage },
+  { path: "jobs", label: "Jobs", Page: JobsPage },
 ];
 
 function App() {
