@@ -55,7 +55,6 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
       env: { NIGHTSHIFT_HOME: temp.home, NIGHTSHIFT_UPSTREAM: upstream.url },
     });
     loaded.config.monitor.enabled = false;
-    loaded.config.scheduler.enabled = false;
     loaded.config.ledger.flush_interval_ms = 20;
     daemon = await startDaemon(loaded, { port: 0, log: () => {} });
     ({ context, close: closeBrowser } = await launchChromium());
@@ -223,6 +222,16 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
       "GPU 0",
     ]);
     await shoot("machine");
+  });
+
+  it("shows each job with what blocks it", async () => {
+    await page.goto(`${daemon.url}/ui/jobs`);
+    const audit = page.getByRole("region", { name: /^audit/ });
+    await audit.waitFor();
+    // A few calls are far under the audit's minimum backlog of 100.
+    expect(await audit.getByRole("listitem").allTextContents()).toContain("backlog 4 < 100");
+    expect(await audit.getByRole("button", { name: "Run now" }).isDisabled()).toBe(true);
+    await shoot("jobs");
   });
 
   it("is readable in dark mode", async () => {
