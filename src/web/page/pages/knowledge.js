@@ -88,7 +88,7 @@ function History({ scope, entryKey }) {
             shown.content,
           ).map(
             (d) =>
-              html`<span class=${`d-${d.kind}`}>${d.kind === "add" ? "+ " : d.kind === "del" ? "- " : "  "}${d.line}\n</span>`,
+              html`<span class=${`d-line d-${d.kind}`}>${d.kind === "add" ? "+ " : d.kind === "del" ? "- " : "  "}${d.line}</span>`,
           )}</pre>`;
       }}
     <//>
