@@ -91,7 +91,7 @@ function Item({ item, onDecided, onMove }) {
         setEditing(true);
       } else return;
     },
-    [item.id, busy, open],
+    [item.id, busy, open, reason, draft],
   );
   useEffect(() => {
     if (editing) editor.current?.focus();
