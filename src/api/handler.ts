@@ -17,6 +17,7 @@ import { VERSION } from "../version.js";
 import { intParam, readJsonBody, sendError, sendJson } from "./http.js";
 import { actionRoutes } from "./routes-actions.js";
 import { auditRoutes } from "./routes-audit.js";
+import { financeRoutes } from "./routes-finance.js";
 import { jobRoutes } from "./routes-jobs.js";
 import { knowledgeWriteRoutes } from "./routes-knowledge.js";
 import { monitorRoutes } from "./routes-monitor.js";
@@ -80,6 +81,7 @@ const routes: Route[] = [
   ...knowledgeWriteRoutes,
   ...monitorRoutes,
   ...jobRoutes,
+  ...financeRoutes,
 ];
 
 /**

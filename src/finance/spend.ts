@@ -3,7 +3,7 @@ import type { FinanceStore, FinanceTransaction } from "../ledger/finance-store.j
 import { formatMoney } from "./import/amounts.js";
 
 /** Moving money between one's own accounts is not spending (a card payment, a transfer). */
-const NOT_SPENDING = new Set([
+export const NOT_SPENDING = new Set([
   "transfer",
   "transfers",
   "credit card payment",

@@ -8,6 +8,7 @@ import { type Daemon, startDaemon } from "../../src/daemon.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
 import { ReviewQueue } from "../../src/review/queue.js";
 import { buildAssets } from "../../src/web/build-assets.mjs";
+import { buildCorpus } from "../fixtures/finance/corpus.js";
 import { runCli } from "../support/cli.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
@@ -229,9 +230,31 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
     const audit = page.getByRole("region", { name: /^audit/ });
     await audit.waitFor();
     // A few calls are far under the audit's minimum backlog of 100.
-    expect(await audit.getByRole("listitem").allTextContents()).toContain("backlog 4 < 100");
+    const blockers = await audit.getByRole("listitem").allTextContents();
+    expect(blockers.some((b) => /^backlog \d < 100$/.test(b))).toBe(true);
     expect(await audit.getByRole("button", { name: "Run now" }).isDisabled()).toBe(true);
     await shoot("jobs");
+  });
+
+  it("shows an imported statement as reconciled and recategorizes a transaction in place", async () => {
+    const corpus = join(temp.home, "corpus");
+    mkdirSync(corpus, { recursive: true });
+    await buildCorpus(corpus);
+    expect(runCli(temp.home, ["finance", "import", join(corpus, "card.pdf")]).code).toBe(0);
+    await page.goto(`${daemon.url}/ui/finance`);
+    const rows = page.getByTestId("transactions").locator("tbody tr");
+    await expect.poll(() => rows.count()).toBe(7);
+    expect(await page.getByTestId("statements").textContent()).toContain("reconciled");
+    const category = page.getByLabel(/^Category of TRADER JOE'S/);
+    await category.fill("groceries");
+    await rows.filter({ has: category }).getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => rows.filter({ has: category }).textContent()).toContain("person");
+    await shoot("finance");
+    const cli = runCli(temp.home, ["finance", "transactions", "--json"]);
+    const joes = (JSON.parse(cli.stdout) as Record<string, unknown>[]).find((t) =>
+      String(t.description).startsWith("TRADER JOE'S"),
+    );
+    expect(joes).toMatchObject({ category: "groceries", category_source: "person" });
   });
 
   it("is readable in dark mode", async () => {

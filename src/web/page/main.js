@@ -3,6 +3,7 @@ import { render } from "preact";
 import { lazy } from "./lazy.js";
 import { ActionPage } from "./pages/action.js";
 import { ActionsPage } from "./pages/actions.js";
+import { FinancePage } from "./pages/finance.js";
 import { JobsPage } from "./pages/jobs.js";
 import { KnowledgePage } from "./pages/knowledge.js";
 import { NightPage } from "./pages/night.js";
@@ -24,6 +25,7 @@ const PAGES = [
   { path: "machine", label: "Machine", Page: MachinePage },
   { path: "night", label: "Night shift", Page: NightPage },
   { path: "jobs", label: "Jobs", Page: JobsPage },
+  { path: "finance", label: "Finance", Page: FinancePage },
 ];
 
 function App() {
