@@ -43,7 +43,15 @@ export function FinancePage({ location }) {
     <${Loaded} state=${statements} what="statements">${(d) => html`<${Statements} rows=${d.statements} />`}<//>
     <h2>Transactions ${shown ? html`<span class="muted">${shown}</span>` : null}</h2>
     <${Search} q=${q} onSearch=${(text) => go({ q: text })} />
-    ${txns.data || txns.error ? html`<${Loaded} state=${txns} what="transactions">${(d) => html`<${Transactions} data=${d} reload=${txns.reload} />`}<//>` : null}`;
+    ${
+      txns.data || txns.error
+        ? html`<${Loaded} state=${txns} what="transactions">${(d) =>
+            html`<${Transactions} data=${d} reload=${() => {
+              txns.reload();
+              spending.reload();
+            }} />`}<//>`
+        : null
+    }`;
 }
 
 function Statements({ rows }) {
