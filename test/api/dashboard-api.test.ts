@@ -149,5 +149,7 @@ describe("the API the dashboard reads", () => {
     expect(body).toMatchObject({ range: "6h", resolution: "raw", ts: [], gpus: {} });
     expect((await get("/v0/monitor/series?range=2y")).body.error).toMatch(/range=2y: use one of/);
     expect((await get("/v0/monitor/idle")).body.reasons).toBe("not enough data");
+    expect((await get("/v0/audit/runs")).body).toEqual({ runs: [] });
+    expect((await get("/v0/audit/runs/latest")).status).toBe(404);
   });
 });
