@@ -139,7 +139,7 @@ try {
     const wait = (await page.evaluate(
       "performance.getEntriesByType('resource').filter(e => e.name.includes('/v0/') && !e.name.includes('/v0/events')).reduce((t, e) => t + e.duration, 0)",
     )) as number;
-    (waits[path] ??= []).push(wait);
+    waits[path] = [...(waits[path] ?? []), wait];
     if (process.env.TRACE_PAINT) {
       const entries = await page.evaluate(
         "JSON.stringify([...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')].map(e => [e.name.slice(-40), Math.round(e.startTime), Math.round(e.responseEnd)]))",
