@@ -51,6 +51,11 @@ function build() {
     { cwd: root, stdio: "inherit" },
   );
   chmodSync(join(root, "dist/cli/main.js"), 0o755);
+  // The dashboard's page (src/web/page) → dist/web/assets, bundled by esbuild.
+  execFileSync(process.execPath, [join(root, "src/web/build-assets.mjs")], {
+    cwd: root,
+    stdio: "inherit",
+  });
   writeFileSync(stamp, `${new Date().toISOString()}\n`);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   process.stderr.write(`nightshift: built dist/ in ${seconds} s\n`);

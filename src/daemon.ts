@@ -3,7 +3,7 @@ import { systemClock } from "./clock.js";
 import { ensureHome, type LoadedConfig } from "./config.js";
 import { removeDaemonRecord, writeDaemonRecord } from "./daemon-record.js";
 import { getJson } from "./gateway/merge.js";
-import { type ApiHandler, type Gateway, startGateway } from "./gateway/server.js";
+import { type Gateway, startGateway } from "./gateway/server.js";
 import { embedderFromConfig } from "./knowledge/embedder-config.js";
 import { KnowledgeBase } from "./knowledge/kb.js";
 import { boundShutdown, installLastResort } from "./last-resort.js";
@@ -14,8 +14,9 @@ import { startPlainAgents } from "./plain-agents/service.js";
 import { buildCorrectionHandlers } from "./review/agent-handlers.js";
 import { ReviewQueue } from "./review/queue.js";
 import { createScheduler } from "./scheduler/create-scheduler.js";
-import { VERSION } from "./version.js";
+import type { Scheduler } from "./scheduler/scheduler.js";
 import type { Telemetry } from "./telemetry/telemetry.js";
+import { VERSION } from "./version.js";
 
 /** A part of the daemon that runs beside the gateway and must stop cleanly on shutdown. */
 export interface Service {
@@ -80,7 +81,9 @@ export async function startDaemon(
     const embedder = embedderFromConfig(config);
     const kb = new KnowledgeBase(ledger, { ...(embedder ? { embedder } : {}), onWarning: log });
     const review = new ReviewQueue(ledger, { handlers });
-    const api: ApiHandler = createGatewayApi({
+    let scheduler: Scheduler | undefined;
+    const api = createGatewayApi({
+      scheduler: () => scheduler,
       ledger,
       kb,
       review,
@@ -89,6 +92,7 @@ export async function startDaemon(
       log,
       telemetry,
     });
+    services.push({ name: "dashboard events", stop: () => api.close() });
 
     gateway = await startGateway({
       config,
@@ -113,7 +117,7 @@ export async function startDaemon(
     }
     if (config.scheduler.enabled) {
       // After the monitor, so on shutdown running jobs pause and release their GPUs first.
-      const scheduler = createScheduler({
+      scheduler = createScheduler({
         ledger,
         config,
         home: loaded.home,
@@ -123,7 +127,8 @@ export async function startDaemon(
         onDecision: (d) => log(`nightshift scheduler: ${d.job}: ${d.decision}: ${d.reason}`),
       });
       scheduler.start();
-      services.push({ name: "scheduler", stop: () => scheduler.stop() });
+      const started = scheduler;
+      services.push({ name: "scheduler", stop: () => started.stop() });
     }
   } catch (error) {
     await stopAll(services, log);

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CorrectionHandlers } from "../audit/handlers.js";
-import { parseSince } from "../cli/output.js";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import { NightshiftError, NotFoundError } from "../errors.js";
@@ -15,12 +14,19 @@ import {
   type ReviewStatus,
   reviewItemToJson,
 } from "../review/queue.js";
+import type { Scheduler } from "../scheduler/scheduler.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
 import { VERSION } from "../version.js";
-import { decodeCursor, encodeCursor, LISTED_BODY_CHARS } from "./cursor.js";
 import { intParam, readJsonBody, sendError, sendJson } from "./http.js";
+import { actionRoutes } from "./routes-actions.js";
+import { auditRoutes } from "./routes-audit.js";
 import { correctionRoutes } from "./routes-corrections.js";
 import { feedbackRoutes } from "./routes-feedback.js";
+import { financeRoutes } from "./routes-finance.js";
+import { jobRoutes } from "./routes-jobs.js";
+import { knowledgeWriteRoutes } from "./routes-knowledge.js";
+import { monitorRoutes } from "./routes-monitor.js";
+import { overviewRoutes } from "./routes-overview.js";
 import { replayRoutes } from "./routes-replay.js";
 
 export interface ApiDeps {
@@ -30,9 +36,12 @@ export interface ApiDeps {
   review?: ReviewQueue;
   handlers?: CorrectionHandlers;
   config: Config;
+  /** The daemon's scheduler, once started (GET /v0/jobs, run, pause); absent in the CLI. */
+  scheduler?: () => Scheduler | undefined;
+  /** "Now" for the dashboard's day boundaries; the system clock by default. */
+  clock?: Clock;
   /** Where unexpected errors (bugs) are written; stderr by default. */
   log?: (line: string) => void;
-  clock?: Clock;
   /** Serves /metrics when set (see src/telemetry). */
   telemetry?: Telemetry;
 }
@@ -40,7 +49,7 @@ export interface ApiDeps {
 /** Handles a request; resolves false when the path is not under /v0 (for another handler). */
 export type ApiRequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
-interface Request {
+export interface Request {
   method: string;
   /** Path segments after /v0, percent-decoded one by one (so a key may hold "/"). */
   segments: string[];
@@ -48,10 +57,10 @@ interface Request {
   req: IncomingMessage;
 }
 
-type Deps = ApiDeps & { review: ReviewQueue };
-type Handler = (request: Request, deps: Deps) => unknown | Promise<unknown>;
+export type Deps = ApiDeps & { review: ReviewQueue };
+export type Handler = (request: Request, deps: Deps) => unknown | Promise<unknown>;
 
-interface Route {
+export interface Route {
   method: "GET" | "POST";
   /** Literal segments, or ":name" for a parameter. */
   pattern: string[];
@@ -73,11 +82,17 @@ const routes: Route[] = [
   { method: "GET", pattern: ["kb"], handler: knowledge },
   { method: "GET", pattern: ["kb", ":scope", ":key"], handler: knowledgeEntry },
   { method: "GET", pattern: ["kb", ":scope", ":key", "history"], handler: knowledgeHistory },
-  { method: "GET", pattern: ["actions"], handler: listActions },
   { method: "GET", pattern: ["actions", ":id"], handler: oneAction },
   ...feedbackRoutes,
   ...correctionRoutes,
   ...replayRoutes,
+  ...actionRoutes,
+  ...overviewRoutes,
+  ...auditRoutes,
+  ...knowledgeWriteRoutes,
+  ...monitorRoutes,
+  ...jobRoutes,
+  ...financeRoutes,
 ];
 
 /**
@@ -238,30 +253,6 @@ function knowledgeHistory(r: Request, deps: Deps) {
   const history = deps.kb.history(scope, key);
   if (history.length === 0) throw new NotFoundError(`no knowledge entry ${scope}/${key}`);
   return { versions: history.map(knowledgeEntryToJson) };
-}
-
-/**
- * A page of actions, newest first, bodies over 4,096 characters trimmed to a preview (GET
- * /v0/actions/ID has them whole). `next_cursor` is null on the last page; pass it back as
- * `cursor` for the next.
- */
-function listActions(r: Request, deps: Deps) {
-  const since = r.query.get("since");
-  const limit = intParam(r.query, "limit", 100, 1000);
-  const cursor = r.query.get("cursor");
-  const actions = deps.ledger.actions.listTrimmed(
-    {
-      agent: r.query.get("agent") ?? undefined,
-      flag: r.query.get("flag") ?? undefined,
-      since: since ? parseSince(since) : undefined,
-      after: cursor ? decodeCursor(cursor) : undefined,
-      limit,
-    },
-    LISTED_BODY_CHARS,
-  );
-  const last = actions.at(-1);
-  const next = actions.length === limit && last ? encodeCursor(last) : null;
-  return { actions: actions.map(actionToJson), next_cursor: next };
 }
 
 function oneAction(r: Request, deps: Deps) {

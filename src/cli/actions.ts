@@ -4,8 +4,8 @@ import { type Action, type ActionFilter, actionToJson } from "../ledger/actions.
 import { feedbackToJson } from "../ledger/feedback-store.js";
 import { feedbackFor } from "../plain-agents/feedback.js";
 import type { CliContext } from "./context.js";
-import { wholeNumber } from "./options.js";
 import { formatFeedback } from "./feedback-format.js";
+import { wholeNumber } from "./options.js";
 import { formatLocalTime, formatTable, parseSince, printJson } from "./output.js";
 
 interface ListFlags {

@@ -92,7 +92,9 @@ export function registerFinance(program: Command, context: CliContext): void {
               for (const part of [result, ...(result.more ?? [])]) {
                 results.push(importToJson(part, flags.showNumbers ?? false));
                 if (!flags.json)
-                  process.stdout.write(`${describeImport(part, flags.showNumbers ?? false, accountCurrency(agent, part.account))}\n`);
+                  process.stdout.write(
+                    `${describeImport(part, flags.showNumbers ?? false, accountCurrency(agent, part.account))}\n`,
+                  );
               }
             } catch (error) {
               if (!(error instanceof NightshiftError)) throw error;

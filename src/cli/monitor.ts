@@ -4,7 +4,8 @@ import { MonitorStore } from "../ledger/monitor-store.js";
 import { describeQuietHours, renderHeatmap } from "../monitor/heatmap.js";
 import { describeIdleGate, evaluateIdleGate, type IdleGateResult } from "../monitor/idle-gate.js";
 import { type ImportProgress, importSamples } from "../monitor/import.js";
-import { DAY_NAMES, learnQuietHours, type QuietHoursProfile } from "../monitor/quiet-hours.js";
+import { learnQuietHours } from "../monitor/quiet-hours.js";
+import { idleToJson, profileToJson } from "../views/monitor.js";
 import type { CliContext } from "./context.js";
 import { count, formatLocalTime, printJson } from "./output.js";
 
@@ -105,46 +106,6 @@ function describeValues(result: IdleGateResult): string {
       ? "no user activity recorded"
       : `user last active ${v.minutesSinceUserActivity.toFixed(0)} min ago`;
   return `  over ${v.samples} of ${v.expectedSamples} samples: CPU ${fmt(v.cpuPct)}%, RAM ${fmt(v.ramPct)}%${gpus ? `, ${gpus}` : ""}; ${user}`;
-}
-
-function idleToJson(result: IdleGateResult) {
-  const v = result.values;
-  return {
-    idle: result.idle,
-    reasons: result.reasons,
-    values: {
-      from: new Date(v.from).toISOString(),
-      to: new Date(v.to).toISOString(),
-      samples: v.samples,
-      expected_samples: v.expectedSamples,
-      cpu_pct: v.cpuPct,
-      ram_pct: v.ramPct,
-      gpus: v.gpus.map((g) => ({ index: g.index, util_pct: g.utilPct })),
-      minutes_since_user_activity: v.minutesSinceUserActivity,
-    },
-  };
-}
-
-function profileToJson(profile: QuietHoursProfile) {
-  return {
-    ready: profile.ready,
-    needs: profile.needs,
-    confidence: profile.confidence,
-    days_of_data: profile.daysOfData,
-    weeks_of_data: profile.weeksOfData,
-    threshold: profile.threshold,
-    days: DAY_NAMES,
-    probabilities: profile.probabilities,
-    windows: profile.windows.map((w) => ({
-      start_day: DAY_NAMES[w.startDay],
-      start_hour: w.startHour,
-      hours: w.hours,
-      mean_probability: w.meanProbability,
-      label: w.label,
-    })),
-    excluded_days: profile.excludedDays,
-    generated_at: new Date(profile.generatedAt).toISOString(),
-  };
 }
 
 /** Progress on stderr for files big enough to take a while; in place on a terminal. */

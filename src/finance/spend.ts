@@ -4,7 +4,7 @@ import { formatMoney } from "./import/amounts.js";
 import { uncheckedReason } from "./reconcile.js";
 
 /** Moving money between one's own accounts is not spending (a card payment, a transfer). */
-const NOT_SPENDING = new Set([
+export const NOT_SPENDING = new Set([
   "transfer",
   "transfers",
   "credit card payment",

@@ -13,8 +13,11 @@ export interface GuardOptions {
   allowedOrigins: readonly string[];
 }
 
-/** What a request is allowed to do once through: read, or change state (the /v0 POSTs). */
-export type RequestKind = "read" | "state-change";
+/**
+ * What a request is allowed to do once through: read, change state (the /v0 POSTs), or post
+ * the dashboard's login and logout forms (same-origin, but a plain HTML form's body).
+ */
+export type RequestKind = "read" | "state-change" | "form";
 
 export interface Refusal {
   status: 403 | 415;
@@ -92,7 +95,11 @@ export function createRequestGuard(options: GuardOptions): RequestGuard {
       if ((origin !== undefined && !isOwnOrigin(origin)) || site === "cross-site") {
         return refuse(403, "origin", "state-changing calls must come from this server's origin");
       }
-      return jsonContentType(req)
+      const type = mediaType(req);
+      const accepted =
+        type === "application/json" ||
+        (kind === "form" && type === "application/x-www-form-urlencoded");
+      return accepted
         ? null
         : refuse(
             415,
@@ -103,13 +110,12 @@ export function createRequestGuard(options: GuardOptions): RequestGuard {
   };
 }
 
-/** Methods that change nothing; every other method on /v0 is a state change. */
-export function kindOf(method: string | undefined): RequestKind {
-  return method === "GET" || method === "HEAD" || method === "OPTIONS" ? "read" : "state-change";
-}
+const DASHBOARD_FORMS = new Set(["/ui/login", "/ui/logout"]);
 
-function jsonContentType(req: IncomingMessage): boolean {
-  return mediaType(req) === "application/json";
+/** Methods that change nothing; every other method on /v0 is a state change. */
+export function kindOf(method: string | undefined, path = ""): RequestKind {
+  if (method === "GET" || method === "HEAD" || method === "OPTIONS") return "read";
+  return DASHBOARD_FORMS.has(path) ? "form" : "state-change";
 }
 
 function mediaType(req: IncomingMessage): string {

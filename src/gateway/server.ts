@@ -117,12 +117,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     const path = target.path;
     const api = isApiPath(path);
-    const refusal = guard.check(req, api ? kindOf(req.method) : "read");
+    const refusal = guard.check(req, api ? kindOf(req.method, path) : "read");
     if (refusal) {
       refuse(req, res, { flavor, ...refusal });
       return;
     }
-    if (authorized && !authorized(req)) {
+    // /v0, /ui and /metrics check the token themselves when the API serves them: they also take
+    // the dashboard's session cookie, and /ui sends a browser without one to its login form.
+    if (authorized && !(api && apiHandler) && !authorized(req)) {
       const message = "missing or wrong token: send Authorization: Bearer <NIGHTSHIFT_TOKEN>";
       const headers = { "www-authenticate": "Bearer" };
       refuse(req, res, { flavor, status: 401, reason: "auth", message, headers });

@@ -237,6 +237,7 @@ function rowToAction(row: ActionRow, bodies: BodyStore | null = null): Action {
   };
 }
 
+/** Rows of `SELECT * FROM actions` (or `a.*`) as actions; for the other stores over the table. */
 /** The `--json` and API shape: snake_case field names, ISO timestamps. */
 export function actionToJson(a: Action): Record<string, unknown> {
   return {
@@ -287,6 +288,35 @@ export interface TrimmedBody {
 
 function trimmed(chars: number, preview: string | null): TrimmedBody {
   return { $trimmed: { chars, preview: preview ?? "" } };
+}
+
+/**
+ * The columns of `actions a` for a listing: a request or response longer than `trimChars`
+ * comes back as its length and a 200-character preview instead of the whole body.
+ */
+export function trimmedColumns(trimChars: number): string {
+  const limit = Math.floor(trimChars);
+  const body = (column: string) =>
+    `CASE WHEN length(a.${column}) > ${limit} THEN NULL ELSE a.${column} END AS ${column},
+     CASE WHEN length(a.${column}) > ${limit} THEN length(a.${column}) END AS ${column}_chars,
+     CASE WHEN length(a.${column}) > ${limit} THEN substr(a.${column}, 1, 200) END AS ${column}_preview`;
+  const others = ALL_COLUMNS.filter((c) => c !== "request" && c !== "response")
+    .map((c) => `a.${c}`)
+    .join(", ");
+  return `${others}, ${body("request")}, ${body("response")}`;
+}
+
+/** Rows selected with `trimmedColumns`, as actions whose long bodies are preview markers. */
+export function trimmedRowsToActions(rows: unknown[]): Action[] {
+  return (rows as TrimmedRow[]).map((row) => {
+    const action = rowToAction(row);
+    if (row.request_chars !== null)
+      action.request = trimmed(row.request_chars, row.request_preview);
+    if (row.response_chars !== null) {
+      action.response = trimmed(row.response_chars, row.response_preview);
+    }
+    return action;
+  });
 }
 
 function listQuery(filter: ActionFilter, columns: string): { sql: string; params: unknown[] } {
@@ -447,24 +477,8 @@ export class ActionStore {
    * chats is kilobytes, not half a gigabyte. One action (`get`, `find`) is always whole.
    */
   listTrimmed(filter: ActionFilter, trimChars: number): Action[] {
-    const body = (column: string) =>
-      `CASE WHEN length(a.${column}) > ${Math.floor(trimChars)} THEN NULL ELSE a.${column} END AS ${column},
-       CASE WHEN length(a.${column}) > ${Math.floor(trimChars)} THEN length(a.${column}) END AS ${column}_chars,
-       CASE WHEN length(a.${column}) > ${Math.floor(trimChars)} THEN substr(a.${column}, 1, 200) END AS ${column}_preview`;
-    const others = ALL_COLUMNS.filter((c) => c !== "request" && c !== "response")
-      .map((c) => `a.${c}`)
-      .join(", ");
-    const { sql, params } = listQuery(filter, `${others}, ${body("request")}, ${body("response")}`);
-    const rows = this.db.prepare(sql).all(params) as TrimmedRow[];
-    return rows.map((row) => {
-      const action = rowToAction(row);
-      if (row.request_chars !== null)
-        action.request = trimmed(row.request_chars, row.request_preview);
-      if (row.response_chars !== null) {
-        action.response = trimmed(row.response_chars, row.response_preview);
-      }
-      return action;
-    });
+    const { sql, params } = listQuery(filter, trimmedColumns(trimChars));
+    return trimmedRowsToActions(this.db.prepare(sql).all(params));
   }
 
   trace(traceId: string): Action[] {

@@ -67,11 +67,14 @@ describe("the API behind the gateway", () => {
     expect(queue.get(item.id)?.decidedBy).toBe("ann");
   });
 
-  it("answers /ui with a clear 404 while there is no dashboard", async () => {
-    const response = await fetch(`${gateway.url}/ui/`, {
+  it("serves the dashboard at /ui to the token, and sends a browser without it to log in", async () => {
+    const page = await fetch(`${gateway.url}/ui/`, {
       headers: { authorization: `Bearer ${TOKEN}` },
     });
-    expect(response.status).toBe(404);
-    expect(((await response.json()) as { error: string }).error).toMatch(/dashboard/);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    const anonymous = await fetch(`${gateway.url}/ui/`, { redirect: "manual" });
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.get("location")).toBe("/ui/login");
   });
 });

@@ -1,0 +1,92 @@
+import { systemClock } from "../clock.js";
+import { NightshiftError, NotFoundError } from "../errors.js";
+import { DEFAULT_CATEGORIES } from "../finance/categorize.js";
+import { financeCorrectionHandler } from "../finance/corrections.js";
+import { FinanceStore } from "../ledger/finance-store.js";
+import { spendingSummary, statementToJson, transactionToJson } from "../views/finance.js";
+import type { Deps, Request, Route } from "./handler.js";
+import { intParam, readJsonBody } from "./http.js";
+import { personOf } from "./routes-knowledge.js";
+
+/** The finance agent's data: statements, transactions, spending; recategorize one transaction. */
+export const financeRoutes: Route[] = [
+  { method: "GET", pattern: ["finance", "statements"], handler: statements },
+  { method: "GET", pattern: ["finance", "transactions"], handler: transactions },
+  { method: "GET", pattern: ["finance", "spending"], handler: spending },
+  {
+    method: "POST",
+    pattern: ["finance", "transactions", ":id", "category"],
+    handler: recategorize,
+  },
+];
+
+const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+function monthParam(r: Request): string | undefined {
+  const month = r.query.get("month");
+  if (month === null || month === "") return undefined;
+  if (!MONTH.test(month))
+    throw new NightshiftError(`month=${month}: expected YYYY-MM, like 2026-01`);
+  return month;
+}
+
+function statements(_r: Request, deps: Deps) {
+  return { statements: new FinanceStore(deps.ledger.db).statements().map(statementToJson) };
+}
+
+/** Newest first; `q` matches the description or payee, case-insensitively. */
+function transactions(r: Request, deps: Deps) {
+  const month = monthParam(r);
+  const q = (r.query.get("q") ?? "").trim().toLowerCase();
+  const rows = new FinanceStore(deps.ledger.db).transactions({
+    from: month ? `${month}-01` : undefined,
+    to: month ? `${month}-31` : undefined,
+    uncategorized: r.query.get("uncategorized") === "1" || undefined,
+    flag: r.query.get("flag") || undefined,
+  });
+  const matching = q
+    ? rows.filter((t) => `${t.description} ${t.payee ?? ""}`.toLowerCase().includes(q))
+    : rows;
+  const limit = intParam(r.query, "limit", 200, 2000);
+  return {
+    transactions: matching.reverse().slice(0, limit).map(transactionToJson),
+    total: matching.length,
+    categories: DEFAULT_CATEGORIES,
+  };
+}
+
+function spending(r: Request, deps: Deps) {
+  const store = new FinanceStore(deps.ledger.db);
+  const months = store.months();
+  const month = monthParam(r) ?? months.at(-1) ?? null;
+  return { months, ...spendingSummary(store.transactions(), month) };
+}
+
+/**
+ * A person's category for one transaction, applied as the CLI's `finance categorize TXN
+ * --category C` does: through the finance correction handler, which also teaches a rule.
+ */
+async function recategorize(r: Request, deps: Deps) {
+  const body = await readJsonBody(r.req);
+  const category = body.category;
+  if (typeof category !== "string" || category.trim() === "") {
+    throw new NightshiftError('send the new category: {"category": "Groceries"}');
+  }
+  const store = new FinanceStore(deps.ledger.db);
+  const id = Number(r.segments[0]);
+  const t = Number.isInteger(id) ? store.transactionById(id) : undefined;
+  if (!t)
+    throw new NotFoundError(
+      `no transaction ${r.segments[0]}; GET /v0/finance/transactions lists them`,
+    );
+  const by = personOf(r, body);
+  const note = financeCorrectionHandler({ store, kb: deps.kb }).apply({
+    correctionId: `person:${by}:${(deps.clock ?? systemClock).now()}`,
+    actionId: t.categoryActionId ?? "",
+    agent: "finance",
+    original: { categories: [{ transaction_id: t.id, category: t.category }] },
+    corrected: { categories: [{ transaction_id: t.id, category: category.trim() }] },
+    source: "person",
+  });
+  return { transaction: transactionToJson(store.transactionById(t.id)!), note };
+}

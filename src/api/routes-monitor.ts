@@ -1,0 +1,60 @@
+import { systemClock } from "../clock.js";
+import { NightshiftError } from "../errors.js";
+import { HOUR_MS, type MonitorSample, MonitorStore } from "../ledger/monitor-store.js";
+import { evaluateIdleGate } from "../monitor/idle-gate.js";
+import { learnQuietHours } from "../monitor/quiet-hours.js";
+import { type MachineSeries, seriesFromRollups, seriesFromSamples } from "../views/machine.js";
+import { idleToJson, profileToJson } from "../views/monitor.js";
+import type { Deps, Request, Route } from "./handler.js";
+
+/** The ranges the Machine page offers; up to a day is drawn from raw samples, longer from rollups. */
+const RANGES: Record<string, number> = {
+  "1h": HOUR_MS,
+  "6h": 6 * HOUR_MS,
+  "24h": 24 * HOUR_MS,
+  "7d": 7 * 24 * HOUR_MS,
+  "30d": 30 * 24 * HOUR_MS,
+  "90d": 90 * 24 * HOUR_MS,
+};
+const RAW_UP_TO = 24 * HOUR_MS;
+
+/** The monitor's history and what it concluded: the quiet hours, the idle gate, the charts. */
+export const monitorRoutes: Route[] = [
+  { method: "GET", pattern: ["monitor", "quiet-hours"], handler: quietHours },
+  { method: "GET", pattern: ["monitor", "idle"], handler: idleNow },
+  { method: "GET", pattern: ["monitor", "series"], handler: series },
+];
+
+function quietHours(_r: Request, deps: Deps) {
+  const now = (deps.clock ?? systemClock).now();
+  return profileToJson(learnQuietHours(new MonitorStore(deps.ledger.db), deps.config, now));
+}
+
+function idleNow(_r: Request, deps: Deps) {
+  const now = (deps.clock ?? systemClock).now();
+  const result = evaluateIdleGate(new MonitorStore(deps.ledger.db), deps.config.idle, now, {
+    intervalS: deps.config.monitor.interval_s,
+  });
+  return idleToJson(result);
+}
+
+/**
+ * GET /v0/monitor/series?range=24h: CPU, RAM, disk and per-GPU series as columns (uPlot's
+ * shape). Up to 24 h from raw samples; beyond, hourly averages from the rollups, with the
+ * newest hours not rolled up yet averaged from their raw samples.
+ */
+function series(r: Request, deps: Deps): MachineSeries {
+  const range = r.query.get("range") ?? "24h";
+  const span = RANGES[range];
+  if (span === undefined) {
+    throw new NightshiftError(`range=${range}: use one of ${Object.keys(RANGES).join(", ")}`);
+  }
+  const now = (deps.clock ?? systemClock).now();
+  const store = new MonitorStore(deps.ledger.db);
+  const from = now - span;
+  if (span <= RAW_UP_TO) return seriesFromSamples(store.between(from, now + 1), range, "raw");
+  const rolled = store.rollups(from, now + 1);
+  const lastHour = rolled.reduce((max, row) => Math.max(max, row.hour), from - HOUR_MS);
+  const tail: MonitorSample[] = store.between(lastHour + HOUR_MS, now + 1);
+  return seriesFromRollups(rolled, tail, range);
+}

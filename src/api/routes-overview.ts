@@ -1,0 +1,98 @@
+import { reportSummary, runToJson } from "../audit/report.js";
+import { systemClock } from "../clock.js";
+import { Upstreams } from "../gateway/upstreams.js";
+import { AuditStore } from "../ledger/audit-store.js";
+import { DashboardStore } from "../ledger/dashboard-store.js";
+import { MonitorStore } from "../ledger/monitor-store.js";
+import type { Deps, Request, Route } from "./handler.js";
+
+const PERCENTILES = [0.5, 0.9, 0.99];
+const UPSTREAM_TIMEOUT_MS = 1500;
+
+/** GET /v0/overview: today's work, the upstreams and GPUs now, last night, the review backlog. */
+export const overviewRoutes: Route[] = [
+  { method: "GET", pattern: ["overview"], handler: overview },
+];
+
+async function overview(_r: Request, deps: Deps) {
+  const now = (deps.clock ?? systemClock).now();
+  const today = localMidnight(now);
+  const store = new DashboardStore(deps.ledger.db);
+  const groups = store.callGroups(today, now + 1);
+  const [p50, p90, p99] = store.latencyPercentiles(today, now + 1, PERCENTILES);
+  const audit = new AuditStore(deps.ledger.db);
+  const last = audit.lastFinishedRun() ?? audit.latestRun();
+  const monitor = new MonitorStore(deps.ledger.db);
+  const range = monitor.range();
+  const latest = range ? monitor.between(range.newest, range.newest + 1)[0] : undefined;
+  return {
+    now: new Date(now).toISOString(),
+    since: new Date(today).toISOString(),
+    totals: {
+      calls: sum(groups, (g) => g.calls),
+      errors: sum(groups, (g) => g.errors),
+      tokens_in: sum(groups, (g) => g.tokensIn),
+      tokens_out: sum(groups, (g) => g.tokensOut),
+    },
+    latency_ms: { p50, p90, p99 },
+    by_agent_model: groups.map((g) => ({
+      agent: g.agent,
+      model: g.model,
+      calls: g.calls,
+      errors: g.errors,
+      tokens_in: g.tokensIn,
+      tokens_out: g.tokensOut,
+    })),
+    upstreams: await upstreamStatus(deps),
+    machine: latest
+      ? {
+          at: new Date(latest.ts).toISOString(),
+          cpu_pct: latest.cpuPct,
+          ram_pct: latest.ramPct,
+          gpus: latest.gpus.map((g) => ({
+            index: g.index,
+            util_pct: g.utilPct,
+            mem_used_mb: g.memUsedMb,
+            mem_total_mb: g.memTotalMb,
+          })),
+        }
+      : null,
+    last_audit: last
+      ? { run: runToJson(last), summary: reportSummary(deps.ledger, last.id) }
+      : null,
+    review_open: deps.review.store.count("open"),
+  };
+}
+
+/** Each upstream, whether it answers, and the models it has loaded (Ollama's /api/ps). */
+async function upstreamStatus(deps: Deps) {
+  const upstreams = new Upstreams(deps.config.upstreams);
+  const all = upstreams.all();
+  upstreams.close();
+  return Promise.all(
+    all.map(async (u) => {
+      const base = { name: u.name, url: u.url, gpu: u.gpu };
+      try {
+        const response = await fetch(`${u.url}/api/ps`, {
+          signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS),
+        });
+        if (!response.ok)
+          return { ...base, up: false, error: `HTTP ${response.status}`, models: [] };
+        const body = (await response.json()) as { models?: { name?: unknown }[] };
+        const models = (body.models ?? []).map((m) => String(m.name ?? "?"));
+        return { ...base, up: true, error: null, models };
+      } catch (error) {
+        return { ...base, up: false, error: (error as Error).message, models: [] };
+      }
+    }),
+  );
+}
+
+function localMidnight(now: number): number {
+  const d = new Date(now);
+  return new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+}
+
+function sum<T>(rows: T[], pick: (row: T) => number): number {
+  return rows.reduce((total, row) => total + Number(pick(row) ?? 0), 0);
+}

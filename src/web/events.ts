@@ -1,0 +1,85 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ActionCursor } from "../ledger/dashboard-store.js";
+import { DashboardStore } from "../ledger/dashboard-store.js";
+import type { Ledger } from "../ledger/ledger.js";
+import { actionSummaryToJson, LISTED_BODY_CHARS } from "../views/actions.js";
+
+const POLL_MS = 1000;
+const KEEPALIVE_MS = 15_000;
+const BATCH = 200;
+
+/**
+ * GET /v0/events: server-sent events, one `action` event (the table row's JSON) per action as it
+ * lands in the ledger. One poller serves every client and runs only while someone listens; it
+ * reads the ledger rather than hooking the writer, so actions logged by the CLI, the scheduler or
+ * another process on the same ledger appear too.
+ */
+export class ActionEvents {
+  private readonly clients = new Set<ServerResponse>();
+  private timer: NodeJS.Timeout | undefined;
+  private keepalive: NodeJS.Timeout | undefined;
+  private cursor: ActionCursor | null = null;
+  private readonly store: DashboardStore;
+
+  constructor(
+    ledger: Ledger,
+    private readonly pollMs = POLL_MS,
+  ) {
+    this.store = new DashboardStore(ledger.db);
+  }
+
+  serve(req: IncomingMessage, res: ServerResponse, extraHeaders: Record<string, string>): void {
+    res.writeHead(200, {
+      ...extraHeaders,
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-store",
+      connection: "keep-alive",
+      "x-accel-buffering": "no",
+    });
+    res.write(`retry: 3000\n: connected\n\n`);
+    this.clients.add(res);
+    if (this.clients.size === 1) this.start();
+    req.on("close", () => {
+      this.clients.delete(res);
+      if (this.clients.size === 0) this.stop();
+    });
+  }
+
+  close(): void {
+    for (const res of this.clients) res.end();
+    this.clients.clear();
+    this.stop();
+  }
+
+  private start(): void {
+    this.cursor = this.store.newest() ?? { startedAt: 0, id: "" };
+    this.timer = setInterval(() => this.poll(), this.pollMs);
+    this.keepalive = setInterval(() => this.broadcast(": keepalive\n\n"), KEEPALIVE_MS);
+    this.timer.unref();
+    this.keepalive.unref();
+  }
+
+  private stop(): void {
+    clearInterval(this.timer);
+    clearInterval(this.keepalive);
+    this.timer = undefined;
+    this.keepalive = undefined;
+  }
+
+  private poll(): void {
+    // A closed ledger means the daemon is shutting down and is about to end the clients.
+    if (!this.cursor || !this.store.db.open) return;
+    const fresh = this.store.newerThan(this.cursor, BATCH, LISTED_BODY_CHARS);
+    for (const action of fresh) {
+      this.broadcast(
+        `event: action\nid: ${action.id}\ndata: ${JSON.stringify(actionSummaryToJson(action))}\n\n`,
+      );
+    }
+    const last = fresh.at(-1);
+    if (last) this.cursor = { startedAt: last.startedAt, id: last.id };
+  }
+
+  private broadcast(text: string): void {
+    for (const res of this.clients) res.write(text);
+  }
+}
