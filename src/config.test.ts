@@ -16,7 +16,13 @@ describe("config", () => {
     const dir = home();
     const { config, configFound, dbPath } = loadConfig({ env: { NIGHTSHIFT_HOME: dir } });
     expect(configFound).toBe(false);
-    expect(config.server).toEqual({ host: "127.0.0.1", port: 11435 });
+    expect(config.server).toEqual({
+      host: "127.0.0.1",
+      port: 11435,
+      allowed_hosts: [],
+      allowed_origins: [],
+      max_body_bytes: 32 * 1024 * 1024,
+    });
     expect(config.upstreams.default).toBe("http://127.0.0.1:11434");
     expect(config.idle).toMatchObject({
       cpu_pct: 20,

@@ -1,11 +1,11 @@
 import { parentPort } from "node:worker_threads";
 import { NightshiftError } from "../../errors.js";
-import { checkInflation, type PdfLimits } from "./pdf-limits.js";
+import type { PdfLimits } from "./pdf-limits.js";
 import { readPdfLines } from "./pdf-text.js";
 
 /**
- * The parsing thread: for each file posted to it, checks its streams, extracts its lines, and
- * posts them back. Files come one at a time; the thread stays up between them so pdfjs is loaded
+ * The parsing thread: for each file posted to it (its streams already checked for bombs),
+ * extracts its lines and posts them back. Files come one at a time; the thread stays up between them so pdfjs is loaded
  * once, and is replaced after any file that hits a limit.
  */
 interface Job {
@@ -22,9 +22,8 @@ parentPort!.on("message", (job: Job) => {
 await import("pdfjs-dist/legacy/build/pdf.mjs");
 parentPort!.postMessage({ ready: true });
 
-async function read({ id, bytes, file, limits }: Job): Promise<unknown> {
+async function read({ id, bytes, file }: Job): Promise<unknown> {
   try {
-    await checkInflation(bytes, file, limits);
     return { id, lines: await readPdfLines(bytes, file) };
   } catch (error) {
     const known = error instanceof NightshiftError;

@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { NightshiftError } from "../../errors.js";
-import { DEFAULT_PDF_LIMITS, type PdfLimits } from "./pdf-limits.js";
+import { checkInflation, DEFAULT_PDF_LIMITS, type PdfLimits } from "./pdf-limits.js";
 import type { Line } from "./pdf-text.js";
 
 // Built, the thread runs pdf-worker-main.js beside this file; from the TypeScript sources (tests,
@@ -52,7 +52,12 @@ export function readPdfLinesIsolated(
   file: string,
   limits: PdfLimits = DEFAULT_PDF_LIMITS,
 ): Promise<Line[]> {
-  const run = queue.then(() => readOne(bytes, file, limits));
+  // The bomb and nesting checks run here, on zlib's own threads and in 16 KB pieces: a hostile
+  // file is refused without starting (or loading pdfjs into) the parsing thread at all.
+  const run = queue.then(async () => {
+    await checkInflation(bytes, file, limits);
+    return readOne(bytes, file, limits);
+  });
   queue = run.catch(() => undefined);
   return run;
 }
