@@ -145,13 +145,13 @@ function evaluate(entry: CorpusEntry): FileResult {
       run(home, ["finance", "statements", "--json"]).out,
     ) as Statement[];
     const txns = JSON.parse(run(home, ["finance", "transactions", "--json"]).out) as Txn[];
-    return accepted(base, entry, statements, txns, results[0]?.format);
+    return accepted(base, entry, statements, txns);
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
 }
 
-type ImportJson = { status: string; error?: string; format?: string }[];
+type ImportJson = { status: string; error?: string }[];
 
 /** The CLI's `finance import --json` answer, or what it printed when it gave none. */
 function importFile(home: string, file: string, extra: string[]): ImportJson | string {
@@ -178,20 +178,19 @@ function accepted(
   entry: CorpusEntry,
   statements: Statement[],
   txns: Txn[],
-  format: string | undefined,
 ): FileResult {
   const exact = base.expect === "import" ? countExact(entry, txns) : 0;
   const wrong = base.expect === "refuse" || exact < base.expected || txns.length > base.expected;
   const marked = statements.some((s) => s.reconcile_status !== "reconciled" || s.flags.length > 0);
   return {
     ...base,
-    format: format === "csv" || format === "ofx" || format === "pdf" ? format : base.format,
     outcome: "imported",
     statuses: statements.map((s) => s.reconcile_status + (s.flags.length ? "+flags" : "")),
     imported: txns.length,
     exact,
     wrong,
-    silentWrong: base.expect === "import" && wrong && !marked,
+    // Wrong numbers with nothing to warn the user: neither a flag, a mismatch nor "unchecked".
+    silentWrong: wrong && !marked,
     wrongAccept: base.expect === "refuse",
   };
 }

@@ -37,6 +37,28 @@ describe("nightshift finance", { timeout: 90_000 }, () => {
     expect(run.stderr).toMatch(/^nightshift: .*encrypted\.pdf: cannot import: it is encrypted/);
   });
 
+  it("shows what --dry-run would import (layout, rows, check) and changes nothing", () => {
+    const human = nightshift("finance", "import", join(home, "european.csv"), "--dry-run");
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain("european.csv: would import (dry run; nothing was changed)");
+    expect(human.stdout).toMatch(
+      /layout \(detected\): date=Buchungstag, description=Verwendungszweck/,
+    );
+    expect(human.stdout).toContain("unchecked: the file prints no balances or totals");
+    expect(human.stdout).toContain("EDEKA MARKT");
+    const json = JSON.parse(
+      nightshift("finance", "import", join(home, "bank.csv"), "--dry-run", "--json").stdout,
+    );
+    expect(json[0]).toMatchObject({
+      status: "preview",
+      statements: [{ transaction_count: 3, reconciliation: { status: "reconciled" } }],
+    });
+    const listed = nightshift("finance", "statements", "--json").stdout;
+    expect(JSON.parse(listed).map((s: { file_name: string }) => s.file_name)).not.toContain(
+      "bank.csv",
+    );
+  });
+
   it("shows account numbers in full only with --show-numbers", () => {
     const run = nightshift(
       "finance",
