@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ollama } from "ollama";
 import type { BrowserContext, Page } from "playwright-core";
@@ -14,7 +15,12 @@ import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripte
 import { tempHome } from "../support/temp-ledger.js";
 import { launchChromium } from "./browser.js";
 
-const SCREENSHOTS = join(import.meta.dirname, "../../docs/screenshots");
+// README's screenshots are refreshed with NIGHTSHIFT_SCREENSHOTS=1 npx vitest run test/web; other
+// runs still take every screenshot (a page that cannot render fails), into a temporary folder,
+// so a test run leaves the work tree clean.
+const SCREENSHOTS = process.env.NIGHTSHIFT_SCREENSHOTS
+  ? join(import.meta.dirname, "../../docs/screenshots")
+  : join(tmpdir(), `nightshift-screenshots-${process.pid}`);
 const AGENT = "e2e-mailer";
 
 /** Calls the gateway as an agent would; returns the logged action's id. */
