@@ -61,7 +61,8 @@ export interface ActionFilter {
   order?: "asc" | "desc" | undefined;
 }
 
-interface ActionRow {
+/** A row of the actions table as both engines return it (see ledger/sqlite, ledger/postgres). */
+export interface ActionRow {
   id: string;
   trace_id: string;
   parent_id: string | null;
@@ -92,7 +93,7 @@ interface ActionRow {
   tier: Tier;
 }
 
-const COLUMNS = [
+export const COLUMNS = [
   "id",
   "trace_id",
   "parent_id",
@@ -155,7 +156,7 @@ export function completeAction(action: NewAction): Action {
   };
 }
 
-function toRowValues(a: Action): unknown[] {
+export function toRowValues(a: Action): unknown[] {
   return [
     a.id,
     a.traceId,
@@ -194,7 +195,7 @@ function parseJson(text: string | null): unknown {
   return text === null ? null : JSON.parse(text);
 }
 
-function rowToAction(row: ActionRow): Action {
+export function rowToAction(row: ActionRow): Action {
   return {
     id: row.id,
     traceId: row.trace_id,
