@@ -4,7 +4,10 @@ import { ensureHome, type LoadedConfig } from "./config.js";
 import { type ApiHandler, type Gateway, startGateway } from "./gateway/server.js";
 import { embedderFromConfig } from "./knowledge/embedder-config.js";
 import { KnowledgeBase } from "./knowledge/kb.js";
+import { closeSharedLedger, openSharedLedger } from "./ledger/gateway-ledger.js";
 import { Ledger } from "./ledger/ledger.js";
+import type { PostgresActionLedger } from "./ledger/postgres/action-ledger.js";
+import { selectLedger } from "./ledger/select.js";
 import { UserActivity } from "./monitor/activity.js";
 import { MonitorStore, startMonitor } from "./monitor/index.js";
 import { buildCorrectionHandlers } from "./review/agent-handlers.js";
@@ -31,6 +34,8 @@ export interface Daemon {
   url: string;
   gateway: Gateway;
   ledger: Ledger;
+  /** The PostgreSQL action log the gateway writes to, when ledger.url selects it. */
+  shared?: PostgresActionLedger;
   activity: UserActivity;
   services: Service[];
   /** Resolves once the daemon has stopped (after stop() or a signal). */
@@ -59,9 +64,20 @@ export async function startDaemon(
   });
   const activity = new UserActivity(config.monitor.background_agents);
   const services: Service[] = [];
+  const selection = selectLedger(config.ledger, loaded.dbPath);
 
   let gateway: Gateway;
+  let shared: PostgresActionLedger | undefined;
   try {
+    if (selection.engine === "postgres") {
+      shared = await openSharedLedger({
+        selection,
+        local: ledger,
+        flushIntervalMs: config.ledger.flush_interval_ms,
+        batchSize: config.ledger.batch_size,
+        log,
+      });
+    }
     // ── API and dashboard (/v0, /ui): set `api` to the handler. ──
     const handlers = buildCorrectionHandlers({ ledger, config });
     const embedder = embedderFromConfig(config);
@@ -69,6 +85,7 @@ export async function startDaemon(
     const review = new ReviewQueue(ledger, { handlers });
     const api: ApiHandler = createGatewayApi({
       ledger,
+      ...(shared ? { actionReads: shared.actions } : {}),
       kb,
       review,
       handlers,
@@ -78,7 +95,7 @@ export async function startDaemon(
 
     gateway = await startGateway({
       config,
-      ledger,
+      ledger: shared ?? ledger,
       activity,
       api,
       ...(options.host !== undefined ? { host: options.host } : {}),
@@ -97,7 +114,11 @@ export async function startDaemon(
       });
       services.push({ name: "monitor", stop: () => monitor.stop() });
     }
-    if (config.scheduler.enabled) {
+    if (config.scheduler.enabled && shared) {
+      log(
+        "nightshift: the scheduler (audit, retention) is not started: it works only on the SQLite ledger so far",
+      );
+    } else if (config.scheduler.enabled) {
       // After the monitor, so on shutdown running jobs pause and release their GPUs first.
       const scheduler = createScheduler({
         ledger,
@@ -112,6 +133,7 @@ export async function startDaemon(
     }
   } catch (error) {
     await stopAll(services, log);
+    if (shared) await closeSharedLedger(shared, ledger, log);
     ledger.close();
     throw error;
   }
@@ -125,6 +147,7 @@ export async function startDaemon(
     stopping ??= (async () => {
       await stopAll(services, log);
       await gateway.close();
+      if (shared) await closeSharedLedger(shared, ledger, log);
       ledger.close();
       resolveStopped();
     })();
@@ -144,11 +167,21 @@ export async function startDaemon(
   }
 
   log(`nightshift gateway listening on ${gateway.url}`);
-  log(`  ledger: ${loaded.dbPath}`);
+  log(`  ledger: ${selection.engine} ${selection.location}`);
+  if (shared) log(`  local SQLite (monitor, knowledge, review): ${loaded.dbPath}`);
   for (const upstream of gateway.upstreams.all()) {
     log(`  upstream: ${upstream.url}${upstream.gpu !== null ? ` (gpu ${upstream.gpu})` : ""}`);
   }
-  return { url: gateway.url, gateway, ledger, activity, services, stopped, stop };
+  return {
+    url: gateway.url,
+    gateway,
+    ledger,
+    ...(shared ? { shared } : {}),
+    activity,
+    services,
+    stopped,
+    stop,
+  };
 }
 
 async function stopAll(services: Service[], log: (line: string) => void): Promise<void> {

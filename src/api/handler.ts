@@ -6,6 +6,8 @@ import { NightshiftError, NotFoundError } from "../errors.js";
 import { type KnowledgeBase, knowledgeEntryToJson, SHARED_SCOPE } from "../knowledge/kb.js";
 import { actionToJson } from "../ledger/actions.js";
 import type { Ledger } from "../ledger/ledger.js";
+import { SqliteActionReads } from "../ledger/sqlite/action-reads.js";
+import type { ActionReads } from "../ledger/stores.js";
 import {
   type Decision,
   ReviewQueue,
@@ -17,6 +19,8 @@ import { intParam, readJsonBody, sendError, sendJson } from "./http.js";
 
 export interface ApiDeps {
   ledger: Ledger;
+  /** The action log when it is not the SQLite ledger's (PostgreSQL, see ledger/stores.ts). */
+  actionReads?: ActionReads;
   kb: KnowledgeBase;
   /** Defaults to a queue over `ledger` with `handlers`, so API decisions are applied. */
   review?: ReviewQueue;
@@ -226,9 +230,13 @@ function knowledgeHistory(r: Request, deps: Deps) {
   return { versions: history.map(knowledgeEntryToJson) };
 }
 
-function listActions(r: Request, deps: Deps) {
+function actionReads(deps: Deps): ActionReads {
+  return deps.actionReads ?? new SqliteActionReads(deps.ledger.actions);
+}
+
+async function listActions(r: Request, deps: Deps) {
   const since = r.query.get("since");
-  const actions = deps.ledger.actions.list({
+  const actions = await actionReads(deps).list({
     agent: r.query.get("agent") ?? undefined,
     flag: r.query.get("flag") ?? undefined,
     since: since ? parseSince(since) : undefined,
@@ -237,9 +245,9 @@ function listActions(r: Request, deps: Deps) {
   return { actions: actions.map(actionToJson) };
 }
 
-function oneAction(r: Request, deps: Deps) {
+async function oneAction(r: Request, deps: Deps) {
   const id = r.segments[0]!;
-  const action = deps.ledger.actions.find(id);
+  const action = await actionReads(deps).find(id);
   if (!action)
     throw new NotFoundError(`no action ${id} (an id or a unique prefix of 8+ characters)`);
   return {

@@ -21,12 +21,12 @@ export function registerActions(program: Command, context: CliContext): void {
     .option("--since <when>", "only actions since a duration ago (2h, 30m, 7d) or an ISO date")
     .option("--limit <n>", "at most this many", "50")
     .option("--json", "print a JSON array of actions (all fields)")
-    .action((flags: ListFlags) => {
+    .action(async (flags: ListFlags) => {
       const filter: ActionFilter = { limit: parseLimit(flags.limit) };
       if (flags.agent) filter.agent = flags.agent;
       if (flags.flag) filter.flag = flags.flag;
       if (flags.since) filter.since = parseSince(flags.since);
-      const list = context.ledger().actions.list(filter);
+      const list = await (await context.actionLedger()).actions.list(filter);
       if (flags.json) return printJson(list.map(actionToJson));
       if (list.length === 0) return void process.stdout.write("no actions\n");
       process.stdout.write(`${formatActionTable(list)}\n`);
@@ -38,15 +38,15 @@ export function registerActions(program: Command, context: CliContext): void {
       "show one action in full and its trace as a tree (an id prefix of 8+ characters will do)",
     )
     .option("--json", "print the action and its trace as JSON")
-    .action((id: string, flags: { json?: boolean }) => {
-      const store = context.ledger().actions;
-      const action = store.find(id);
+    .action(async (id: string, flags: { json?: boolean }) => {
+      const store = (await context.actionLedger()).actions;
+      const action = await store.find(id);
       if (!action) {
         throw new NotFoundError(
           `no action ${id} in the ledger (give the full id or a unique prefix of 8+ characters; see nightshift actions)`,
         );
       }
-      const trace = store.trace(action.traceId);
+      const trace = await store.trace(action.traceId);
       if (flags.json) {
         return printJson({ ...actionToJson(action), trace: trace.map(actionToJson) });
       }

@@ -21,5 +21,5 @@ try {
 } catch (error) {
   process.exitCode = reportError(error);
 } finally {
-  context.close();
+  await context.close();
 }

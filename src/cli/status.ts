@@ -5,6 +5,9 @@ import type { LoadedConfig } from "../config.js";
 import { getJson } from "../gateway/merge.js";
 import { Upstreams } from "../gateway/upstreams.js";
 import { Ledger } from "../ledger/ledger.js";
+import { inspectPostgresLedger } from "../ledger/postgres/inspect.js";
+import { selectLedger } from "../ledger/select.js";
+import type { LedgerEngine } from "../ledger/stores.js";
 import { VERSION } from "../version.js";
 import type { CliContext } from "./context.js";
 import { printJson } from "./output.js";
@@ -28,7 +31,18 @@ export interface Status {
   config_found: boolean;
   gateway: { url: string; listening: boolean };
   upstreams: UpstreamStatus[];
-  ledger: { path: string; exists: boolean; size_bytes: number | null; actions: number | null };
+  ledger: {
+    /** sqlite or postgres (ledger.url / NIGHTSHIFT_LEDGER_URL). */
+    engine: LedgerEngine;
+    /** The SQLite file, or the PostgreSQL URL with its password masked. */
+    location: string;
+    path: string;
+    exists: boolean;
+    size_bytes: number | null;
+    actions: number | null;
+    /** Why the PostgreSQL server could not be read, if it could not. */
+    error?: string | null;
+  };
 }
 
 /** What `nightshift status` reports; each upstream is asked for /api/version with a short timeout. */
@@ -53,9 +67,13 @@ export async function collectStatus(loaded: LoadedConfig): Promise<Status> {
     );
     const host = config.server.host;
     const gatewayUrl = `http://${host.includes(":") ? `[${host}]` : host}:${config.server.port}`;
+    const selection = selectLedger(config.ledger, loaded.dbPath);
     const exists = existsSync(loaded.dbPath);
-    let ledger: Status["ledger"] = { path: loaded.dbPath, exists, size_bytes: null, actions: null };
-    if (exists) {
+    const where = { engine: selection.engine, location: selection.location, path: loaded.dbPath };
+    let ledger: Status["ledger"] = { ...where, exists, size_bytes: null, actions: null };
+    if (selection.url) {
+      ledger = { ...where, ...(await inspectPostgresLedger(selection.url)) };
+    } else if (exists) {
       const opened = Ledger.open(loaded.dbPath, { readonly: true });
       try {
         ledger = { ...ledger, size_bytes: opened.sizeBytes(), actions: opened.actions.count() };
@@ -106,7 +124,8 @@ function formatStatus(s: Status): string {
   }
   const size = s.ledger.size_bytes === null ? "" : `, ${formatBytes(s.ledger.size_bytes)}`;
   const count = s.ledger.actions === null ? " (not created yet)" : `, ${s.ledger.actions} actions`;
-  lines.push(`ledger      ${s.ledger.path}${size}${count}`);
+  const state = s.ledger.error ? `: NOT reachable: ${s.ledger.error}` : `${size}${count}`;
+  lines.push(`ledger      ${s.ledger.engine} ${s.ledger.location}${state}`);
   return lines.join("\n");
 }
 
