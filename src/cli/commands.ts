@@ -5,6 +5,7 @@ import type { CliContext } from "./context.js";
 import { registerFinance } from "./finance.js";
 import { registerJobs } from "./jobs.js";
 import { registerKb } from "./kb.js";
+import { registerLedger } from "./ledger.js";
 import { registerMonitor } from "./monitor.js";
 import { registerPrune } from "./prune.js";
 import { registerReplay } from "./replay.js";
@@ -31,6 +32,7 @@ const groups: Register[] = [
   registerJobs,
   registerService,
   registerFinance,
+  registerLedger,
 ];
 
 export function registerCommands(program: Command, context: CliContext): void {

@@ -34,7 +34,7 @@ const INSERT_FLAGS = `INSERT INTO action_flags (flag, started_at, action_id)
  * batch again on every retry; SQLite keeps it. It becomes U+FFFD here (JSON bodies are safe: JSON
  * text writes NUL as \u0000).
  */
-function withoutNul(value: unknown): unknown {
+export function withoutNul(value: unknown): unknown {
   return typeof value === "string" && value.includes("\0")
     ? value.replaceAll("\0", "\uFFFD")
     : value;
