@@ -14,6 +14,10 @@ export interface PostgresCluster {
   url: string;
   port: number;
   dir: string;
+  /** Stops the server, keeping its data (a server going away under a running daemon). */
+  pause(): Promise<void>;
+  /** Starts it again on the same port. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -88,8 +92,14 @@ function run(
   });
 }
 
-/** Starts a cluster; fsync is off because a test cluster's data is thrown away anyway. */
-export async function startPostgres(bin: string): Promise<PostgresCluster> {
+/** Settings for tests: a test cluster's data is thrown away, so it need not survive a crash. */
+const THROWAWAY = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off";
+
+/**
+ * Starts a cluster. `durable` keeps PostgreSQL's own defaults (fsync, synchronous commits), as a
+ * benchmark should; tests leave it off.
+ */
+export async function startPostgres(bin: string, durable = false): Promise<PostgresCluster> {
   const user = unprivilegedUser();
   const dir = mkdtempSync(join(tmpdir(), "nightshift-pg-"));
   if (user) chownSync(dir, user.uid, user.gid);
@@ -102,13 +112,15 @@ export async function startPostgres(bin: string): Promise<PostgresCluster> {
   // Another process may take the free port between the probe and the start: try a few.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
-    try {
-      await run(
+    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200 ${durable ? "" : THROWAWAY}`;
+    const start = () =>
+      run(
         join(bin, "pg_ctl"),
         ["start", "-D", data, "-w", "-t", "60", "-l", join(dir, "log"), "-o", options],
         user,
       );
+    try {
+      await start();
     } catch (error) {
       if (attempt >= 3) throw error;
       continue;
@@ -117,6 +129,8 @@ export async function startPostgres(bin: string): Promise<PostgresCluster> {
       url: `postgres://${SUPERUSER}@127.0.0.1:${port}/postgres`,
       port,
       dir,
+      pause: () => run(join(bin, "pg_ctl"), ["stop", "-D", data, "-m", "fast", "-w"], user),
+      resume: start,
       stop: async () => {
         await run(join(bin, "pg_ctl"), ["stop", "-D", data, "-m", "immediate", "-w"], user);
         rmSync(dir, { recursive: true, force: true });

@@ -103,7 +103,7 @@ export class PostgresActionReads implements ActionReads {
 
   async insert(actions: NewAction[]): Promise<Action[]> {
     const complete = actions.map(completeAction);
-    await inTransaction(this.pool, (client) => insertActions(client, complete));
+    await insertActions(this.pool, complete);
     return complete;
   }
 

@@ -22,12 +22,24 @@ const ARRAY_TYPES: Partial<Record<(typeof COLUMNS)[number], string>> = {
  * batch at 65,535 parameters). ON CONFLICT DO NOTHING makes a retry after a lost acknowledgement
  * harmless: the rows that did land are not written twice.
  */
-const INSERT_ACTIONS = `INSERT INTO actions (${COLUMNS.join(", ")})
+const FLAGS_AT = COLUMNS.length + 1;
+
+/**
+ * One statement per batch whatever its size, so one round trip and one implicit transaction:
+ * each column travels as one array parameter and unnest turns them back into rows (measured
+ * faster than multi-row VALUES, which also caps a batch at 65,535 parameters, and no slower than
+ * COPY at the writer's batch sizes). The flag rows ride along in a data-modifying WITH.
+ * ON CONFLICT DO NOTHING makes a retry after a lost acknowledgement harmless: rows that did land
+ * are not written twice.
+ */
+const INSERT_BATCH = `WITH flagged AS (
+    INSERT INTO action_flags (flag, started_at, action_id)
+    SELECT * FROM unnest($${FLAGS_AT}::text[], $${FLAGS_AT + 1}::int8[], $${FLAGS_AT + 2}::text[])
+    ON CONFLICT DO NOTHING RETURNING 1
+  )
+  INSERT INTO actions (${COLUMNS.join(", ")})
   SELECT * FROM unnest(${COLUMNS.map((c, i) => `$${i + 1}::${ARRAY_TYPES[c] ?? "text[]"}`).join(", ")})
   ON CONFLICT (id) DO NOTHING`;
-
-const INSERT_FLAGS = `INSERT INTO action_flags (flag, started_at, action_id)
-  SELECT * FROM unnest($1::text[], $2::int8[], $3::text[]) ON CONFLICT DO NOTHING`;
 
 /**
  * PostgreSQL refuses the NUL character in text, and one hostile model name would fail the whole
@@ -40,9 +52,9 @@ export function withoutNul(value: unknown): unknown {
     : value;
 }
 
-/** Writes completed actions and their flag rows; the caller holds the transaction. */
+/** Writes completed actions and their flag rows in one statement (atomic on its own). */
 export async function insertActions(
-  client: pg.ClientBase,
+  client: pg.ClientBase | pg.Pool,
   actions: readonly Action[],
 ): Promise<void> {
   if (actions.length === 0) return;
@@ -58,10 +70,11 @@ export async function insertActions(
       flags[2].push(withoutNul(action.id) as string);
     }
   }
-  await client.query({ name: "ns_insert_actions", text: INSERT_ACTIONS, values: columns });
-  if (flags[0].length > 0) {
-    await client.query({ name: "ns_insert_flags", text: INSERT_FLAGS, values: flags });
-  }
+  await client.query({
+    name: "ns_insert_batch",
+    text: INSERT_BATCH,
+    values: [...columns, ...flags],
+  });
 }
 
 /** Runs `work` in a transaction on one pooled connection. */

@@ -2,7 +2,7 @@ import type pg from "pg";
 import { NightshiftError } from "../../errors.js";
 import { type Action, completeAction, type NewAction } from "../actions.js";
 import type { ActionAppender } from "../stores.js";
-import { insertActions, inTransaction } from "./insert.js";
+import { insertActions } from "./insert.js";
 import { isConnectionLoss } from "./pool.js";
 
 export interface PostgresWriterOptions {
@@ -149,7 +149,7 @@ export class PostgresActionWriter implements ActionAppender {
   /** Commits `batch` (the queue's head) and removes it from the queue once it is in. */
   private async commit(batch: Action[]): Promise<boolean> {
     try {
-      await inTransaction(this.pool, (client) => insertActions(client, batch));
+      await insertActions(this.pool, batch);
     } catch (error) {
       if (isConnectionLoss(error) || !this.options.onRejected) throw error;
       await this.commitRowByRow(batch, error);
@@ -165,7 +165,7 @@ export class PostgresActionWriter implements ActionAppender {
     let lastError = batchError;
     for (const action of batch) {
       try {
-        await inTransaction(this.pool, (client) => insertActions(client, [action]));
+        await insertActions(this.pool, [action]);
       } catch (error) {
         if (isConnectionLoss(error)) throw error;
         rejected.push(action);
