@@ -7,7 +7,7 @@ import { KnowledgeBase } from "./knowledge/kb.js";
 import { closeSharedLedger, openSharedLedger } from "./ledger/gateway-ledger.js";
 import { Ledger } from "./ledger/ledger.js";
 import type { PostgresActionLedger } from "./ledger/postgres/action-ledger.js";
-import { selectLedger } from "./ledger/select.js";
+import { needsSqliteLedger, selectLedger } from "./ledger/select.js";
 import { UserActivity } from "./monitor/activity.js";
 import { MonitorStore, startMonitor } from "./monitor/index.js";
 import { buildCorrectionHandlers } from "./review/agent-handlers.js";
@@ -85,7 +85,12 @@ export async function startDaemon(
     const review = new ReviewQueue(ledger, { handlers });
     const api: ApiHandler = createGatewayApi({
       ledger,
-      ...(shared ? { actionReads: shared.actions } : {}),
+      ...(shared
+        ? {
+            actionReads: shared.actions,
+            needsSqlite: (what: string) => needsSqliteLedger(what, selection),
+          }
+        : {}),
       kb,
       review,
       handlers,

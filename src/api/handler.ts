@@ -21,6 +21,8 @@ export interface ApiDeps {
   ledger: Ledger;
   /** The action log when it is not the SQLite ledger's (PostgreSQL, see ledger/stores.ts). */
   actionReads?: ActionReads;
+  /** With actionReads: the error for routes whose capability still reads only SQLite. */
+  needsSqlite?: (what: string) => NightshiftError;
   kb: KnowledgeBase;
   /** Defaults to a queue over `ledger` with `handlers`, so API decisions are applied. */
   review?: ReviewQueue;
@@ -70,6 +72,9 @@ const routes: Route[] = [
   { method: "GET", pattern: ["actions", ":id"], handler: oneAction },
 ];
 
+/** The routes that read through the ledger seam, so work on either engine. */
+const ON_THE_SEAM = new Set<Handler>([health, listActions, oneAction]);
+
 /**
  * The HTTP API under /v0: the review queue, the knowledge base and the action log, over the
  * same library calls as the CLI. JSON in and out; errors are {"error": message, "code"} with the
@@ -89,6 +94,9 @@ export function createApiHandler(options: ApiDeps): ApiRequestHandler {
       const segments = raw.slice(1).map(decodeSegment);
       const method = req.method ?? "GET";
       const { route, params } = match(method, segments, url.pathname, res);
+      if (deps.needsSqlite && !ON_THE_SEAM.has(route.handler)) {
+        throw deps.needsSqlite(`${method} ${url.pathname}`);
+      }
       const body = await route.handler(
         { method, segments: params, query: url.searchParams, req },
         deps,

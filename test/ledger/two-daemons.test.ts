@@ -119,6 +119,16 @@ describe.skipIf(postgresUrl === null)("two daemons sharing one PostgreSQL ledger
 
     const [fromA, fromB] = await Promise.all([chat(a.url, "alpha", 20), chat(b.url, "beta", 20)]);
     expect(await waitForIds(db, [...fromA, ...fromB])).toEqual([]);
+    // Each daemon's API reads what the other logged; routes not yet on the seam say so.
+    const listed = (await (await fetch(`${b.url}/v0/actions?agent=alpha&limit=50`)).json()) as {
+      actions: { id: string }[];
+    };
+    expect(listed.actions.map((x: { id: string }) => x.id).sort()).toEqual([...fromA].sort());
+    const review = await fetch(`${b.url}/v0/review`);
+    expect(review.status).toBe(501);
+    expect(((await review.json()) as { error: string }).error).toMatch(
+      /^GET \/v0\/review works only on the SQLite ledger/,
+    );
 
     const exited = new Promise((resolve) => a.child.once("exit", resolve));
     a.child.kill("SIGKILL");
