@@ -10,7 +10,8 @@ export interface PostgresLedgerInfo {
 
 /** What `nightshift status` says of a PostgreSQL ledger; reads only, never migrates. */
 export async function inspectPostgresLedger(url: string): Promise<PostgresLedgerInfo> {
-  const pool = openPool(url, { max: 1 });
+  // As quick to give up as status's upstream probes: a status must not hang on a dead server.
+  const pool = openPool(url, { max: 1, connectTimeoutMs: 3000 });
   try {
     const { rows } = await pool.query<{ present: boolean; size: number }>(
       "SELECT to_regclass('actions') IS NOT NULL AS present, pg_database_size(current_database()) AS size",

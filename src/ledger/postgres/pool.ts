@@ -45,6 +45,8 @@ export interface PoolOptions {
   max?: number;
   /** Told about errors on idle connections (a server restart); the pool replaces them. */
   onError?: (error: Error) => void;
+  /** How long to wait for a connection before failing (default 10 s). */
+  connectTimeoutMs?: number;
 }
 
 export function openPool(url: string, options: PoolOptions = {}): pg.Pool {
@@ -53,7 +55,7 @@ export function openPool(url: string, options: PoolOptions = {}): pg.Pool {
     connectionString: url,
     max: options.max ?? 8,
     types,
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     idleTimeoutMillis: 30_000,
     application_name: "nightshift",
   });
