@@ -70,7 +70,11 @@ export class PostgresActionWriter implements ActionAppender {
       if (this.queue.length === 0) return committed;
       const size = Math.min(this.queue.length, this.batchSize);
       const error = await this.commitOnce();
-      if (error !== undefined) throw error;
+      if (error !== undefined) {
+        // The rows stay queued; the background retry takes them on, as after a timer's failure.
+        this.kick(this.flushIntervalMs);
+        throw error;
+      }
       committed += size;
     }
   }
