@@ -4,7 +4,6 @@ import { ensureHome, type LoadedConfig } from "./config.js";
 import { type ApiHandler, type Gateway, startGateway } from "./gateway/server.js";
 import { embedderFromConfig } from "./knowledge/embedder-config.js";
 import { KnowledgeBase } from "./knowledge/kb.js";
-import { closeSharedLedger, openSharedLedger } from "./ledger/gateway-ledger.js";
 import { Ledger } from "./ledger/ledger.js";
 import type { PostgresActionLedger } from "./ledger/postgres/action-ledger.js";
 import { needsSqliteLedger, selectLedger } from "./ledger/select.js";
@@ -70,6 +69,7 @@ export async function startDaemon(
   let shared: PostgresActionLedger | undefined;
   try {
     if (selection.engine === "postgres") {
+      const { openSharedLedger } = await import("./ledger/gateway-ledger.js");
       shared = await openSharedLedger({
         selection,
         local: ledger,
@@ -138,7 +138,7 @@ export async function startDaemon(
     }
   } catch (error) {
     await stopAll(services, log);
-    if (shared) await closeSharedLedger(shared, ledger, log);
+    if (shared) await closeShared(shared, ledger, log);
     ledger.close();
     throw error;
   }
@@ -152,7 +152,7 @@ export async function startDaemon(
     stopping ??= (async () => {
       await stopAll(services, log);
       await gateway.close();
-      if (shared) await closeSharedLedger(shared, ledger, log);
+      if (shared) await closeShared(shared, ledger, log);
       ledger.close();
       resolveStopped();
     })();
@@ -187,6 +187,15 @@ export async function startDaemon(
     stopped,
     stop,
   };
+}
+
+async function closeShared(
+  shared: PostgresActionLedger,
+  local: Ledger,
+  log: (line: string) => void,
+): Promise<void> {
+  const { closeSharedLedger } = await import("./ledger/gateway-ledger.js");
+  await closeSharedLedger(shared, local, log);
 }
 
 async function stopAll(services: Service[], log: (line: string) => void): Promise<void> {

@@ -2,9 +2,8 @@ import { existsSync, realpathSync } from "node:fs";
 import type { Command } from "commander";
 import { NightshiftError } from "../errors.js";
 import { openDatabase } from "../ledger/db.js";
-import { type CopyProgress, copySqliteLedger } from "../ledger/postgres/copy-from-sqlite.js";
-import { migratePostgres } from "../ledger/postgres/migrate.js";
-import { checkPostgresUrl, connectionError, maskUrl, openPool } from "../ledger/postgres/pool.js";
+import type { CopyProgress } from "../ledger/postgres/copy-from-sqlite.js";
+import { maskUrl } from "../ledger/postgres/url.js";
 import type { CliContext } from "./context.js";
 import { printJson } from "./output.js";
 
@@ -48,6 +47,12 @@ function parseBatch(value: string): number {
 }
 
 async function migrateLedger(from: string, to: string, batchSize: number) {
+  // The pg client loads with this command only, not with every command's start-up.
+  const { checkPostgresUrl, connectionError, openPool } = await import(
+    "../ledger/postgres/pool.js"
+  );
+  const { migratePostgres } = await import("../ledger/postgres/migrate.js");
+  const { copySqliteLedger } = await import("../ledger/postgres/copy-from-sqlite.js");
   checkPostgresUrl(to, "--to");
   if (!existsSync(from)) throw new NightshiftError(`no SQLite ledger at ${from} to copy (--from)`);
   const db = openDatabase(from, { readonly: true });

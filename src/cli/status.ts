@@ -5,7 +5,6 @@ import type { LoadedConfig } from "../config.js";
 import { getJson } from "../gateway/merge.js";
 import { Upstreams } from "../gateway/upstreams.js";
 import { Ledger } from "../ledger/ledger.js";
-import { inspectPostgresLedger } from "../ledger/postgres/inspect.js";
 import { selectLedger } from "../ledger/select.js";
 import type { LedgerEngine } from "../ledger/stores.js";
 import { VERSION } from "../version.js";
@@ -72,6 +71,7 @@ export async function collectStatus(loaded: LoadedConfig): Promise<Status> {
     const where = { engine: selection.engine, location: selection.location, path: loaded.dbPath };
     let ledger: Status["ledger"] = { ...where, exists, size_bytes: null, actions: null };
     if (selection.url) {
+      const { inspectPostgresLedger } = await import("../ledger/postgres/inspect.js");
       ledger = { ...where, ...(await inspectPostgresLedger(selection.url)) };
     } else if (exists) {
       const opened = Ledger.open(loaded.dbPath, { readonly: true });

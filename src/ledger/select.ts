@@ -1,7 +1,7 @@
 import { NightshiftError } from "../errors.js";
 import { Ledger } from "./ledger.js";
-import { PostgresActionLedger, type PostgresLedgerOptions } from "./postgres/action-ledger.js";
-import { maskUrl } from "./postgres/pool.js";
+import type { PostgresLedgerOptions } from "./postgres/action-ledger.js";
+import { maskUrl } from "./postgres/url.js";
 import { SqliteActionLedger } from "./sqlite/action-ledger.js";
 import type { ActionLedger, LedgerEngine } from "./stores.js";
 
@@ -37,6 +37,8 @@ export async function openActionLedger(
   options: OpenActionLedgerOptions = {},
 ): Promise<ActionLedger> {
   if (selection.engine === "postgres" && selection.url) {
+    // Loaded only when selected: the pg client is not part of every command's start-up.
+    const { PostgresActionLedger } = await import("./postgres/action-ledger.js");
     return PostgresActionLedger.open(selection.url, options);
   }
   if (options.sqlite) return new SqliteActionLedger(options.sqlite, false);

@@ -1,5 +1,8 @@
 import pg from "pg";
 import { NightshiftError } from "../../errors.js";
+import { maskUrl } from "./url.js";
+
+export { maskUrl } from "./url.js";
 
 const INT8_OID = 20;
 
@@ -13,17 +16,6 @@ const types = {
       ? (value: string) => Number(value)
       : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
-
-/** The URL as it may be shown: the password replaced by ***. */
-export function maskUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/([^:/@]*):[^@]*@/, "//$1:***@");
-  }
-}
 
 /** Checks that `url` is a postgres:// URL; `field` names where it came from in the message. */
 export function checkPostgresUrl(url: string, field = "ledger.url"): void {
