@@ -3,8 +3,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-    // CLI tests spawn the built CLI; this builds dist/ once when a source is newer.
-    globalSetup: ["test/support/build-cli.ts"],
+    // CLI tests spawn the built CLI: dist/ is built once when a source is newer. The PostgreSQL
+    // ledger's tests share one throwaway cluster per run.
+    globalSetup: ["test/support/build-cli.ts", "test/support/postgres-setup.ts"],
     // Native modules (better-sqlite3, node-llama-cpp) are safest in child processes, and the
     // machines have two cores: more workers only add contention.
     pool: "forks",

@@ -106,6 +106,11 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Defaults to nightshift.db in the data dir. */
       path: z.string().optional(),
+      /** postgres://… selects the PostgreSQL ledger that several daemons share; else SQLite. */
+      url: z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL (postgres://user:pass@host/db)")
+        .optional(),
       /** Writes are batched; a finished action reaches disk within this many ms. */
       flush_interval_ms: z.number().int().min(1).max(1000).default(50),
       batch_size: z.number().int().min(1).default(512),
@@ -315,6 +320,7 @@ function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
   if (env.NIGHTSHIFT_HOST) section("server").host = env.NIGHTSHIFT_HOST;
   if (env.NIGHTSHIFT_TOKEN) section("server").token = env.NIGHTSHIFT_TOKEN;
   if (env.NIGHTSHIFT_UPSTREAM) section("upstreams").default = env.NIGHTSHIFT_UPSTREAM;
+  if (env.NIGHTSHIFT_LEDGER_URL) section("ledger").url = env.NIGHTSHIFT_LEDGER_URL;
 }
 
 function envNumber(name: string, value: string): number {

@@ -8,6 +8,8 @@ import { embedderFromConfig } from "./knowledge/embedder-config.js";
 import { KnowledgeBase } from "./knowledge/kb.js";
 import { boundShutdown, installLastResort } from "./last-resort.js";
 import { Ledger } from "./ledger/ledger.js";
+import type { PostgresActionLedger } from "./ledger/postgres/action-ledger.js";
+import { needsSqliteLedger, selectLedger } from "./ledger/select.js";
 import { UserActivity } from "./monitor/activity.js";
 import { MonitorStore, startMonitor } from "./monitor/index.js";
 import { startPlainAgents } from "./plain-agents/service.js";
@@ -38,6 +40,8 @@ export interface Daemon {
   url: string;
   gateway: Gateway;
   ledger: Ledger;
+  /** The PostgreSQL action log the gateway writes to, when ledger.url selects it. */
+  shared?: PostgresActionLedger;
   activity: UserActivity;
   services: Service[];
   /** Resolves once the daemon has stopped (after stop() or a signal). */
@@ -69,9 +73,21 @@ export async function startDaemon(
   let telemetry: Telemetry | undefined;
   const activity = new UserActivity(config.monitor.background_agents);
   const services: Service[] = [];
+  const selection = selectLedger(config.ledger, loaded.dbPath);
 
   let gateway: Gateway;
+  let shared: PostgresActionLedger | undefined;
   try {
+    if (selection.engine === "postgres") {
+      const { openSharedLedger } = await import("./ledger/gateway-ledger.js");
+      shared = await openSharedLedger({
+        selection,
+        local: ledger,
+        flushIntervalMs: config.ledger.flush_interval_ms,
+        batchSize: config.ledger.batch_size,
+        log,
+      });
+    }
     // ── API and dashboard (/v0, /ui): set `api` to the handler. ──
     // Loaded here, not at the top: the OTel SDK and prom-client are for the daemon, not the CLI.
     const { Telemetry } = await import("./telemetry/telemetry.js");
@@ -85,6 +101,12 @@ export async function startDaemon(
     const api = createGatewayApi({
       scheduler: () => scheduler,
       ledger,
+      ...(shared
+        ? {
+            actionReads: shared.actions,
+            needsSqlite: (what: string) => needsSqliteLedger(what, selection),
+          }
+        : {}),
       kb,
       review,
       handlers,
@@ -96,7 +118,7 @@ export async function startDaemon(
 
     gateway = await startGateway({
       config,
-      ledger,
+      ledger: shared ?? ledger,
       activity,
       api,
       ...(options.host !== undefined ? { host: options.host } : {}),
@@ -115,7 +137,11 @@ export async function startDaemon(
       });
       services.push({ name: "monitor", stop: () => monitor.stop() });
     }
-    if (config.scheduler.enabled) {
+    if (config.scheduler.enabled && shared) {
+      log(
+        "nightshift: the scheduler (audit, retention) is not started: it works only on the SQLite ledger so far",
+      );
+    } else if (config.scheduler.enabled) {
       // After the monitor, so on shutdown running jobs pause and release their GPUs first.
       scheduler = createScheduler({
         ledger,
@@ -132,6 +158,7 @@ export async function startDaemon(
     }
   } catch (error) {
     await stopAll(services, log);
+    if (shared) await closeShared(shared, ledger, log);
     ledger.close();
     throw error;
   }
@@ -145,6 +172,7 @@ export async function startDaemon(
     stopping ??= (async () => {
       await stopAll(services, log);
       await gateway.close();
+      if (shared) await closeShared(shared, ledger, log);
       ledger.close();
       removeDaemonRecord(loaded.home);
       resolveStopped();
@@ -170,12 +198,31 @@ export async function startDaemon(
 
   recordDaemon(loaded, gateway, log);
   log(`nightshift gateway listening on ${gateway.url}`);
-  log(`  ledger: ${loaded.dbPath}`);
+  log(`  ledger: ${selection.engine} ${selection.location}`);
+  if (shared) log(`  local SQLite (monitor, knowledge, review): ${loaded.dbPath}`);
   for (const upstream of gateway.upstreams.all()) {
     log(`  upstream: ${upstream.url}${upstream.gpu !== null ? ` (gpu ${upstream.gpu})` : ""}`);
   }
   void warnUnansweredUpstreams(gateway, log);
-  return { url: gateway.url, gateway, ledger, activity, services, stopped, stop };
+  return {
+    url: gateway.url,
+    gateway,
+    ledger,
+    ...(shared ? { shared } : {}),
+    activity,
+    services,
+    stopped,
+    stop,
+  };
+}
+
+async function closeShared(
+  shared: PostgresActionLedger,
+  local: Ledger,
+  log: (line: string) => void,
+): Promise<void> {
+  const { closeSharedLedger } = await import("./ledger/gateway-ledger.js");
+  await closeSharedLedger(shared, local, log);
 }
 
 async function stopAll(services: Service[], log: (line: string) => void): Promise<void> {

@@ -7,6 +7,8 @@ import { type KnowledgeBase, knowledgeEntryToJson, SHARED_SCOPE } from "../knowl
 import { actionToJson } from "../ledger/actions.js";
 import { feedbackToJson } from "../ledger/feedback-store.js";
 import type { Ledger } from "../ledger/ledger.js";
+import { SqliteActionReads } from "../ledger/sqlite/action-reads.js";
+import type { ActionReads } from "../ledger/stores.js";
 import { feedbackFor } from "../plain-agents/feedback.js";
 import {
   type Decision,
@@ -18,7 +20,7 @@ import type { Scheduler } from "../scheduler/scheduler.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
 import { VERSION } from "../version.js";
 import { intParam, readJsonBody, sendError, sendJson } from "./http.js";
-import { actionRoutes } from "./routes-actions.js";
+import { actionRoutes, listActions } from "./routes-actions.js";
 import { auditRoutes } from "./routes-audit.js";
 import { correctionRoutes } from "./routes-corrections.js";
 import { feedbackRoutes } from "./routes-feedback.js";
@@ -31,6 +33,10 @@ import { replayRoutes } from "./routes-replay.js";
 
 export interface ApiDeps {
   ledger: Ledger;
+  /** The action log when it is not the SQLite ledger's (PostgreSQL, see ledger/stores.ts). */
+  actionReads?: ActionReads;
+  /** With actionReads: the error for routes whose capability still reads only SQLite. */
+  needsSqlite?: (what: string) => NightshiftError;
   kb: KnowledgeBase;
   /** Defaults to a queue over `ledger` with `handlers`, so API decisions are applied. */
   review?: ReviewQueue;
@@ -95,6 +101,9 @@ const routes: Route[] = [
   ...financeRoutes,
 ];
 
+/** The routes that read through the ledger seam, so work on either engine. */
+const ON_THE_SEAM = new Set<Handler>([health, oneAction, listActions]);
+
 /**
  * The HTTP API under /v0: the review queue, the knowledge base and the action log, over the
  * same library calls as the CLI. JSON in and out; errors are {"error": message, "code"} with the
@@ -114,6 +123,9 @@ export function createApiHandler(options: ApiDeps): ApiRequestHandler {
       const segments = raw.slice(1).map(decodeSegment);
       const method = req.method ?? "GET";
       const { route, params } = match(method, segments, url.pathname, res);
+      if (deps.needsSqlite && !ON_THE_SEAM.has(route.handler)) {
+        throw deps.needsSqlite(`${method} ${url.pathname}`);
+      }
       const body = await route.handler(
         { method, segments: params, query: url.searchParams, req },
         deps,
@@ -255,9 +267,13 @@ function knowledgeHistory(r: Request, deps: Deps) {
   return { versions: history.map(knowledgeEntryToJson) };
 }
 
-function oneAction(r: Request, deps: Deps) {
+export function actionReads(deps: Deps): ActionReads {
+  return deps.actionReads ?? new SqliteActionReads(deps.ledger.actions);
+}
+
+async function oneAction(r: Request, deps: Deps) {
   const id = r.segments[0]!;
-  const action = deps.ledger.actions.find(id);
+  const action = await actionReads(deps).find(id);
   if (!action)
     throw new NotFoundError(`no action ${id} (an id or a unique prefix of 8+ characters)`);
   return {

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { NotFoundError } from "../errors.js";
-import { type Action, type ActionFilter, actionToJson } from "../ledger/actions.js";
+import { type Action, actionToJson } from "../ledger/actions.js";
 import { feedbackToJson } from "../ledger/feedback-store.js";
+import type { ActionQuery } from "../ledger/stores.js";
 import { feedbackFor } from "../plain-agents/feedback.js";
 import type { CliContext } from "./context.js";
 import { formatFeedback } from "./feedback-format.js";
@@ -25,12 +26,12 @@ export function registerActions(program: Command, context: CliContext): void {
     .option("--since <when>", "only actions since a duration ago (2h, 30m, 7d) or an ISO date")
     .option("--limit <n>", "at most this many", wholeNumber("--limit"), 50)
     .option("--json", "print a JSON array of actions (all fields)")
-    .action((flags: ListFlags) => {
-      const filter: ActionFilter = { limit: flags.limit };
+    .action(async (flags: ListFlags) => {
+      const filter: ActionQuery = { limit: flags.limit };
       if (flags.agent) filter.agent = flags.agent;
       if (flags.flag) filter.flag = flags.flag;
       if (flags.since) filter.since = parseSince(flags.since, context.clock().now());
-      const list = context.ledger().actions.list(filter);
+      const list = await (await context.actionLedger()).actions.list(filter);
       if (flags.json) return printJson(list.map(actionToJson));
       if (list.length === 0) return void process.stdout.write("no actions\n");
       process.stdout.write(`${formatActionTable(list)}\n`);
@@ -42,16 +43,18 @@ export function registerActions(program: Command, context: CliContext): void {
       "show one action in full and its trace as a tree (an id prefix of 8+ characters will do)",
     )
     .option("--json", "print the action and its trace as JSON")
-    .action((id: string, flags: { json?: boolean }) => {
-      const store = context.ledger().actions;
-      const action = store.find(id);
+    .action(async (id: string, flags: { json?: boolean }) => {
+      const store = (await context.actionLedger()).actions;
+      const action = await store.find(id);
       if (!action) {
         throw new NotFoundError(
           `no action ${id} in the ledger (give the full id or a unique prefix of 8+ characters; see nightshift actions)`,
         );
       }
-      const trace = store.trace(action.traceId);
-      const feedback = feedbackFor(context.ledger(), action.id);
+      const trace = await store.trace(action.traceId);
+      // Feedback lives beside the SQLite ledger so far (see ledger/select.ts).
+      const feedback =
+        context.selection().engine === "sqlite" ? feedbackFor(context.ledger(), action.id) : [];
       if (flags.json) {
         const json = { ...actionToJson(action), feedback: feedback.map(feedbackToJson) };
         return printJson({ ...json, trace: trace.map(actionToJson) });

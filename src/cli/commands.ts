@@ -95,6 +95,10 @@ export const commandGroups: CommandGroup[] = [
     },
     load: async () => (await import("./finance.js")).registerFinance,
   },
+  {
+    commands: { ledger: "the ledger's engine: SQLite or PostgreSQL" },
+    load: async () => (await import("./ledger.js")).registerLedger,
+  },
 ];
 
 /**

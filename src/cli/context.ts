@@ -2,14 +2,26 @@ import type { Command } from "commander";
 import { type Clock, clockFromEnvironment } from "../clock.js";
 import { ensureHome, type LoadedConfig, loadConfig } from "../config.js";
 import { Ledger } from "../ledger/ledger.js";
+import {
+  type LedgerSelection,
+  needsSqliteLedger,
+  openActionLedger,
+  selectLedger,
+} from "../ledger/select.js";
+import type { ActionLedger } from "../ledger/stores.js";
 
 /** What every command needs, loaded on first use so `--help` never touches the disk. */
 export interface CliContext {
   loaded(): LoadedConfig;
+  /** The SQLite ledger; an error naming the command when the config selects PostgreSQL. */
   ledger(): Ledger;
   /** The time every command reads: the system clock, or NIGHTSHIFT_NOW's (see clock.ts). */
   clock(): Clock;
-  close(): void;
+  /** Which ledger engine the config selects, and where. */
+  selection(): LedgerSelection;
+  /** The action log on the selected engine (the seam in ledger/stores.ts). */
+  actionLedger(): Promise<ActionLedger>;
+  close(): void | Promise<void>;
 }
 
 export function createContext(
@@ -19,6 +31,13 @@ export function createContext(
   let loaded: LoadedConfig | undefined;
   let ledger: Ledger | undefined;
   let clock: Clock | undefined;
+  let actionLedger: Promise<ActionLedger> | undefined;
+  let command = "this command";
+  program.hook("preAction", (_program, action) => {
+    const names: string[] = [];
+    for (let c: typeof action | null = action; c?.parent; c = c.parent) names.unshift(c.name());
+    command = `nightshift ${names.join(" ")}`;
+  });
   const context: CliContext = {
     loaded() {
       if (!loaded) {
@@ -27,8 +46,27 @@ export function createContext(
       }
       return loaded;
     },
+    selection() {
+      const { config, dbPath } = context.loaded();
+      return selectLedger(config.ledger, dbPath);
+    },
+    actionLedger() {
+      const selection = context.selection();
+      if (selection.engine === "sqlite") {
+        actionLedger ??= openActionLedger(selection, { sqlite: context.ledger() });
+      } else {
+        const { config } = context.loaded();
+        actionLedger ??= openActionLedger(selection, {
+          flushIntervalMs: config.ledger.flush_interval_ms,
+          batchSize: config.ledger.batch_size,
+        });
+      }
+      return actionLedger;
+    },
     ledger() {
       if (!ledger) {
+        const selection = context.selection();
+        if (selection.engine === "postgres") throw needsSqliteLedger(command, selection);
         const { home, dbPath, config } = context.loaded();
         ensureHome(home);
         ledger = Ledger.open(dbPath, {
@@ -42,7 +80,10 @@ export function createContext(
       clock ??= clockFromEnvironment();
       return clock;
     },
-    close() {
+    async close() {
+      const opened = actionLedger;
+      actionLedger = undefined;
+      if (opened) await (await opened.catch(() => undefined))?.close();
       ledger?.close();
       ledger = undefined;
     },

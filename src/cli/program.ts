@@ -27,7 +27,7 @@ export async function runProgram(argv: string[]): Promise<number> {
   } catch (error) {
     return reportError(error);
   } finally {
-    context.close();
+    await context.close();
   }
 }
 

@@ -6,6 +6,8 @@ import { readDaemonRecord } from "../daemon-record.js";
 import { getJson } from "../gateway/merge.js";
 import { Upstreams } from "../gateway/upstreams.js";
 import { Ledger } from "../ledger/ledger.js";
+import { selectLedger } from "../ledger/select.js";
+import type { LedgerEngine } from "../ledger/stores.js";
 import { checkModelRoles, type RoleStatus } from "../runtime/role-check.js";
 import { VERSION } from "../version.js";
 import type { CliContext } from "./context.js";
@@ -38,7 +40,18 @@ export interface Status {
   };
   upstreams: UpstreamStatus[];
   model_roles: RoleStatus[];
-  ledger: { path: string; exists: boolean; size_bytes: number | null; actions: number | null };
+  ledger: {
+    /** sqlite or postgres (ledger.url / NIGHTSHIFT_LEDGER_URL). */
+    engine: LedgerEngine;
+    /** The SQLite file, or the PostgreSQL URL with its password masked. */
+    location: string;
+    path: string;
+    exists: boolean;
+    size_bytes: number | null;
+    actions: number | null;
+    /** Why the PostgreSQL server could not be read, if it could not. */
+    error?: string | null;
+  };
 }
 
 /** What `nightshift status` reports; each upstream is asked for /api/version with a short timeout. */
@@ -66,9 +79,14 @@ export async function collectStatus(loaded: LoadedConfig): Promise<Status> {
       timeoutMs: PROBE_TIMEOUT_MS,
       gatewayUrl: gateway.listening ? gateway.url : undefined,
     });
+    const selection = selectLedger(config.ledger, loaded.dbPath);
     const exists = existsSync(loaded.dbPath);
-    let ledger: Status["ledger"] = { path: loaded.dbPath, exists, size_bytes: null, actions: null };
-    if (exists) {
+    const where = { engine: selection.engine, location: selection.location, path: loaded.dbPath };
+    let ledger: Status["ledger"] = { ...where, exists, size_bytes: null, actions: null };
+    if (selection.url) {
+      const { inspectPostgresLedger } = await import("../ledger/postgres/inspect.js");
+      ledger = { ...where, ...(await inspectPostgresLedger(selection.url)) };
+    } else if (exists) {
       const opened = Ledger.open(loaded.dbPath, { readonly: true });
       try {
         ledger = { ...ledger, size_bytes: opened.sizeBytes(), actions: opened.actions.count() };
@@ -141,7 +159,8 @@ function formatStatus(s: Status): string {
   const size = s.ledger.size_bytes === null ? "" : `, ${formatBytes(s.ledger.size_bytes)}`;
   const actions =
     s.ledger.actions === null ? " (not created yet)" : `, ${count(s.ledger.actions, "action")}`;
-  lines.push(`ledger      ${s.ledger.path}${size}${actions}`);
+  const state = s.ledger.error ? `: NOT reachable: ${s.ledger.error}` : `${size}${actions}`;
+  lines.push(`ledger      ${s.ledger.engine} ${s.ledger.location}${state}`);
   return lines.join("\n");
 }
 

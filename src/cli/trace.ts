@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { formatTraceTree, loadTraceTree, traceTreeToJson } from "../runtime/trace-tree.js";
+import { formatTraceTree, readTraceTree, traceTreeToJson } from "../runtime/trace-tree.js";
 import type { CliContext } from "./context.js";
 import { printJson } from "./output.js";
 
@@ -11,8 +11,8 @@ export function registerTrace(program: Command, context: CliContext): void {
     )
     .argument("<id>", "a trace id, or the id (or 8+ character prefix) of any action in it")
     .option("--json", "the tree as JSON (each action's fields plus winner and children)")
-    .action((id: string, flags: { json?: boolean }) => {
-      const tree = loadTraceTree(context.ledger().actions, id);
+    .action(async (id: string, flags: { json?: boolean }) => {
+      const tree = await readTraceTree((await context.actionLedger()).actions, id);
       if (flags.json) printJson(traceTreeToJson(tree));
       else process.stdout.write(`${formatTraceTree(tree)}\n`);
     });

@@ -1,9 +1,18 @@
-import type { Ledger } from "../ledger/ledger.js";
-import type { Identity } from "./identity.js";
+import type { NewAction } from "../ledger/actions.js";
+import type { Identity, TraceLookup } from "./identity.js";
 import type { ApiFlavor } from "./replies.js";
 import type { SelfReport } from "./self-report.js";
 import type { Assembled } from "./stream.js";
 import type { Upstream } from "./upstreams.js";
+
+/**
+ * What the gateway needs of the ledger: a writer that queues without waiting, and the lineage
+ * lookups (synchronous on SQLite, so its request path stays as it was; async on PostgreSQL).
+ */
+export interface GatewayLedger {
+  writer: { write(action: NewAction): unknown };
+  actions: TraceLookup;
+}
 
 /** One request through the gateway, from its first byte to the action it leaves in the ledger. */
 export interface Call {
@@ -38,7 +47,7 @@ export interface Ending {
 }
 
 /** Writes the call's action once; later endings (a close after an error) are ignored. */
-export function endCall(ledger: Ledger, call: Call, ending: Ending): void {
+export function endCall(ledger: GatewayLedger, call: Call, ending: Ending): void {
   if (call.ended) return;
   call.ended = true;
   if (!call.logged) return;

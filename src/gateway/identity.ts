@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders } from "node:http";
-import type { ActionStore } from "../ledger/actions.js";
 import { newTraceId } from "../ledger/ids.js";
 import { decodes } from "./request-path.js";
 
@@ -39,17 +38,27 @@ interface Known {
 }
 
 /**
+ * The ledger lookups behind lineage: synchronous on SQLite (answered before the request goes on,
+ * as it always was), a promise on PostgreSQL.
+ */
+export interface TraceLookup {
+  traceIdOf(id: string): string | undefined | Promise<string | undefined>;
+  idsInTrace(traceId: string): string[] | Promise<string[]>;
+}
+
+/**
  * Resolves parents to traces. Gateway actions are written in batches when they end, and a child
  * call usually starts before its parent reaches the ledger (a pipeline calls stage 2 the moment
  * stage 1's reply arrives), so the calls of the last while are remembered here; older parents are
- * looked up in the ledger.
+ * looked up in the ledger. A lookup that fails (the database unreachable) counts as not found: the
+ * call goes on and keeps the parent it named.
  */
 export class TraceIndex {
   private readonly byId = new Map<string, Known>();
   private readonly bySpan = new Map<string, Known>();
 
   constructor(
-    private readonly actions: ActionStore,
+    private readonly actions: TraceLookup,
     private readonly capacity = 50_000,
   ) {}
 
@@ -64,38 +73,45 @@ export class TraceIndex {
     }
   }
 
-  identify(headers: IncomingHttpHeaders, prefixAgent: string | null): Identity {
+  identify(headers: IncomingHttpHeaders, prefixAgent: string | null): Identity | Promise<Identity> {
     const agent = agentOf(headers, prefixAgent);
     const parentHeader = single(headers["x-nightshift-parent"])?.trim().toLowerCase();
     const traceparent = TRACEPARENT.exec(single(headers.traceparent)?.trim().toLowerCase() ?? "");
     const w3cTrace = traceparent && !/^0+$/.test(traceparent[2]!) ? traceparent[2]! : null;
     if (parentHeader) {
-      const parentTrace =
-        this.byId.get(parentHeader)?.traceId ?? this.actions.traceIdOf(parentHeader);
-      return {
+      const withParentTrace = (parentTrace: string | undefined): Identity => ({
         agent,
         parentId: parentHeader,
         traceId: parentTrace ?? w3cTrace ?? newTraceId(),
         foreignSpan: null,
-      };
+      });
+      const known = this.byId.get(parentHeader)?.traceId;
+      if (known !== undefined) return withParentTrace(known);
+      return settle(this.actions.traceIdOf(parentHeader), undefined, withParentTrace);
     }
     if (traceparent && w3cTrace) {
       const span = traceparent[3]!;
-      const parent = this.bySpan.get(span) ?? this.findInLedger(w3cTrace, span);
-      return {
+      const withParent = (parent: Known | undefined): Identity => ({
         agent,
         parentId: parent?.id ?? null,
         traceId: w3cTrace,
         foreignSpan: parent ? null : span,
-      };
+      });
+      const known = this.bySpan.get(span);
+      if (known) return withParent(known);
+      return settle(this.actions.idsInTrace(w3cTrace), [], (ids) => {
+        const id = ids.find((candidate) => spanOf(candidate) === span);
+        return withParent(id === undefined ? undefined : { id, traceId: w3cTrace });
+      });
     }
     return { agent, parentId: null, traceId: newTraceId(), foreignSpan: null };
   }
+}
 
-  private findInLedger(traceId: string, span: string): Known | undefined {
-    const id = this.actions.idsInTrace(traceId).find((candidate) => spanOf(candidate) === span);
-    return id === undefined ? undefined : { id, traceId };
-  }
+/** Applies `then` at once to a plain value, or when a promise settles (`fallback` if it fails). */
+function settle<T, R>(value: T | Promise<T>, fallback: T, then: (value: T) => R): R | Promise<R> {
+  if (!(value instanceof Promise)) return then(value);
+  return value.then(then, () => then(fallback));
 }
 
 function agentOf(headers: IncomingHttpHeaders, prefixAgent: string | null): string {

@@ -5,15 +5,14 @@ import type {
   OutgoingHttpHeaders,
   ServerResponse,
 } from "node:http";
-import type { Ledger } from "../ledger/ledger.js";
-import { type Call, endCall } from "./call.js";
+import { type Call, endCall, type GatewayLedger } from "./call.js";
 import { traceparentOf } from "./identity.js";
 import { sendError } from "./replies.js";
 import { type Assembler, createAssembler } from "./stream.js";
 import type { Upstream } from "./upstreams.js";
 
 export interface ProxyDeps {
-  ledger: Ledger;
+  ledger: GatewayLedger;
   timeoutMs: number;
   /** Strip the client's Authorization header: it carries the gateway's token, not the upstream's. */
   stripAuthorization: boolean;

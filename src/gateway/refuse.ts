@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { newActionId, newTraceId } from "../ledger/ids.js";
-import type { Ledger } from "../ledger/ledger.js";
-import { type Call, endCall } from "./call.js";
+import { type Call, endCall, type GatewayLedger } from "./call.js";
 import { identityHeaders } from "./proxy.js";
 import { type ApiFlavor, sendError } from "./replies.js";
 
@@ -51,7 +50,7 @@ export interface Refused {
  * hold a secret (Authorization) is kept: only the Host, Origin and the path.
  */
 export function refuseRequest(
-  ledger: Ledger,
+  ledger: GatewayLedger,
   counts: RefusalCounts,
   req: IncomingMessage,
   res: ServerResponse,
@@ -102,7 +101,7 @@ function headerMeta(req: IncomingMessage): Record<string, string> {
  * line, an oversized header): answered 400 on the raw socket, with an action id, and logged.
  */
 export function refuseMalformed(
-  ledger: Ledger,
+  ledger: GatewayLedger,
   counts: RefusalCounts,
   socket: Duplex,
   error: Error & { code?: string; rawPacket?: Buffer },

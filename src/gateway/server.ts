@@ -3,12 +3,11 @@ import type { AddressInfo } from "node:net";
 import type { Config } from "../config.js";
 import { NightshiftError } from "../errors.js";
 import { newActionId } from "../ledger/ids.js";
-import type { Ledger } from "../ledger/ledger.js";
 import type { UserActivity } from "../monitor/activity.js";
 import { bearerCheck, checkBindSecurity } from "./auth.js";
 import { readLimitedBody } from "./body.js";
-import { type Call, endCall } from "./call.js";
-import { splitAgentPrefix, TraceIndex } from "./identity.js";
+import { type Call, endCall, type GatewayLedger } from "./call.js";
+import { type Identity, splitAgentPrefix, TraceIndex } from "./identity.js";
 import { gatherJson, mergeLists } from "./merge.js";
 import { answerCors, createRequestGuard, kindOf, type RequestGuard } from "./origin-guard.js";
 import { describeNetError, forward, identityHeaders, type ProxyDeps } from "./proxy.js";
@@ -32,7 +31,8 @@ export type ApiHandler = (req: IncomingMessage, res: ServerResponse) => void | P
 
 export interface GatewayOptions {
   config: Config;
-  ledger: Ledger;
+  /** Where calls are logged: the SQLite `Ledger`, or the PostgreSQL action ledger. */
+  ledger: GatewayLedger;
   activity: UserActivity;
   api?: ApiHandler;
   /** Override config.server.host / port (the serve command's flags). */
@@ -164,10 +164,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       sendError(res, route.flavor, 400, (error as Error).message);
       return;
     }
-    const startedAt = Date.now();
+    const start: Start = { route, inner, target, report, startedAt: Date.now() };
+    // Known parents resolve at once; an older one on the PostgreSQL ledger takes a query.
+    const identity = traces.identify(req.headers, agent);
+    if (identity instanceof Promise) void identity.then((known) => begin(req, res, start, known));
+    else begin(req, res, start, identity);
+  };
+
+  const begin = (req: IncomingMessage, res: ServerResponse, start: Start, identity: Identity) => {
+    const { route, inner, target, report, startedAt } = start;
     const call: Call = {
       id: newActionId(startedAt),
-      identity: traces.identify(req.headers, agent),
+      identity,
       flavor: route.flavor,
       actionType: route.actionType,
       method: req.method ?? "GET",
@@ -286,6 +294,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     refusals,
     close: (graceMs = 5000) => closeServer(server, deps, upstreams, graceMs),
   };
+}
+
+/** A routed request, waiting for its identity. */
+interface Start {
+  route: Route;
+  inner: string;
+  target: RequestTarget;
+  report: Call["report"];
+  startedAt: number;
 }
 
 function isApiPath(path: string): boolean {

@@ -65,7 +65,8 @@ export interface ActionFilter {
   after?: { startedAt: number; id: string } | undefined;
 }
 
-interface ActionRow {
+/** A row of the actions table as both engines return it (see ledger/sqlite, ledger/postgres). */
+export interface ActionRow {
   id: string;
   trace_id: string;
   parent_id: string | null;
@@ -96,7 +97,7 @@ interface ActionRow {
   tier: Tier;
 }
 
-const COLUMNS = [
+export const COLUMNS = [
   "id",
   "trace_id",
   "parent_id",
@@ -159,7 +160,7 @@ export function completeAction(action: NewAction): Action {
   };
 }
 
-function toRowValues(a: Action, bodies: BodyStore | null): unknown[] {
+export function toRowValues(a: Action, bodies: BodyStore | null): unknown[] {
   return [
     a.id,
     a.traceId,
@@ -204,7 +205,7 @@ function parseBody(text: string | null, bodies: BodyStore | null): unknown {
   return bodies ? bodies.load(text) : JSON.parse(text);
 }
 
-function rowToAction(row: ActionRow, bodies: BodyStore | null = null): Action {
+export function rowToAction(row: ActionRow, bodies: BodyStore | null = null): Action {
   return {
     id: row.id,
     traceId: row.trace_id,
@@ -377,7 +378,8 @@ export class ActionStore {
   private readonly selectTraceIdOf: Statement<[string], string>;
   private readonly selectIdsInTrace: Statement<[string], string>;
 
-  private readonly toAction: (row: ActionRow) => Action;
+  /** A selected row as an action, its bodies read back from their files where kept there. */
+  readonly toAction: (row: ActionRow) => Action;
 
   constructor(
     readonly db: Db,

@@ -1,6 +1,7 @@
 import { NotFoundError } from "../errors.js";
 import type { Action, ActionStore } from "../ledger/actions.js";
 import { actionToJson } from "../ledger/actions.js";
+import type { ActionReads } from "../ledger/stores.js";
 
 export interface TraceNode {
   action: Action;
@@ -22,7 +23,16 @@ export interface TraceTree {
  */
 export function loadTraceTree(store: ActionStore, id: string): TraceTree {
   const traceId = /^[0-9a-f]{32}$/i.test(id) ? id.toLowerCase() : store.find(id)?.traceId;
-  const actions = traceId ? store.trace(traceId) : [];
+  return buildTraceTree(id, traceId, traceId ? store.trace(traceId) : []);
+}
+
+/** loadTraceTree over the async action log of either engine (see ledger/stores.ts). */
+export async function readTraceTree(reads: ActionReads, id: string): Promise<TraceTree> {
+  const traceId = /^[0-9a-f]{32}$/i.test(id) ? id.toLowerCase() : (await reads.find(id))?.traceId;
+  return buildTraceTree(id, traceId, traceId ? await reads.trace(traceId) : []);
+}
+
+function buildTraceTree(id: string, traceId: string | undefined, actions: Action[]): TraceTree {
   if (!traceId || actions.length === 0) {
     throw new NotFoundError(
       `no action or trace ${id} in the ledger (try \`nightshift actions\` for recent ids)`,

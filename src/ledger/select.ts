@@ -1,0 +1,63 @@
+import { NightshiftError } from "../errors.js";
+import { Ledger } from "./ledger.js";
+import type { PostgresLedgerOptions } from "./postgres/action-ledger.js";
+import { maskUrl } from "./postgres/url.js";
+import { SqliteActionLedger } from "./sqlite/action-ledger.js";
+import type { ActionLedger, LedgerEngine } from "./stores.js";
+
+/** Which engine the config selects, and where it is (a URL's password masked). */
+export interface LedgerSelection {
+  engine: LedgerEngine;
+  location: string;
+  /** The PostgreSQL URL as configured (with its password), when that engine is selected. */
+  url?: string;
+  /** The SQLite file: the ledger itself, or what the capabilities not on the seam still use. */
+  path: string;
+}
+
+/** ledger.url (or NIGHTSHIFT_LEDGER_URL, applied by the config loader) selects PostgreSQL. */
+export function selectLedger(
+  ledger: { url?: string | undefined },
+  dbPath: string,
+): LedgerSelection {
+  if (ledger.url) {
+    return { engine: "postgres", location: maskUrl(ledger.url), url: ledger.url, path: dbPath };
+  }
+  return { engine: "sqlite", location: dbPath, path: dbPath };
+}
+
+export interface OpenActionLedgerOptions extends PostgresLedgerOptions {
+  /** The SQLite ledger already open, when the caller has one (it stays the caller's). */
+  sqlite?: Ledger;
+}
+
+/** Opens the action log of the selected engine. */
+export async function openActionLedger(
+  selection: LedgerSelection,
+  options: OpenActionLedgerOptions = {},
+): Promise<ActionLedger> {
+  if (selection.engine === "postgres" && selection.url) {
+    // Loaded only when selected: the pg client is not part of every command's start-up.
+    const { PostgresActionLedger } = await import("./postgres/action-ledger.js");
+    return PostgresActionLedger.open(selection.url, options);
+  }
+  if (options.sqlite) return new SqliteActionLedger(options.sqlite, false);
+  return new SqliteActionLedger(
+    Ledger.open(selection.path, {
+      ...(options.flushIntervalMs !== undefined
+        ? { flushIntervalMs: options.flushIntervalMs }
+        : {}),
+      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+    }),
+  );
+}
+
+/** The error for a capability that still reads the SQLite ledger when PostgreSQL is selected. */
+export function needsSqliteLedger(what: string, selection: LedgerSelection): NightshiftError {
+  return new NightshiftError(
+    `${what} works only on the SQLite ledger so far, and this config selects the PostgreSQL ledger at ${selection.location} ` +
+      "(ledger.url or NIGHTSHIFT_LEDGER_URL). The action log (nightshift actions, trace, status, ledger migrate; /v0/actions) is on PostgreSQL; " +
+      `to use ${what}, run it without ledger.url against the SQLite file ${selection.path}.`,
+    { status: 501, code: "needs_sqlite_ledger" },
+  );
+}

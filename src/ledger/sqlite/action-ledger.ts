@@ -1,0 +1,48 @@
+import type { Action, NewAction } from "../actions.js";
+import type { Ledger } from "../ledger.js";
+import type { ActionAppender, ActionLedger } from "../stores.js";
+import type { ActionWriter } from "../writer.js";
+import { SqliteActionReads } from "./action-reads.js";
+
+/** The SQLite ActionWriter behind the async appender seam; `write` is the writer's own call. */
+export class SqliteActionAppender implements ActionAppender {
+  constructor(private readonly writer: ActionWriter) {}
+
+  get pending(): number {
+    return this.writer.pending;
+  }
+
+  write(action: NewAction): Action {
+    return this.writer.write(action);
+  }
+
+  async flush(): Promise<number> {
+    return this.writer.flush();
+  }
+
+  async close(): Promise<void> {
+    this.writer.close();
+  }
+}
+
+/** The action log of a SQLite `Ledger` as an ActionLedger; closing it closes the ledger. */
+export class SqliteActionLedger implements ActionLedger {
+  readonly engine = "sqlite" as const;
+  readonly location: string;
+  readonly actions: SqliteActionReads;
+  readonly writer: SqliteActionAppender;
+
+  constructor(
+    readonly ledger: Ledger,
+    private readonly owned = true,
+  ) {
+    this.location = ledger.path;
+    this.actions = new SqliteActionReads(ledger.actions);
+    this.writer = new SqliteActionAppender(ledger.writer);
+  }
+
+  async close(): Promise<void> {
+    if (this.owned) this.ledger.close();
+    else this.ledger.writer.flush();
+  }
+}

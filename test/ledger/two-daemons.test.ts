@@ -1,0 +1,180 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { Ollama } from "ollama";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { postgresMigrations } from "../../src/ledger/postgres/migrate.js";
+import { createTestDatabase, postgresUrl } from "../support/postgres-db.js";
+import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
+import { tempHome } from "../support/temp-ledger.js";
+
+const CLI = ["--import", "tsx", "src/cli/main.ts"];
+
+interface DaemonProcess {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+}
+
+function startDaemon(home: string, upstream: string, ledgerUrl: string): Promise<DaemonProcess> {
+  const child = spawn(process.execPath, [...CLI, "serve", "--port", "0", "--upstream", upstream], {
+    env: { ...process.env, NIGHTSHIFT_HOME: home, NIGHTSHIFT_LEDGER_URL: ledgerUrl },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`daemon did not start:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1]!, output: () => output });
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`daemon exited with ${code}:\n${output}`)));
+  });
+}
+
+function cli(home: string, args: string[], env: NodeJS.ProcessEnv) {
+  return new Promise<{ stdout: string; stderr: string; status: number }>((resolve) => {
+    execFile(
+      process.execPath,
+      [...CLI, ...args],
+      { env: { ...process.env, NIGHTSHIFT_HOME: home, ...env }, encoding: "utf8" },
+      (error, stdout, stderr) =>
+        resolve({ stdout, stderr, status: error ? Number(error.code ?? 1) : 0 }),
+    );
+  });
+}
+
+/** Sends `count` chats through a daemon as `agent`; returns the action ids it answered with. */
+async function chat(url: string, agent: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  const client = new Ollama({
+    host: url,
+    headers: { "X-Nightshift-Agent": agent },
+    fetch: async (input, init) => {
+      const response = await fetch(input, init);
+      ids.push(response.headers.get("x-nightshift-action")!);
+      return response;
+    },
+  });
+  await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      client.chat({ model: "qwen2.5:7b", messages: [{ role: "user", content: `n ${i}` }] }),
+    ),
+  );
+  return ids;
+}
+
+/** Waits (bounded) until every id is in the shared ledger; returns those still missing. */
+async function waitForIds(db: pg.Client, ids: string[]): Promise<string[]> {
+  let missing = ids;
+  for (let tries = 0; tries < 300 && missing.length > 0; tries++) {
+    const { rows } = await db.query<{ id: string }>("SELECT id FROM actions WHERE id = ANY($1)", [
+      missing,
+    ]);
+    const found = new Set(rows.map((r) => r.id));
+    missing = missing.filter((id) => !found.has(id));
+    if (missing.length) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return missing;
+}
+
+describe.skipIf(postgresUrl === null)("two daemons sharing one PostgreSQL ledger", () => {
+  let upstream: ScriptedUpstream;
+  let ledgerUrl: string;
+  let db: pg.Client;
+  const homeA = tempHome();
+  const homeB = tempHome();
+  const daemons: DaemonProcess[] = [];
+
+  beforeAll(async () => {
+    upstream = await startScriptedUpstream();
+    const url = new URL(await createTestDatabase("two_daemons"));
+    url.password = "s3cret-pass";
+    ledgerUrl = url.toString();
+    db = new pg.Client(ledgerUrl);
+    await db.connect();
+  }, 60_000);
+  afterAll(async () => {
+    for (const d of daemons) d.child.kill("SIGKILL");
+    await db?.end();
+    await upstream?.close();
+    homeA.cleanup();
+    homeB.cleanup();
+  });
+
+  it("logs calls through both, and kill -9 of one loses nothing the other logged", async () => {
+    // Started together: both run the migrations, which the advisory lock serializes.
+    const [a, b] = await Promise.all([
+      startDaemon(homeA.home, upstream.url, ledgerUrl),
+      startDaemon(homeB.home, upstream.url, ledgerUrl),
+    ]);
+    daemons.push(a, b);
+    expect(a.output()).toContain("ledger: postgres");
+    expect(a.output()).not.toContain("s3cret-pass");
+
+    const [fromA, fromB] = await Promise.all([chat(a.url, "alpha", 20), chat(b.url, "beta", 20)]);
+    expect(await waitForIds(db, [...fromA, ...fromB])).toEqual([]);
+    // Each daemon's API reads what the other logged; routes not yet on the seam say so.
+    const listed = (await (await fetch(`${b.url}/v0/actions?agent=alpha&limit=50`)).json()) as {
+      actions: { id: string }[];
+    };
+    expect(listed.actions.map((x: { id: string }) => x.id).sort()).toEqual([...fromA].sort());
+    const review = await fetch(`${b.url}/v0/review`);
+    expect(review.status).toBe(501);
+    expect(((await review.json()) as { error: string }).error).toMatch(
+      /^GET \/v0\/review works only on the SQLite ledger/,
+    );
+
+    const exited = new Promise((resolve) => a.child.once("exit", resolve));
+    a.child.kill("SIGKILL");
+    await exited;
+    const afterKill = await chat(b.url, "beta", 20);
+    const stopped = new Promise((resolve) => b.child.once("exit", resolve));
+    b.child.kill("SIGTERM");
+    await stopped;
+
+    const { rows } = await db.query<{ agent: string; n: number }>(
+      "SELECT agent, count(*)::int AS n FROM actions GROUP BY agent ORDER BY agent",
+    );
+    expect(rows).toEqual([
+      { agent: "alpha", n: 20 },
+      { agent: "beta", n: 40 },
+    ]);
+    expect(await waitForIds(db, afterKill)).toEqual([]);
+    const migrations = await db.query("SELECT version FROM schema_migrations");
+    expect(migrations.rows.map((r) => r.version)).toEqual(
+      postgresMigrations().map((m) => m.version),
+    );
+  }, 180_000);
+
+  it("lists, shows and counts the shared actions from the command line, password masked", async () => {
+    const env = { NIGHTSHIFT_LEDGER_URL: ledgerUrl };
+    const listed = await cli(homeA.home, ["actions", "--agent", "beta", "--json"], env);
+    expect(listed.stderr).toBe("");
+    const actions = JSON.parse(listed.stdout) as { id: string; agent: string }[];
+    expect(actions).toHaveLength(40);
+    const shown = await cli(homeA.home, ["actions", "show", actions[0]!.id.slice(0, 20)], env);
+    expect(shown.stdout).toContain(`id         ${actions[0]!.id}`);
+
+    const status = await cli(homeA.home, ["status"], env);
+    expect(status.stdout).toMatch(
+      /^ledger {6}postgres postgres:\/\/nightshift:\*\*\*@127\.0\.0\.1:\d+\/ns_two_daemons_\w+, .*, 60 actions$/m,
+    );
+    expect(status.stdout).not.toContain("s3cret-pass");
+  }, 120_000);
+
+  it("says which commands need the SQLite ledger instead of reading the wrong one", async () => {
+    const result = await cli(homeA.home, ["review", "show", "1"], {
+      NIGHTSHIFT_LEDGER_URL: ledgerUrl,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(
+      /^nightshift: nightshift review show works only on the SQLite ledger so far, and this config selects the PostgreSQL ledger at postgres:\/\/nightshift:\*\*\*@/,
+    );
+  }, 60_000);
+});
