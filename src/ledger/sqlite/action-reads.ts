@@ -1,5 +1,4 @@
 import type { Action, ActionRow, ActionStore, NewAction } from "../actions.js";
-import { rowToAction } from "../actions.js";
 import { actionCountQuery, actionListQuery } from "../list-query.js";
 import type { ActionPage, ActionQuery, ActionReads } from "../stores.js";
 import { encodeCursor } from "../stores.js";
