@@ -11,6 +11,8 @@ export interface GatewayApi {
   (req: IncomingMessage, res: ServerResponse): Promise<void>;
   /** Ends the live event streams (before the gateway closes, so it need not wait for them). */
   close(): void;
+  /** The Bearer token or the dashboard's session cookie (the gateway's token check asks). */
+  authorizes(req: IncomingMessage): boolean;
 }
 
 /**
@@ -55,5 +57,8 @@ export function createGatewayApi(deps: ApiDeps & { assetsDir?: string }): Gatewa
       sendError(res, error, log);
     }
   };
-  return Object.assign(handler, { close: () => events.close() });
+  return Object.assign(handler, {
+    close: () => events.close(),
+    authorizes: (req: IncomingMessage) => sessions?.authorized(req) ?? false,
+  });
 }

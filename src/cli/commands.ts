@@ -68,7 +68,7 @@ export const commandGroups: CommandGroup[] = [
   {
     commands: {
       replay:
-        "re-run a logged stage or attempt with the same input and schema, against the same or another model, and show the difference",
+        "re-run a logged gateway call, stage or attempt against the same or another model, and show the difference",
     },
     load: async () => (await import("./replay.js")).registerReplay,
   },

@@ -27,7 +27,11 @@ import { readSelfReport } from "./self-report.js";
 import { Upstreams } from "./upstreams.js";
 
 /** Serves /v0 (the API) and /ui (the dashboard); written by the API's owner, wired in daemon.ts. */
-export type ApiHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+export interface ApiHandler {
+  (req: IncomingMessage, res: ServerResponse): void | Promise<void>;
+  /** Credentials the API accepts besides the Bearer token (the dashboard's session cookie). */
+  authorizes?: (req: IncomingMessage) => boolean;
+}
 
 export interface GatewayOptions {
   config: Config;
@@ -122,9 +126,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       refuse(req, res, { flavor, ...refusal });
       return;
     }
-    // /v0, /ui and /metrics check the token themselves when the API serves them: they also take
-    // the dashboard's session cookie, and /ui sends a browser without one to its login form.
-    if (authorized && !(api && apiHandler) && !authorized(req)) {
+    // The API also takes the dashboard's session cookie; the dashboard's pages send a browser
+    // without either to their login form. Every other refusal is answered, counted and logged here.
+    const credentialed = (r: IncomingMessage) =>
+      authorized?.(r) !== false || (api && apiHandler?.authorizes?.(r) === true);
+    if (!credentialed(req) && !(apiHandler && isDashboardPage(path))) {
       const message = "missing or wrong token: send Authorization: Bearer <NIGHTSHIFT_TOKEN>";
       const headers = { "www-authenticate": "Bearer" };
       refuse(req, res, { flavor, status: 401, reason: "auth", message, headers });
@@ -303,6 +309,10 @@ interface Start {
   target: RequestTarget;
   report: Call["report"];
   startedAt: number;
+}
+
+function isDashboardPage(path: string): boolean {
+  return path === "/ui" || path.startsWith("/ui/");
 }
 
 function isApiPath(path: string): boolean {

@@ -95,7 +95,7 @@ describe("the dashboard's security on loopback", () => {
   it("refuses foreign Host names and Origins, and state changes that are not JSON", async () => {
     const rebound = await raw(daemon.url, "/v0/health", { host: "attacker.example:11435" });
     expect(rebound.status).toBe(403);
-    expect(rebound.body).toContain("is not this machine's name");
+    expect(rebound.body).toContain("does not name this server");
     const ui = await raw(daemon.url, "/ui/", { host: "attacker.example" });
     expect(ui.status).toBe(403);
     const port = new URL(daemon.url).port;
@@ -111,7 +111,7 @@ describe("the dashboard's security on loopback", () => {
       "{}",
     );
     expect(cross.status).toBe(403);
-    expect(cross.body).toContain("requests from http://evil.example are refused");
+    expect(cross.body).toContain(`Origin \\"http://evil.example\\" is not allowed`);
     const form = await fetch(`${daemon.url}/v0/kb/shared/tone/rollback`, {
       method: "POST",
       headers: { "content-type": "text/plain" },
