@@ -1,23 +1,9 @@
 import { createHash, type Hash } from "node:crypto";
 import { type ActionRow, COLUMNS } from "../actions.js";
-import { withoutNul } from "./insert.js";
+import { ARRAY_TYPES, withoutNul } from "./insert.js";
 
 /** Every stored column of an action, including what the audit and retention set later. */
 export const ALL_COLUMNS = [...COLUMNS, "audit_status", "tier"] as const;
-
-const ARRAY_TYPES: Record<string, string> = {
-  gpu: "int4[]",
-  started_at: "int8[]",
-  ended_at: "int8[]",
-  latency_ms: "float8[]",
-  confidence: "float8[]",
-  tokens_in: "int8[]",
-  tokens_out: "int8[]",
-  load_duration: "int8[]",
-  prompt_eval_duration: "int8[]",
-  eval_duration: "int8[]",
-  total_duration: "int8[]",
-};
 
 const FLAGS_AT = ALL_COLUMNS.length + 1;
 const CHECKPOINT_AT = FLAGS_AT + 3;

@@ -2,7 +2,7 @@ import type pg from "pg";
 import { type Action, COLUMNS, toRowValues } from "../actions.js";
 
 /** Each column's array type for unnest; anything not listed is text. */
-const ARRAY_TYPES: Partial<Record<(typeof COLUMNS)[number], string>> = {
+export const ARRAY_TYPES: Partial<Record<string, string>> = {
   gpu: "int4[]",
   started_at: "int8[]",
   ended_at: "int8[]",
