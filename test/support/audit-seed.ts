@@ -53,6 +53,10 @@ export function seedAuditRun(ledger: Ledger, at: number, items: SeedItem[]): str
       },
       at,
     );
+    store.setAuditStatus(
+      i.actionId,
+      wrong ? "corrected" : i.verdict === "unsure" ? "in_review" : "verified",
+    );
     if (wrong) {
       store.insertCorrection({
         id: randomUUID(),
