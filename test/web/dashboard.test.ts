@@ -276,6 +276,58 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
     await shoot("overview-dark");
     await page.emulateMedia({ colorScheme: "light" });
   });
+  it("draws the learning curve and the reliability chart of the night shift", async () => {
+    // Two weeks of audits in which the agent gets better: fewer wrong answers each day.
+    const DAY = 86_400_000;
+    // At local noon, so each day's ten calls fall on that day whatever the time now.
+    const noon = new Date();
+    noon.setHours(12, 0, 0, 0);
+    for (let daysAgo = 14; daysAgo >= 1; daysAgo--) {
+      const at = noon.getTime() - daysAgo * DAY;
+      const calls = daemon.ledger.actions.insert(
+        Array.from({ length: 10 }, (_, i) => ({
+          agent: "finance",
+          actionType: "categorize",
+          model: "qwen2.5:7b",
+          startedAt: at + i * 60_000,
+          status: "ok" as const,
+          confidence: 0.5 + (i / 10) * 0.49,
+        })),
+      );
+      const wrong = Math.ceil(daysAgo / 3);
+      seedAuditRun(
+        daemon.ledger,
+        at + 3_600_000,
+        calls.map((c, i) => ({
+          actionId: c.id,
+          agent: "finance",
+          startedAt: c.startedAt,
+          confidenceBefore: c.confidence!,
+          verdict: i < wrong ? ("incorrect" as const) : ("correct" as const),
+          original: { category: "Dining" },
+          corrected: { category: "Coffee" },
+        })),
+      );
+    }
+    const api = (await (await fetch(`${daemon.url}/v0/audit/learning-curve`)).json()) as {
+      days: { error_rate: number }[];
+    };
+    expect(api.days).toHaveLength(14);
+    expect(api.days[0]!.error_rate).toBe(0.5);
+
+    await page.goto(`${daemon.url}/ui/night`);
+    const curve = page.getByTestId("learning-curve");
+    await curve.locator("canvas").waitFor();
+    expect(await curve.textContent()).toMatch(/actions reviewed over \d+ days/);
+    const reliability = page.getByTestId("reliability");
+    await reliability.locator("canvas").waitFor();
+    expect(await reliability.locator(".u-legend").textContent()).toContain("perfectly calibrated");
+    const buckets = page.getByTestId("calibration").locator("tbody tr");
+    expect(await buckets.count()).toBe(5);
+    // The lowest bucket (0.5 to 0.7 here) holds the wrong answers.
+    expect(await buckets.nth(1).textContent()).toMatch(/\d+ %/);
+    await shoot("night");
+  });
   it("shows an action's audit verdict and correction, and replays it with another model", async () => {
     upstream.setScript((r) => ({
       content: `Category: ${r.model === "qwen2.5:14b" ? "Coffee" : "Dining"}\nMerchant: STARBUCKS`,
@@ -316,57 +368,5 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
     expect(upstream.requests.at(-1)?.body).toMatchObject({ model: "qwen2.5:14b" });
     await shoot("action");
     upstream.setScript(defaultScript);
-  });
-
-  it("draws the learning curve and the reliability chart of the night shift", async () => {
-    // Two weeks of audits in which the agent gets better: fewer wrong answers each day.
-    const DAY = 86_400_000;
-    // At local noon, so each day's ten calls fall on that day whatever the time now.
-    const noon = new Date();
-    noon.setHours(12, 0, 0, 0);
-    for (let daysAgo = 14; daysAgo >= 1; daysAgo--) {
-      const at = noon.getTime() - daysAgo * DAY;
-      const calls = daemon.ledger.actions.insert(
-        Array.from({ length: 10 }, (_, i) => ({
-          agent: "finance",
-          actionType: "categorize",
-          model: "qwen2.5:7b",
-          startedAt: at + i * 60_000,
-          status: "ok" as const,
-          confidence: 0.5 + (i / 10) * 0.49,
-        })),
-      );
-      const wrong = Math.ceil(daysAgo / 3);
-      seedAuditRun(
-        daemon.ledger,
-        at + 3_600_000,
-        calls.map((c, i) => ({
-          actionId: c.id,
-          agent: "finance",
-          startedAt: c.startedAt,
-          confidenceBefore: c.confidence!,
-          verdict: i < wrong ? ("incorrect" as const) : ("correct" as const),
-          corrected: { category: "Coffee" },
-        })),
-      );
-    }
-    const api = (await (await fetch(`${daemon.url}/v0/audit/learning-curve`)).json()) as {
-      days: { error_rate: number }[];
-    };
-    expect(api.days.length).toBeGreaterThanOrEqual(15);
-    expect(api.days[0]!.error_rate).toBe(0.5);
-
-    await page.goto(`${daemon.url}/ui/night`);
-    const curve = page.getByTestId("learning-curve");
-    await curve.locator("canvas").waitFor();
-    expect(await curve.textContent()).toMatch(/actions reviewed over \d+ days/);
-    const reliability = page.getByTestId("reliability");
-    await reliability.locator("canvas").waitFor();
-    expect(await reliability.locator(".u-legend").textContent()).toContain("perfectly calibrated");
-    const buckets = page.getByTestId("calibration").locator("tbody tr");
-    expect(await buckets.count()).toBe(5);
-    // The lowest bucket (0.5 to 0.7 here) holds the wrong answers.
-    expect(await buckets.nth(1).textContent()).toMatch(/\d+ %/);
-    await shoot("night");
   });
 });

@@ -1,5 +1,5 @@
 import { html } from "htm/preact";
-import { Badge, JsonView, when } from "./ui.js";
+import { Badge, JsonView, shortId, when } from "./ui.js";
 
 const VERDICT_KIND = { correct: "good", incorrect: "bad", unsure: "warn" };
 const pct = (v) => (v === null || v === undefined ? "—" : `${Math.round(v * 100)} %`);
@@ -24,10 +24,7 @@ function Verdict({ item }) {
     <p>
       <${Badge} kind=${VERDICT_KIND[item.verdict] ?? "warn"}>${item.verdict ?? "pending"}<//>
       ${item.outcome ? html` → ${item.outcome}` : null}
-      <span class="muted"> · run <a href=${`/ui/night?run=${encodeURIComponent(item.run_id)}`}>${item.run_id.slice(0, 8)}</a>
-      · reviewer ${item.reviewer_model} · picked as ${item.reason.replaceAll("_", " ")}
-      · agent's confidence ${pct(item.confidence_before)}, reviewer's ${pct(item.confidence)}
-      ${item.reviewed_at ? ` · ${when(item.reviewed_at)}` : ""}</span>
+      <span class="muted">${` · run `}<a href=${`/ui/night?run=${encodeURIComponent(item.run_id)}`}>${shortId(item.run_id)}</a>${` · reviewer ${item.reviewer_model} · picked as ${item.reason.replaceAll("_", " ")} · agent's confidence ${pct(item.confidence_before)}, reviewer's ${pct(item.confidence)}${item.reviewed_at ? ` · ${when(item.reviewed_at)}` : ""}`}</span>
     </p>
     ${item.reasoning ? html`<pre class="wrap">${item.reasoning}</pre>` : null}
     ${item.review_item_id ? html`<p><a href=${`/ui/review?item=${item.review_item_id}`}>Review item #${item.review_item_id}</a></p>` : null}

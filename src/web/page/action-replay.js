@@ -51,7 +51,7 @@ function ReplayResult({ r }) {
     html`<div class="stat small"><div class="stat-value">${s.model ?? s.role ?? "?"}</div>
       <div class="stat-label">${label}${s.tokens_out !== undefined ? ` · ${num(s.tokens_in)} / ${num(s.tokens_out)} tokens · ${ms(s.latency_ms)}` : ""}</div></div>`;
   return html`<div data-testid="replay-result">
-    <p>Replayed as <a href=${`/ui/actions/${r.replay_id}`}>${r.replay_id.slice(0, 8)}</a></p>
+    <p>Logged as its own call: <a href=${`/ui/actions/${r.replay_id}`}>the replay</a> <span class="muted small">${r.replay_id}</span></p>
     <div class="stats">${side("before", r.before)}${side("after", r.after)}</div>
     ${r.after.error ? html`<p class="error">The replay failed: ${r.after.error}</p>` : null}
     ${r.kind === "gateway_call" ? html`<${LineDiff} r=${r} />` : html`<${OutputDiff} r=${r} />`}

@@ -35,6 +35,5 @@ function Curve({ days }) {
   const reviewed = days.reduce((sum, d) => sum + d.reviewed, 0);
   return html`<${TimeChart} title="Found wrong per day (wrong / reviewed)" data=${data}
       series=${["found wrong"]} unit=" %" yRange=${[0, 100]} />
-    <p class="muted small">${num(reviewed)} actions reviewed over ${days.length} days; on ${last.day},
-      ${num(last.wrong)} of ${num(last.reviewed)} were wrong.</p>`;
+    <p class="muted small">${`${num(reviewed)} actions reviewed over ${days.length} days; on ${last.day}, ${num(last.wrong)} of ${num(last.reviewed)} were wrong.`}</p>`;
 }
