@@ -21,7 +21,7 @@ import type { Telemetry } from "../telemetry/telemetry.js";
 import { VERSION } from "../version.js";
 import { intParam, readJsonBody, sendError, sendJson } from "./http.js";
 import { actionRoutes, listActions } from "./routes-actions.js";
-import { auditRoutes } from "./routes-audit.js";
+import { actionAuditToJson, auditRoutes } from "./routes-audit.js";
 import { correctionRoutes } from "./routes-corrections.js";
 import { feedbackRoutes } from "./routes-feedback.js";
 import { financeRoutes } from "./routes-finance.js";
@@ -280,5 +280,6 @@ async function oneAction(r: Request, deps: Deps) {
     ...actionToJson(action),
     review_items: deps.review.itemsFor(action.id).map(reviewItemToJson),
     feedback: feedbackFor(deps.ledger, action.id).map(feedbackToJson),
+    ...actionAuditToJson(deps.ledger.db, action.id),
   };
 }

@@ -1,6 +1,7 @@
 import { NotFoundError } from "../errors.js";
 import { type AuditItem, type AuditRun, AuditStore, type Verdict } from "../ledger/audit-store.js";
 import type { Ledger } from "../ledger/ledger.js";
+import { correctionToJson } from "../views/audit.js";
 import { AUDITOR_AGENT } from "./select.js";
 
 /**
@@ -94,20 +95,7 @@ export function buildReport(ledger: Ledger, idOrPrefix?: string): AuditReport {
       applied: corrections.filter((c) => c.appliedAt !== null).length,
       waiting: corrections.filter((c) => c.appliedAt === null && !c.applyError).length,
       failed: corrections.filter((c) => c.appliedAt === null && c.applyError).length,
-      list: corrections.map((c) => ({
-        id: c.id,
-        action_id: c.actionId,
-        agent: c.agent,
-        original: c.original,
-        corrected: c.corrected,
-        reasoning: c.reasoning,
-        reviewer_model: c.reviewerModel,
-        confidence_before: c.confidenceBefore,
-        confidence_after: c.confidenceAfter,
-        applied_at: c.appliedAt === null ? null : new Date(c.appliedAt).toISOString(),
-        apply_note: c.applyNote,
-        apply_error: c.applyError,
-      })),
+      list: corrections.map(correctionToJson),
     },
     patterns_written: patternsWritten(items),
     review_items_opened: items.filter((i) => i.reviewItemId !== null).length,

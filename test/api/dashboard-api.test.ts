@@ -7,6 +7,7 @@ import { parseConfig } from "../../src/config.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
 import type { NewAction } from "../../src/ledger/actions.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
+import { seedAuditRun } from "../support/audit-seed.js";
 import { tempLedger } from "../support/temp-ledger.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: replies are checked by value
@@ -151,5 +152,52 @@ describe("the API the dashboard reads", () => {
     expect((await get("/v0/monitor/idle")).body.reasons).toBe("not enough data");
     expect((await get("/v0/audit/runs")).body).toEqual({ runs: [] });
     expect((await get("/v0/audit/runs/latest")).status).toBe(404);
+  });
+  it("shows an action's audit verdict and corrections, and the learning curve per day", async () => {
+    const DAY = 24 * 3_600_000;
+    const actions = ledger.actions.insert(
+      Array.from({ length: 7 }, (_, i) =>
+        // Four actions two days ago, three yesterday.
+        call(i, { agent: "finance", startedAt: NOW - (i < 4 ? 2 : 1) * DAY }),
+      ),
+    );
+    const item = (i: number, verdict: "correct" | "incorrect" | "unsure", confidence: number) => ({
+      actionId: actions[i]!.id,
+      agent: "finance",
+      startedAt: actions[i]!.startedAt,
+      confidenceBefore: confidence,
+      verdict,
+      original: { category: "Dining" },
+      corrected: { category: "Coffee" },
+    });
+    seedAuditRun(ledger, NOW - DAY, [
+      item(0, "incorrect", 0.55),
+      item(1, "incorrect", 0.6),
+      item(2, "correct", 0.95),
+      item(3, "unsure", 0.75),
+    ]);
+    seedAuditRun(ledger, NOW, [item(4, "incorrect", 0.85), item(5, "correct", 0.92)]);
+
+    const { body: wrong } = await get(`/v0/actions/${actions[0]!.id}`);
+    expect(wrong.audit).toMatchObject([
+      { verdict: "incorrect", outcome: "corrected", confidence_before: 0.55, confidence: 0.9 },
+    ]);
+    expect(wrong.audit[0].reviewer_model).toBe("qwen2.5:32b");
+    expect(wrong.corrections).toMatchObject([
+      { source: "audit", original: { category: "Dining" }, corrected: { category: "Coffee" } },
+    ]);
+    expect(wrong.corrections[0].applied_at).toBeNull();
+    const { body: unaudited } = await get(`/v0/actions/${actions[6]!.id}`);
+    expect(unaudited).toMatchObject({ audit: [], corrections: [] });
+
+    const day = (ms: number) => new Date(ms).toLocaleDateString("sv-SE");
+    const { body: curve } = await get("/v0/audit/learning-curve?days=30");
+    expect(curve.days).toEqual([
+      { day: day(NOW - 2 * DAY), reviewed: 4, wrong: 2, unsure: 1, error_rate: 0.5 },
+      { day: day(NOW - DAY), reviewed: 2, wrong: 1, unsure: 0, error_rate: 0.5 },
+    ]);
+    // Two days back from today starts yesterday: the older day is left out.
+    expect((await get("/v0/audit/learning-curve?days=2")).body.days).toHaveLength(1);
+    expect((await get("/v0/audit/learning-curve?days=0")).body.error).toMatch(/days=0/);
   });
 });

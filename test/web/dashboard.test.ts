@@ -10,8 +10,13 @@ import { KnowledgeBase } from "../../src/knowledge/kb.js";
 import { ReviewQueue } from "../../src/review/queue.js";
 import { buildAssets } from "../../src/web/build-assets.mjs";
 import { buildCorpus } from "../fixtures/finance/corpus.js";
+import { seedAuditRun } from "../support/audit-seed.js";
 import { runCli } from "../support/cli.js";
-import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
+import {
+  defaultScript,
+  type ScriptedUpstream,
+  startScriptedUpstream,
+} from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
 import { launchChromium } from "./browser.js";
 
@@ -93,7 +98,6 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
     await expect.poll(() => trace.locator(`a[href="/ui/actions/${first}"]`).count()).toBe(1);
     const nested = trace.locator("li ul li a", { hasText: "chat" });
     expect(await nested.getAttribute("href")).toBe(`/ui/actions/${second}`);
-    await shoot("action");
   });
 
   it("filters the table by text and status", async () => {
@@ -271,5 +275,98 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
     expect(background).toBe("rgb(13, 17, 23)");
     await shoot("overview-dark");
     await page.emulateMedia({ colorScheme: "light" });
+  });
+  it("draws the learning curve and the reliability chart of the night shift", async () => {
+    // Two weeks of audits in which the agent gets better: fewer wrong answers each day.
+    const DAY = 86_400_000;
+    // At local noon, so each day's ten calls fall on that day whatever the time now.
+    const noon = new Date();
+    noon.setHours(12, 0, 0, 0);
+    for (let daysAgo = 14; daysAgo >= 1; daysAgo--) {
+      const at = noon.getTime() - daysAgo * DAY;
+      const calls = daemon.ledger.actions.insert(
+        Array.from({ length: 10 }, (_, i) => ({
+          agent: "finance",
+          actionType: "categorize",
+          model: "qwen2.5:7b",
+          startedAt: at + i * 60_000,
+          status: "ok" as const,
+          confidence: 0.5 + (i / 10) * 0.49,
+        })),
+      );
+      const wrong = Math.ceil(daysAgo / 3);
+      seedAuditRun(
+        daemon.ledger,
+        at + 3_600_000,
+        calls.map((c, i) => ({
+          actionId: c.id,
+          agent: "finance",
+          startedAt: c.startedAt,
+          confidenceBefore: c.confidence!,
+          verdict: i < wrong ? ("incorrect" as const) : ("correct" as const),
+          original: { category: "Dining" },
+          corrected: { category: "Coffee" },
+        })),
+      );
+    }
+    const api = (await (await fetch(`${daemon.url}/v0/audit/learning-curve`)).json()) as {
+      days: { error_rate: number }[];
+    };
+    expect(api.days).toHaveLength(14);
+    expect(api.days[0]!.error_rate).toBe(0.5);
+
+    await page.goto(`${daemon.url}/ui/night`);
+    const curve = page.getByTestId("learning-curve");
+    await curve.locator("canvas").waitFor();
+    expect(await curve.textContent()).toMatch(/actions reviewed over \d+ days/);
+    const reliability = page.getByTestId("reliability");
+    await reliability.locator("canvas").waitFor();
+    expect(await reliability.locator(".u-legend").textContent()).toContain("perfectly calibrated");
+    const buckets = page.getByTestId("calibration").locator("tbody tr");
+    expect(await buckets.count()).toBe(5);
+    // The lowest bucket (0.5 to 0.7 here) holds the wrong answers.
+    expect(await buckets.nth(1).textContent()).toMatch(/\d+ %/);
+    await shoot("night");
+  });
+  it("shows an action's audit verdict and correction, and replays it with another model", async () => {
+    upstream.setScript((r) => ({
+      content: `Category: ${r.model === "qwen2.5:14b" ? "Coffee" : "Dining"}\nMerchant: STARBUCKS`,
+    }));
+    const id = await chat(daemon, "Categorize: STARBUCKS 4.50");
+    const action = daemon.ledger.actions.get(id)!;
+    seedAuditRun(daemon.ledger, Date.now(), [
+      {
+        actionId: id,
+        agent: AGENT,
+        startedAt: action.startedAt,
+        confidenceBefore: 0.58,
+        verdict: "incorrect",
+        original: { category: "Dining" },
+        corrected: { category: "Coffee" },
+      },
+    ]);
+    await page.goto(`${daemon.url}/ui/actions/${id}`);
+    const audit = page.getByTestId("audit");
+    await audit.waitFor();
+    expect(await audit.textContent()).toMatch(/incorrect → corrected/);
+    expect(await audit.textContent()).toContain("agent's confidence 58 %");
+    const correction = page.getByTestId("correction");
+    expect(await correction.textContent()).toContain('"category": "Coffee"');
+    expect(await correction.textContent()).toContain(`waiting for ${AGENT}`);
+
+    await page.getByLabel("Replay with").selectOption("model");
+    await page.getByLabel("Model", { exact: true }).fill("qwen2.5:14b");
+    await page.getByRole("button", { name: "Replay" }).click();
+    const diff = page.getByTestId("replay-diff");
+    await diff.waitFor({ timeout: 30_000 });
+    expect(await diff.locator(".d-del").allTextContents()).toEqual(["- Category: Dining"]);
+    expect(await diff.locator(".d-add").allTextContents()).toEqual(["+ Category: Coffee"]);
+    // The replay is a call of its own in the ledger, asked of the other model.
+    const href = await page.getByTestId("replay-result").getByRole("link").getAttribute("href");
+    const replay = daemon.ledger.actions.get(href!.replace("/ui/actions/", ""));
+    expect(replay?.model).toBe("qwen2.5:14b");
+    expect(upstream.requests.at(-1)?.body).toMatchObject({ model: "qwen2.5:14b" });
+    await shoot("action");
+    upstream.setScript(defaultScript);
   });
 });

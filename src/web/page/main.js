@@ -6,7 +6,6 @@ import { ActionsPage } from "./pages/actions.js";
 import { FinancePage } from "./pages/finance.js";
 import { JobsPage } from "./pages/jobs.js";
 import { KnowledgePage } from "./pages/knowledge.js";
-import { NightPage } from "./pages/night.js";
 import { OverviewPage } from "./pages/overview.js";
 import { ReviewPage } from "./pages/review.js";
 import { interceptLinks, useLocation } from "./router.js";
@@ -14,8 +13,9 @@ import { interceptLinks, useLocation } from "./router.js";
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
 
-// The Machine page's charting library is loaded only when the page is opened.
+// The charting library (Machine, Night shift) is loaded only when such a page is opened.
 const MachinePage = lazy(() => import("./pages/machine.js").then((m) => m.MachinePage));
+const NightPage = lazy(() => import("./pages/night.js").then((m) => m.NightPage));
 
 const PAGES = [
   { path: "", label: "Overview", Page: OverviewPage },

@@ -1,5 +1,7 @@
 import { html } from "htm/preact";
 import { useState } from "preact/hooks";
+import { AuditSection } from "../action-audit.js";
+import { ReplayForm } from "../action-replay.js";
 import { Badge, JsonView, Loaded, ms, ns, num, useApi, when } from "../ui.js";
 
 export function ActionPage({ id }) {
@@ -37,7 +39,9 @@ export function ActionPage({ id }) {
           ${tab === "conversation" ? html`<${Conversation} action=${a} />` : html`<h3>Request</h3><${JsonView} value=${a.request} /><h3>Reply</h3><${JsonView} value=${a.response} />`}
         </div>
         ${a.reasoning ? html`<h2>Reasoning</h2><pre class="wrap">${a.reasoning}</pre>` : null}
-        ${a.review_items?.length ? html`<h2>Review items</h2><ul>${a.review_items.map((r) => html`<li><a href=${`/ui/review?item=${r.id}`}>#${r.id}</a> ${r.title} <${Badge}>${r.status}<//></li>`)}</ul>` : null}`}
+        ${a.review_items?.length ? html`<h2>Review items</h2><ul>${a.review_items.map((r) => html`<li><a href=${`/ui/review?item=${r.id}`}>#${r.id}</a> ${r.title} <${Badge}>${r.status}<//></li>`)}</ul>` : null}
+        <${AuditSection} action=${a} />
+        <${ReplayForm} id=${a.id} onDone=${() => trace.reload()} />`}
     <//>
     <section aria-labelledby="trace-h">
       <h2 id="trace-h">Trace</h2>

@@ -1,6 +1,7 @@
 import { html } from "htm/preact";
 import { query } from "../api.js";
-import { Bars } from "../bars.js";
+import { LearningCurve } from "../learning-curve.js";
+import { ReliabilityChart } from "../reliability-chart.js";
 import { Badge, Loaded, ms, num, Stat, shortId, useApi, when } from "../ui.js";
 
 /** Audit runs, one run's report, and how well confidence predicted the verdicts. */
@@ -11,6 +12,7 @@ export function NightPage({ location }) {
     runs.data?.runs.length ? `/v0/audit/runs/${encodeURIComponent(selected)}` : null,
   );
   return html`<h1>Night shift</h1>
+    <${LearningCurve} />
     <${Loaded} state=${runs} what="audit runs">
       ${(data) =>
         data.runs.length === 0
@@ -35,7 +37,6 @@ export function NightPage({ location }) {
 }
 
 function Report({ r }) {
-  const pctRate = (v) => (v === null ? "—" : `${(v * 100).toFixed(0)} %`);
   return html`<section aria-labelledby="report-h">
     <h2 id="report-h">Run ${shortId(r.run.id)} <span class="muted">${r.run.reviewer_model ?? ""}</span></h2>
     <div class="stats">
@@ -48,14 +49,8 @@ function Report({ r }) {
       <${Stat} label="model time" value=${ms(r.usage.model_ms)} />
     </div>
     <div class="grid2">
-      <section>
-        <h3>Calibration: found-wrong rate by confidence (this run)</h3>
-        <${Bars} rows=${r.calibration.filter((c) => c.judged > 0).map((c) => ({ label: `${c.bucket} (${c.judged})`, value: c.wrong_rate ?? 0 }))} format=${pctRate} />
-      </section>
-      <section>
-        <h3>All runs</h3>
-        <${Bars} rows=${r.calibration_all_runs.filter((c) => c.judged > 0).map((c) => ({ label: `${c.bucket} (${c.judged})`, value: c.wrong_rate ?? 0 }))} format=${pctRate} />
-      </section>
+      <${ReliabilityChart} run=${r.calibration} all=${r.calibration_all_runs} />
+      <${CalibrationTable} run=${r.calibration} all=${r.calibration_all_runs} />
     </div>
     ${r.corrections.list.length ? html`<h3>Corrections</h3><${JsonList} rows=${r.corrections.list} />` : null}
     ${r.insights.length ? html`<h3>Insights</h3><ul>${r.insights.map((i) => html`<li>${i.description}</li>`)}</ul>` : null}
@@ -74,6 +69,22 @@ function JsonList({ rows }) {
         <td><code>${JSON.stringify(c.corrected)}</code></td>
         <td class="small">${c.reasoning}</td>
         <td>${c.applied_at ? when(c.applied_at) : c.apply_error ? html`<${Badge} kind="bad">failed<//>` : "waiting"}</td>
+      </tr>`,
+    )}</tbody>
+  </table></div>`;
+}
+
+const pctRate = (v) => (v === null ? "—" : `${(v * 100).toFixed(0)} %`);
+
+/** The reliability chart's numbers, for reading exact values and for screen readers. */
+function CalibrationTable({ run, all }) {
+  return html`<div class="scroll"><table data-testid="calibration">
+    <thead><tr><th>Confidence</th><th class="num">This run: wrong / judged</th><th class="num">All runs: wrong / judged</th></tr></thead>
+    <tbody>${all.map(
+      (a, i) => html`<tr>
+        <td>${a.bucket}</td>
+        <td class="num">${pctRate(run[i].wrong_rate)} <span class="muted">(${run[i].wrong} / ${run[i].judged})</span></td>
+        <td class="num">${pctRate(a.wrong_rate)} <span class="muted">(${a.wrong} / ${a.judged})</span></td>
       </tr>`,
     )}</tbody>
   </table></div>`;
