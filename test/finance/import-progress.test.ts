@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { importProgressPrinter } from "../../src/cli/import-progress.js";
 import { parseConfig } from "../../src/config.js";
+import { profileColumns } from "../../src/finance/import/column-profile.js";
 import { countLines, type ImportProgress } from "../../src/finance/import-progress.js";
 import { importStatementFile } from "../../src/finance/importer.js";
 import { FinanceStore } from "../../src/ledger/finance-store.js";
@@ -90,5 +91,13 @@ describe("import progress", { timeout: 120_000 }, () => {
     expect(lines[0]).toMatch(/^big\.csv: parsing 12,346 lines \(0\.\d MB\)…$/);
     expect(lines).toContain(`big.csv: storing: 12,345 of 12,345 rows (100%)`);
     expect(lines.filter((line) => line.includes("storing:"))).toHaveLength(11);
+  });
+});
+
+describe("a file of hundreds of thousands of rows", () => {
+  it("profiles its columns without overflowing the call stack", () => {
+    // Math.max(...rows) overflowed here from about 120,000 rows on (a RangeError, not an import).
+    const rows = Array.from({ length: 300_000 }, () => ["SHOP"]);
+    expect(profileColumns(["Description"], rows, ".")).toHaveLength(1);
   });
 });
