@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
+import type { parse } from "yaml";
 import { z } from "zod";
 import { ConfigError } from "./errors.js";
 import { plainAgentsSchema } from "./plain-agents/config-schema.js";
@@ -290,10 +291,19 @@ export function ensureHome(home: string): void {
   mkdirSync(home, { recursive: true, mode: 0o700 });
 }
 
+/**
+ * The YAML parser, loaded only when a config file exists: it is a tenth of a second of module
+ * loading that `nightshift actions` with no nightshift.yaml need not pay. Synchronous (the
+ * package's CommonJS build) because loadConfig is.
+ */
+function yamlParser(): typeof parse {
+  return (createRequire(import.meta.url)("yaml") as { parse: typeof parse }).parse;
+}
+
 function readYaml(path: string): Record<string, unknown> {
   let parsed: unknown;
   try {
-    parsed = parseYaml(readFileSync(path, "utf8"));
+    parsed = yamlParser()(readFileSync(path, "utf8"));
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     throw new ConfigError(`cannot read config ${path}: ${detail}`);

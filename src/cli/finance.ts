@@ -20,6 +20,7 @@ import {
 } from "../ledger/finance-store.js";
 import type { CliContext } from "./context.js";
 import { describePreview } from "./finance-preview.js";
+import { importProgressPrinter } from "./import-progress.js";
 import { personName } from "./kb.js";
 import { wholeNumber } from "./options.js";
 import { count, formatLocalTime, formatTable, printJson, reportError } from "./output.js";
@@ -88,7 +89,11 @@ export function registerFinance(program: Command, context: CliContext): void {
                 if (!flags.json) process.stdout.write(`${describePreview(preview)}\n`);
                 continue;
               }
-              const result = await importStatementFile(file, deps, { account: flags.account });
+              const progress = importProgressPrinter();
+              const result = await importStatementFile(file, deps, {
+                account: flags.account,
+                onProgress: progress,
+              }).finally(progress.done);
               for (const part of [result, ...(result.more ?? [])]) {
                 results.push(importToJson(part, flags.showNumbers ?? false));
                 if (!flags.json)

@@ -9,6 +9,7 @@ import { DEFAULT_ACCOUNT, resolveAccount } from "./accounts.js";
 import { checkDuplicate, openDuplicateReview } from "./dedupe.js";
 import { rememberLayout } from "./import/layout-memory.js";
 import type { ParsedStatement, ReadLayout } from "./import/statement.js";
+import { countLines, type ImportProgressListener, storeProgress } from "./import-progress.js";
 import { maskText } from "./mask.js";
 import { type ReadDeps, readStatements } from "./read-statements.js";
 import { type Reconciliation, reconcileStatement } from "./reconcile.js";
@@ -23,6 +24,8 @@ export interface ImportDeps extends ReadDeps {
 export interface ImportOptions {
   /** An account name; found or created. Needed for files that print no account number. */
   account?: string | undefined;
+  /** Told how far a large import has come (see import-progress.ts). */
+  onProgress?: ImportProgressListener | undefined;
 }
 
 export interface ImportResult {
@@ -65,6 +68,7 @@ export async function importStatementFile(
   const sha = createHash("sha256").update(bytes).digest("hex");
   const known = deps.store.statementBySha(sha);
   if (known) return alreadyImported(file, known);
+  options.onProgress?.({ phase: "parse", file, bytes: bytes.length, lines: countLines(bytes) });
   const { parts, extraction, proposed } = await checkedStatements(bytes, path, deps);
   const results = deps.store.transaction(() =>
     parts.map(({ parsed, reconciliation }, i) =>
@@ -154,7 +158,8 @@ function store(
     duplicatesSkipped: 0,
     importedAt: now,
   });
-  const counts = storeTransactions(statementId, account, parsed, reconciliation, deps, now);
+  const stored = storeProgress(file, parsed.transactions.length, options.onProgress);
+  const counts = storeTransactions(statementId, account, parsed, reconciliation, deps, stored, now);
   deps.store.setStatementCounts(statementId, counts.imported, counts.skipped);
   return {
     file,
@@ -206,6 +211,7 @@ function storeTransactions(
   parsed: ParsedStatement,
   reconciliation: Reconciliation,
   deps: ImportDeps,
+  stored: (done: number) => void,
   now: number,
 ): { imported: number; skipped: number; suspects: number } {
   const counts = { imported: 0, skipped: 0, suspects: 0 };
@@ -220,6 +226,7 @@ function storeTransactions(
       deps.config.duplicate_window_days,
       claimed,
     );
+    stored(position + 1);
     if (verdict.kind === "same_bank_id") {
       counts.skipped++;
       return;

@@ -98,7 +98,8 @@ export function profileColumns(
   rows: string[][],
   decimal: DecimalMark,
 ): ColumnProfile[] {
-  const width = Math.max(header?.length ?? 0, ...rows.map((row) => row.length));
+  // A loop, not Math.max(...rows): a spread of a million rows overflows the call stack.
+  const width = rows.reduce((widest, row) => Math.max(widest, row.length), header?.length ?? 0);
   return Array.from({ length: width }, (_, index) =>
     profileColumn(
       index,
