@@ -171,6 +171,46 @@ describe("CSV layouts found from the content", () => {
     expect(s.layout?.source).toBe("configured");
   });
 
+  it("reads headerless day-month-year dates whose year lost its leading zero (10-Nov-9)", async () => {
+    const s = await read(
+      "short-year.csv",
+      [
+        "10-Nov-9,-123.12,,,TRANSFER DEBIT,RENT FLAT 2,0.00,",
+        "09-Nov-10,2000.00,,,SALARY,ACME PAYROLL,2000.00,",
+        "04-Nov-11,-15.50,,,CARD,BAKERY,1984.50,",
+      ].join("\n"),
+    );
+    expect(s.transactions.map((t) => [t.date, t.amountCents])).toEqual([
+      ["2009-11-10", -12312],
+      ["2010-11-09", 200000],
+      ["2011-11-04", -1550],
+    ]);
+  });
+
+  it("skips an account summary row above the header instead of taking it for the first transaction", async () => {
+    const s = await read(
+      "preamble.csv",
+      [
+        "-",
+        '="0234500012345678";21/11/2015;19/02/2016;36;19/02/2016;1234,37 EUR',
+        "",
+        "Date de l'opération;Libellé;Détail de l'écriture;Montant de l'opération;Devise",
+        "19/02/2016;VIR RECU 508160;VIR RECU DE: FRANCOIS;50,00;EUR",
+        "18/02/2016;COTISATION JAZZ;COTISATION JAZZ;-8,10;EUR",
+      ].join("\n"),
+    );
+    expect(rows(s)).toEqual([
+      ["2016-02-19", 5000, "VIR RECU 508160"],
+      ["2016-02-18", -810, "COTISATION JAZZ"],
+    ]);
+    // A headerless file whose rows all look alike keeps its first row.
+    const plain = await read(
+      "headerless.csv",
+      ["19/02/2016;GROCER;-12,50", "20/02/2016;SALARY;1000,00", "21/02/2016;CAFE;-3,20"].join("\n"),
+    );
+    expect(plain.transactions).toHaveLength(3);
+  });
+
   it("refuses pdftotext output instead of reading it as a CSV", async () => {
     await expect(
       read("statement.txt", "ACME BANK          Statement\n01/02   COFFEE        3.50\n\f"),

@@ -264,10 +264,34 @@ function findHeader(rows: string[][], layouts: CsvLayout[]): number {
   }
   for (let i = 0; i < limit; i++) {
     const row = rows[i]!;
-    if (looksLikeData(row)) return -1;
-    // A header names columns: no figures in it (a headerless file's "DEBIT,...,-12.23" is data).
-    const figures = row.some((c) => /\d[.,]\d{2}\)?$/.test(c.trim()));
-    if (!figures && headerScore(row) >= 2 && row.filter((c) => c.trim()).length >= 2) return i;
+    if (looksLikeData(row)) return headerAfterPreamble(rows, i, limit);
+    if (namesColumns(row)) return i;
+  }
+  return -1;
+}
+
+// A header names columns: no figures in it (a headerless file's "DEBIT,...,-12.23" is data).
+const namesColumns = (row: string[]) =>
+  !row.some((c) => /\d[.,]\d{2}\)?$/.test(c.trim())) &&
+  headerScore(row) >= 2 &&
+  row.filter((c) => c.trim()).length >= 2;
+
+/**
+ * An account summary above the table ("0234500012345678;21/11/2015;…;1234,37 EUR") holds dates
+ * and figures too. It is a preamble, not the first transaction, when a header row follows that
+ * is as wide as the rows under it but not as wide as any data-like row above it.
+ */
+function headerAfterPreamble(rows: string[][], firstData: number, limit: number): number {
+  const widths = new Set<number>();
+  for (let j = firstData; j < limit - 1; j++) {
+    const row = rows[j]!;
+    if (looksLikeData(row)) {
+      widths.add(row.length);
+      continue;
+    }
+    const next = rows[j + 1]!;
+    if (namesColumns(row) && !widths.has(row.length) && next.length === row.length)
+      return looksLikeData(next) ? j : -1;
   }
   return -1;
 }
