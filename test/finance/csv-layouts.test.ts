@@ -211,6 +211,32 @@ describe("CSV layouts found from the content", () => {
     expect(plain.transactions).toHaveLength(3);
   });
 
+  it("takes a full text column over sparse notes, and a name over a column of account numbers", async () => {
+    const s = await read(
+      "notes.csv",
+      [
+        "Date,Summary,Withdrawal,Deposit,Ending balance,Notes",
+        "2021/07/02,Groceries,200,,800,",
+        "2021/07/02,Cinema,100,,700,",
+        "2021/07/08,Transfer,,200,900,In1",
+        "2021/07/09,Transfer,500,,400,",
+      ].join("\n"),
+    );
+    expect(s.layout?.columns.description).toBe("Summary");
+    const h = await read(
+      "names.csv",
+      [
+        '20121115,ACME INSURANCE,NL28 INGB 1200 3244 16,IC,Af,"136,13",Incasso',
+        '20121112,JANE DOE,NL91 ABNA 0417 1643 00,GT,Bij,"375,00",Online',
+        '20121110,BAKERY SMITH,NL02 RABO 0123 4567 89,BA,Af,"4,50",Betaalautomaat',
+        '20121109,CITY WATER,NL39 RABO 0300 0652 64,IC,Af,"30,00",Incasso',
+      ].join("\n"),
+    );
+    const texts = [h.layout?.columns.description, h.layout?.columns.payee];
+    expect(texts).toContain("column 2");
+    expect(texts).not.toContain("column 3");
+  });
+
   it("refuses pdftotext output instead of reading it as a CSV", async () => {
     await expect(
       read("statement.txt", "ACME BANK          Statement\n01/02   COFFEE        3.50\n\f"),
