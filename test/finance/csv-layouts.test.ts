@@ -267,7 +267,8 @@ describe("masking", () => {
   it("masks account numbers and keeps separate numbers separate", () => {
     expect(maskText("TRANSFER 12345678 87654321")).toBe("TRANSFER …5678 …4321");
     expect(maskText("LIPO 2103 0310 K2")).toBe("LIPO 2103 0310 K2");
-    expect(maskText("IBAN NL01INGB0001234567 rent")).toBe("IBAN …4567 rent");
+    expect(maskText("IBAN NL01INGB0001234567 rent")).toBe("IBAN NL••INGB…4567 rent");
+    expect(maskText("BIC AT654000000065432109 ZAHLUNG")).toBe("BIC AT••…2109 ZAHLUNG");
     expect(maskAccountIn("ACC9876543210-77", "9876543210")).toBe("ACC…3210-77");
   });
 });
