@@ -237,6 +237,27 @@ describe("CSV layouts found from the content", () => {
     expect(texts).not.toContain("column 3");
   });
 
+  it("keeps a named payee column whose few values never repeat", async () => {
+    const s = await read(
+      "payee-notes.csv",
+      [
+        "date,amount,payee,notes",
+        "2019-01-23,-10.00,Corner Bakery,weekly bread",
+        "2019-01-24,-20.00,City Water,",
+        "2019-01-25,-30.00,,cash for rent",
+        "2019-01-26,-40.00,,",
+      ].join("\n"),
+    );
+    expect(s.layout?.columns.payee).toBe("payee");
+    // A row without a payee falls back to its notes.
+    expect(s.transactions.map((t) => t.payee)).toEqual([
+      "Corner Bakery",
+      "City Water",
+      "cash for rent",
+      null,
+    ]);
+  });
+
   it("refuses pdftotext output instead of reading it as a CSV", async () => {
     await expect(
       read("statement.txt", "ACME BANK          Statement\n01/02   COFFEE        3.50\n\f"),

@@ -61,7 +61,8 @@ export function guessLayout(
       p.roles[0] === "payee" &&
       !/account|rekening|konto|compte|cuenta/i.test(p.header) &&
       isTextColumn(p) &&
-      !(rows.length >= 4 && p.distinct <= 2),
+      // Two values over many rows are a type, unless no value repeats (a sparse column of names).
+      !(rows.length >= 4 && p.distinct <= 2 && p.filled > p.distinct),
   );
   return {
     columns: {
