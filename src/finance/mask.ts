@@ -28,6 +28,10 @@ export function maskText(text: string): string {
     const digits = match.replace(/\D/g, "");
     // Short all-digit runs are references and dates; only long or already-masked ones are numbers.
     if (digits.length < 8 && !/[Xx*•]|^[A-Z]{2}\d{2}/.test(match)) return match;
+    // An IBAN keeps its country and bank letters ("AT••…2109"): they name a country and a bank,
+    // not the account, and tell the reader which kind of number was masked.
+    const iban = /^([A-Z]{2})\d{2}([A-Z]{0,4})/.exec(match);
+    if (iban) return `${iban[1]}••${iban[2]}${maskNumber(match.slice(iban[0].length))}`;
     return maskNumber(match);
   });
 }

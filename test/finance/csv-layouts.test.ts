@@ -171,6 +171,93 @@ describe("CSV layouts found from the content", () => {
     expect(s.layout?.source).toBe("configured");
   });
 
+  it("reads headerless day-month-year dates whose year lost its leading zero (10-Nov-9)", async () => {
+    const s = await read(
+      "short-year.csv",
+      [
+        "10-Nov-9,-123.12,,,TRANSFER DEBIT,RENT FLAT 2,0.00,",
+        "09-Nov-10,2000.00,,,SALARY,ACME PAYROLL,2000.00,",
+        "04-Nov-11,-15.50,,,CARD,BAKERY,1984.50,",
+      ].join("\n"),
+    );
+    expect(s.transactions.map((t) => [t.date, t.amountCents])).toEqual([
+      ["2009-11-10", -12312],
+      ["2010-11-09", 200000],
+      ["2011-11-04", -1550],
+    ]);
+  });
+
+  it("skips an account summary row above the header instead of taking it for the first transaction", async () => {
+    const s = await read(
+      "preamble.csv",
+      [
+        "-",
+        '="0234500012345678";21/11/2015;19/02/2016;36;19/02/2016;1234,37 EUR',
+        "",
+        "Date de l'opération;Libellé;Détail de l'écriture;Montant de l'opération;Devise",
+        "19/02/2016;VIR RECU 508160;VIR RECU DE: FRANCOIS;50,00;EUR",
+        "18/02/2016;COTISATION JAZZ;COTISATION JAZZ;-8,10;EUR",
+      ].join("\n"),
+    );
+    expect(rows(s)).toEqual([
+      ["2016-02-19", 5000, "VIR RECU 508160"],
+      ["2016-02-18", -810, "COTISATION JAZZ"],
+    ]);
+    // A headerless file whose rows all look alike keeps its first row.
+    const plain = await read(
+      "headerless.csv",
+      ["19/02/2016;GROCER;-12,50", "20/02/2016;SALARY;1000,00", "21/02/2016;CAFE;-3,20"].join("\n"),
+    );
+    expect(plain.transactions).toHaveLength(3);
+  });
+
+  it("takes a full text column over sparse notes, and a name over a column of account numbers", async () => {
+    const s = await read(
+      "notes.csv",
+      [
+        "Date,Summary,Withdrawal,Deposit,Ending balance,Notes",
+        "2021/07/02,Groceries,200,,800,",
+        "2021/07/02,Cinema,100,,700,",
+        "2021/07/08,Transfer,,200,900,In1",
+        "2021/07/09,Transfer,500,,400,",
+      ].join("\n"),
+    );
+    expect(s.layout?.columns.description).toBe("Summary");
+    const h = await read(
+      "names.csv",
+      [
+        '20121115,ACME INSURANCE,NL28 INGB 1200 3244 16,IC,Af,"136,13",Incasso',
+        '20121112,JANE DOE,NL91 ABNA 0417 1643 00,GT,Bij,"375,00",Online',
+        '20121110,BAKERY SMITH,NL02 RABO 0123 4567 89,BA,Af,"4,50",Betaalautomaat',
+        '20121109,CITY WATER,NL39 RABO 0300 0652 64,IC,Af,"30,00",Incasso',
+      ].join("\n"),
+    );
+    const texts = [h.layout?.columns.description, h.layout?.columns.payee];
+    expect(texts).toContain("column 2");
+    expect(texts).not.toContain("column 3");
+  });
+
+  it("keeps a named payee column whose few values never repeat", async () => {
+    const s = await read(
+      "payee-notes.csv",
+      [
+        "date,amount,payee,notes",
+        "2019-01-23,-10.00,Corner Bakery,weekly bread",
+        "2019-01-24,-20.00,City Water,",
+        "2019-01-25,-30.00,,cash for rent",
+        "2019-01-26,-40.00,,",
+      ].join("\n"),
+    );
+    expect(s.layout?.columns.payee).toBe("payee");
+    // A row without a payee falls back to its notes.
+    expect(s.transactions.map((t) => t.payee)).toEqual([
+      "Corner Bakery",
+      "City Water",
+      "cash for rent",
+      null,
+    ]);
+  });
+
   it("refuses pdftotext output instead of reading it as a CSV", async () => {
     await expect(
       read("statement.txt", "ACME BANK          Statement\n01/02   COFFEE        3.50\n\f"),
@@ -201,7 +288,8 @@ describe("masking", () => {
   it("masks account numbers and keeps separate numbers separate", () => {
     expect(maskText("TRANSFER 12345678 87654321")).toBe("TRANSFER …5678 …4321");
     expect(maskText("LIPO 2103 0310 K2")).toBe("LIPO 2103 0310 K2");
-    expect(maskText("IBAN NL01INGB0001234567 rent")).toBe("IBAN …4567 rent");
+    expect(maskText("IBAN NL01INGB0001234567 rent")).toBe("IBAN NL••INGB…4567 rent");
+    expect(maskText("BIC AT654000000065432109 ZAHLUNG")).toBe("BIC AT••…2109 ZAHLUNG");
     expect(maskAccountIn("ACC9876543210-77", "9876543210")).toBe("ACC…3210-77");
   });
 });

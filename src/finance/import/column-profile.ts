@@ -23,6 +23,8 @@ export interface ColumnProfile {
   marker: boolean;
   currencyCode: string | null;
   texts: number;
+  /** Cells that are an account number (an IBAN, or digits in groups): the counterparty's account. */
+  accounts: number;
   /** Average length of the filled cells: descriptions are longer than codes. */
   length: number;
 }
@@ -134,9 +136,13 @@ function profileColumn(
     currencyCode:
       codes.size === 1 && count((v) => codes.has(v)) === values.length ? [...codes][0]! : null,
     texts: count((cell) => /\p{L}{2,}/u.test(cell)),
+    accounts: count((cell) => ACCOUNT_NUMBER.test(cell)),
     length: values.reduce((n, v) => n + v.length, 0) / Math.max(1, values.length),
   };
 }
+
+const ACCOUNT_NUMBER =
+  /^(?:[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?|\d{2,6}(?:[\s-]\d{2,8}){2,})$/;
 
 function mostlyOf(values: string[], test: (cell: string) => boolean): boolean {
   const n = values.filter(test).length;

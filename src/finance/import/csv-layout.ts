@@ -61,7 +61,8 @@ export function guessLayout(
       p.roles[0] === "payee" &&
       !/account|rekening|konto|compte|cuenta/i.test(p.header) &&
       isTextColumn(p) &&
-      !(rows.length >= 4 && p.distinct <= 2),
+      // Two values over many rows are a type, unless no value repeats (a sparse column of names).
+      !(rows.length >= 4 && p.distinct <= 2 && p.filled > p.distinct),
   );
   return {
     columns: {
@@ -290,11 +291,16 @@ function pickDescription(
   taken: Set<number>,
   rowCount: number,
 ): number | null {
-  const texts = profiles.filter((p) => !taken.has(p.index) && isTextColumn(p));
+  const candidates = profiles.filter((p) => !taken.has(p.index) && isTextColumn(p));
+  // A column of the counterparty's account numbers ("NL28 INGB 1200 3244 16") names no one.
+  const named = candidates.filter((p) => p.accounts * 2 < p.filled);
+  const texts = named.length > 0 ? named : candidates;
   const few = (p: ColumnProfile) => rowCount >= 4 && p.distinct <= Math.max(2, rowCount * 0.25);
   const rank = (p: ColumnProfile) => {
     return (
       (few(p) ? 0 : 100) +
+      // Blank in half the rows or more: notes on some transactions, not what tells them apart.
+      (rowCount >= 4 && p.filled * 2 <= rowCount ? -30 : 0) +
       (p.roles.includes("description") ? 20 : p.roles.includes("payee") ? 10 : 0) +
       (p.distinct + p.texts) / Math.max(1, 2 * p.filled) -
       // Short codes ("UMC-", "POS") are types, not descriptions.

@@ -3,11 +3,12 @@ import type { Config } from "../../config.js";
 import { NightshiftError } from "../../errors.js";
 import { type DecimalMark, detectDecimalMark } from "./amounts.js";
 import { isDateCell, profileColumns } from "./column-profile.js";
+import { findHeader, firstDataRow, unnamedHeader } from "./csv-header.js";
 import { type Columns, guessLayout } from "./csv-layout.js";
 import { type RowsRead, readCsvRows } from "./csv-rows.js";
 import { dateStyleOf } from "./date-cells.js";
 import { findDateOrder, type OrderFound } from "./date-order.js";
-import { headerScore, normalizeHeader } from "./header-names.js";
+import { normalizeHeader } from "./header-names.js";
 import type { ParsedStatement, ReadLayout } from "./statement.js";
 
 export type CsvLayout = Config["finance"]["csv_layouts"][string];
@@ -32,7 +33,7 @@ export interface CsvTable {
 /** Splits the file into its header (if any) and body rows; no interpretation yet. */
 export function readCsvTable(text: string, file: string, layouts: CsvLayout[] = []): CsvTable {
   const rows = readRows(text, file);
-  const named = findHeader(rows, layouts);
+  const named = findHeader(rows, (row) => layouts.some((layout) => layoutFits(row, layout)));
   const headerAt = named >= 0 ? named : unnamedHeader(rows);
   const header = headerAt >= 0 ? rows[headerAt]! : null;
   const start = headerAt >= 0 ? headerAt + 1 : firstDataRow(rows);
@@ -253,46 +254,6 @@ function readRows(text: string, file: string): string[][] {
       cause: error,
     });
   }
-}
-
-/** The header: a row of names (several roles, no dates) among the first lines, or none. */
-function findHeader(rows: string[][], layouts: CsvLayout[]): number {
-  const limit = Math.min(rows.length, 40);
-  for (let i = 0; i < limit; i++) {
-    const row = rows[i]!;
-    if (layouts.some((layout) => layoutFits(row, layout))) return i;
-  }
-  for (let i = 0; i < limit; i++) {
-    const row = rows[i]!;
-    if (looksLikeData(row)) return -1;
-    // A header names columns: no figures in it (a headerless file's "DEBIT,...,-12.23" is data).
-    const figures = row.some((c) => /\d[.,]\d{2}\)?$/.test(c.trim()));
-    if (!figures && headerScore(row) >= 2 && row.filter((c) => c.trim()).length >= 2) return i;
-  }
-  return -1;
-}
-
-const looksLikeData = (row: string[]) =>
-  row.some(isDateCell) &&
-  row.some((cell) => /^[-+(]?\D{0,3}\d[\d.,' ]*\)?-?$/.test(cell.trim()) && !isDateCell(cell));
-
-/**
- * Names the parser does not know still make a header: the row just above the first data row,
- * as wide as it, every cell filled with words and none of them a date or a figure.
- */
-function unnamedHeader(rows: string[][]): number {
-  const first = firstDataRow(rows);
-  const above = rows[first - 1];
-  if (!above || above.length !== rows[first]!.length) return -1;
-  const names = above.every(
-    (cell) => /\p{L}/u.test(cell) && !isDateCell(cell) && !/\d[.,]\d{2}\)?$/.test(cell.trim()),
-  );
-  return names ? first - 1 : -1;
-}
-
-function firstDataRow(rows: string[][]): number {
-  const i = rows.findIndex(looksLikeData);
-  return Math.max(i, 0);
 }
 
 /** Names of the header's cells, or the shape of the rows without one: a bank's export format. */

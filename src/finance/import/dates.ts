@@ -51,8 +51,10 @@ const MONTHS: Record<string, number> = {
 const MONTH_NAME = "([A-Za-zéèäû]{3,9})\\.?";
 const ISO = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$/;
 const NUMERIC = /^(\d{1,2})[-/.](\d{1,2})(?:[-/.](\d{2}|\d{4}))?$/;
+// "10-Nov-9": some exports drop the year's leading zero, written only between hyphens (a lone
+// digit after a spaced date is more likely the next word's).
 const DAY_NAME = new RegExp(
-  `^(\\d{1,2})(?:st|nd|rd|th)?[\\s-]+${MONTH_NAME}(?:[\\s,-]+(\\d{2}|\\d{4}))?$`,
+  `^(\\d{1,2})(?:st|nd|rd|th)?[\\s-]+${MONTH_NAME}(?:[\\s,-]+(\\d{2}|\\d{4})|-(\\d))?$`,
 );
 const NAME_DAY = new RegExp(`^${MONTH_NAME}\\s+(\\d{1,2})(?:st|nd|rd|th)?(?:,?\\s+(\\d{4}))?$`);
 
@@ -64,7 +66,7 @@ function monthNumber(name: string): number | null {
 function fullYear(text: string | undefined): number | null {
   if (!text) return null;
   const n = Number(text);
-  return text.length === 2 ? 2000 + n : n;
+  return text.length <= 2 ? 2000 + n : n;
 }
 
 /** The first and second numbers of a numeric date, before the order is known. */
@@ -87,7 +89,7 @@ export function parseDate(text: string, order: DayMonthOrder): DateParts | null 
   m = DAY_NAME.exec(s);
   if (m) {
     const month = monthNumber(m[2]!);
-    return month ? valid({ year: fullYear(m[3]), month, day: Number(m[1]) }) : null;
+    return month ? valid({ year: fullYear(m[3] ?? m[4]), month, day: Number(m[1]) }) : null;
   }
   m = NAME_DAY.exec(s);
   if (m) {

@@ -1,6 +1,7 @@
 import { type DecimalMark, type ParsedAmount, parseAmount } from "./amounts.js";
 import { type DayMonthOrder, parseDate } from "./dates.js";
-import { normalizeHeader } from "./header-names.js";
+import { type Column, headerColumns, type Role } from "./pdf-header.js";
+import { dropReprintedSections } from "./pdf-sections.js";
 import type { Cell, Line } from "./pdf-text.js";
 import {
   type AccountKind,
@@ -13,28 +14,6 @@ import {
  * The transaction table of a PDF statement, from its rebuilt lines: columns from the header
  * row, rows from the lines below it.
  */
-
-type Role = "date" | "description" | "debit" | "credit" | "amount" | "balance";
-interface Column {
-  role: Role;
-  x0: number;
-  x1: number;
-}
-
-const HEADERS: [Role, RegExp][] = [
-  [
-    "date",
-    /^(?:(?:trans(?:action)?|posting|post|posted|value|booking|txn)\.?\s+)?date$|^datum$|^fecha$|^buchungstag$/i,
-  ],
-  [
-    "description",
-    /^(?:description|details|transaction details|transaction|particulars|payee|merchant|narrative|reference|verwendungszweck|buchungstext|concepto|libellé)$/i,
-  ],
-  ["debit", /^(?:debits?|withdrawals?|money out|paid out|debit amount|soll|lastschrift|cargo)$/i],
-  ["credit", /^(?:credits?|deposits?|money in|paid in|credit amount|haben|gutschrift|abono)$/i],
-  ["amount", /^(?:amount|amount \(\w+\)|betrag|importe|montant)$/i],
-  ["balance", /^(?:balance|saldo|solde)$/i],
-];
 
 const SUMMARY_ROW =
   /^(?:(?:opening|closing|beginning|ending|starting|previous|new)\s+balance|balance (?:brought|carried) forward|balance forward|totals?\b|subtotal|summe|anfangssaldo|endsaldo)/i;
@@ -64,20 +43,33 @@ interface Table {
 }
 
 /**
- * Walks the lines page by page: a header row sets the columns (repeated on each page); below it,
- * a line with a date and an amount starts a transaction, a line with only text inside the
- * description column continues the one before, and a totals row or the page's end closes it.
+ * Walks the lines page by page: a header row sets the columns (repeated on each page, or carried
+ * onto a page without one when the page before held rows); below it, a line with a date and an
+ * amount starts a transaction, a line with only text inside the description column continues the
+ * one before (or, when the next figures come without a date, begins the next one), and a totals
+ * row closes it.
  */
 export function readTable(lines: Line[], ctx: TableContext): Table {
   const table: Table = { found: false, rows: [], consumed: new Set(), totals: [], warnings: [] };
+  const sections: Row[][] = [];
   let columns: Column[] | null = null;
   let page = 0;
+  let pageRows = 0;
   let last: { row: Row; line: Line } | null = null;
   let pendingDate: { date: Row["date"]; text: string; description: string } | null = null;
+  const push = (row: Row, line: Line, index: number) => {
+    last = { row, line };
+    sections.at(-1)!.push(row);
+    table.consumed.add(index);
+    pendingDate = null;
+    pageRows++;
+  };
   lines.forEach((line, index) => {
     if (line.page !== page) {
       page = line.page;
-      columns = null;
+      // A table runs on over pages that do not repeat its header; a page of no rows ends it.
+      if (pageRows === 0) columns = null;
+      pageRows = 0;
       last = null;
     }
     const header = headerColumns(line);
@@ -85,6 +77,7 @@ export function readTable(lines: Line[], ctx: TableContext): Table {
       columns = header;
       table.found = true;
       table.consumed.add(index);
+      sections.push([]);
       return;
     }
     if (!columns) return;
@@ -104,10 +97,7 @@ export function readTable(lines: Line[], ctx: TableContext): Table {
     }
     const hasAmount = read.amount !== null;
     if (read.date && hasAmount) {
-      last = { row: makeRow(read.date, read.dateText, read.description, read, ctx), line };
-      table.rows.push(last.row);
-      table.consumed.add(index);
-      pendingDate = null;
+      push(makeRow(read.date, read.dateText, read.description, read, ctx), line, index);
     } else if (read.date && !hasAmount && read.description) {
       pendingDate = { date: read.date, text: read.dateText, description: read.description };
       table.consumed.add(index);
@@ -118,66 +108,57 @@ export function readTable(lines: Line[], ctx: TableContext): Table {
         description: "",
       };
       const description = [date.description, read.description].filter(Boolean).join(" ");
-      last = { row: makeRow(date.date, date.text, description, read, ctx), line };
-      table.rows.push(last.row);
-      table.consumed.add(index);
-      pendingDate = null;
-    } else if (
-      !read.date &&
-      !hasAmount &&
-      read.description &&
-      last &&
-      continues(line, last.line, columns)
-    ) {
-      last.row.transaction.description = `${last.row.transaction.description} ${read.description}`;
-      last.line = line;
-      table.consumed.add(index);
+      push(makeRow(date.date, date.text, description, read, ctx), line, index);
+    } else if (!read.date && !hasAmount && read.description) {
+      const next = textLine(lines, index, columns, ctx);
+      if (pendingDate && next.inColumn) {
+        pendingDate.description = `${pendingDate.description} ${read.description}`;
+        table.consumed.add(index);
+      } else if (last && next.inColumn && next.beginsUndated) {
+        pendingDate = {
+          date: last.row.date,
+          text: last.row.dateText,
+          description: read.description,
+        };
+        table.consumed.add(index);
+      } else if (last && continues(line, last.line, columns)) {
+        last.row.transaction.description = `${last.row.transaction.description} ${read.description}`;
+        last.line = line;
+        table.consumed.add(index);
+      }
     }
   });
+  const kept = dropReprintedSections(sections, ctx.file);
+  table.rows = kept.rows;
+  table.warnings.push(...kept.warnings);
   for (const row of table.rows)
     row.transaction.payee = payeeFromDescription(row.transaction.description);
   return table;
 }
 
-function headerColumns(line: Line): Column[] | null {
-  const columns = line.cells.flatMap(headerCells);
-  const has = (role: Role) => columns.some((c) => c.role === role);
-  const money = has("amount") || has("debit") || has("credit");
-  return has("date") && has("description") && money ? columns : null;
-}
-
-// OCR'd text layers add noise to headings ("AMOUNT (SGD)I"): the normalized name is tried too.
-const roleOf = (text: string) =>
-  HEADERS.find(([, pattern]) => pattern.test(text))?.[0] ??
-  HEADERS.find(([, pattern]) => pattern.test(normalizeHeader(text)))?.[0];
-
 /**
- * A header cell's columns. Tight headers run together ("Date Description"), so a cell that is
- * not one heading is read as consecutive headings, their positions estimated from the text.
+ * A text-only line: whether it sits in the description column, and whether the text lines from
+ * it lead to figures without a date — then it is the first line of that undated row ("Transaction
+ * 10" above "more text   600.35"), not the tail of the row before.
  */
-function headerCells(cell: Cell): Column[] {
-  const whole = roleOf(cell.text);
-  if (whole) return [{ role: whole, x0: cell.x0, x1: cell.x1 }];
-  const words = cell.text.split(" ");
-  const perChar = (cell.x1 - cell.x0) / cell.text.length;
-  const columns: Column[] = [];
-  let at = 0;
-  let offset = 0;
-  while (at < words.length) {
-    const n = [3, 2, 1].find(
-      (k) => at + k <= words.length && roleOf(words.slice(at, at + k).join(" ")),
-    );
-    if (!n) return [];
-    const text = words.slice(at, at + n).join(" ");
-    columns.push({
-      role: roleOf(text)!,
-      x0: cell.x0 + offset * perChar,
-      x1: cell.x0 + (offset + text.length) * perChar,
-    });
-    offset += text.length + 1;
-    at += n;
+function textLine(
+  lines: Line[],
+  index: number,
+  columns: Column[],
+  ctx: TableContext,
+): { inColumn: boolean; beginsUndated: boolean } {
+  const description = columns.find((c) => c.role === "description")!;
+  const line = lines[index]!;
+  const inColumn = !FOOTER.test(line.text) && line.cells[0]!.x0 >= description.x0 - 3;
+  for (let i = index + 1; i < Math.min(lines.length, index + 4); i++) {
+    const next = lines[i]!;
+    if (next.page !== line.page || headerColumns(next)) break;
+    const read = readCells(next.cells, columns, ctx);
+    if (SUMMARY_ROW.test(read.description) || read.date) break;
+    if (read.amount) return { inColumn, beginsUndated: true };
+    if (!read.description || next.cells[0]!.x0 < description.x0 - 3) break;
   }
-  return columns;
+  return { inColumn, beginsUndated: false };
 }
 
 interface ReadCells {
