@@ -1,3 +1,4 @@
+import { NightshiftError } from "./errors.js";
 /**
  * Time as a dependency. Components that wait or compare times take a Clock, so tests drive time
  * forward instead of sleeping for real minutes.
@@ -99,4 +100,18 @@ export function clockFromEnvironment(env: NodeJS.ProcessEnv = process.env): Cloc
   }
   const offset = start - Date.now();
   return { now: () => Date.now() + offset, sleep: systemClock.sleep };
+}
+
+/** "2h", "30m", "7d" or an ISO date → ms since the epoch. */
+export function parseSince(value: string, now = Date.now()): number {
+  const relative = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/.exec(value.trim());
+  if (relative) {
+    const unit = { s: 1e3, m: 6e4, h: 36e5, d: 864e5, w: 6048e5 }[relative[2] as "s"];
+    return now - Number(relative[1]) * unit;
+  }
+  const parsed = Date.parse(value);
+  if (Number.isNaN(parsed)) {
+    throw new NightshiftError(`"${value}" is not a duration (like 2h, 30m, 7d) or an ISO date`);
+  }
+  return parsed;
 }

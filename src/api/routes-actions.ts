@@ -1,5 +1,4 @@
-import { parseSince } from "../cli/output.js";
-import { systemClock } from "../clock.js";
+import { parseSince, systemClock } from "../clock.js";
 import { NightshiftError, NotFoundError } from "../errors.js";
 import type { ActionStatus, AuditStatus } from "../ledger/actions.js";
 import { type ActionQuery, DashboardStore } from "../ledger/dashboard-store.js";

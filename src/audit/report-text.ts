@@ -1,4 +1,4 @@
-import { formatTable } from "../cli/output.js";
+import { formatTable } from "../views/table.js";
 import type { AuditReport, CalibrationRow } from "./report.js";
 
 /** The report as a person reads it in a terminal; `--json` prints the AuditReport itself. */

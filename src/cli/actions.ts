@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { parseSince } from "../clock.js";
 import { NotFoundError } from "../errors.js";
 import { type Action, actionToJson } from "../ledger/actions.js";
 import { feedbackToJson } from "../ledger/feedback-store.js";
@@ -7,7 +8,7 @@ import { feedbackFor } from "../plain-agents/feedback.js";
 import type { CliContext } from "./context.js";
 import { formatFeedback } from "./feedback-format.js";
 import { wholeNumber } from "./options.js";
-import { formatLocalTime, formatTable, parseSince, printJson } from "./output.js";
+import { formatLocalTime, formatTable, printJson } from "./output.js";
 
 interface ListFlags {
   agent?: string;
