@@ -153,7 +153,11 @@ function formatStatus(s: Status): string {
     lines.push(`upstream    ${where}: ${state}${models}`);
   }
   for (const r of s.model_roles) {
-    const state = r.available ? `available on ${r.served_by}` : `MISSING: ${r.error}`;
+    // "cannot …": the model server could not be asked, which is not the same as the model missing.
+    const unknown = r.error?.startsWith("cannot ");
+    const state = r.available
+      ? `available on ${r.served_by}`
+      : `${unknown ? "NOT CHECKED" : "MISSING"}: ${r.error}`;
     lines.push(`model role  ${r.role} → ${r.model} (${r.backend}): ${state}`);
   }
   const size = s.ledger.size_bytes === null ? "" : `, ${formatBytes(s.ledger.size_bytes)}`;

@@ -99,7 +99,17 @@ async function fetchModelNames(
   } catch (error) {
     throw new Error(`cannot reach ${url}: ${describeError(error)}`);
   }
-  if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
+  if (!response.ok) {
+    // Through the gateway, a model server that is down answers 502 with the reason.
+    const reason = await response
+      .json()
+      .then((b) => {
+        const error = (b as { error?: unknown } | null)?.error;
+        return typeof error === "string" ? `: ${error}` : "";
+      })
+      .catch(() => "");
+    throw new Error(`cannot check: ${url} answered HTTP ${response.status}${reason}`);
+  }
   const body = (await response.json()) as {
     models?: { name?: string; model?: string }[];
     data?: { id?: string }[];

@@ -29,6 +29,7 @@ describe("nightshift status with a daemon started on its own port", () => {
   const temp = tempHome();
   let upstream: ScriptedUpstream;
   let daemon: { child: ChildProcess; output: string[] };
+  let upstreamClosed = false;
 
   beforeAll(async () => {
     upstream = await startScriptedUpstream({ models: ["qwen2.5:7b", "qwen2.5:14b"] });
@@ -50,7 +51,7 @@ describe("nightshift status with a daemon started on its own port", () => {
       daemon.child.kill("SIGTERM");
       await exited;
     }
-    await upstream.close();
+    if (!upstreamClosed) await upstream.close();
     temp.cleanup();
   });
 
@@ -86,5 +87,15 @@ describe("nightshift status with a daemon started on its own port", () => {
     expect(existsSync(join(temp.home, "daemon.json"))).toBe(false);
     const status = JSON.parse((await runCliAsync(temp.home, ["status", "--json"])).stdout);
     expect(status.gateway).toMatchObject({ listening: false, pid: null, stale_pid: null });
+  });
+
+  it("says a role could not be checked, not that it is missing, when its model server is down", async () => {
+    await upstream.close();
+    upstreamClosed = true;
+    const text = (await runCliAsync(temp.home, ["status"])).stdout;
+    expect(text).toMatch(
+      /model role {2}reasoner → qwen2\.5:7b \(ollama\): NOT CHECKED: cannot reach/,
+    );
+    expect(text).not.toContain("MISSING");
   });
 });
