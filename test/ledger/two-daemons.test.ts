@@ -26,7 +26,8 @@ function startDaemon(home: string, upstream: string, ledgerUrl: string): Promise
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) {
+      // The start-up report ends with its ledger line, which may arrive in a later chunk.
+      if (match && /\n {2}ledger: .*\n/.test(output)) {
         clearTimeout(timer);
         resolve({ child, url: match[1]!, output: () => output });
       }
