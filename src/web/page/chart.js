@@ -5,6 +5,22 @@ import uPlot from "uplot";
 const PALETTE = ["#3b82f6", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#ec4899"];
 
 /**
+ * Draws a uPlot chart into `element` and keeps it as wide as its container (so it fits a phone);
+ * returns the effect's cleanup.
+ */
+export function mountChart(options, data, element, height) {
+  const chart = new uPlot(options, data, element);
+  const observer = new ResizeObserver(() =>
+    chart.setSize({ width: Math.max(240, element.clientWidth), height }),
+  );
+  observer.observe(element);
+  return () => {
+    observer.disconnect();
+    chart.destroy();
+  };
+}
+
+/**
  * A time-series chart (uPlot). `data` is [ts[], ...series[]] with ts in seconds; `series` names
  * each column. Resizes with its container, so it fits a phone's width.
  */
@@ -32,15 +48,7 @@ export function TimeChart({ title, data, series, unit = "", height = 180, yRange
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
     };
-    const chart = new uPlot(options, data, element);
-    const observer = new ResizeObserver(() =>
-      chart.setSize({ width: Math.max(240, element.clientWidth), height }),
-    );
-    observer.observe(element);
-    return () => {
-      observer.disconnect();
-      chart.destroy();
-    };
+    return mountChart(options, data, element, height);
   }, [data, series.join(","), height, unit]);
   return html`<figure class="chart">
     <figcaption>${title}</figcaption>

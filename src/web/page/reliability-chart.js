@@ -1,6 +1,6 @@
 import { html } from "htm/preact";
 import { useEffect, useRef } from "preact/hooks";
-import uPlot from "uplot";
+import { mountChart } from "./chart.js";
 
 const SERIES = [
   { label: "this run", stroke: "#3b82f6" },
@@ -48,15 +48,7 @@ export function ReliabilityChart({ run, all, height = 220 }) {
       ],
       cursor: { drag: { x: false, y: false } },
     };
-    const chart = new uPlot(options, data, element);
-    const observer = new ResizeObserver(() =>
-      chart.setSize({ width: Math.max(240, element.clientWidth), height }),
-    );
-    observer.observe(element);
-    return () => {
-      observer.disconnect();
-      chart.destroy();
-    };
+    return mountChart(options, data, element, height);
   }, [run, all, height]);
   return html`<figure class="chart" data-testid="reliability">
     <figcaption>Calibration: found-wrong rate by the agents' confidence</figcaption>
