@@ -102,8 +102,8 @@ export function clockFromEnvironment(env: NodeJS.ProcessEnv = process.env): Cloc
   return { now: () => Date.now() + offset, sleep: systemClock.sleep };
 }
 
-/** "2h", "30m", "7d" or an ISO date → ms since the epoch. */
-export function parseSince(value: string, now = Date.now()): number {
+/** "2h", "30m", "7d" (before `now`, from the caller's Clock) or an ISO date → ms since the epoch. */
+export function parseSince(value: string, now: number): number {
   const relative = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/.exec(value.trim());
   if (relative) {
     const unit = { s: 1e3, m: 6e4, h: 36e5, d: 864e5, w: 6048e5 }[relative[2] as "s"];
