@@ -8,7 +8,7 @@ import { copySqliteLedger } from "../src/ledger/postgres/copy-from-sqlite.js";
 import { migratePostgres } from "../src/ledger/postgres/migrate.js";
 import { openPool } from "../src/ledger/postgres/pool.js";
 import { SqliteActionLedger } from "../src/ledger/sqlite/action-ledger.js";
-import type { ActionLedger } from "../src/ledger/stores.js";
+import type { ActionLedger } from "../src/ledger/stores/index.js";
 import { findPostgresBin, type PostgresCluster, startPostgres } from "../test/support/postgres.js";
 import { sampleAction } from "./sample-action.js";
 

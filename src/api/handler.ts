@@ -8,7 +8,7 @@ import { actionToJson } from "../ledger/actions.js";
 import { feedbackToJson } from "../ledger/feedback-store.js";
 import type { Ledger } from "../ledger/ledger.js";
 import { SqliteActionReads } from "../ledger/sqlite/action-reads.js";
-import type { ActionReads } from "../ledger/stores.js";
+import type { ActionReads } from "../ledger/stores/index.js";
 import { feedbackFor } from "../plain-agents/feedback.js";
 import {
   type Decision,

@@ -2,7 +2,7 @@ import { parseSince, systemClock } from "../clock.js";
 import { NightshiftError, NotFoundError } from "../errors.js";
 import type { ActionStatus, AuditStatus } from "../ledger/actions.js";
 import { type ActionQuery, DashboardStore } from "../ledger/dashboard-store.js";
-import type { ActionReads } from "../ledger/stores.js";
+import type { ActionReads } from "../ledger/stores/index.js";
 import {
   actionSummaryToJson,
   actionToJson,

@@ -3,7 +3,7 @@ import { parseSince } from "../clock.js";
 import { NotFoundError } from "../errors.js";
 import { type Action, actionToJson } from "../ledger/actions.js";
 import { feedbackToJson } from "../ledger/feedback-store.js";
-import type { ActionQuery } from "../ledger/stores.js";
+import type { ActionQuery } from "../ledger/stores/index.js";
 import { feedbackFor } from "../plain-agents/feedback.js";
 import type { CliContext } from "./context.js";
 import { formatFeedback } from "./feedback-format.js";

@@ -8,7 +8,7 @@ import {
   openActionLedger,
   selectLedger,
 } from "../ledger/select.js";
-import type { ActionLedger } from "../ledger/stores.js";
+import type { ActionLedger } from "../ledger/stores/index.js";
 
 /** What every command needs, loaded on first use so `--help` never touches the disk. */
 export interface CliContext {

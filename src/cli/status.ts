@@ -7,7 +7,7 @@ import { getJson } from "../gateway/merge.js";
 import { Upstreams } from "../gateway/upstreams.js";
 import { Ledger } from "../ledger/ledger.js";
 import { selectLedger } from "../ledger/select.js";
-import type { LedgerEngine } from "../ledger/stores.js";
+import type { LedgerEngine } from "../ledger/stores/index.js";
 import { checkModelRoles, type RoleStatus } from "../runtime/role-check.js";
 import { VERSION } from "../version.js";
 import type { CliContext } from "./context.js";

@@ -3,7 +3,7 @@ import { Ledger } from "./ledger.js";
 import type { PostgresLedgerOptions } from "./postgres/action-ledger.js";
 import { maskUrl } from "./postgres/url.js";
 import { SqliteActionLedger } from "./sqlite/action-ledger.js";
-import type { ActionLedger, LedgerEngine } from "./stores.js";
+import type { LedgerEngine, LedgerStores } from "./stores/index.js";
 
 /** Which engine the config selects, and where it is (a URL's password masked). */
 export interface LedgerSelection {
@@ -35,7 +35,7 @@ export interface OpenActionLedgerOptions extends PostgresLedgerOptions {
 export async function openActionLedger(
   selection: LedgerSelection,
   options: OpenActionLedgerOptions = {},
-): Promise<ActionLedger> {
+): Promise<LedgerStores> {
   if (selection.engine === "postgres" && selection.url) {
     // Loaded only when selected: the pg client is not part of every command's start-up.
     const { PostgresActionLedger } = await import("./postgres/action-ledger.js");

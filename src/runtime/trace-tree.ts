@@ -1,7 +1,7 @@
 import { NotFoundError } from "../errors.js";
 import type { Action, ActionStore } from "../ledger/actions.js";
 import { actionToJson } from "../ledger/actions.js";
-import type { ActionReads } from "../ledger/stores.js";
+import type { ActionReads } from "../ledger/stores/index.js";
 
 export interface TraceNode {
   action: Action;

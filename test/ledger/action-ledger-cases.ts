@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NightshiftError } from "../../src/errors.js";
 import type { NewAction } from "../../src/ledger/actions.js";
-import type { ActionLedger } from "../../src/ledger/stores.js";
+import type { ActionLedger } from "../../src/ledger/stores/index.js";
 
 const T0 = Date.parse("2026-03-02T08:00:00Z");
 

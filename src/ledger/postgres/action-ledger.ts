@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { ActionLedger } from "../stores.js";
+import type { LedgerStores } from "../stores/index.js";
 import { PostgresActionReads } from "./action-reads.js";
 import { migratePostgres } from "./migrate.js";
 import { connectionError, maskUrl, openPool } from "./pool.js";
@@ -12,7 +12,7 @@ export interface PostgresLedgerOptions extends PostgresWriterOptions {
 }
 
 /** The action log on a PostgreSQL server that several daemons may share. */
-export class PostgresActionLedger implements ActionLedger {
+export class PostgresActionLedger implements LedgerStores {
   readonly engine = "postgres" as const;
   readonly location: string;
   readonly actions: PostgresActionReads;

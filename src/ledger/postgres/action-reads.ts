@@ -8,8 +8,8 @@ import {
   rowToAction,
 } from "../actions.js";
 import { actionCountQuery, actionListQuery } from "../list-query.js";
-import type { ActionPage, ActionQuery, ActionReads } from "../stores.js";
-import { encodeCursor } from "../stores.js";
+import type { ActionPage, ActionQuery, ActionReads } from "../stores/index.js";
+import { encodeCursor } from "../stores/index.js";
 import { insertActions, inTransaction } from "./insert.js";
 
 const DEFAULT_LIMIT = 100;

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { NightshiftError } from "../../errors.js";
 import { type Action, completeAction, type NewAction } from "../actions.js";
-import type { ActionAppender } from "../stores.js";
+import type { ActionAppender } from "../stores/index.js";
 import { insertActions } from "./insert.js";
 import { isConnectionLoss } from "./pool.js";
 

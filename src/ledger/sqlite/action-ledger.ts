@@ -1,6 +1,6 @@
 import type { Action, NewAction } from "../actions.js";
 import type { Ledger } from "../ledger.js";
-import type { ActionAppender, ActionLedger } from "../stores.js";
+import type { ActionAppender, LedgerStores } from "../stores/index.js";
 import type { ActionWriter } from "../writer.js";
 import { SqliteActionReads } from "./action-reads.js";
 
@@ -26,7 +26,7 @@ export class SqliteActionAppender implements ActionAppender {
 }
 
 /** The action log of a SQLite `Ledger` as an ActionLedger; closing it closes the ledger. */
-export class SqliteActionLedger implements ActionLedger {
+export class SqliteActionLedger implements LedgerStores {
   readonly engine = "sqlite" as const;
   readonly location: string;
   readonly actions: SqliteActionReads;

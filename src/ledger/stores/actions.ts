@@ -1,5 +1,5 @@
-import { NightshiftError } from "../errors.js";
-import type { Action, ActionFilter, NewAction } from "./actions.js";
+import { NightshiftError } from "../../errors.js";
+import type { Action, ActionFilter, NewAction } from "../actions.js";
 
 /**
  * The ledger as capabilities see it, whatever the engine: SQLite (ledger/sqlite/, the embedded
