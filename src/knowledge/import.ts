@@ -84,22 +84,18 @@ function checkEntry(value: unknown, where: string): EntryInput {
 }
 
 /** Imports a file in one transaction (all or nothing), with provenance import = the file. */
-export function importEntries(kb: KnowledgeBase, path: string, at?: number): ImportReport {
+export async function importEntries(
+  kb: KnowledgeBase,
+  path: string,
+  at?: number,
+): Promise<ImportReport> {
   const file = resolve(path);
   const entries = readEntries(file);
-  return kb.store.transaction(() => {
-    const report: ImportReport = { file, written: [], unchanged: 0 };
-    for (const input of entries) {
-      const before = kb.get(input.scope, input.key)?.version;
-      const provenance = {
-        kind: "import" as const,
-        ref: file,
-        ...(at === undefined ? {} : { at }),
-      };
-      const entry = kb.put(input, provenance);
-      if (entry.version === before) report.unchanged++;
-      else report.written.push(entry);
-    }
-    return report;
-  });
+  const provenance = { kind: "import" as const, ref: file, ...(at === undefined ? {} : { at }) };
+  const results = await kb.putMany(entries, provenance);
+  return {
+    file,
+    written: results.filter((r) => r.changed).map((r) => r.entry),
+    unchanged: results.filter((r) => !r.changed).length,
+  };
 }

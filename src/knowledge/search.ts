@@ -1,22 +1,5 @@
 import { NightshiftError } from "../errors.js";
 
-/** Terms beyond this add little to bm25 and make long stage inputs slow to match. */
-const MAX_TERMS = 32;
-
-/**
- * Turns arbitrary text (a stage's input, a person's query) into a safe FTS5 query: its words,
- * each a quoted string, joined by OR so any word can match and bm25 ranks entries sharing more
- * (and rarer) words first. User text is never FTS syntax: quotes, NEAR, *, ^, column filters and
- * parentheses become plain words or disappear. Returns undefined when no word is left.
- */
-export function toFtsQuery(text: string): string | undefined {
-  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  const unique = [...new Set(words)].slice(0, MAX_TERMS);
-  if (unique.length === 0) return undefined;
-  // The words hold no double quotes (the pattern excludes them), so quoting is enough.
-  return unique.map((word) => `"${word}"`).join(" OR ");
-}
-
 /** Turns text into vectors; the knowledge base's optional semantic half. */
 export interface Embedder {
   /** Names the vectors, so a change of model re-embeds instead of mixing spaces. */
@@ -85,22 +68,6 @@ export class OllamaEmbedder implements Embedder {
     }
     return vectors.map((v) => Float32Array.from(v as number[]));
   }
-}
-
-/** Cosine similarity; 0 when either vector is zero or their lengths differ. */
-export function cosine(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return 0;
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    dot += x * y;
-    na += x * x;
-    nb += y * y;
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
 }
 
 /** The usual constant of reciprocal rank fusion: damps the weight of the very top ranks. */
