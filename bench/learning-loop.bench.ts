@@ -21,6 +21,7 @@ import { runAudit } from "../src/audit/run.js";
 import { ManualClock } from "../src/clock.js";
 import { parseConfig } from "../src/config.js";
 import { KnowledgeBase } from "../src/knowledge/kb.js";
+import { sqliteKnowledgeStore } from "../src/ledger/sqlite/knowledge.js";
 import { Ledger } from "../src/ledger/ledger.js";
 import { Runtime } from "../src/runtime/runtime.js";
 import { defineStage } from "../src/runtime/stage.js";
@@ -118,7 +119,7 @@ async function main(): Promise<void> {
       auditor: { model: "reviewer-model", url: upstream.url, context_window: 16_384 },
     },
   });
-  const kb = new KnowledgeBase(ledger, { clock });
+  const kb = new KnowledgeBase(sqliteKnowledgeStore(ledger), { clock });
   const runtime = new Runtime({ config, ledger, knowledge: kb, clock });
   const categorize = defineStage<{ merchant: string }, z.infer<typeof categorySchema>>({
     name: "categorize",

@@ -10,6 +10,7 @@ import { boundShutdown, installLastResort } from "./last-resort.js";
 import { Ledger } from "./ledger/ledger.js";
 import type { PostgresActionLedger } from "./ledger/postgres/action-ledger.js";
 import { needsSqliteLedger, selectLedger } from "./ledger/select.js";
+import { sqliteKnowledgeStore } from "./ledger/sqlite/knowledge.js";
 import { UserActivity } from "./monitor/activity.js";
 import { MonitorStore, startMonitor } from "./monitor/index.js";
 import { startPlainAgents } from "./plain-agents/service.js";
@@ -95,7 +96,10 @@ export async function startDaemon(
     services.push(startPlainAgents({ config, ledger, clock: systemClock, log, telemetry }));
     const handlers = buildCorrectionHandlers({ ledger, config });
     const embedder = embedderFromConfig(config);
-    const kb = new KnowledgeBase(ledger, { ...(embedder ? { embedder } : {}), onWarning: log });
+    const kb = new KnowledgeBase(shared ? shared.knowledge : sqliteKnowledgeStore(ledger), {
+      ...(embedder ? { embedder } : {}),
+      onWarning: log,
+    });
     const review = new ReviewQueue(ledger, { handlers });
     let scheduler: Scheduler | undefined;
     const api = createGatewayApi({
@@ -199,7 +203,7 @@ export async function startDaemon(
   recordDaemon(loaded, gateway, log);
   log(`nightshift gateway listening on ${gateway.url}`);
   log(`  ledger: ${selection.engine} ${selection.location}`);
-  if (shared) log(`  local SQLite (monitor, knowledge, review): ${loaded.dbPath}`);
+  if (shared) log(`  local SQLite (monitor, review): ${loaded.dbPath}`);
   for (const upstream of gateway.upstreams.all()) {
     log(`  upstream: ${upstream.url}${upstream.gpu !== null ? ` (gpu ${upstream.gpu})` : ""}`);
   }

@@ -102,7 +102,15 @@ const routes: Route[] = [
 ];
 
 /** The routes that read through the ledger seam, so work on either engine. */
-const ON_THE_SEAM = new Set<Handler>([health, oneAction, listActions]);
+const ON_THE_SEAM = new Set<Handler>([
+  health,
+  oneAction,
+  listActions,
+  knowledge,
+  knowledgeEntry,
+  knowledgeHistory,
+  ...knowledgeWriteRoutes.map((route) => route.handler),
+]);
 
 /**
  * The HTTP API under /v0: the review queue, the knowledge base and the action log, over the
@@ -240,16 +248,16 @@ async function knowledge(r: Request, deps: Deps) {
   const q = r.query.get("q");
   const limit = intParam(r.query, "limit", q ? 10 : 500, 1000);
   if (!q) {
-    const entries = deps.kb.list({ ...(scope ? { scope } : {}), limit });
+    const entries = await deps.kb.list({ ...(scope ? { scope } : {}), limit });
     return { entries: entries.map(knowledgeEntryToJson) };
   }
   const scopes = scope ? [scope] : agent ? [agent, SHARED_SCOPE] : undefined;
   return deps.kb.searchDetailed({ text: q, ...(scopes ? { scopes } : {}), limit });
 }
 
-function knowledgeEntry(r: Request, deps: Deps) {
+async function knowledgeEntry(r: Request, deps: Deps) {
   const [scope, key] = r.segments as [string, string];
-  const history = deps.kb.history(scope, key);
+  const history = await deps.kb.history(scope, key);
   if (history.length === 0) throw new NotFoundError(`no knowledge entry ${scope}/${key}`);
   const wanted = r.query.get("version");
   const entry =
@@ -260,9 +268,9 @@ function knowledgeEntry(r: Request, deps: Deps) {
   return { ...knowledgeEntryToJson(entry), versions: history.length };
 }
 
-function knowledgeHistory(r: Request, deps: Deps) {
+async function knowledgeHistory(r: Request, deps: Deps) {
   const [scope, key] = r.segments as [string, string];
-  const history = deps.kb.history(scope, key);
+  const history = await deps.kb.history(scope, key);
   if (history.length === 0) throw new NotFoundError(`no knowledge entry ${scope}/${key}`);
   return { versions: history.map(knowledgeEntryToJson) };
 }

@@ -88,5 +88,6 @@ async function recategorize(r: Request, deps: Deps) {
     corrected: { categories: [{ transaction_id: t.id, category: category.trim() }] },
     source: "person",
   });
+  await deps.kb.settled();
   return { transaction: transactionToJson(store.transactionById(t.id)!), note };
 }

@@ -20,13 +20,13 @@ async function rollback(r: Request, deps: Deps) {
   if (typeof version !== "number" || !Number.isInteger(version) || version < 1) {
     throw new NightshiftError('rollback needs the version to restore: {"version": 2}');
   }
-  const entry = deps.kb.rollback(scope, key, version, { kind: "person", ref: personOf(r, body) });
+  const entry = await deps.kb.rollback(scope, key, version, { kind: "person", ref: personOf(r, body) });
   return knowledgeEntryToJson(entry);
 }
 
 async function revertRun(r: Request, deps: Deps) {
   const body = await readJsonBody(r.req);
-  const report = deps.kb.revertRun(r.segments[0]!, { kind: "person", ref: personOf(r, body) });
+  const report = await deps.kb.revertRun(r.segments[0]!, { kind: "person", ref: personOf(r, body) });
   return {
     run_id: report.runId,
     reverted: report.reverted,

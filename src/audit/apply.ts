@@ -18,7 +18,7 @@ export interface ApplyDeps {
   audit: AuditStore;
   actions: ActionStore;
   queue: Pick<ReviewQueue, "open" | "personDecisionFor">;
-  kb: Pick<KnowledgeBase, "put">;
+  kb: Pick<KnowledgeBase, "putSoon">;
   handlers: CorrectionHandlers;
   clock: Clock;
   /** config.audit.apply_confidence */
@@ -157,7 +157,8 @@ function rulingOnSameInput(deps: ApplyDeps, action: Action) {
 function writePattern(deps: ApplyDeps, scope: ApplyScope, item: AuditItem, p: Pattern): boolean {
   const target = p.scope === "shared" ? "shared" : item.agent;
   try {
-    deps.kb.put(
+    // putSoon: this runs inside the batch's synchronous transaction; a bad key still throws here.
+    deps.kb.putSoon(
       { scope: target, key: p.key, content: p.content },
       { kind: "audit_run", ref: scope.runId },
     );

@@ -282,6 +282,7 @@ async function recategorize(
     corrected: { categories: [{ transaction_id: t.id, category: flags.category }] },
     source: "person",
   });
+  await agent.kb.settled();
   const updated = agent.store.transactionById(t.id)!;
   if (flags.json) return printJson({ transaction: transactionToJson(updated), note });
   const rule = updated.payee

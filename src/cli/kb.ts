@@ -30,18 +30,24 @@ export function personName(by: string | undefined): string {
   }
 }
 
-function openKb(context: CliContext): KnowledgeBase {
+/** The knowledge base on the selected ledger engine (SQLite or PostgreSQL). */
+async function openKb(context: CliContext): Promise<KnowledgeBase> {
   const embedder = embedderFromConfig(context.loaded().config);
-  return new KnowledgeBase(context.ledger(), {
+  const stores = await context.actionLedger();
+  return new KnowledgeBase(stores.knowledge, {
     ...(embedder ? { embedder } : {}),
     onWarning: (message) => process.stderr.write(`nightshift: ${message}\n`),
   });
 }
 
 /** Finds the scope of KEY: the --scope given, else the only scope holding it. */
-function resolveScope(kb: KnowledgeBase, key: string, scope: string | undefined): string {
+async function resolveScope(
+  kb: KnowledgeBase,
+  key: string,
+  scope: string | undefined,
+): Promise<string> {
   if (scope) return scope;
-  const scopes = kb.scopesOf(key);
+  const scopes = await kb.scopesOf(key);
   if (scopes.length === 1) return scopes[0]!;
   if (scopes.length === 0) {
     throw new NotFoundError(`no knowledge entry with key "${key}"; see \`nightshift kb list\``);
@@ -88,6 +94,16 @@ async function embedAfterChange(kb: KnowledgeBase): Promise<void> {
   }
 }
 
+/**
+ * An audit run by its id or a unique prefix. Only the SQLite audit store can say today; on
+ * PostgreSQL the run is taken as the full id given (the audit domain moves onto the seam
+ * separately: then this asks its store on either engine).
+ */
+async function findAuditRun(context: CliContext, run: string): Promise<{ id: string } | undefined> {
+  if (context.selection().engine === "postgres") return undefined;
+  return await new AuditStore(context.ledger().db).findRun(run);
+}
+
 function parseData(value: string | undefined): unknown {
   if (value === undefined) return undefined;
   try {
@@ -105,8 +121,8 @@ export function registerKb(program: Command, context: CliContext): void {
     .option("--scope <scope>", "only this scope (an agent name or shared)")
     .option("--deleted", "include deleted entries")
     .option("--json", "JSON output")
-    .action((flags: ScopeFlags & { deleted?: boolean }) => {
-      const entries = openKb(context).list({
+    .action(async (flags: ScopeFlags & { deleted?: boolean }) => {
+      const entries = await (await openKb(context)).list({
         ...(flags.scope ? { scope: flags.scope } : {}),
         includeDeleted: flags.deleted ?? false,
       });
@@ -125,7 +141,7 @@ export function registerKb(program: Command, context: CliContext): void {
         : flags.agent
           ? [flags.agent, SHARED_SCOPE]
           : undefined;
-      const result = await openKb(context).searchDetailed({
+      const result = await (await openKb(context)).searchDetailed({
         text: words.join(" "),
         ...(scopes ? { scopes } : {}),
         limit: flags.limit,
@@ -147,10 +163,10 @@ export function registerKb(program: Command, context: CliContext): void {
     .option("--scope <scope>", "the entry's scope, when the key is in several")
     .option("--version <n>", "an earlier version", wholeNumber("--version"))
     .option("--json", "JSON output")
-    .action((key: string, flags: ScopeFlags & { version?: number }) => {
-      const base = openKb(context);
-      const scope = resolveScope(base, key, flags.scope);
-      const history = base.history(scope, key);
+    .action(async (key: string, flags: ScopeFlags & { version?: number }) => {
+      const base = await openKb(context);
+      const scope = await resolveScope(base, key, flags.scope);
+      const history = await base.history(scope, key);
       const wanted = flags.version ?? history.length;
       const entry = history.find((v) => v.version === wanted);
       if (!entry) throw new NotFoundError(`${scope}/${key} has no version ${wanted}`);
@@ -169,9 +185,9 @@ export function registerKb(program: Command, context: CliContext): void {
     .description("every version of an entry, oldest first")
     .option("--scope <scope>", "the entry's scope, when the key is in several")
     .option("--json", "JSON output")
-    .action((key: string, flags: ScopeFlags) => {
-      const base = openKb(context);
-      const history = base.history(resolveScope(base, key, flags.scope), key);
+    .action(async (key: string, flags: ScopeFlags) => {
+      const base = await openKb(context);
+      const history = await base.history(await resolveScope(base, key, flags.scope), key);
       if (flags.json) return printJson(history.map(knowledgeEntryToJson));
       const table = formatTable(history, [
         ...entryColumns.slice(2),
@@ -198,13 +214,13 @@ function registerChanges(kb: Command, context: CliContext): void {
         key: string,
         flags: { content: string; scope: string; data?: string; by?: string },
       ) => {
-        const base = openKb(context);
+        const base = await openKb(context);
         // Without --data a new text keeps the entry's rule: dropping it silently would change
         // what the agents do while the person only meant to reword the text.
-        const current = base.get(flags.scope, key);
+        const current = await base.get(flags.scope, key);
         const kept = flags.data === undefined && current && !current.deleted ? current.data : null;
         const data = flags.data === undefined ? (kept ?? undefined) : parseData(flags.data);
-        const entry = base.put(
+        const entry = await base.put(
           {
             scope: flags.scope,
             key,
@@ -224,9 +240,9 @@ function registerChanges(kb: Command, context: CliContext): void {
     .description("delete an entry (a tombstone version; history stays)")
     .option("--scope <scope>", "the entry's scope, when the key is in several")
     .option("--by <name>", "who you are (default: your login name)")
-    .action((key: string, flags: ScopeFlags & { by?: string }) => {
-      const base = openKb(context);
-      const entry = base.remove(resolveScope(base, key, flags.scope), key, {
+    .action(async (key: string, flags: ScopeFlags & { by?: string }) => {
+      const base = await openKb(context);
+      const entry = await base.remove(await resolveScope(base, key, flags.scope), key, {
         kind: "person",
         ref: personName(flags.by),
       });
@@ -237,8 +253,8 @@ function registerChanges(kb: Command, context: CliContext): void {
     .description("import entries from NDJSON or YAML ({scope, key, content, data})")
     .option("--json", "JSON output")
     .action(async (file: string, flags: { json?: boolean }) => {
-      const base = openKb(context);
-      const report = importEntries(base, file);
+      const base = await openKb(context);
+      const report = await importEntries(base, file);
       if (flags.json) {
         printJson({ ...report, written: report.written.map(knowledgeEntryToJson) });
       } else {
@@ -255,9 +271,9 @@ function registerChanges(kb: Command, context: CliContext): void {
     .option("--scope <scope>", "the entry's scope, when the key is in several")
     .option("--by <name>", "who you are (default: your login name)")
     .action(async (key: string, flags: ScopeFlags & { to: string; by?: string }) => {
-      const base = openKb(context);
-      const entry = base.rollback(
-        resolveScope(base, key, flags.scope),
+      const base = await openKb(context);
+      const entry = await base.rollback(
+        await resolveScope(base, key, flags.scope),
         key,
         wholeNumber("--to")(flags.to),
         {
@@ -276,15 +292,14 @@ function registerChanges(kb: Command, context: CliContext): void {
     .option("--by <name>", "who you are (default: your login name)")
     .option("--json", "JSON output")
     .action(async (run: string, flags: { by?: string; json?: boolean }) => {
-      const base = openKb(context);
-      // An audit run by its id or a prefix; "wrote no knowledge entries" is for runs that exist.
-      const found = new AuditStore(context.ledger().db).findRun(run);
-      if (!found && base.writtenBy("audit_run", run).length === 0) {
+      const base = await openKb(context);
+      const found = await findAuditRun(context, run);
+      if (!found && (await base.writtenBy("audit_run", run)).length === 0) {
         throw new NotFoundError(
           `no such run ${run}; \`nightshift audit list\` shows the audit runs`,
         );
       }
-      const report = base.revertRun(found?.id ?? run, {
+      const report = await base.revertRun(found?.id ?? run, {
         kind: "person",
         ref: personName(flags.by),
       });
@@ -305,7 +320,7 @@ function registerChanges(kb: Command, context: CliContext): void {
   kb.command("reindex")
     .description("embed entries that have no vector yet (needs models.embedder)")
     .action(async () => {
-      const base = openKb(context);
+      const base = await openKb(context);
       if (!base.embedder) {
         throw new NightshiftError(
           "no embedder configured: add models.embedder (e.g. model: nomic-embed-text) to nightshift.yaml",

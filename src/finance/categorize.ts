@@ -88,7 +88,7 @@ export async function categorizeTransactions(
         .map((id) => deps.store.transactionById(id))
         .filter((t): t is FinanceTransaction => t !== undefined)
     : deps.store.transactions({ uncategorized: true });
-  const rules = loadRules(deps.kb);
+  const rules = await loadRules(deps.kb);
   const report: CategorizeReport = {
     byRule: 0,
     byModel: 0,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { CorrectionHandler, CorrectionToApply } from "../audit/handlers.js";
 import { KnowledgeBase } from "../knowledge/kb.js";
+import { sqliteKnowledgeStore } from "../ledger/sqlite/knowledge.js";
 import { FinanceStore } from "../ledger/finance-store.js";
 import type { RegisterHandler } from "../review/agent-handlers.js";
 import type { ReviewQueue } from "../review/queue.js";
@@ -117,7 +118,7 @@ export const registerFinanceHandler: RegisterHandler = (handlers, deps) => {
     "finance",
     financeCorrectionHandler({
       store: new FinanceStore(deps.ledger.db),
-      kb: new KnowledgeBase(deps.ledger),
+      kb: new KnowledgeBase(sqliteKnowledgeStore(deps.ledger)),
     }),
   );
 };

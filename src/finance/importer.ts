@@ -84,7 +84,7 @@ export async function importStatementFile(
     ),
   );
   if (proposed && deps.kb) {
-    rememberLayout(deps.kb, proposed.known, {
+    await rememberLayout(deps.kb, proposed.known, {
       kind: "import",
       ref: `${file} (${proposed.actionId})`,
     });

@@ -22,9 +22,9 @@ const STAGES = ["pre", "default", "post"] as const;
 const SPECIFICITY = { contains: 0, regex: 1, is: 2 } as const;
 
 /** The finance rules in the knowledge base; entries whose data is not a rule are ignored. */
-export function loadRules(kb: KnowledgeBase): Rule[] {
+export async function loadRules(kb: KnowledgeBase): Promise<Rule[]> {
   const rules: Rule[] = [];
-  for (const entry of kb.list({ scope: FINANCE_SCOPE })) {
+  for (const entry of await kb.list({ scope: FINANCE_SCOPE })) {
     const parsed = ruleSchema.safeParse(entry.data);
     if (parsed.success) rules.push({ ...parsed.data, key: entry.key, version: entry.version });
   }
@@ -80,7 +80,8 @@ export function putPayeeRule(
   category: string,
   provenance: Provenance,
 ): void {
-  kb.put(
+  // putSoon: the correction handler that teaches the rule is still called synchronously.
+  kb.putSoon(
     {
       scope: FINANCE_SCOPE,
       key: `rule:payee:${payee.toLowerCase()}`,

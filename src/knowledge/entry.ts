@@ -1,6 +1,6 @@
 import { NightshiftError } from "../errors.js";
-import type { KnowledgeHit } from "../runtime/knowledge.js";
 import type { KnowledgeVersionRow, ProvenanceKind } from "../ledger/stores/knowledge.js";
+import type { KnowledgeHit } from "../runtime/knowledge.js";
 
 export type { ProvenanceKind } from "../ledger/stores/knowledge.js";
 

@@ -18,6 +18,7 @@ import {
   SHARED_SCOPE,
   toEntry,
   validateEntry,
+  validateProvenance,
 } from "./entry.js";
 import { draftRevert } from "./revert.js";
 import { type Embedder, fuseRankings } from "./search.js";
@@ -46,6 +47,8 @@ export interface PutResult {
 export class KnowledgeBase implements KnowledgeSource {
   private readonly clock: Clock;
   private readonly now = () => this.clock.now();
+  /** Writes started by putSoon and not yet landed; this knowledge base's reads wait for them. */
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(
     readonly store: KnowledgeStore,
@@ -85,6 +88,34 @@ export class KnowledgeBase implements KnowledgeSource {
     });
   }
 
+  /**
+   * A put for a caller that cannot wait: a correction handler, which the review queue and the
+   * audit still call inside their own synchronous transactions. A bad entry throws here and now;
+   * the write lands right after, this knowledge base's reads wait for it, and a write that
+   * fails then (the database) is reported through onWarning.
+   */
+  putSoon(input: EntryInput, provenance: Provenance): void {
+    validateEntry(input);
+    validateProvenance(provenance);
+    const write = this.put(input, provenance).then(
+      () => undefined,
+      (error: unknown) =>
+        this.warn(`knowledge entry ${input.scope}/${input.key} not written: ${String(error)}`),
+    );
+    this.pending.add(write);
+    void write.finally(() => this.pending.delete(write));
+  }
+
+  /** Resolves once every putSoon write so far has landed (or been reported). */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  private warn(message: string): void {
+    if (this.options.onWarning) this.options.onWarning(message);
+    else process.stderr.write(`nightshift: ${message}\n`);
+  }
+
   /** Removes an entry by writing a tombstone version; its history stays. */
   async remove(scope: string, key: string, provenance: Provenance): Promise<KnowledgeEntry> {
     return commitDraft(this.store, this.now, async (draft) => {
@@ -102,23 +133,27 @@ export class KnowledgeBase implements KnowledgeSource {
 
   /** The current version, or undefined if the entry never existed or is deleted. */
   async get(scope: string, key: string): Promise<KnowledgeEntry | undefined> {
+    await this.settled();
     const current = await this.store.current(scope, key);
     return current && !current.deleted ? toEntry(current) : undefined;
   }
 
   /** Every version of an entry, oldest first (tombstones included). */
   async history(scope: string, key: string): Promise<KnowledgeEntry[]> {
+    await this.settled();
     return (await this.store.versions(scope, key)).map(toEntry);
   }
 
   /** Scopes holding a given key (live or not): lets the CLI find KEY without --scope. */
   async scopesOf(key: string): Promise<string[]> {
+    await this.settled();
     return (await this.store.list({ key, includeDeleted: true })).map((row) => row.scope);
   }
 
   async list(
     filter: { scope?: string; includeDeleted?: boolean; limit?: number } = {},
   ): Promise<KnowledgeEntry[]> {
+    await this.settled();
     const rows = await this.store.list({
       ...(filter.scope === undefined ? {} : { scopes: [filter.scope] }),
       includeDeleted: filter.includeDeleted ?? false,
@@ -129,6 +164,7 @@ export class KnowledgeBase implements KnowledgeSource {
 
   /** Every version one source wrote, oldest first (e.g. the patterns of one audit run). */
   async writtenBy(kind: ProvenanceKind, ref: string): Promise<KnowledgeEntry[]> {
+    await this.settled();
     return (await this.store.bySource(kind, ref)).map(toEntry);
   }
 
@@ -167,6 +203,7 @@ export class KnowledgeBase implements KnowledgeSource {
 
   /** Full-text search only (FTS5 with bm25 on SQLite, tsvector with ts_rank on PostgreSQL). */
   async searchText(options: SearchOptions): Promise<KnowledgeHit[]> {
+    await this.settled();
     const matches = await this.store.searchText(
       options.text,
       options.scopes,
@@ -180,6 +217,7 @@ export class KnowledgeBase implements KnowledgeSource {
    * vectors. If embedding the query fails, answers from full text alone with a warning.
    */
   async searchDetailed(options: SearchOptions): Promise<SearchResult> {
+    await this.settled();
     const embedder = this.options.embedder;
     if (!embedder || !(await this.store.hasEmbeddings(embedder.model, options.scopes))) {
       return { hits: await this.searchText(options), mode: "fts" };
@@ -216,6 +254,7 @@ export class KnowledgeBase implements KnowledgeSource {
    * entries stay searchable by full text and are embedded on the next call.
    */
   async embedPending(options: { batchSize?: number; signal?: AbortSignal } = {}): Promise<number> {
+    await this.settled();
     const embedder = this.options.embedder;
     if (!embedder) return 0;
     let done = 0;

@@ -5,6 +5,7 @@ import { createApiHandler } from "../../src/api/handler.js";
 import { CorrectionHandlers, type CorrectionToApply } from "../../src/audit/handlers.js";
 import { parseConfig } from "../../src/config.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
+import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import type { Action } from "../../src/ledger/actions.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
 import { ReviewQueue } from "../../src/review/queue.js";
@@ -28,7 +29,7 @@ describe("HTTP API under /v0", () => {
 
   beforeEach(async () => {
     ({ ledger, cleanup } = tempLedger());
-    kb = new KnowledgeBase(ledger);
+    kb = new KnowledgeBase(sqliteKnowledgeStore(ledger));
     applied = [];
     const handlers = new CorrectionHandlers();
     handlers.register("finance", {
@@ -139,15 +140,15 @@ describe("HTTP API under /v0", () => {
   });
 
   it("searches and reads the knowledge base, keys with slashes included", async () => {
-    kb.put(
+    await kb.put(
       { scope: "finance", key: "payee/starbucks", content: "Starbucks is Coffee" },
       { kind: "person", ref: "ann" },
     );
-    kb.put(
+    await kb.put(
       { scope: "finance", key: "payee/starbucks", content: "Starbucks is Coffee, always" },
       { kind: "person", ref: "ann" },
     );
-    kb.put(
+    await kb.put(
       { scope: "calendar", key: "coffee-chats", content: "coffee chats are meetings" },
       { kind: "person", ref: "ann" },
     );

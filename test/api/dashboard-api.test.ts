@@ -5,6 +5,7 @@ import { createApiHandler } from "../../src/api/handler.js";
 import { ManualClock } from "../../src/clock.js";
 import { parseConfig } from "../../src/config.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
+import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import type { NewAction } from "../../src/ledger/actions.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
 import { seedAuditRun } from "../support/audit-seed.js";
@@ -23,7 +24,7 @@ describe("the API the dashboard reads", () => {
 
   beforeEach(async () => {
     ({ ledger, cleanup } = tempLedger());
-    kb = new KnowledgeBase(ledger);
+    kb = new KnowledgeBase(sqliteKnowledgeStore(ledger));
     const clock = new ManualClock(NOW);
     // Nothing listens on port 9: the overview reports the upstream down at once.
     const config = parseConfig({ upstreams: { default: "http://127.0.0.1:9" } });
@@ -127,8 +128,8 @@ describe("the API the dashboard reads", () => {
 
   it("rolls a knowledge entry back as a person, and says why it cannot", async () => {
     const person = { kind: "person" as const, ref: "sam" };
-    kb.put({ scope: "shared", key: "tone", content: "formal" }, person);
-    kb.put({ scope: "shared", key: "tone", content: "casual" }, person);
+    await kb.put({ scope: "shared", key: "tone", content: "formal" }, person);
+    await kb.put({ scope: "shared", key: "tone", content: "casual" }, person);
     const done = await post("/v0/kb/shared/tone/rollback", { version: 1, by: "ann" });
     expect(done.body).toMatchObject({
       version: 3,

@@ -4,6 +4,7 @@ import { CorrectionHandlers } from "../../src/audit/handlers.js";
 import { parseConfig } from "../../src/config.js";
 import { type Gateway, startGateway } from "../../src/gateway/server.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
+import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
 import { UserActivity } from "../../src/monitor/activity.js";
 import { ReviewQueue } from "../../src/review/queue.js";
@@ -22,7 +23,7 @@ describe("the API behind the gateway", () => {
     const config = parseConfig({ server: { port: 0, token: TOKEN } });
     const handlers = new CorrectionHandlers();
     queue = new ReviewQueue(ledger, { handlers });
-    const kb = new KnowledgeBase(ledger);
+    const kb = new KnowledgeBase(sqliteKnowledgeStore(ledger));
     const api = createGatewayApi({ ledger, kb, review: queue, handlers, config, log: () => {} });
     gateway = await startGateway({ config, ledger, activity: new UserActivity([]), api });
   });

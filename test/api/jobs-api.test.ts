@@ -5,6 +5,7 @@ import { createApiHandler } from "../../src/api/handler.js";
 import { ManualClock } from "../../src/clock.js";
 import { parseConfig } from "../../src/config.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
+import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
 import { createScheduler } from "../../src/scheduler/create-scheduler.js";
 import type { Scheduler } from "../../src/scheduler/scheduler.js";
@@ -28,7 +29,7 @@ describe("jobs over the API", () => {
     scheduler = createScheduler({ ledger, config, home, clock });
     const api = createApiHandler({
       ledger,
-      kb: new KnowledgeBase(ledger),
+      kb: new KnowledgeBase(sqliteKnowledgeStore(ledger)),
       config,
       clock,
       scheduler: () => scheduler,

@@ -8,6 +8,7 @@ import { type Config, parseConfig } from "../../src/config.js";
 import { startGateway } from "../../src/gateway/server.js";
 import { embedderFromConfig } from "../../src/knowledge/embedder-config.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
+import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import { AuditStore } from "../../src/ledger/audit-store.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
 import { UserActivity } from "../../src/monitor/activity.js";
@@ -186,8 +187,8 @@ describe("an audit run", () => {
       [day.skipped!.id]: "audit_unsure",
     });
 
-    const kb = new KnowledgeBase(ledger);
-    const entry = kb.store.current("finance", "merchant:Starbucks");
+    const kb = new KnowledgeBase(sqliteKnowledgeStore(ledger));
+    const entry = await kb.store.current("finance", "merchant:Starbucks");
     expect(entry).toMatchObject({ content: "Starbucks is Coffee", sourceKind: "audit_run" });
     expect(entry!.sourceRef).toBe(outcome.run.id);
 
@@ -358,7 +359,7 @@ describe("an audit run", () => {
     expect(outcome.status).toBe("done");
     const embeds = upstream.requests.filter((r) => r.path === "/api/embed");
     expect(embeds.map((r) => JSON.stringify(r.body)).join()).toContain("Starbucks is Coffee");
-    const hits = await new KnowledgeBase(ledger, {
+    const hits = await new KnowledgeBase(sqliteKnowledgeStore(ledger), {
       embedder: embedderFromConfig(config)!,
     }).searchDetailed({ text: "Starbucks", scopes: ["finance"] });
     expect(hits.mode).toBe("hybrid");

@@ -112,7 +112,7 @@ describe("categorize", () => {
     );
     const { agent, upstream } = fixture;
     const person = { kind: "person" as const, ref: "sam" };
-    agent.kb.put(
+    await agent.kb.put(
       {
         scope: "finance",
         key: "rule:chipotle",
@@ -126,7 +126,7 @@ describe("categorize", () => {
       },
       person,
     );
-    agent.kb.put(
+    await agent.kb.put(
       {
         scope: "finance",
         key: "rule:payment",
@@ -207,7 +207,7 @@ describe("categorize", () => {
       category: "fuel",
       categorySource: "audit",
     });
-    const rules = loadRules(agent.kb);
+    const rules = await loadRules(agent.kb);
     expect(rules).toEqual([
       expect.objectContaining({
         match: "is",
@@ -216,7 +216,7 @@ describe("categorize", () => {
         category: "fuel",
       }),
     ]);
-    expect(agent.kb.history("finance", rules[0]!.key)).toHaveLength(1);
+    expect(await agent.kb.history("finance", rules[0]!.key)).toHaveLength(1);
   });
 });
 

@@ -7,6 +7,7 @@ import { layoutProposer } from "../../src/finance/import/propose-layout.js";
 import { importStatementFile } from "../../src/finance/importer.js";
 import { previewStatementFile } from "../../src/finance/preview.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
+import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import { FinanceStore } from "../../src/ledger/finance-store.js";
 import { Runtime } from "../../src/runtime/index.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
@@ -65,7 +66,7 @@ async function setup(amountColumn: string) {
     () => runtime.close(),
   );
   const store = new FinanceStore(temp.ledger.db);
-  const kb = new KnowledgeBase(temp.ledger);
+  const kb = new KnowledgeBase(sqliteKnowledgeStore(temp.ledger));
   const deps = {
     store,
     kb,
@@ -97,7 +98,7 @@ describe("a model proposes the layout, the parser reads the numbers", () => {
       .prepare("SELECT action_type FROM actions WHERE action_type = 'propose_csv_layout'")
       .all();
     expect(actions.length).toBeGreaterThan(0);
-    const entry = kb.list({ scope: "finance" }).find((e) => e.key.startsWith("csv-layout:"));
+    const entry = (await kb.list({ scope: "finance" })).find((e) => e.key.startsWith("csv-layout:"));
     expect(entry?.provenance.kind).toBe("import");
 
     const before = upstream!.requests.length;
@@ -113,7 +114,7 @@ describe("a model proposes the layout, the parser reads the numbers", () => {
       importStatementFile(join(dir, "march.csv"), deps, { account: "giro" }),
     ).rejects.toThrow(/march\.csv: cannot tell the columns apart .*model's column mapping/);
     expect(store.statements()).toEqual([]);
-    expect(kb.list({ scope: "finance" })).toEqual([]);
+    expect(await kb.list({ scope: "finance" })).toEqual([]);
   });
 
   it("shows the model's mapping in a dry run and changes nothing", async () => {
@@ -125,6 +126,6 @@ describe("a model proposes the layout, the parser reads the numbers", () => {
     });
     expect(preview.layoutProposedBy).not.toBeNull();
     expect(store.statements()).toEqual([]);
-    expect(kb.list({ scope: "finance" })).toEqual([]);
+    expect(await kb.list({ scope: "finance" })).toEqual([]);
   });
 });

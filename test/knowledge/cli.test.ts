@@ -3,6 +3,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
+import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { ReviewQueue } from "../../src/review/queue.js";
 import { CLI } from "../support/cli.js";
@@ -95,9 +96,9 @@ describe("kb and review commands", { timeout: 180_000 }, () => {
 
   it("undoes an audit run's writes with revert-run", async () => {
     const ledger = Ledger.open(join(home, "nightshift.db"));
-    const kb = new KnowledgeBase(ledger);
-    kb.put({ scope: "finance", key: "k", content: "by person" }, { kind: "person", ref: "ann" });
-    kb.put({ scope: "finance", key: "k", content: "by run" }, { kind: "audit_run", ref: "run-7" });
+    const kb = new KnowledgeBase(sqliteKnowledgeStore(ledger));
+    await kb.put({ scope: "finance", key: "k", content: "by person" }, { kind: "person", ref: "ann" });
+    await kb.put({ scope: "finance", key: "k", content: "by run" }, { kind: "audit_run", ref: "run-7" });
     ledger.close();
     const result = await run("kb", "revert-run", "run-7");
     expect(result.stdout).toMatch(

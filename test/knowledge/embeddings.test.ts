@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { embedderFromConfig } from "../../src/knowledge/embedder-config.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
+import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import { OllamaEmbedder } from "../../src/knowledge/search.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
@@ -20,7 +21,7 @@ describe("knowledge base with embeddings", () => {
     ({ ledger, cleanup } = tempLedger());
     upstream = await startScriptedUpstream({ embeddingDims: 16 });
     warnings = [];
-    kb = new KnowledgeBase(ledger, {
+    kb = new KnowledgeBase(sqliteKnowledgeStore(ledger), {
       embedder: new OllamaEmbedder({ url: upstream.url, model: "nomic-embed-text" }),
       onWarning: (message) => warnings.push(message),
     });
@@ -31,8 +32,8 @@ describe("knowledge base with embeddings", () => {
   });
 
   it("embeds pending entries in one batch through /api/embed and only once", async () => {
-    kb.put({ scope: "finance", key: "k1", content: "alpha" }, person);
-    kb.put({ scope: "finance", key: "k2", content: "beta" }, person);
+    await kb.put({ scope: "finance", key: "k1", content: "alpha" }, person);
+    await kb.put({ scope: "finance", key: "k2", content: "beta" }, person);
     expect(await kb.embedPending()).toBe(2);
     expect(await kb.embedPending()).toBe(0);
     const calls = upstream.requests.filter((r) => r.path === "/api/embed");
@@ -43,14 +44,14 @@ describe("knowledge base with embeddings", () => {
     });
     expect(calls[0]!.headers["x-nightshift-agent"]).toBe("knowledge");
 
-    kb.put({ scope: "finance", key: "k2", content: "gamma" }, person);
+    await kb.put({ scope: "finance", key: "k2", content: "gamma" }, person);
     expect(await kb.embedPending()).toBe(1);
   });
 
   it("ranks by full text and vectors together, and finds by vector what no word matches", async () => {
-    kb.put({ scope: "finance", key: "k1", content: "alpha" }, person);
-    kb.put({ scope: "finance", key: "k2", content: "beta" }, person);
-    kb.put({ scope: "calendar", key: "k3", content: "alpha" }, person);
+    await kb.put({ scope: "finance", key: "k1", content: "alpha" }, person);
+    await kb.put({ scope: "finance", key: "k2", content: "beta" }, person);
+    await kb.put({ scope: "calendar", key: "k3", content: "alpha" }, person);
     await kb.embedPending();
 
     const exact = await kb.searchDetailed({ text: "k1: alpha", scopes: ["finance"] });
@@ -58,13 +59,13 @@ describe("knowledge base with embeddings", () => {
     expect(exact.hits[0]!.key).toBe("k1");
     expect(exact.hits.every((h) => h.scope === "finance")).toBe(true);
 
-    expect(kb.searchText({ text: "zzz", scopes: ["finance"] })).toEqual([]);
+    expect(await kb.searchText({ text: "zzz", scopes: ["finance"] })).toEqual([]);
     const semantic = await kb.search({ agent: "finance", text: "zzz" });
     expect(semantic.map((h) => h.key).sort()).toEqual(["k1", "k2"]);
   });
 
   it("answers from full text with a warning when the embedder is down", async () => {
-    kb.put({ scope: "finance", key: "k1", content: "alpha" }, person);
+    await kb.put({ scope: "finance", key: "k1", content: "alpha" }, person);
     await kb.embedPending();
     await upstream.close();
     const result = await kb.searchDetailed({ text: "alpha", scopes: ["finance"] });

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { applyPendingCorrections } from "../../src/audit/apply.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
+import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import { AuditStore } from "../../src/ledger/audit-store.js";
 import { DeliveryStore } from "../../src/ledger/delivery-store.js";
 import { WebhookSender } from "../../src/plain-agents/webhook.js";
@@ -107,7 +108,7 @@ describe("corrections delivered to plain agents", () => {
       audit,
       actions: h.ledger.actions,
       queue: h.review,
-      kb: new KnowledgeBase(h.ledger),
+      kb: new KnowledgeBase(sqliteKnowledgeStore(h.ledger)),
       handlers: buildCorrectionHandlers({ ledger: h.ledger, config: h.config, clock }),
       clock,
       applyConfidence: 0.85,

@@ -3,6 +3,7 @@ import type { Clock } from "../../src/clock.js";
 import { type Config, parseConfig } from "../../src/config.js";
 import { type Gateway, startGateway } from "../../src/gateway/server.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
+import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import type { Action } from "../../src/ledger/actions.js";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { UserActivity } from "../../src/monitor/activity.js";
@@ -63,7 +64,7 @@ export async function startPlainHarness(
   telemetry = new Telemetry({ config, ledger, clock, env: options.env ?? {} });
   const handlers = buildCorrectionHandlers({ ledger, config, clock });
   const review = new ReviewQueue(ledger, { handlers, clock });
-  const kb = new KnowledgeBase(ledger);
+  const kb = new KnowledgeBase(sqliteKnowledgeStore(ledger));
   const api = createGatewayApi({ ledger, kb, review, handlers, config, clock, telemetry });
   const gateway = await startGateway({ config, ledger, activity: new UserActivity([]), api });
   const auth: Record<string, string> = options.token

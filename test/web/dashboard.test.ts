@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { type Daemon, startDaemon } from "../../src/daemon.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
+import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import { ReviewQueue } from "../../src/review/queue.js";
 import { buildAssets } from "../../src/web/build-assets.mjs";
 import { buildCorpus } from "../fixtures/finance/corpus.js";
@@ -179,10 +180,10 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
   });
 
   it("rolls back a knowledge entry, and `kb history` shows the rollback", async () => {
-    const kb = new KnowledgeBase(daemon.ledger);
+    const kb = new KnowledgeBase(sqliteKnowledgeStore(daemon.ledger));
     const person = { kind: "person" as const, ref: "sam" };
-    kb.put({ scope: AGENT, key: "tone", content: "Write formally.\nSign as Sam." }, person);
-    kb.put({ scope: AGENT, key: "tone", content: "Write casually.\nSign as Sam." }, person);
+    await kb.put({ scope: AGENT, key: "tone", content: "Write formally.\nSign as Sam." }, person);
+    await kb.put({ scope: AGENT, key: "tone", content: "Write casually.\nSign as Sam." }, person);
     await page.goto(`${daemon.url}/ui/kb?q=casually`);
     await page.getByRole("link", { name: /tone/ }).click();
     await page.getByTestId("diff").waitFor();

@@ -24,9 +24,9 @@ const layoutSchema = z.object({
 });
 const entrySchema = z.object({ signature: z.string(), layout: layoutSchema });
 
-export function rememberedLayouts(kb: KnowledgeBase): KnownLayout[] {
+export async function rememberedLayouts(kb: KnowledgeBase): Promise<KnownLayout[]> {
   const known: KnownLayout[] = [];
-  for (const entry of kb.list({ scope: SCOPE })) {
+  for (const entry of await kb.list({ scope: SCOPE })) {
     if (!entry.key.startsWith(PREFIX)) continue;
     const parsed = entrySchema.safeParse(entry.data);
     if (parsed.success)
@@ -39,16 +39,16 @@ export function rememberedLayouts(kb: KnowledgeBase): KnownLayout[] {
   return known;
 }
 
-export function rememberLayout(
+export async function rememberLayout(
   kb: KnowledgeBase,
   known: KnownLayout,
   provenance: Provenance,
-): void {
+): Promise<void> {
   if (!known.signature) return;
   const roles = Object.entries(known.layout)
     .map(([role, column]) => `${role}=${column}`)
     .join(", ");
-  kb.put(
+  await kb.put(
     {
       scope: SCOPE,
       key: `${PREFIX}${known.signature}`,

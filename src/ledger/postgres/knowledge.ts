@@ -277,5 +277,8 @@ async function appendOne(
     row.createdAt,
   ];
   await client.query(KnowledgeSql.insertVersion, [...values, row.note]);
-  await client.query(vectors ? KnowledgeSql.upsertEntryWithVector : KnowledgeSql.upsertEntry, values);
+  await client.query(
+    vectors ? KnowledgeSql.upsertEntryWithVector : KnowledgeSql.upsertEntry,
+    values,
+  );
 }
