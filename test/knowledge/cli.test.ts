@@ -3,10 +3,13 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
-import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import { Ledger } from "../../src/ledger/ledger.js";
+import { PostgresActionLedger } from "../../src/ledger/postgres/action-ledger.js";
+import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
+import type { LedgerStores } from "../../src/ledger/stores/index.js";
 import { ReviewQueue } from "../../src/review/queue.js";
 import { CLI } from "../support/cli.js";
+import { createTestDatabase, postgresUrl } from "../support/postgres-db.js";
 import { tempHome } from "../support/temp-ledger.js";
 
 interface Run {
@@ -15,27 +18,39 @@ interface Run {
   stderr: string;
 }
 
+/** The engines the kb commands run on: SQLite (the default) and PostgreSQL by NIGHTSHIFT_LEDGER_URL. */
+const engines = [
+  { engine: "SQLite", database: async (): Promise<string | undefined> => undefined },
+  ...(postgresUrl ? [{ engine: "PostgreSQL", database: () => createTestDatabase("kb_cli") }] : []),
+];
+
 // Each command is a fresh Node process running the built CLI.
-describe("kb and review commands", { timeout: 180_000 }, () => {
+describe.each(engines)("kb commands on $engine", { timeout: 180_000 }, ({ database }) => {
   let home: string;
+  let url: string | undefined;
   let cleanup: () => void;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     ({ home, cleanup } = tempHome());
+    url = await database();
   });
   afterEach(() => cleanup());
 
   const run = (...args: string[]): Promise<Run> =>
     new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        [...CLI, ...args],
-        { env: { ...process.env, NIGHTSHIFT_HOME: home } },
-        (error, stdout, stderr) => {
-          resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-        },
-      );
+      const env: NodeJS.ProcessEnv = { ...process.env, NIGHTSHIFT_HOME: home };
+      delete env.NIGHTSHIFT_LEDGER_URL;
+      if (url) env.NIGHTSHIFT_LEDGER_URL = url;
+      execFile(process.execPath, [...CLI, ...args], { env }, (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      });
     });
+
+  /** The ledger the commands use, opened in the test itself (as another daemon would). */
+  const openLedger = async (): Promise<LedgerStores> =>
+    url
+      ? PostgresActionLedger.open(url)
+      : new SqliteActionLedger(Ledger.open(join(home, "nightshift.db")));
 
   it("imports a YAML file, searches it, and rolls an entry back with history kept", async () => {
     const file = join(home, "rules.yaml");
@@ -95,11 +110,17 @@ describe("kb and review commands", { timeout: 180_000 }, () => {
   });
 
   it("undoes an audit run's writes with revert-run", async () => {
-    const ledger = Ledger.open(join(home, "nightshift.db"));
-    const kb = new KnowledgeBase(sqliteKnowledgeStore(ledger));
-    await kb.put({ scope: "finance", key: "k", content: "by person" }, { kind: "person", ref: "ann" });
-    await kb.put({ scope: "finance", key: "k", content: "by run" }, { kind: "audit_run", ref: "run-7" });
-    ledger.close();
+    const ledger = await openLedger();
+    const kb = new KnowledgeBase(ledger.knowledge);
+    await kb.put(
+      { scope: "finance", key: "k", content: "by person" },
+      { kind: "person", ref: "ann" },
+    );
+    await kb.put(
+      { scope: "finance", key: "k", content: "by run" },
+      { kind: "audit_run", ref: "run-7" },
+    );
+    await ledger.close();
     const result = await run("kb", "revert-run", "run-7");
     expect(result.stdout).toMatch(
       /reverted 1 entry written by audit run run-7\n {2}finance\/k: v2 → v3/,
@@ -125,6 +146,25 @@ describe("kb and review commands", { timeout: 180_000 }, () => {
     const cleared = JSON.parse((await run("kb", "show", "payee:acme", "--json")).stdout);
     expect(cleared).toMatchObject({ version: 3, content: "c", data: null });
   });
+});
+
+describe("review commands", { timeout: 180_000 }, () => {
+  let home: string;
+  let cleanup: () => void;
+
+  beforeEach(() => {
+    ({ home, cleanup } = tempHome());
+  });
+  afterEach(() => cleanup());
+
+  const run = (...args: string[]): Promise<Run> =>
+    new Promise((resolve) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, NIGHTSHIFT_HOME: home };
+      delete env.NIGHTSHIFT_LEDGER_URL;
+      execFile(process.execPath, [...CLI, ...args], { env }, (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      });
+    });
 
   it("decides a review item once and explains a second attempt and bad JSON", async () => {
     const ledger = Ledger.open(join(home, "nightshift.db"));
