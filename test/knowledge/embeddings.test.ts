@@ -2,33 +2,57 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { embedderFromConfig } from "../../src/knowledge/embedder-config.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
-import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import { OllamaEmbedder } from "../../src/knowledge/search.js";
-import type { Ledger } from "../../src/ledger/ledger.js";
+import { PostgresActionLedger } from "../../src/ledger/postgres/action-ledger.js";
+import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
+import type { LedgerStores } from "../../src/ledger/stores/index.js";
+import { createTestDatabase, postgresUrl } from "../support/postgres-db.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempLedger } from "../support/temp-ledger.js";
 
+/** Each case on a fresh ledger of each engine (PostgreSQL ranks vectors in memory without pgvector). */
+const engines = [
+  {
+    engine: "SQLite",
+    open: async (): Promise<{ stores: LedgerStores; cleanup: () => void | Promise<void> }> => {
+      const { ledger, cleanup } = tempLedger();
+      return { stores: new SqliteActionLedger(ledger, false), cleanup };
+    },
+  },
+  ...(postgresUrl
+    ? [
+        {
+          engine: "PostgreSQL",
+          open: async () => {
+            const stores = await PostgresActionLedger.open(await createTestDatabase("kb_embed"));
+            return { stores, cleanup: () => stores.close() };
+          },
+        },
+      ]
+    : []),
+];
+
 const person = { kind: "person" as const, ref: "ann" };
 
-describe("knowledge base with embeddings", () => {
-  let ledger: Ledger;
-  let cleanup: () => void;
+describe.each(engines)("knowledge base with embeddings on $engine", ({ open }) => {
+  let stores: LedgerStores;
+  let cleanup: () => void | Promise<void>;
   let upstream: ScriptedUpstream;
   let kb: KnowledgeBase;
   let warnings: string[];
 
   beforeEach(async () => {
-    ({ ledger, cleanup } = tempLedger());
+    ({ stores, cleanup } = await open());
     upstream = await startScriptedUpstream({ embeddingDims: 16 });
     warnings = [];
-    kb = new KnowledgeBase(sqliteKnowledgeStore(ledger), {
+    kb = new KnowledgeBase(stores.knowledge, {
       embedder: new OllamaEmbedder({ url: upstream.url, model: "nomic-embed-text" }),
       onWarning: (message) => warnings.push(message),
     });
   });
   afterEach(async () => {
     await upstream.close();
-    cleanup();
+    await cleanup();
   });
 
   it("embeds pending entries in one batch through /api/embed and only once", async () => {
