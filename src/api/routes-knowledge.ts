@@ -20,13 +20,19 @@ async function rollback(r: Request, deps: Deps) {
   if (typeof version !== "number" || !Number.isInteger(version) || version < 1) {
     throw new NightshiftError('rollback needs the version to restore: {"version": 2}');
   }
-  const entry = await deps.kb.rollback(scope, key, version, { kind: "person", ref: personOf(r, body) });
+  const entry = await deps.kb.rollback(scope, key, version, {
+    kind: "person",
+    ref: personOf(r, body),
+  });
   return knowledgeEntryToJson(entry);
 }
 
 async function revertRun(r: Request, deps: Deps) {
   const body = await readJsonBody(r.req);
-  const report = await deps.kb.revertRun(r.segments[0]!, { kind: "person", ref: personOf(r, body) });
+  const report = await deps.kb.revertRun(r.segments[0]!, {
+    kind: "person",
+    ref: personOf(r, body),
+  });
   return {
     run_id: report.runId,
     reverted: report.reverted,

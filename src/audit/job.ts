@@ -1,7 +1,7 @@
 import { embedderFromConfig } from "../knowledge/embedder-config.js";
 import { KnowledgeBase } from "../knowledge/kb.js";
-import { sqliteKnowledgeStore } from "../ledger/sqlite/knowledge.js";
 import { AuditStore } from "../ledger/audit-store.js";
+import { sqliteKnowledgeStore } from "../ledger/sqlite/knowledge.js";
 import { buildCorrectionHandlers } from "../review/agent-handlers.js";
 import { ReviewQueue } from "../review/queue.js";
 import { Runtime } from "../runtime/runtime.js";
@@ -88,7 +88,10 @@ export function auditDependencies(
   const { ledger, config, clock } = dependencies;
   const handlers = options.handlers ?? buildCorrectionHandlers({ ledger, config });
   const embedder = embedderFromConfig(config);
-  const kb = new KnowledgeBase(sqliteKnowledgeStore(ledger), { clock, ...(embedder ? { embedder } : {}) });
+  const kb = new KnowledgeBase(sqliteKnowledgeStore(ledger), {
+    clock,
+    ...(embedder ? { embedder } : {}),
+  });
   const runtime = new Runtime({ config, ledger, knowledge: kb, clock, baseUrl: options.baseUrl });
   const deps: AuditDeps = {
     ledger,

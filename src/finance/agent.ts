@@ -2,9 +2,9 @@ import { type Clock, systemClock } from "../clock.js";
 import type { Config } from "../config.js";
 import { embedderFromConfig } from "../knowledge/embedder-config.js";
 import { KnowledgeBase } from "../knowledge/kb.js";
-import { sqliteKnowledgeStore } from "../ledger/sqlite/knowledge.js";
 import { FinanceStore } from "../ledger/finance-store.js";
 import type { Ledger } from "../ledger/ledger.js";
+import { sqliteKnowledgeStore } from "../ledger/sqlite/knowledge.js";
 import { buildCorrectionHandlers } from "../review/agent-handlers.js";
 import { ReviewQueue } from "../review/queue.js";
 import { Runtime } from "../runtime/index.js";
@@ -29,7 +29,10 @@ export function openFinanceAgent(
 ): FinanceAgent {
   const store = new FinanceStore(ledger.db);
   const embedder = embedderFromConfig(config);
-  const kb = new KnowledgeBase(sqliteKnowledgeStore(ledger), { clock, ...(embedder ? { embedder } : {}) });
+  const kb = new KnowledgeBase(sqliteKnowledgeStore(ledger), {
+    clock,
+    ...(embedder ? { embedder } : {}),
+  });
   const review = new ReviewQueue(ledger, {
     handlers: buildCorrectionHandlers({ ledger, config }),
     clock,

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { CorrectionHandler, CorrectionToApply } from "../audit/handlers.js";
 import { KnowledgeBase } from "../knowledge/kb.js";
-import { sqliteKnowledgeStore } from "../ledger/sqlite/knowledge.js";
 import { FinanceStore } from "../ledger/finance-store.js";
+import { sqliteKnowledgeStore } from "../ledger/sqlite/knowledge.js";
 import type { RegisterHandler } from "../review/agent-handlers.js";
 import type { ReviewQueue } from "../review/queue.js";
 import { putPayeeRule } from "./rules.js";

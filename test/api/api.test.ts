@@ -5,9 +5,9 @@ import { createApiHandler } from "../../src/api/handler.js";
 import { CorrectionHandlers, type CorrectionToApply } from "../../src/audit/handlers.js";
 import { parseConfig } from "../../src/config.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
-import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import type { Action } from "../../src/ledger/actions.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
+import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import { ReviewQueue } from "../../src/review/queue.js";
 import { tempLedger } from "../support/temp-ledger.js";
 

@@ -5,9 +5,9 @@ import { createApiHandler } from "../../src/api/handler.js";
 import { ManualClock } from "../../src/clock.js";
 import { parseConfig } from "../../src/config.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
-import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import type { NewAction } from "../../src/ledger/actions.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
+import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import { seedAuditRun } from "../support/audit-seed.js";
 import { tempLedger } from "../support/temp-ledger.js";
 

@@ -7,8 +7,8 @@ import { layoutProposer } from "../../src/finance/import/propose-layout.js";
 import { importStatementFile } from "../../src/finance/importer.js";
 import { previewStatementFile } from "../../src/finance/preview.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
-import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import { FinanceStore } from "../../src/ledger/finance-store.js";
+import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import { Runtime } from "../../src/runtime/index.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempLedger } from "../support/temp-ledger.js";
@@ -98,7 +98,9 @@ describe("a model proposes the layout, the parser reads the numbers", () => {
       .prepare("SELECT action_type FROM actions WHERE action_type = 'propose_csv_layout'")
       .all();
     expect(actions.length).toBeGreaterThan(0);
-    const entry = (await kb.list({ scope: "finance" })).find((e) => e.key.startsWith("csv-layout:"));
+    const entry = (await kb.list({ scope: "finance" })).find((e) =>
+      e.key.startsWith("csv-layout:"),
+    );
     expect(entry?.provenance.kind).toBe("import");
 
     const before = upstream!.requests.length;
