@@ -33,6 +33,17 @@ export interface KnowledgeBaseOptions {
   onWarning?: (message: string) => void;
 }
 
+/**
+ * Writes started by putSoon and not yet landed, in this process. Every knowledge base's reads
+ * wait for them, and so does closing the ledger (settleKnowledgeWrites), so none is cut off.
+ */
+const pending = new Set<Promise<void>>();
+
+/** Resolves once every putSoon write so far has landed (or been reported). */
+export async function settleKnowledgeWrites(): Promise<void> {
+  while (pending.size > 0) await Promise.all([...pending]);
+}
+
 /** What a put did: the entry's version after it, and whether that version is new. */
 export interface PutResult {
   entry: KnowledgeEntry;
@@ -47,8 +58,6 @@ export interface PutResult {
 export class KnowledgeBase implements KnowledgeSource {
   private readonly clock: Clock;
   private readonly now = () => this.clock.now();
-  /** Writes started by putSoon and not yet landed; this knowledge base's reads wait for them. */
-  private readonly pending = new Set<Promise<void>>();
 
   constructor(
     readonly store: KnowledgeStore,
@@ -91,7 +100,7 @@ export class KnowledgeBase implements KnowledgeSource {
   /**
    * A put for a caller that cannot wait: a correction handler, which the review queue and the
    * audit still call inside their own synchronous transactions. A bad entry throws here and now;
-   * the write lands right after, this knowledge base's reads wait for it, and a write that
+   * the write lands right after, reads of the knowledge base wait for it, and a write that
    * fails then (the database) is reported through onWarning.
    */
   putSoon(input: EntryInput, provenance: Provenance): void {
@@ -102,13 +111,13 @@ export class KnowledgeBase implements KnowledgeSource {
       (error: unknown) =>
         this.warn(`knowledge entry ${input.scope}/${input.key} not written: ${String(error)}`),
     );
-    this.pending.add(write);
-    void write.finally(() => this.pending.delete(write));
+    pending.add(write);
+    void write.finally(() => pending.delete(write));
   }
 
   /** Resolves once every putSoon write so far has landed (or been reported). */
-  async settled(): Promise<void> {
-    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  settled(): Promise<void> {
+    return settleKnowledgeWrites();
   }
 
   private warn(message: string): void {
