@@ -2,6 +2,7 @@ import { embedderFromConfig } from "../knowledge/embedder-config.js";
 import { KnowledgeBase } from "../knowledge/kb.js";
 import { AuditStore } from "../ledger/audit-store.js";
 import { buildCorrectionHandlers } from "../review/agent-handlers.js";
+import { SqliteActionLedger } from "../ledger/sqlite/action-ledger.js";
 import { ReviewQueue } from "../review/queue.js";
 import { Runtime } from "../runtime/runtime.js";
 import type { JobDependencies, JobFactory } from "../scheduler/job.js";
@@ -95,7 +96,7 @@ export function auditDependencies(
     clock,
     reviewerFor: (role) => runtimeReviewer(runtime, config, role),
     handlers,
-    queue: new ReviewQueue(ledger, { handlers, clock }),
+    queue: new ReviewQueue(new SqliteActionLedger(ledger, false), { handlers, clock }),
     kb,
   };
   return { deps, close: () => runtime.close() };

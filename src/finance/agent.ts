@@ -5,6 +5,7 @@ import { KnowledgeBase } from "../knowledge/kb.js";
 import { FinanceStore } from "../ledger/finance-store.js";
 import type { Ledger } from "../ledger/ledger.js";
 import { buildCorrectionHandlers } from "../review/agent-handlers.js";
+import { SqliteActionLedger } from "../ledger/sqlite/action-ledger.js";
 import { ReviewQueue } from "../review/queue.js";
 import { Runtime } from "../runtime/index.js";
 import { settleRejectedDuplicates } from "./corrections.js";
@@ -21,19 +22,19 @@ export interface FinanceAgent {
   close(): Promise<void>;
 }
 
-export function openFinanceAgent(
+export async function openFinanceAgent(
   ledger: Ledger,
   config: Config,
   clock: Clock = systemClock,
-): FinanceAgent {
+): Promise<FinanceAgent> {
   const store = new FinanceStore(ledger.db);
   const embedder = embedderFromConfig(config);
   const kb = new KnowledgeBase(ledger, { clock, ...(embedder ? { embedder } : {}) });
-  const review = new ReviewQueue(ledger, {
+  const review = new ReviewQueue(new SqliteActionLedger(ledger, false), {
     handlers: buildCorrectionHandlers({ ledger, config }),
     clock,
   });
-  settleRejectedDuplicates(store, review);
+  await settleRejectedDuplicates(store, review);
   let runtime: Runtime | undefined;
   return {
     store,

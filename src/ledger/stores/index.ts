@@ -10,7 +10,11 @@
  * (test/ledger/*-cases.ts) runs against both.
  */
 import type { ActionLedger } from "./actions.js";
+import type { ReviewStores } from "./review.js";
 
 export * from "./actions.js";
+export * from "./review.js";
 
-export interface LedgerStores extends ActionLedger {}
+export interface LedgerStores extends ActionLedger {
+  readonly review: ReviewStores;
+}
