@@ -96,9 +96,7 @@ export async function startDaemon(
     telemetry = new Telemetry({ config, ledger, clock: systemClock, log });
     // The review queue, feedback and deliveries live in the selected engine.
     const stores = shared ?? new SqliteActionLedger(ledger, false);
-    services.push(
-      startPlainAgents({ config, ledger: stores, clock: systemClock, log, telemetry }),
-    );
+    services.push(startPlainAgents({ config, ledger: stores, clock: systemClock, log, telemetry }));
     const handlers = buildCorrectionHandlers({ ledger, config });
     // The registry builds plain-agent delivery over the SQLite ledger; on PostgreSQL it is shared.
     if (shared) handlers.registerFallback(deliveryHandler(shared));

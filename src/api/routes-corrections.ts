@@ -5,8 +5,8 @@ import {
   deliveryToJson,
   parseDeliveryStatus,
 } from "../plain-agents/delivery.js";
-import { ledgerStores } from "./ledger-stores.js";
 import { intParam, readJsonBody } from "./http.js";
+import { ledgerStores } from "./ledger-stores.js";
 import type { ApiRoute } from "./routes-feedback.js";
 
 /**

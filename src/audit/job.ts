@@ -1,8 +1,8 @@
 import { embedderFromConfig } from "../knowledge/embedder-config.js";
 import { KnowledgeBase } from "../knowledge/kb.js";
 import { AuditStore } from "../ledger/audit-store.js";
-import { buildCorrectionHandlers } from "../review/agent-handlers.js";
 import { SqliteActionLedger } from "../ledger/sqlite/action-ledger.js";
+import { buildCorrectionHandlers } from "../review/agent-handlers.js";
 import { ReviewQueue } from "../review/queue.js";
 import { Runtime } from "../runtime/runtime.js";
 import type { JobDependencies, JobFactory } from "../scheduler/job.js";

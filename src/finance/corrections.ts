@@ -1,8 +1,8 @@
 import { z } from "zod";
-import type { CorrectionHandler, CorrectionToApply } from "../review/handlers.js";
 import { KnowledgeBase } from "../knowledge/kb.js";
 import { FinanceStore } from "../ledger/finance-store.js";
 import type { RegisterHandler } from "../review/agent-handlers.js";
+import type { CorrectionHandler, CorrectionToApply } from "../review/handlers.js";
 import type { ReviewQueue } from "../review/queue.js";
 import { putPayeeRule } from "./rules.js";
 

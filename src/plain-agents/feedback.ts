@@ -139,6 +139,9 @@ export async function giveFeedback(
 }
 
 /** Every feedback row of an action, oldest first. */
-export function feedbackFor(ledger: { review: ReviewStores }, actionId: string): Promise<Feedback[]> {
+export function feedbackFor(
+  ledger: { review: ReviewStores },
+  actionId: string,
+): Promise<Feedback[]> {
   return ledger.review.feedback.forAction(actionId);
 }

@@ -123,7 +123,10 @@ export class WebhookSender {
   private async scheduleRetry(delivery: Delivery, hook: WebhookConfig, error: string) {
     const attempts = delivery.attempts + 1;
     if (attempts >= hook.max_attempts) {
-      await this.store.giveUp(delivery.correctionId, `${error} (gave up after ${attempts} attempts)`);
+      await this.store.giveUp(
+        delivery.correctionId,
+        `${error} (gave up after ${attempts} attempts)`,
+      );
       this.options.log?.(
         `webhook for ${delivery.agent}: correction ${delivery.correctionId} failed ${attempts} times, last: ${error}`,
       );

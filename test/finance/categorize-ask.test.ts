@@ -50,7 +50,7 @@ async function start(script: Script): Promise<Fixture> {
       "finance-expert": { model: "expert:3b", url: upstream.url },
     },
   });
-  const agent = openFinanceAgent(
+  const agent = await openFinanceAgent(
     temp.ledger,
     config,
     new ManualClock(Date.parse("2026-02-10T12:00:00Z")),

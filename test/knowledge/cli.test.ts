@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
 import { Ledger } from "../../src/ledger/ledger.js";
+import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import { ReviewQueue } from "../../src/review/queue.js";
 import { CLI } from "../support/cli.js";
 import { tempHome } from "../support/temp-ledger.js";
@@ -127,7 +128,7 @@ describe("kb and review commands", { timeout: 180_000 }, () => {
 
   it("decides a review item once and explains a second attempt and bad JSON", async () => {
     const ledger = Ledger.open(join(home, "nightshift.db"));
-    new ReviewQueue(ledger).open({
+    await new ReviewQueue(new SqliteActionLedger(ledger, false)).open({
       kind: "audit_unsure",
       agent: "finance",
       title: "STARBUCKS: Dining or Coffee?",

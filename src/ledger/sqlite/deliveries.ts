@@ -1,5 +1,6 @@
 import type { Statement } from "better-sqlite3";
 import type { Db } from "../db.js";
+import { jsonColumn, type Row, rowToAttempt, rowToDelivery } from "../review-rows.js";
 import type {
   CorrectionForDelivery,
   Delivery,
@@ -7,10 +8,6 @@ import type {
   DeliveryStatus,
   DeliveryStore,
 } from "../stores/review.js";
-import { jsonColumn, type Row, rowToAttempt, rowToDelivery } from "../review-rows.js";
-
-
-
 
 // On SQLite the correction itself is the audit's corrections row (0006); a delivery joins it.
 const SELECT = `SELECT d.*, c.action_id, c.source, c.run_id, c.original, c.corrected, c.reasoning,

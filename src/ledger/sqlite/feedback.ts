@@ -4,7 +4,6 @@ import type { Db } from "../db.js";
 import { type Row, rowToFeedback } from "../review-rows.js";
 import type { Feedback, FeedbackStore, NewFeedback } from "../stores/review.js";
 
-
 /**
  * Feedback rows, and their effect on the action: flags join the action's own (so the audit
  * selects it), and a confidence replaces the action's (the audit compares its verdict with it).

@@ -10,10 +10,6 @@ import type {
   ReviewStatus,
 } from "../stores/review.js";
 
-
-
-
-
 /** The review queue's table (migration 0005-review.sql). The only place its SQLite SQL lives. */
 export class SqliteReviewItems implements ReviewItemStore {
   private readonly s: Record<string, Statement>;
@@ -136,4 +132,3 @@ function decisionParams(d: ReviewDecisionRow) {
     applied_note: d.appliedNote,
   };
 }
-

@@ -166,7 +166,12 @@ export interface DeliveryStore {
   /** An agent's deliveries (any status when null), oldest first. */
   list(agent: string, status: DeliveryStatus | null, limit: number): Promise<Delivery[]>;
   /** True when this call acknowledged it; false when it was acknowledged before (or is unknown). */
-  acknowledge(id: string, via: "pull" | "webhook", at: number, note: string | null): Promise<boolean>;
+  acknowledge(
+    id: string,
+    via: "pull" | "webhook",
+    at: number,
+    note: string | null,
+  ): Promise<boolean>;
   /** Pending deliveries of an agent whose next try is due, oldest first. */
   due(agent: string, now: number, limit: number): Promise<Delivery[]>;
   /**
