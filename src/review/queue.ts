@@ -157,26 +157,31 @@ export class ReviewQueue {
       decidedAt: this.clock.now(),
       decisionOutput: output,
       decisionReason: options.reason ?? null,
-      appliedNote: decision === "reject" ? "the original output stands" : "applying",
+      appliedNote:
+        decision === "reject"
+          ? "the original output stands"
+          : "decided; the agent's handler had not confirmed applying it yet",
     };
     if (!(await this.store.recordDecision(row))) throw alreadyDecided(await this.require(id));
     if (decision === "reject") {
       return { item: await this.require(id), applied: false, note: row.appliedNote! };
     }
-    let outcome: { applied: boolean; note: string };
-    try {
-      outcome = await this.apply(item, output, row.decisionReason);
-    } catch (error) {
-      const reopened = await this.store.withdrawDecision(row);
-      throw reopened
-        ? error
-        : new NightshiftError(
-            `${(error as Error).message}; the item could not be reopened (it changed meanwhile)`,
-            { status: 502, code: "handler_failed", cause: error },
-          );
-    }
+    const outcome = await this.applyRecorded(item, output, row);
     await this.store.setAppliedNote(id, outcome.note);
     return { item: await this.require(id), ...outcome };
+  }
+
+  /** Applies a recorded decision; if the handler fails, the decision is withdrawn. */
+  private async applyRecorded(item: ReviewItem, output: unknown, row: ReviewDecisionRow) {
+    try {
+      return await this.apply(item, output, row.decisionReason);
+    } catch (error) {
+      if (await this.store.withdrawDecision(row)) throw error;
+      throw new NightshiftError(
+        `${(error as Error).message.replace(/; the item stays open$/, "")}; the decision stays recorded, as the item changed meanwhile and cannot be reopened`,
+        { status: 502, code: "handler_failed", cause: error },
+      );
+    }
   }
 
   private async apply(

@@ -314,4 +314,35 @@ describe.each(testEngines)("corrections delivered to plain agents on $name", (en
       await other.close();
     }
   });
+
+  it("records feedback on an action and shows it with the action's review items", async () => {
+    const action = await loggedCall("mailer", "Dear Sir");
+    const given = await h.api(
+      `/v0/actions/${action.id}/feedback`,
+      postJson(
+        { confidence: 0.3, flags: ["requires_audit"], scores: { thumbs: "down" } },
+        { "x-nightshift-person": "ann" },
+      ),
+    );
+    expect(given.status).toBe(200);
+    expect(await given.json()).toMatchObject({
+      feedback: { action_id: action.id, given_by: "ann", confidence: 0.3, scores: { thumbs: 0 } },
+      action: { id: action.id, confidence: 0.3 },
+    });
+    const flags = (await h.stores.actions.get(action.id))!.flags;
+    expect(flags).toEqual(expect.arrayContaining(["requires_audit", "low_confidence"]));
+    await h.review.open({
+      kind: "other",
+      agent: "mailer",
+      actionId: action.id,
+      title: "tone",
+      openedBy: "ann",
+    });
+    const shown = (await (await h.api(`/v0/actions/${action.id}`)).json()) as {
+      feedback: { given_by: string }[];
+      review_items: { title: string }[];
+    };
+    expect(shown.feedback.map((f) => f.given_by)).toEqual(["ann"]);
+    expect(shown.review_items.map((i) => i.title)).toEqual(["tone"]);
+  });
 });
