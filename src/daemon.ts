@@ -10,9 +10,10 @@ import { boundShutdown, installLastResort } from "./last-resort.js";
 import { Ledger } from "./ledger/ledger.js";
 import type { PostgresActionLedger } from "./ledger/postgres/action-ledger.js";
 import { needsSqliteLedger, selectLedger } from "./ledger/select.js";
-import { sqliteKnowledgeStore } from "./ledger/sqlite/knowledge.js";
+import { SqliteActionLedger } from "./ledger/sqlite/action-ledger.js";
 import { UserActivity } from "./monitor/activity.js";
 import { MonitorStore, startMonitor } from "./monitor/index.js";
+import { deliveryHandler } from "./plain-agents/delivery.js";
 import { startPlainAgents } from "./plain-agents/service.js";
 import { buildCorrectionHandlers } from "./review/agent-handlers.js";
 import { ReviewQueue } from "./review/queue.js";
@@ -93,14 +94,18 @@ export async function startDaemon(
     // Loaded here, not at the top: the OTel SDK and prom-client are for the daemon, not the CLI.
     const { Telemetry } = await import("./telemetry/telemetry.js");
     telemetry = new Telemetry({ config, ledger, clock: systemClock, log });
-    services.push(startPlainAgents({ config, ledger, clock: systemClock, log, telemetry }));
+    // The review queue, feedback and deliveries live in the selected engine.
+    const stores = shared ?? new SqliteActionLedger(ledger, false);
+    services.push(startPlainAgents({ config, ledger: stores, clock: systemClock, log, telemetry }));
     const handlers = buildCorrectionHandlers({ ledger, config });
+    // The registry builds plain-agent delivery over the SQLite ledger; on PostgreSQL it is shared.
+    if (shared) handlers.registerFallback(deliveryHandler(shared));
     const embedder = embedderFromConfig(config);
-    const kb = new KnowledgeBase(shared ? shared.knowledge : sqliteKnowledgeStore(ledger), {
+    const kb = new KnowledgeBase(stores.knowledge, {
       ...(embedder ? { embedder } : {}),
       onWarning: log,
     });
-    const review = new ReviewQueue(ledger, { handlers });
+    const review = new ReviewQueue(stores, { handlers });
     let scheduler: Scheduler | undefined;
     const api = createGatewayApi({
       scheduler: () => scheduler,
@@ -108,6 +113,7 @@ export async function startDaemon(
       ...(shared
         ? {
             actionReads: shared.actions,
+            stores: shared,
             needsSqlite: (what: string) => needsSqliteLedger(what, selection),
           }
         : {}),

@@ -1,15 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { CorrectionHandlers } from "../audit/handlers.js";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import { NightshiftError, NotFoundError } from "../errors.js";
 import { type KnowledgeBase, knowledgeEntryToJson, SHARED_SCOPE } from "../knowledge/kb.js";
 import { actionToJson } from "../ledger/actions.js";
-import { feedbackToJson } from "../ledger/feedback-store.js";
 import type { Ledger } from "../ledger/ledger.js";
 import { SqliteActionReads } from "../ledger/sqlite/action-reads.js";
-import type { ActionReads } from "../ledger/stores/index.js";
-import { feedbackFor } from "../plain-agents/feedback.js";
+import type { ActionReads, LedgerStores } from "../ledger/stores/index.js";
+import { feedbackFor, feedbackToJson } from "../plain-agents/feedback.js";
+import type { CorrectionHandlers } from "../review/handlers.js";
 import {
   type Decision,
   ReviewQueue,
@@ -20,6 +19,7 @@ import type { Scheduler } from "../scheduler/scheduler.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
 import { VERSION } from "../version.js";
 import { intParam, readJsonBody, sendError, sendJson } from "./http.js";
+import { ledgerStores } from "./ledger-stores.js";
 import { actionRoutes, listActions } from "./routes-actions.js";
 import { actionAuditToJson, auditRoutes } from "./routes-audit.js";
 import { correctionRoutes } from "./routes-corrections.js";
@@ -37,6 +37,8 @@ export interface ApiDeps {
   actionReads?: ActionReads;
   /** With actionReads: the error for routes whose capability still reads only SQLite. */
   needsSqlite?: (what: string) => NightshiftError;
+  /** The opened ledger of the selected engine; the SQLite `ledger`'s stores when absent. */
+  stores?: LedgerStores;
   kb: KnowledgeBase;
   /** Defaults to a queue over `ledger` with `handlers`, so API decisions are applied. */
   review?: ReviewQueue;
@@ -79,11 +81,7 @@ const DECISIONS: Record<string, Decision> = { accept: "accept", reject: "reject"
 const routes: Route[] = [
   { method: "GET", pattern: ["health"], handler: health },
   { method: "GET", pattern: ["review"], handler: listReview },
-  {
-    method: "GET",
-    pattern: ["review", ":id"],
-    handler: (r, d) => reviewItemToJson(d.review.require(itemId(r))),
-  },
+  { method: "GET", pattern: ["review", ":id"], handler: oneReviewItem },
   { method: "POST", pattern: ["review", ":id", ":decision"], handler: decide },
   { method: "GET", pattern: ["kb"], handler: knowledge },
   { method: "GET", pattern: ["kb", ":scope", ":key"], handler: knowledgeEntry },
@@ -110,6 +108,11 @@ const ON_THE_SEAM = new Set<Handler>([
   knowledgeEntry,
   knowledgeHistory,
   ...knowledgeWriteRoutes.map((route) => route.handler),
+  listReview,
+  oneReviewItem,
+  decide,
+  ...feedbackRoutes.map((r) => r.handler),
+  ...correctionRoutes.map((r) => r.handler),
 ]);
 
 /**
@@ -121,7 +124,7 @@ export function createApiHandler(options: ApiDeps): ApiRequestHandler {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const review =
     options.review ??
-    new ReviewQueue(options.ledger, options.handlers ? { handlers: options.handlers } : {});
+    new ReviewQueue(ledgerStores(options), options.handlers ? { handlers: options.handlers } : {});
   const deps: Deps = { ...options, review };
   return async (req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
@@ -179,12 +182,12 @@ function match(method: string, segments: string[], path: string, res: ServerResp
   );
 }
 
-function health(_r: Request, deps: Deps) {
+async function health(_r: Request, deps: Deps) {
   return {
     status: "ok",
     version: VERSION,
     ledger_bytes: deps.ledger.sizeBytes(),
-    review_open: deps.review.store.count("open"),
+    review_open: await deps.review.store.count("open"),
     embeddings: deps.kb.embedder ? deps.kb.embedder.model : null,
   };
 }
@@ -198,7 +201,11 @@ function itemId(r: Request): number {
   return id;
 }
 
-function listReview(r: Request, deps: Deps) {
+async function oneReviewItem(r: Request, deps: Deps) {
+  return reviewItemToJson(await deps.review.require(itemId(r)));
+}
+
+async function listReview(r: Request, deps: Deps) {
   const status = r.query.get("status") ?? "open";
   if (status !== "all" && !REVIEW_STATUSES.includes(status)) {
     throw new NightshiftError(
@@ -206,7 +213,7 @@ function listReview(r: Request, deps: Deps) {
     );
   }
   const agent = r.query.get("agent");
-  const items = deps.review.store.list({
+  const items = await deps.review.store.list({
     ...(status === "all" ? {} : { status: status as ReviewStatus }),
     ...(agent ? { agent } : {}),
     limit: intParam(r.query, "limit", 100, 1000),
@@ -226,7 +233,7 @@ async function decide(r: Request, deps: Deps) {
   if (decision === "edit" && !("output" in body)) {
     throw new NightshiftError('edit needs the corrected output: {"output": ...}');
   }
-  const result = deps.review.decide(id, decision, body.output, { by, reason });
+  const result = await deps.review.decide(id, decision, body.output, { by, reason });
   return { ...reviewItemToJson(result.item), applied: result.applied, note: result.note };
 }
 
@@ -286,8 +293,8 @@ async function oneAction(r: Request, deps: Deps) {
     throw new NotFoundError(`no action ${id} (an id or a unique prefix of 8+ characters)`);
   return {
     ...actionToJson(action),
-    review_items: deps.review.itemsFor(action.id).map(reviewItemToJson),
-    feedback: feedbackFor(deps.ledger, action.id).map(feedbackToJson),
+    review_items: (await deps.review.itemsFor(action.id)).map(reviewItemToJson),
+    feedback: (await feedbackFor(ledgerStores(deps), action.id)).map(feedbackToJson),
     ...actionAuditToJson(deps.ledger.db, action.id),
   };
 }

@@ -1,12 +1,12 @@
 import { systemClock } from "../clock.js";
 import { NightshiftError } from "../errors.js";
-import { DeliveryStore } from "../ledger/delivery-store.js";
 import {
   acknowledgeCorrection,
   deliveryToJson,
   parseDeliveryStatus,
 } from "../plain-agents/delivery.js";
 import { intParam, readJsonBody } from "./http.js";
+import { ledgerStores } from "./ledger-stores.js";
 import type { ApiRoute } from "./routes-feedback.js";
 
 /**
@@ -18,24 +18,24 @@ export const correctionRoutes: ApiRoute[] = [
   {
     method: "GET",
     pattern: ["corrections"],
-    handler: (r, deps) => {
+    handler: async (r, deps) => {
       const agent = r.query.get("agent");
       if (!agent) {
         throw new NightshiftError("agent=NAME is required: whose corrections to list");
       }
       const status = parseDeliveryStatus(r.query.get("status"));
       const limit = intParam(r.query, "limit", 100, 1000);
-      const store = new DeliveryStore(deps.ledger.db);
-      return { corrections: store.list(agent, status, limit).map(deliveryToJson) };
+      const store = ledgerStores(deps).review.deliveries;
+      return { corrections: (await store.list(agent, status, limit)).map(deliveryToJson) };
     },
   },
   {
     method: "GET",
     pattern: ["corrections", ":id", "attempts"],
-    handler: (r, deps) => {
-      const store = new DeliveryStore(deps.ledger.db);
+    handler: async (r, deps) => {
+      const store = ledgerStores(deps).review.deliveries;
       return {
-        attempts: store.attempts(r.segments[0]!).map((a) => ({
+        attempts: (await store.attempts(r.segments[0]!)).map((a) => ({
           delivery_id: a.deliveryId,
           url: a.url,
           attempted_at: new Date(a.attemptedAt).toISOString(),
@@ -53,8 +53,8 @@ export const correctionRoutes: ApiRoute[] = [
       const body = await readJsonBody(r.req);
       const agent = typeof body.agent === "string" ? body.agent : null;
       const note = typeof body.note === "string" ? body.note : null;
-      const { delivery, already } = acknowledgeCorrection(
-        new DeliveryStore(deps.ledger.db),
+      const { delivery, already } = await acknowledgeCorrection(
+        ledgerStores(deps).review.deliveries,
         r.segments[0]!,
         { agent, note, now: (deps.clock ?? systemClock).now() },
       );

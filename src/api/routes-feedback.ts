@@ -1,9 +1,9 @@
 import type { IncomingMessage } from "node:http";
 import { systemClock } from "../clock.js";
-import { feedbackToJson } from "../ledger/feedback-store.js";
-import { giveFeedback, parseFeedbackBody } from "../plain-agents/feedback.js";
+import { feedbackToJson, giveFeedback, parseFeedbackBody } from "../plain-agents/feedback.js";
 import type { ApiDeps } from "./handler.js";
 import { readJsonBody } from "./http.js";
+import { ledgerStores } from "./ledger-stores.js";
 
 /** The shape of handler.ts's routes, for route files of their own. */
 export interface ApiRoute {
@@ -26,9 +26,9 @@ export const feedbackRoutes: ApiRoute[] = [
     handler: async (r, deps) => {
       const fields = parseFeedbackBody(await readJsonBody(r.req));
       const by = personOf(r.req) ?? agentOf(r.req) ?? "api";
-      const { action, feedback } = giveFeedback(
+      const { action, feedback } = await giveFeedback(
         {
-          ledger: deps.ledger,
+          ledger: ledgerStores(deps),
           clock: deps.clock ?? systemClock,
           threshold: deps.config.runtime.confidence_threshold,
         },

@@ -80,7 +80,7 @@ async function recategorize(r: Request, deps: Deps) {
       `no transaction ${r.segments[0]}; GET /v0/finance/transactions lists them`,
     );
   const by = personOf(r, body);
-  const note = financeCorrectionHandler({ store, kb: deps.kb }).apply({
+  const note = await financeCorrectionHandler({ store, kb: deps.kb }).apply({
     correctionId: `person:${by}:${(deps.clock ?? systemClock).now()}`,
     actionId: t.categoryActionId ?? "",
     agent: "finance",

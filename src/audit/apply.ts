@@ -39,22 +39,28 @@ export interface ApplyCounts {
   patterns: number;
 }
 
+/** What a verdict leads to, decided (and its review item opened) before the batch commits. */
+export interface PreparedVerdict {
+  action: Action | undefined;
+  outcome: ItemOutcome;
+  reviewItemId: string | null;
+}
+
 /**
- * Records one item's verdict and its consequences: the correction row, the review item, the
- * action's audit_status and the pattern. Runs inside the caller's batch transaction; a verdict
- * already recorded for this run (a resumed batch) changes nothing.
+ * Decides what a verdict leads to and opens its review item. Runs before the batch's transaction
+ * (the review queue is async); opening again on a resumed batch finds the same item.
  */
-export function applyVerdict(
+export async function prepareVerdict(
   deps: ApplyDeps,
   scope: ApplyScope,
   item: AuditItem,
   verdict: ItemVerdict,
-): ItemOutcome | null {
+): Promise<PreparedVerdict> {
   const action = deps.actions.get(item.actionId);
-  const decision = decide(deps, action, item, verdict);
+  const decision = await decide(deps, action, item, verdict);
   let reviewItemId: string | null = null;
   if (decision.outcome === "in_review") {
-    const { item: opened } = deps.queue.open({
+    const { item: opened } = await deps.queue.open({
       kind: decision.kind,
       agent: item.agent,
       actionId: item.actionId,
@@ -68,9 +74,25 @@ export function applyVerdict(
     });
     reviewItemId = String(opened.id);
   }
-  const result: ItemResult = { ...verdict, outcome: decision.outcome, reviewItemId };
+  return { action, outcome: decision.outcome, reviewItemId };
+}
+
+/**
+ * Records one item's prepared verdict and its consequences: the correction row, the action's
+ * audit_status and the pattern. Runs inside the caller's batch transaction; a verdict already
+ * recorded for this run (a resumed batch) changes nothing.
+ */
+export function applyVerdict(
+  deps: ApplyDeps,
+  scope: ApplyScope,
+  item: AuditItem,
+  verdict: ItemVerdict,
+  prepared: PreparedVerdict,
+): ItemOutcome | null {
+  const { action, outcome, reviewItemId } = prepared;
+  const result: ItemResult = { ...verdict, outcome, reviewItemId };
   if (!deps.audit.recordItem(scope.runId, result, deps.clock.now())) return null;
-  if (decision.outcome === "corrected") {
+  if (outcome === "corrected") {
     deps.audit.insertCorrection({
       id: newActionId(deps.clock.now()),
       runId: scope.runId,
@@ -86,35 +108,35 @@ export function applyVerdict(
       createdAt: deps.clock.now(),
     });
   }
-  if (decision.outcome === "corrected" || decision.outcome === "verified") {
-    deps.audit.setAuditStatus(item.actionId, decision.outcome);
+  if (outcome === "corrected" || outcome === "verified") {
+    deps.audit.setAuditStatus(item.actionId, outcome);
     if (verdict.pattern && writePattern(deps, scope, item, verdict.pattern)) {
       deps.audit.markPatternWritten(scope.runId, item.actionId);
     }
   }
-  return decision.outcome;
+  return outcome;
 }
 
 type Decision =
   | { outcome: "verified" | "corrected" | "ruled" }
   | { outcome: "in_review"; kind: ReviewKind; title: string; context: Record<string, unknown> };
 
-function decide(
+async function decide(
   deps: ApplyDeps,
   action: Action | undefined,
   item: AuditItem,
   verdict: ItemVerdict,
-): Decision {
+): Promise<Decision> {
   const label = `${item.agent} ${action?.actionType ?? "action"} ${item.actionId.slice(0, 8)}`;
   // Ruled while the run was under way: the person's word stands and the audit leaves it alone.
-  if (action?.auditStatus === "ruled" || deps.queue.personDecisionFor(item.actionId)) {
+  if (action?.auditStatus === "ruled" || (await deps.queue.personDecisionFor(item.actionId))) {
     return { outcome: "ruled" };
   }
   if (verdict.verdict === "unsure") {
     return review("audit_unsure", `Audit unsure about ${label}`, {});
   }
   const auditOutput = verdict.verdict === "correct" ? action?.response : verdict.correctedOutput;
-  const ruling = action ? rulingOnSameInput(deps, action) : undefined;
+  const ruling = action ? await rulingOnSameInput(deps, action) : undefined;
   if (ruling && canonicalJson(ruling.output) !== canonicalJson(auditOutput ?? null)) {
     return review("contradicts_person", `Audit disagrees with a person's decision on ${label}`, {
       person_decision: ruling,
@@ -139,11 +161,11 @@ function review(kind: ReviewKind, title: string, context: Record<string, unknown
 }
 
 /** The newest decision a person made on an earlier action of the same agent on the same input. */
-function rulingOnSameInput(deps: ApplyDeps, action: Action) {
+async function rulingOnSameInput(deps: ApplyDeps, action: Action) {
   if (!action.inputKey) return undefined;
   for (const earlier of deps.actions.byInputKey(action.agent, action.inputKey)) {
     if (earlier.id === action.id) continue;
-    const decision = deps.queue.personDecisionFor(earlier.id);
+    const decision = await deps.queue.personDecisionFor(earlier.id);
     if (decision) return decision;
   }
   return undefined;
@@ -172,12 +194,14 @@ function writePattern(deps: ApplyDeps, scope: ApplyScope, item: AuditItem, p: Pa
 }
 
 /**
- * Applies every correction whose handler has not run yet, each in its own savepoint: a handler
- * that writes to the ledger's database commits with the correction's applied_at or not at all,
- * and a handler that throws leaves the correction pending (with the error) for the next run.
- * Corrections of an agent with no handler wait, recorded, until one is registered.
+ * Applies every correction whose handler has not run yet. A handler that throws leaves the
+ * correction pending (with the error) for the next run; handlers are idempotent, so one that
+ * succeeded just before a crash is harmlessly applied again. Corrections of an agent with no
+ * handler wait, recorded, until one is registered.
  */
-export function applyPendingCorrections(deps: ApplyDeps): { applied: number; failed: number } {
+export async function applyPendingCorrections(
+  deps: ApplyDeps,
+): Promise<{ applied: number; failed: number }> {
   let applied = 0;
   let failed = 0;
   for (const agent of deps.audit.pendingAgents()) {
@@ -191,17 +215,19 @@ export function applyPendingCorrections(deps: ApplyDeps): { applied: number; fai
         continue;
       }
       try {
-        deps.audit.transaction(() => {
-          const note = handler.apply({
-            correctionId: correction.id,
-            actionId: correction.actionId,
-            agent,
-            original: correction.original,
-            corrected: correction.corrected,
-            source: correction.source,
-          });
-          deps.audit.markApplied(correction.id, deps.clock.now(), note ?? "applied");
+        const note = await handler.apply({
+          correctionId: correction.id,
+          actionId: correction.actionId,
+          agent,
+          original: correction.original,
+          corrected: correction.corrected,
+          source: correction.source,
+          runId: correction.runId,
+          reasoning: correction.reasoning,
+          reviewerModel: correction.reviewerModel,
+          confidenceAfter: correction.confidenceAfter,
         });
+        deps.audit.markApplied(correction.id, deps.clock.now(), note ?? "applied");
         applied++;
       } catch (error) {
         failed++;

@@ -1,6 +1,7 @@
 import { embedderFromConfig } from "../knowledge/embedder-config.js";
 import { KnowledgeBase } from "../knowledge/kb.js";
 import { AuditStore } from "../ledger/audit-store.js";
+import { SqliteActionLedger } from "../ledger/sqlite/action-ledger.js";
 import { sqliteKnowledgeStore } from "../ledger/sqlite/knowledge.js";
 import { buildCorrectionHandlers } from "../review/agent-handlers.js";
 import { ReviewQueue } from "../review/queue.js";
@@ -99,7 +100,7 @@ export function auditDependencies(
     clock,
     reviewerFor: (role) => runtimeReviewer(runtime, config, role),
     handlers,
-    queue: new ReviewQueue(ledger, { handlers, clock }),
+    queue: new ReviewQueue(new SqliteActionLedger(ledger, false), { handlers, clock }),
     kb,
   };
   return { deps, close: () => runtime.close() };

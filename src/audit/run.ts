@@ -7,7 +7,13 @@ import { type AuditRun, AuditStore, type NewAuditItem } from "../ledger/audit-st
 import { newActionId, newTraceId } from "../ledger/ids.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { ReviewQueue } from "../review/queue.js";
-import { type ApplyDeps, applyPendingCorrections, applyVerdict } from "./apply.js";
+import {
+  type ApplyDeps,
+  applyPendingCorrections,
+  applyVerdict,
+  type PreparedVerdict,
+  prepareVerdict,
+} from "./apply.js";
 import { availableTokens, type BatchBudget, planBatches } from "./batch.js";
 import { DETAIL_LEVELS, estimateTokens, type ItemView, renderItem } from "./context.js";
 import type { CorrectionHandlers } from "./handlers.js";
@@ -87,7 +93,7 @@ export async function runAudit(deps: AuditDeps, options: RunOptions = {}): Promi
   }
   const reviewer = deps.reviewerFor(run.reviewerRole);
   const apply = applyDeps(deps, audit, log);
-  applyPendingCorrections(apply);
+  await applyPendingCorrections(apply);
   let batch = run.nextBatch;
   const cut = abortAfterGrace(options.signal, PAUSE_GRACE_MS);
   try {
@@ -97,7 +103,7 @@ export async function runAudit(deps: AuditDeps, options: RunOptions = {}): Promi
       const commit = () => options.saveCheckpoint?.(checkpoint(run, batch + 1));
       const scope = { audit, apply, reviewer, run, batch, commit, signal: cut.signal };
       const outcomes = await reviewBatch(deps, scope);
-      applyPendingCorrections(apply);
+      await applyPendingCorrections(apply);
       options.onBatch?.({ runId: run.id, batch: batch + 1, batches: run.batches, ...outcomes });
     }
   } catch (error) {
@@ -218,6 +224,11 @@ async function reviewBatch(
   );
   const { verdicts, insights } = readVerdicts(items, views, answer.review, answer.failure);
   const scope = { runId: run.id, reviewerModel: reviewer.model };
+  // The review queue is async: each verdict's review item is opened before the batch commits.
+  const prepared: PreparedVerdict[] = [];
+  for (const [index, item] of items.entries()) {
+    prepared.push(await prepareVerdict(apply, scope, item, verdicts[index]!));
+  }
   audit.transaction(() => {
     // Another process resuming the same run may have committed this batch meanwhile.
     const open = new Set(
@@ -228,7 +239,7 @@ async function reviewBatch(
     );
     for (const [index, item] of items.entries()) {
       if (!open.has(item.actionId)) continue;
-      const outcome = applyVerdict(apply, scope, item, verdicts[index]!);
+      const outcome = applyVerdict(apply, scope, item, verdicts[index]!, prepared[index]!);
       if (outcome) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
     }
     for (const insight of insights) {

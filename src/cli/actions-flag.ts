@@ -1,8 +1,7 @@
 import type { Command } from "commander";
 import { systemClock } from "../clock.js";
 import { NightshiftError } from "../errors.js";
-import { feedbackToJson } from "../ledger/feedback-store.js";
-import { giveFeedback, parseFeedbackBody } from "../plain-agents/feedback.js";
+import { feedbackToJson, giveFeedback, parseFeedbackBody } from "../plain-agents/feedback.js";
 import type { CliContext } from "./context.js";
 import { printJson } from "./output.js";
 
@@ -35,7 +34,7 @@ export function registerActionsFlag(program: Command, context: CliContext): void
     )
     .option("--by <name>", "who gives the feedback (default: your login name)")
     .option("--json", "print the feedback and the action's flags as JSON")
-    .action((id: string, flags: string[], _local: FlagFlags, command: Command) => {
+    .action(async (id: string, flags: string[], _local: FlagFlags, command: Command) => {
       // `actions` has a --json of its own, which commander gives the parent; read both.
       const options = command.optsWithGlobals<FlagFlags>();
       const fields = parseFeedbackBody({
@@ -46,9 +45,9 @@ export function registerActionsFlag(program: Command, context: CliContext): void
         ...(options.by !== undefined ? { by: options.by } : {}),
       });
       const by = process.env.USER || process.env.LOGNAME || "cli";
-      const { action, feedback } = giveFeedback(
+      const { action, feedback } = await giveFeedback(
         {
-          ledger: context.ledger(),
+          ledger: await context.actionLedger(),
           clock: systemClock,
           threshold: context.loaded().config.runtime.confidence_threshold,
         },

@@ -2,9 +2,8 @@ import type { Command } from "commander";
 import { parseSince } from "../clock.js";
 import { NotFoundError } from "../errors.js";
 import { type Action, actionToJson } from "../ledger/actions.js";
-import { feedbackToJson } from "../ledger/feedback-store.js";
 import type { ActionQuery } from "../ledger/stores/index.js";
-import { feedbackFor } from "../plain-agents/feedback.js";
+import { feedbackFor, feedbackToJson } from "../plain-agents/feedback.js";
 import type { CliContext } from "./context.js";
 import { formatFeedback } from "./feedback-format.js";
 import { wholeNumber } from "./options.js";
@@ -45,7 +44,8 @@ export function registerActions(program: Command, context: CliContext): void {
     )
     .option("--json", "print the action and its trace as JSON")
     .action(async (id: string, flags: { json?: boolean }) => {
-      const store = (await context.actionLedger()).actions;
+      const ledger = await context.actionLedger();
+      const store = ledger.actions;
       const action = await store.find(id);
       if (!action) {
         throw new NotFoundError(
@@ -53,9 +53,7 @@ export function registerActions(program: Command, context: CliContext): void {
         );
       }
       const trace = await store.trace(action.traceId);
-      // Feedback lives beside the SQLite ledger so far (see ledger/select.ts).
-      const feedback =
-        context.selection().engine === "sqlite" ? feedbackFor(context.ledger(), action.id) : [];
+      const feedback = await feedbackFor(ledger, action.id);
       if (flags.json) {
         const json = { ...actionToJson(action), feedback: feedback.map(feedbackToJson) };
         return printJson({ ...json, trace: trace.map(actionToJson) });

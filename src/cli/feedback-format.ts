@@ -1,4 +1,4 @@
-import type { Feedback } from "../ledger/feedback-store.js";
+import type { Feedback } from "../ledger/stores/index.js";
 
 /** Feedback rows under `actions show`, one line each; "" when there is none. */
 export function formatFeedback(list: Feedback[]): string {

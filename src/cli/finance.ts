@@ -43,7 +43,7 @@ async function withAgent<T>(
   context: CliContext,
   fn: (agent: FinanceAgent) => Promise<T>,
 ): Promise<T> {
-  const agent = openFinanceAgent(context.ledger(), context.loaded().config);
+  const agent = await openFinanceAgent(context.ledger(), context.loaded().config);
   try {
     return await fn(agent);
   } finally {
@@ -274,7 +274,7 @@ async function recategorize(
       `no transaction ${txn}; \`nightshift finance transactions\` lists them`,
     );
   const by = personName(flags.by);
-  const note = financeCorrectionHandler(agent).apply({
+  const note = await financeCorrectionHandler(agent).apply({
     correctionId: `person:${by}:${agent.clock.now()}`,
     actionId: t.categoryActionId ?? "",
     agent: "finance",

@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { NightshiftError } from "../errors.js";
+import { deliveryHandler } from "../plain-agents/delivery.js";
 import { buildCorrectionHandlers } from "../review/agent-handlers.js";
+import { CorrectionHandlers } from "../review/handlers.js";
 import {
   type DecisionResult,
   type ReviewItem,
@@ -15,10 +17,20 @@ import { formatTable, printJson } from "./output.js";
 
 const STATUSES: (ReviewStatus | "all")[] = ["open", "accepted", "rejected", "edited", "all"];
 
-function openQueue(context: CliContext): ReviewQueue {
-  const ledger = context.ledger();
-  const handlers = buildCorrectionHandlers({ ledger, config: context.loaded().config });
-  return new ReviewQueue(ledger, { handlers });
+async function openQueue(context: CliContext): Promise<ReviewQueue> {
+  const stores = await context.actionLedger();
+  const { config } = context.loaded();
+  const clock = context.clock();
+  let handlers: CorrectionHandlers;
+  if (context.selection().engine === "sqlite") {
+    handlers = buildCorrectionHandlers({ ledger: context.ledger(), config, clock });
+  } else {
+    // The agents' own handlers still take the SQLite ledger (finance: its store); on PostgreSQL a
+    // decision is recorded and, for plain agents, delivered.
+    handlers = new CorrectionHandlers();
+    handlers.registerFallback(deliveryHandler(stores, clock));
+  }
+  return new ReviewQueue(stores, { handlers, clock });
 }
 
 /** Review ids are small integers, as a person would type them. */
@@ -85,12 +97,12 @@ export function registerReview(program: Command, context: CliContext): void {
     .option("--agent <agent>", "only this agent's items")
     .option("--limit <n>", "most items", wholeNumber("--limit"), 100)
     .option("--json", "JSON output")
-    .action((flags: { status: string; agent?: string; limit: number; json?: boolean }) => {
+    .action(async (flags: { status: string; agent?: string; limit: number; json?: boolean }) => {
       if (!STATUSES.includes(flags.status as ReviewStatus)) {
         throw new NightshiftError(`--status ${flags.status}: use one of ${STATUSES.join(", ")}`);
       }
-      const queue = openQueue(context);
-      const items = queue.store.list({
+      const queue = await openQueue(context);
+      const items = await queue.store.list({
         ...(flags.status === "all" ? {} : { status: flags.status as ReviewStatus }),
         ...(flags.agent ? { agent: flags.agent } : {}),
         limit: flags.limit,
@@ -119,10 +131,10 @@ export function registerReview(program: Command, context: CliContext): void {
     .command("show <id>")
     .description("one item: original, proposal, reasoning, and any decision")
     .option("--json", "JSON output")
-    .action((id: string, _flags: unknown, command: Command) => {
+    .action(async (id: string, _flags: unknown, command: Command) => {
       // The group's own --json is also parsed after a subcommand, so read both.
       const flags = command.optsWithGlobals<{ json?: boolean }>();
-      const item = openQueue(context).require(parseItemId(id));
+      const item = await (await openQueue(context)).require(parseItemId(id));
       if (flags.json) printJson(reviewItemToJson(item));
       else process.stdout.write(`${describeItem(item)}\n`);
     });
@@ -136,9 +148,9 @@ export function registerReview(program: Command, context: CliContext): void {
       .option("--json", "JSON output");
 
   decide("accept <id>", "accept the proposed output and apply it").action(
-    (id: string, _flags: unknown, command: Command) => {
+    async (id: string, _flags: unknown, command: Command) => {
       const flags = command.optsWithGlobals<DecideFlags>();
-      const result = openQueue(context).accept(parseItemId(id), {
+      const result = await (await openQueue(context)).accept(parseItemId(id), {
         by: personName(flags.by),
         reason: flags.reason,
       });
@@ -147,9 +159,9 @@ export function registerReview(program: Command, context: CliContext): void {
   );
 
   decide("reject <id>", "keep the original output").action(
-    (id: string, _flags: unknown, command: Command) => {
+    async (id: string, _flags: unknown, command: Command) => {
       const flags = command.optsWithGlobals<DecideFlags>();
-      const result = openQueue(context).reject(parseItemId(id), {
+      const result = await (await openQueue(context)).reject(parseItemId(id), {
         by: personName(flags.by),
         reason: flags.reason,
       });
@@ -159,10 +171,10 @@ export function registerReview(program: Command, context: CliContext): void {
 
   decide("edit <id>", "apply your own output instead of the proposal")
     .requiredOption("--output <json>", "the corrected output, as JSON")
-    .action((id: string, _flags: unknown, command: Command) => {
+    .action(async (id: string, _flags: unknown, command: Command) => {
       const flags = command.optsWithGlobals<DecideFlags & { output: string }>();
       const output = parseOutput(flags.output);
-      const result = openQueue(context).edit(parseItemId(id), output, {
+      const result = await (await openQueue(context)).edit(parseItemId(id), output, {
         by: personName(flags.by),
         reason: flags.reason,
       });

@@ -4,7 +4,7 @@ import { embedderFromConfig } from "../knowledge/embedder-config.js";
 import { KnowledgeBase } from "../knowledge/kb.js";
 import { FinanceStore } from "../ledger/finance-store.js";
 import type { Ledger } from "../ledger/ledger.js";
-import { sqliteKnowledgeStore } from "../ledger/sqlite/knowledge.js";
+import { SqliteActionLedger } from "../ledger/sqlite/action-ledger.js";
 import { buildCorrectionHandlers } from "../review/agent-handlers.js";
 import { ReviewQueue } from "../review/queue.js";
 import { Runtime } from "../runtime/index.js";
@@ -22,22 +22,23 @@ export interface FinanceAgent {
   close(): Promise<void>;
 }
 
-export function openFinanceAgent(
+export async function openFinanceAgent(
   ledger: Ledger,
   config: Config,
   clock: Clock = systemClock,
-): FinanceAgent {
+): Promise<FinanceAgent> {
   const store = new FinanceStore(ledger.db);
   const embedder = embedderFromConfig(config);
-  const kb = new KnowledgeBase(sqliteKnowledgeStore(ledger), {
+  const stores = new SqliteActionLedger(ledger, false);
+  const kb = new KnowledgeBase(stores.knowledge, {
     clock,
     ...(embedder ? { embedder } : {}),
   });
-  const review = new ReviewQueue(ledger, {
+  const review = new ReviewQueue(stores, {
     handlers: buildCorrectionHandlers({ ledger, config }),
     clock,
   });
-  settleRejectedDuplicates(store, review);
+  await settleRejectedDuplicates(store, review);
   let runtime: Runtime | undefined;
   return {
     store,

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import type { CorrectionHandler, CorrectionToApply } from "../audit/handlers.js";
 import { KnowledgeBase } from "../knowledge/kb.js";
 import { FinanceStore } from "../ledger/finance-store.js";
 import { sqliteKnowledgeStore } from "../ledger/sqlite/knowledge.js";
 import type { RegisterHandler } from "../review/agent-handlers.js";
+import type { CorrectionHandler, CorrectionToApply } from "../review/handlers.js";
 import type { ReviewQueue } from "../review/queue.js";
 import { putPayeeRule } from "./rules.js";
 
@@ -26,7 +26,7 @@ export function financeCorrectionHandler(deps: {
   kb: KnowledgeBase;
 }): CorrectionHandler {
   return {
-    apply(correction) {
+    async apply(correction) {
       const corrected = unwrap(correction.corrected);
       const asCategories = categorization.safeParse(corrected);
       if (asCategories.success) return recategorize(deps, correction, asCategories.data);
@@ -92,12 +92,12 @@ function decideDuplicate(store: FinanceStore, decision: z.infer<typeof duplicate
  * queue does not call handlers on a rejection, so rejected items are settled here, idempotently,
  * before figures are computed.
  */
-export function settleRejectedDuplicates(
+export async function settleRejectedDuplicates(
   store: FinanceStore,
   review: Pick<ReviewQueue, "list">,
-): number {
+): Promise<number> {
   let settled = 0;
-  for (const item of review.list({
+  for (const item of await review.list({
     status: "rejected",
     agent: "finance",
     kind: "duplicate_suspect",

@@ -60,17 +60,17 @@ function daysBetween(a: string, b: string): number {
 }
 
 /** A person decides whether two alike transactions are one; accepting marks the newer a copy. */
-export function openDuplicateReview(
+export async function openDuplicateReview(
   deps: { store: FinanceStore; review?: ReviewQueue | undefined },
   id: number,
   existingId: number,
-): void {
+): Promise<void> {
   if (!deps.review) return;
   const incoming = deps.store.transactionById(id)!;
   const existing = deps.store.transactionById(existingId)!;
   const describe = (t: typeof incoming) =>
     `#${t.id} ${t.date} ${(t.amountCents / 100).toFixed(2)} ${t.description}`;
-  deps.review.open({
+  await deps.review.open({
     kind: "duplicate_suspect",
     agent: "finance",
     title: `Possible duplicate: ${describe(incoming)} looks like ${describe(existing)}`,

@@ -70,6 +70,8 @@ export async function importStatementFile(
   if (known) return alreadyImported(file, known);
   options.onProgress?.({ phase: "parse", file, bytes: bytes.length, lines: countLines(bytes) });
   const { parts, extraction, proposed } = await checkedStatements(bytes, path, deps);
+  // Duplicate suspects' review items, opened with the transactions (the queue is async).
+  const reviews: Promise<void>[] = [];
   const results = deps.store.transaction(() =>
     parts.map(({ parsed, reconciliation }, i) =>
       store(
@@ -78,11 +80,12 @@ export async function importStatementFile(
         parsed,
         reconciliation,
         extraction,
-        deps,
+        { ...deps, reviews },
         options,
       ),
     ),
   );
+  await Promise.all(reviews);
   if (proposed && deps.kb) {
     await rememberLayout(deps.kb, proposed.known, {
       kind: "import",
@@ -133,7 +136,7 @@ function store(
   parsed: ParsedStatement,
   reconciliation: Reconciliation,
   extraction: "parser" | "model",
-  deps: ImportDeps,
+  deps: ImportDeps & { reviews: Promise<void>[] },
   options: ImportOptions,
 ): ImportResult {
   const now = (deps.clock ?? systemClock).now();
@@ -210,7 +213,7 @@ function storeTransactions(
   account: FinanceAccount,
   parsed: ParsedStatement,
   reconciliation: Reconciliation,
-  deps: ImportDeps,
+  deps: ImportDeps & { reviews: Promise<void>[] },
   stored: (done: number) => void,
   now: number,
 ): { imported: number; skipped: number; suspects: number } {
@@ -250,7 +253,7 @@ function storeTransactions(
     counts.imported++;
     if (suspect) {
       counts.suspects++;
-      openDuplicateReview(deps, id, suspect.id);
+      deps.reviews.push(openDuplicateReview(deps, id, suspect.id));
     }
   });
   return counts;

@@ -1,39 +1,52 @@
-import type { CorrectionHandler } from "../audit/handlers.js";
 import { type Clock, systemClock } from "../clock.js";
 import { NightshiftError, NotFoundError } from "../errors.js";
-import { type Delivery, DeliveryStore } from "../ledger/delivery-store.js";
 import type { Ledger } from "../ledger/ledger.js";
+import { reviewStoresOf } from "../ledger/sqlite/review-stores.js";
+import type {
+  Delivery,
+  DeliveryStatus,
+  DeliveryStore,
+  ReviewStores,
+} from "../ledger/stores/review.js";
+import type { CorrectionHandler } from "../review/handlers.js";
+
+export type { DeliveryStatus } from "../ledger/stores/review.js";
 
 /**
  * The correction handler of agents that live outside nightshift (a script using the `ollama`
  * client, an n8n flow): instead of changing the agent's data, it queues the correction for the
  * agent, which pulls it (GET /v0/corrections) or receives it on its webhook, and acknowledges it
  * once applied. Audit corrections and review-queue decisions both come through here.
+ * `ledger`: the opened ledger of either engine; a SQLite `Ledger` still works while the
+ * handler registry (agent-handlers.ts) passes one.
  */
-export function deliveryHandler(ledger: Ledger, clock: Clock = systemClock): CorrectionHandler {
-  const store = new DeliveryStore(ledger.db);
+export function deliveryHandler(
+  ledger: Ledger | { review: ReviewStores },
+  clock: Clock = systemClock,
+): CorrectionHandler {
+  const store = reviewStoresOf(ledger).deliveries;
   return {
-    apply(correction) {
-      const now = clock.now();
-      // A review decision has no corrections row of its own ("review-<item id>"); it gets one,
-      // so the agent sees one kind of thing whoever corrected it.
-      if (correction.source === "person") {
-        store.insertPersonCorrection({
-          id: correction.correctionId,
-          actionId: correction.actionId,
+    async apply(correction) {
+      await store.enqueue(
+        {
+          correctionId: correction.correctionId,
           agent: correction.agent,
+          actionId: correction.actionId,
+          source: correction.source,
+          runId: correction.runId ?? null,
           original: correction.original,
           corrected: correction.corrected,
-          at: now,
-        });
-      }
-      store.enqueue(correction.correctionId, correction.agent, now);
+          reasoning: correction.reasoning ?? null,
+          reviewerModel: correction.reviewerModel ?? null,
+          confidenceAfter: correction.confidenceAfter ?? null,
+        },
+        clock.now(),
+      );
       return `queued for agent "${correction.agent}": GET /v0/corrections?agent=${correction.agent} or its webhook`;
     },
   };
 }
 
-export type DeliveryStatus = Delivery["status"];
 const STATUSES: readonly (DeliveryStatus | "all")[] = ["pending", "acknowledged", "failed", "all"];
 
 export function parseDeliveryStatus(raw: string | null): DeliveryStatus | null {
@@ -69,15 +82,16 @@ export function deliveryToJson(d: Delivery): Record<string, unknown> {
 }
 
 /**
- * Acknowledges a correction the agent has applied. Idempotent: a second ack answers with the
- * first one's record (already: true) and changes nothing; an ack naming another agent is refused.
+ * Acknowledges a correction the agent has applied. Idempotent, also across daemons: of two acks
+ * one records it and the other answers with that record (already: true); an ack naming another
+ * agent is refused.
  */
-export function acknowledgeCorrection(
+export async function acknowledgeCorrection(
   store: DeliveryStore,
   id: string,
   options: { agent: string | null; note: string | null; now: number },
-): { delivery: Delivery; already: boolean } {
-  const found = store.get(id);
+): Promise<{ delivery: Delivery; already: boolean }> {
+  const found = await store.get(id);
   if (!found) {
     throw new NotFoundError(
       `no correction ${id} waiting for delivery; GET /v0/corrections?agent=NAME lists them`,
@@ -89,6 +103,6 @@ export function acknowledgeCorrection(
       { status: 409, code: "wrong_agent" },
     );
   }
-  const acknowledged = store.acknowledge(id, "pull", options.now, options.note);
-  return { delivery: store.get(id)!, already: !acknowledged };
+  const acknowledged = await store.acknowledge(id, "pull", options.now, options.note);
+  return { delivery: (await store.get(id))!, already: !acknowledged };
 }

@@ -2,8 +2,7 @@ import type { Clock } from "../clock.js";
 import { NightshiftError, NotFoundError } from "../errors.js";
 import { flagsUnder, parseConfidence, parseFlags } from "../gateway/self-report.js";
 import type { Action } from "../ledger/actions.js";
-import { type Feedback, FeedbackStore } from "../ledger/feedback-store.js";
-import type { Ledger } from "../ledger/ledger.js";
+import type { ActionReads, Feedback, ReviewStores } from "../ledger/stores/index.js";
 
 /** What a client may send to POST /v0/actions/:id/feedback (or `nightshift actions flag`). */
 export interface FeedbackFields {
@@ -87,29 +86,47 @@ function scoreValue(name: string, value: unknown): number {
   );
 }
 
+/** The `--json` and API shape. */
+export function feedbackToJson(f: Feedback): Record<string, unknown> {
+  return {
+    id: f.id,
+    action_id: f.actionId,
+    created_at: new Date(f.createdAt).toISOString(),
+    given_by: f.givenBy,
+    confidence: f.confidence,
+    flags: f.flags,
+    reasoning: f.reasoning,
+    scores: f.scores,
+  };
+}
+
 export interface FeedbackDeps {
-  ledger: Ledger;
+  /** The opened ledger of either engine. */
+  ledger: {
+    actions: Pick<ActionReads, "find" | "get">;
+    writer: { flush(): Promise<unknown> };
+    review: ReviewStores;
+  };
   clock: Clock;
   /** config.runtime.confidence_threshold: a confidence under it flags the action for review. */
   threshold: number;
 }
 
 /** Records feedback on an action (id or 8+ character prefix); returns the action as it now is. */
-export function giveFeedback(
+export async function giveFeedback(
   deps: FeedbackDeps,
   id: string,
   fields: FeedbackFields,
   fallbackBy: string,
-): { action: Action; feedback: Feedback } {
+): Promise<{ action: Action; feedback: Feedback }> {
   // The gateway writes in batches; a client giving feedback right after its call must find it.
-  deps.ledger.writer.flush();
-  const found = deps.ledger.actions.find(id);
+  await deps.ledger.writer.flush();
+  const found = await deps.ledger.actions.find(id);
   if (!found)
     throw new NotFoundError(`no action ${id} (an id or a unique prefix of 8+ characters)`);
   const flags = [...fields.flags];
   if (fields.confidence !== null && fields.confidence < deps.threshold) flags.push(...flagsUnder());
-  const store = new FeedbackStore(deps.ledger.db, deps.ledger.actions);
-  const feedback = store.add({
+  const feedback = await deps.ledger.review.feedback.add({
     actionId: found.id,
     createdAt: deps.clock.now(),
     givenBy: fields.by ?? fallbackBy,
@@ -118,10 +135,13 @@ export function giveFeedback(
     reasoning: fields.reasoning,
     scores: fields.scores,
   });
-  return { action: deps.ledger.actions.get(found.id)!, feedback };
+  return { action: (await deps.ledger.actions.get(found.id))!, feedback };
 }
 
 /** Every feedback row of an action, oldest first. */
-export function feedbackFor(ledger: Ledger, actionId: string): Feedback[] {
-  return new FeedbackStore(ledger.db, ledger.actions).forAction(actionId);
+export function feedbackFor(
+  ledger: { review: ReviewStores },
+  actionId: string,
+): Promise<Feedback[]> {
+  return ledger.review.feedback.forAction(actionId);
 }

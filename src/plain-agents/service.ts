@@ -1,6 +1,6 @@
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
-import type { Ledger } from "../ledger/ledger.js";
+import type { ReviewStores } from "../ledger/stores/review.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
 import { WebhookSender } from "./webhook.js";
 
@@ -10,7 +10,8 @@ import { WebhookSender } from "./webhook.js";
  */
 export function startPlainAgents(options: {
   config: Config;
-  ledger: Ledger;
+  /** The opened ledger of either engine. */
+  ledger: { review: ReviewStores };
   clock: Clock;
   log: (line: string) => void;
   telemetry: Telemetry;

@@ -1,8 +1,7 @@
 import { createHmac, randomUUID } from "node:crypto";
 import type { Clock } from "../clock.js";
 import { describeError } from "../errors.js";
-import { type Delivery, DeliveryStore } from "../ledger/delivery-store.js";
-import type { Ledger } from "../ledger/ledger.js";
+import type { Delivery, DeliveryStore, ReviewStores } from "../ledger/stores/review.js";
 import type { PlainAgentConfig, WebhookConfig } from "./config-schema.js";
 import { deliveryToJson } from "./delivery.js";
 
@@ -16,7 +15,8 @@ export function signBody(secret: string, body: string): string {
 }
 
 export interface WebhookSenderOptions {
-  ledger: Ledger;
+  /** The opened ledger of either engine; on PostgreSQL, senders of several daemons share the work. */
+  ledger: { review: ReviewStores };
   agents: Record<string, PlainAgentConfig>;
   clock: Clock;
   /** How often due deliveries are looked for, in ms (default 2000). */
@@ -45,7 +45,7 @@ export class WebhookSender {
   private stopped = false;
 
   constructor(private readonly options: WebhookSenderOptions) {
-    this.store = new DeliveryStore(options.ledger.db);
+    this.store = options.ledger.review.deliveries;
   }
 
   start(): void {
@@ -76,7 +76,7 @@ export class WebhookSender {
     const counts: SendCounts = { delivered: 0, retrying: 0, failed: 0 };
     for (const [agent, config] of Object.entries(this.options.agents)) {
       if (!config.webhook) continue;
-      for (const delivery of this.store.due(agent, this.options.clock.now(), 50)) {
+      for (const delivery of await this.store.due(agent, this.options.clock.now(), 50)) {
         if (this.stopped) return counts;
         counts[await this.send(delivery, config.webhook)]++;
       }
@@ -87,7 +87,7 @@ export class WebhookSender {
   private async send(delivery: Delivery, hook: WebhookConfig): Promise<keyof SendCounts> {
     const now = this.options.clock.now();
     // The lease outlasts the request, so a second sender never posts the same correction.
-    if (!this.store.claim(delivery.correctionId, now, now + hook.timeout_ms + 60_000)) {
+    if (!(await this.store.claim(delivery.correctionId, now, now + hook.timeout_ms + 60_000))) {
       return "retrying";
     }
     const deliveryId = randomUUID();
@@ -99,7 +99,7 @@ export class WebhookSender {
     });
     const t0 = performance.now();
     const { status, error } = await post(hook, body, deliveryId, now);
-    this.store.recordAttempt({
+    await this.store.recordAttempt({
       correctionId: delivery.correctionId,
       deliveryId,
       url: hook.url,
@@ -109,23 +109,31 @@ export class WebhookSender {
       durationMs: Math.round((performance.now() - t0) * 1000) / 1000,
     });
     if (error === null) {
-      this.store.acknowledge(delivery.correctionId, "webhook", this.options.clock.now(), null);
+      await this.store.acknowledge(
+        delivery.correctionId,
+        "webhook",
+        this.options.clock.now(),
+        null,
+      );
       return "delivered";
     }
     return this.scheduleRetry(delivery, hook, error);
   }
 
-  private scheduleRetry(delivery: Delivery, hook: WebhookConfig, error: string) {
+  private async scheduleRetry(delivery: Delivery, hook: WebhookConfig, error: string) {
     const attempts = delivery.attempts + 1;
     if (attempts >= hook.max_attempts) {
-      this.store.giveUp(delivery.correctionId, `${error} (gave up after ${attempts} attempts)`);
+      await this.store.giveUp(
+        delivery.correctionId,
+        `${error} (gave up after ${attempts} attempts)`,
+      );
       this.options.log?.(
         `webhook for ${delivery.agent}: correction ${delivery.correctionId} failed ${attempts} times, last: ${error}`,
       );
       return "failed" as const;
     }
     const wait = Math.min(hook.max_backoff_ms, hook.backoff_ms * 2 ** (attempts - 1));
-    this.store.retryAt(delivery.correctionId, this.options.clock.now() + wait, error);
+    await this.store.retryAt(delivery.correctionId, this.options.clock.now() + wait, error);
     return "retrying" as const;
   }
 }

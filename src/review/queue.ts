@@ -1,24 +1,24 @@
-import type { CorrectionHandlers } from "../audit/handlers.js";
 import { type Clock, systemClock } from "../clock.js";
 import { NightshiftError, NotFoundError } from "../errors.js";
-import type { ActionStore } from "../ledger/actions.js";
-import type { Db } from "../ledger/db.js";
 import {
   type NewReviewItem,
   REVIEW_KINDS,
+  type ReviewDecisionRow,
+  type ReviewFilter,
   type ReviewItem,
-  type ReviewKind,
+  type ReviewItemStore,
   type ReviewStatus,
-  ReviewStore,
-} from "../ledger/review-store.js";
+  type ReviewStores,
+} from "../ledger/stores/review.js";
+import type { CorrectionHandlers } from "./handlers.js";
 
 export type {
   NewReviewItem,
   ReviewItem,
   ReviewKind,
   ReviewStatus,
-} from "../ledger/review-store.js";
-export { REVIEW_KINDS } from "../ledger/review-store.js";
+} from "../ledger/stores/review.js";
+export { REVIEW_KINDS } from "../ledger/stores/review.js";
 
 export type Decision = "accept" | "reject" | "edit";
 
@@ -57,23 +57,20 @@ export interface ReviewQueueOptions {
 
 /**
  * The human review queue: what the audit or an agent could not settle alone waits here for a
- * person. A decision is final (deciding twice is refused), recorded with who and when, applied
- * through the owning agent's correction handler, and marks the action "ruled" so later audits
- * leave it alone (see personDecisionFor).
+ * person. A decision is final (deciding twice is refused, also from another daemon sharing the
+ * ledger), recorded with who and when, applied through the owning agent's correction handler,
+ * and marks the action "ruled" so later audits leave it alone (see personDecisionFor).
  */
 export class ReviewQueue {
-  readonly store: ReviewStore;
+  readonly store: ReviewItemStore;
   private readonly clock: Clock;
 
-  private readonly actions: ActionStore;
-
-  /** `ledger`: the opened Ledger (its database and action store). */
+  /** `ledger`: the opened ledger of either engine (LedgerStores), or just its review stores. */
   constructor(
-    ledger: { db: Db; actions: ActionStore },
+    ledger: { review: ReviewStores },
     private readonly options: ReviewQueueOptions = {},
   ) {
-    this.store = new ReviewStore(ledger.db);
-    this.actions = ledger.actions;
+    this.store = ledger.review.items;
     this.clock = options.clock ?? systemClock;
   }
 
@@ -82,31 +79,23 @@ export class ReviewQueue {
    * instead (created: false), so a resumed audit or a re-run import does not queue duplicates.
    * Sets the action's audit_status to "in_review".
    */
-  open(input: NewReviewItem): { item: ReviewItem; created: boolean } {
+  async open(input: NewReviewItem): Promise<{ item: ReviewItem; created: boolean }> {
     if (!REVIEW_KINDS.includes(input.kind)) {
       throw new NightshiftError(
         `unknown review kind "${input.kind}"; use one of ${REVIEW_KINDS.join(", ")}`,
       );
     }
     if (input.title.trim() === "") throw new NightshiftError("a review item needs a title");
-    return this.store.transaction(() => {
-      if (input.actionId) {
-        const existing = this.store.openFor(input.actionId, input.kind);
-        if (existing) return { item: existing, created: false };
-      }
-      const item = this.store.insert(input, this.clock.now());
-      if (input.actionId) this.actions.setAuditStatus([input.actionId], "in_review");
-      return { item, created: true };
-    });
+    return this.store.open(input, this.clock.now());
   }
 
-  get(id: number): ReviewItem | undefined {
+  get(id: number): Promise<ReviewItem | undefined> {
     return this.store.get(id);
   }
 
   /** The item, or a NotFoundError naming the id and how to list the queue. */
-  require(id: number): ReviewItem {
-    const item = this.store.get(id);
+  async require(id: number): Promise<ReviewItem> {
+    const item = await this.store.get(id);
     if (!item) {
       throw new NotFoundError(`no review item ${id}; \`nightshift review\` lists the open ones`);
     }
@@ -114,14 +103,12 @@ export class ReviewQueue {
   }
 
   /** Items by id (oldest first); open ones unless a status is given. */
-  list(
-    filter: { status?: ReviewStatus; agent?: string; kind?: ReviewKind; limit?: number } = {},
-  ): ReviewItem[] {
+  list(filter: ReviewFilter = {}): Promise<ReviewItem[]> {
     return this.store.list({ status: "open", ...filter });
   }
 
   /** Every item ever opened for an action, decided or not, oldest first. */
-  itemsFor(actionId: string): ReviewItem[] {
+  itemsFor(actionId: string): Promise<ReviewItem[]> {
     return this.store.byAction(actionId);
   }
 
@@ -130,60 +117,78 @@ export class ReviewQueue {
    * this before judging an action: a ruled action is skipped, and a verdict that contradicts
    * the ruling goes back to the queue (kind "contradicts_person") instead of being applied.
    */
-  personDecisionFor(actionId: string): PersonDecision | undefined {
+  personDecisionFor(actionId: string): Promise<PersonDecision | undefined> {
     return personDecisionFor(this.store, actionId);
   }
 
-  accept(id: number, options: DecideOptions): DecisionResult {
+  accept(id: number, options: DecideOptions): Promise<DecisionResult> {
     return this.decide(id, "accept", undefined, options);
   }
 
-  reject(id: number, options: DecideOptions): DecisionResult {
+  reject(id: number, options: DecideOptions): Promise<DecisionResult> {
     return this.decide(id, "reject", undefined, options);
   }
 
-  edit(id: number, output: unknown, options: DecideOptions): DecisionResult {
+  edit(id: number, output: unknown, options: DecideOptions): Promise<DecisionResult> {
     return this.decide(id, "edit", output, options);
   }
 
   /**
-   * Records and applies a decision in one transaction: if the handler throws, nothing is
-   * recorded and the item stays open (the error names the handler's failure). A handler that
-   * writes to the ledger's database joins that transaction, so its change and the decision land
-   * together or not at all.
+   * Records a decision, then applies it through the owning agent's handler. Recording first is
+   * what makes a decision happen once across daemons: of two deciding the same item, one records
+   * it and the other gets a conflict naming the winner, before any handler runs. If the handler
+   * fails, the decision is withdrawn and the item stays open (the error names the failure).
    */
-  decide(id: number, decision: Decision, edited: unknown, options: DecideOptions): DecisionResult {
+  async decide(
+    id: number,
+    decision: Decision,
+    edited: unknown,
+    options: DecideOptions,
+  ): Promise<DecisionResult> {
     if (options.by.trim() === "") throw new NightshiftError("a decision needs the decider's name");
-    return this.store.transaction(() => {
-      const item = this.require(id);
-      if (item.status !== "open") throw alreadyDecided(item);
-      const output = decidedOutput(item, decision, edited);
-      const { applied, note } =
+    const item = await this.require(id);
+    if (item.status !== "open") throw alreadyDecided(item);
+    const output = decidedOutput(item, decision, edited);
+    const status = ({ accept: "accepted", reject: "rejected", edit: "edited" } as const)[decision];
+    const row: ReviewDecisionRow = {
+      id,
+      status,
+      decidedBy: options.by,
+      decidedAt: this.clock.now(),
+      decisionOutput: output,
+      decisionReason: options.reason ?? null,
+      appliedNote:
         decision === "reject"
-          ? { applied: false, note: "the original output stands" }
-          : this.apply(item, output);
-      const decidedAt = this.clock.now();
-      const status = ({ accept: "accepted", reject: "rejected", edit: "edited" } as const)[
-        decision
-      ];
-      const recorded = this.store.decide({
-        id,
-        status,
-        decidedBy: options.by,
-        decidedAt,
-        decisionOutput: output,
-        decisionReason: options.reason ?? null,
-        appliedNote: note,
-      });
-      // Unreachable inside the transaction unless another connection won the race; refusing
-      // rolls back the handler's database writes with it.
-      if (!recorded) throw alreadyDecided(this.require(id));
-      if (item.actionId) this.actions.setAuditStatus([item.actionId], "ruled");
-      return { item: this.require(id), applied, note };
-    });
+          ? "the original output stands"
+          : "decided; the agent's handler had not confirmed applying it yet",
+    };
+    if (!(await this.store.recordDecision(row))) throw alreadyDecided(await this.require(id));
+    if (decision === "reject") {
+      return { item: await this.require(id), applied: false, note: row.appliedNote! };
+    }
+    const outcome = await this.applyRecorded(item, output, row);
+    await this.store.setAppliedNote(id, outcome.note);
+    return { item: await this.require(id), ...outcome };
   }
 
-  private apply(item: ReviewItem, output: unknown): { applied: boolean; note: string } {
+  /** Applies a recorded decision; if the handler fails, the decision is withdrawn. */
+  private async applyRecorded(item: ReviewItem, output: unknown, row: ReviewDecisionRow) {
+    try {
+      return await this.apply(item, output, row.decisionReason);
+    } catch (error) {
+      if (await this.store.withdrawDecision(row)) throw error;
+      throw new NightshiftError(
+        `${(error as Error).message.replace(/; the item stays open$/, "")}; the decision stays recorded, as the item changed meanwhile and cannot be reopened`,
+        { status: 502, code: "handler_failed", cause: error },
+      );
+    }
+  }
+
+  private async apply(
+    item: ReviewItem,
+    output: unknown,
+    reason: string | null,
+  ): Promise<{ applied: boolean; note: string }> {
     const handler = this.options.handlers?.for(item.agent);
     if (!handler) {
       return {
@@ -192,13 +197,14 @@ export class ReviewQueue {
       };
     }
     try {
-      const note = handler.apply({
+      const note = await handler.apply({
         correctionId: `review-${item.id}`,
         actionId: item.actionId ?? "",
         agent: item.agent,
         original: item.original,
         corrected: output,
         source: "person",
+        reasoning: reason,
       });
       return { applied: true, note: note ?? "applied" };
     } catch (error) {
@@ -211,11 +217,11 @@ export class ReviewQueue {
 }
 
 /** See ReviewQueue.personDecisionFor; usable with just the store. */
-export function personDecisionFor(
-  store: ReviewStore,
+export async function personDecisionFor(
+  store: Pick<ReviewItemStore, "lastDecision">,
   actionId: string,
-): PersonDecision | undefined {
-  const item = store.lastDecision(actionId);
+): Promise<PersonDecision | undefined> {
+  const item = await store.lastDecision(actionId);
   if (!item || item.status === "open") return undefined;
   return {
     itemId: item.id,

@@ -2,12 +2,13 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApiHandler } from "../../src/api/handler.js";
-import { CorrectionHandlers, type CorrectionToApply } from "../../src/audit/handlers.js";
 import { parseConfig } from "../../src/config.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
 import type { Action } from "../../src/ledger/actions.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
+import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
+import { CorrectionHandlers, type CorrectionToApply } from "../../src/review/handlers.js";
 import { ReviewQueue } from "../../src/review/queue.js";
 import { tempLedger } from "../support/temp-ledger.js";
 
@@ -33,12 +34,12 @@ describe("HTTP API under /v0", () => {
     applied = [];
     const handlers = new CorrectionHandlers();
     handlers.register("finance", {
-      apply: (c) => {
+      apply: async (c) => {
         applied.push(c);
         return "re-categorized";
       },
     });
-    queue = new ReviewQueue(ledger, { handlers });
+    queue = new ReviewQueue(new SqliteActionLedger(ledger, false), { handlers });
     const api = createApiHandler({ ledger, kb, handlers, config: parseConfig({}), log: () => {} });
     server = createServer((req, res) => {
       void api(req, res).then((handled) => {
@@ -55,7 +56,7 @@ describe("HTTP API under /v0", () => {
       response: { category: "Dining" },
       flags: ["low_confidence"],
     });
-    queue.open({
+    await queue.open({
       kind: "low_confidence_verdict",
       agent: "finance",
       title: "STARBUCKS: Coffee?",

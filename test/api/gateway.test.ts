@@ -1,12 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createGatewayApi } from "../../src/api/index.js";
-import { CorrectionHandlers } from "../../src/audit/handlers.js";
 import { parseConfig } from "../../src/config.js";
 import { type Gateway, startGateway } from "../../src/gateway/server.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
+import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import { UserActivity } from "../../src/monitor/activity.js";
+import { CorrectionHandlers } from "../../src/review/handlers.js";
 import { ReviewQueue } from "../../src/review/queue.js";
 import { tempLedger } from "../support/temp-ledger.js";
 
@@ -22,7 +23,7 @@ describe("the API behind the gateway", () => {
     ({ ledger, cleanup } = tempLedger());
     const config = parseConfig({ server: { port: 0, token: TOKEN } });
     const handlers = new CorrectionHandlers();
-    queue = new ReviewQueue(ledger, { handlers });
+    queue = new ReviewQueue(new SqliteActionLedger(ledger, false), { handlers });
     const kb = new KnowledgeBase(sqliteKnowledgeStore(ledger));
     const api = createGatewayApi({ ledger, kb, review: queue, handlers, config, log: () => {} });
     gateway = await startGateway({ config, ledger, activity: new UserActivity([]), api });
@@ -43,7 +44,7 @@ describe("the API behind the gateway", () => {
   });
 
   it("records the person named in X-Nightshift-Person as the decider", async () => {
-    const { item } = queue.open({
+    const { item } = await queue.open({
       kind: "other",
       agent: "chat",
       title: "tone of reply",
@@ -65,7 +66,7 @@ describe("the API behind the gateway", () => {
       decided_by: "ann",
       applied: false,
     });
-    expect(queue.get(item.id)?.decidedBy).toBe("ann");
+    expect((await queue.get(item.id))?.decidedBy).toBe("ann");
   });
 
   it("serves the dashboard at /ui to the token, and sends a browser without it to log in", async () => {

@@ -10,6 +10,7 @@ import { embedderFromConfig } from "../../src/knowledge/embedder-config.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
 import { AuditStore } from "../../src/ledger/audit-store.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
+import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import { UserActivity } from "../../src/monitor/activity.js";
 import { ReviewQueue } from "../../src/review/queue.js";
@@ -38,7 +39,7 @@ describe("an audit run", () => {
     applied = [];
     handlers = new CorrectionHandlers();
     handlers.register("finance", {
-      apply: (c) => {
+      apply: async (c) => {
         applied.push(c);
         return `transaction re-categorized as ${JSON.stringify(c.corrected)}`;
       },
@@ -67,7 +68,7 @@ describe("an audit run", () => {
     return built.deps;
   }
 
-  function seedDay() {
+  async function seedDay() {
     const at = NOW - DAY;
     const [ruledEarlier] = insertStages(ledger, [
       {
@@ -77,8 +78,8 @@ describe("an audit run", () => {
       },
     ]);
     // A person settled Blue Bottle as Coffee three days ago.
-    const queue = new ReviewQueue(ledger, { handlers, clock });
-    const { item } = queue.open({
+    const queue = new ReviewQueue(new SqliteActionLedger(ledger, false), { handlers, clock });
+    const { item } = await queue.open({
       kind: "other",
       agent: "finance",
       actionId: ruledEarlier!.id,
@@ -86,7 +87,7 @@ describe("an audit run", () => {
       openedBy: "test",
       original: { category: "Restaurants" },
     });
-    queue.edit(item.id, { category: "Coffee" }, { by: "sam" });
+    await queue.edit(item.id, { category: "Coffee" }, { by: "sam" });
     applied.length = 0;
     const low = { confidence: 0.55, flags: ["low_confidence"] };
     const [starbucks, acme, meeting, summary, blueBottle, skipped] = insertStages(ledger, [
@@ -123,7 +124,7 @@ describe("an audit run", () => {
   }
 
   it("corrects confident mistakes, queues doubts and conflicts, verifies the rest", async () => {
-    const day = seedDay();
+    const day = await seedDay();
     const answers = new Map<string, ScriptedVerdict>([
       [
         day.starbucks!.id,
@@ -178,8 +179,8 @@ describe("an audit run", () => {
     });
     expect(correction!.appliedAt).not.toBeNull();
 
-    const queue = new ReviewQueue(ledger, { clock });
-    const kinds = Object.fromEntries(queue.list().map((i) => [i.actionId, i.kind]));
+    const queue = new ReviewQueue(new SqliteActionLedger(ledger, false), { clock });
+    const kinds = Object.fromEntries((await queue.list()).map((i) => [i.actionId, i.kind]));
     expect(kinds).toEqual({
       [day.acme!.id]: "audit_unsure",
       [day.meeting!.id]: "low_confidence_verdict",
@@ -198,7 +199,7 @@ describe("an audit run", () => {
   });
 
   it("reports what the run did, with the day agents' calibration", async () => {
-    const day = seedDay();
+    const day = await seedDay();
     const answers = new Map<string, ScriptedVerdict>([
       [
         day.starbucks!.id,
@@ -279,7 +280,7 @@ describe("an audit run", () => {
   });
 
   it("pauses between batches and resumes without reviewing or correcting anything twice", async () => {
-    const day = seedDay();
+    const day = await seedDay();
     const reviewer = reviewerScript((id) =>
       id === day.starbucks!.id
         ? { verdict: "incorrect", corrected_output: { category: "Coffee" }, confidence: 0.95 }
@@ -309,7 +310,7 @@ describe("an audit run", () => {
   });
 
   it("on a pause, cuts a reviewer call that outlasts the grace period and redoes only that batch", async () => {
-    seedDay();
+    await seedDay();
     // The second reviewer call hangs far longer than any pause may take.
     const reviewer = reviewerScript(() => ({ verdict: "correct", confidence: 0.9 }), {
       reply: (call) => (call === 2 ? { delayMs: 30_000 } : {}),
@@ -336,7 +337,7 @@ describe("an audit run", () => {
   });
 
   it("embeds the patterns it wrote when an embedder is configured", async () => {
-    const day = seedDay();
+    const day = await seedDay();
     upstream.setScript(
       reviewerScript((id) =>
         id === day.starbucks!.id
@@ -366,7 +367,7 @@ describe("an audit run", () => {
   });
 
   it("runs the smaller reviewer in degraded mode", async () => {
-    const day = seedDay();
+    const day = await seedDay();
     const reviewer = reviewerScript(() => ({ verdict: "correct", confidence: 0.9 }));
     upstream.setScript(reviewer.script);
     const { run } = await runAudit(deps(configWith()), { mode: "degraded" });
@@ -381,7 +382,7 @@ describe("an audit run", () => {
   });
 
   it("sends the reviewer through the gateway, logged as agent auditor and not as user activity", async () => {
-    const day = seedDay();
+    const day = await seedDay();
     upstream.setScript(reviewerScript(() => ({ verdict: "correct", confidence: 0.9 })).script);
     const activity = new UserActivity();
     const gateway = await startGateway({
@@ -485,22 +486,22 @@ describe("an audit run", () => {
   });
 
   it("leaves alone an action a person ruled on while the run was under way", async () => {
-    const day = seedDay();
-    const queue = new ReviewQueue(ledger, { handlers, clock });
+    const day = await seedDay();
+    const queue = new ReviewQueue(new SqliteActionLedger(ledger, false), { handlers, clock });
     const reviewer = reviewerScript(() => ({
       verdict: "incorrect",
       corrected_output: { category: "Coffee" },
       confidence: 0.99,
     }));
-    upstream.setScript((request) => {
-      const { item } = queue.open({
+    upstream.setScript(async (request) => {
+      const { item } = await queue.open({
         kind: "other",
         agent: "finance",
         actionId: day.starbucks!.id,
         title: "asked by a person",
         openedBy: "sam",
       });
-      queue.reject(item.id, { by: "sam" });
+      await queue.reject(item.id, { by: "sam" });
       return reviewer.script(request);
     });
     const { run } = await runAudit(deps(configWith()), {});
@@ -513,10 +514,10 @@ describe("an audit run", () => {
   });
 
   it("keeps a correction whose handler failed pending, and applies it on the next run", async () => {
-    const day = seedDay();
+    const day = await seedDay();
     let failing = true;
     handlers.register("finance", {
-      apply: () => {
+      apply: async () => {
         if (failing) throw new Error("the transactions table is locked");
         return "re-categorized";
       },
@@ -547,7 +548,7 @@ describe("an audit run", () => {
   });
 
   it("lets two audits started together share one run and correct nothing twice", async () => {
-    const day = seedDay();
+    const day = await seedDay();
     upstream.setScript(
       reviewerScript((id) =>
         id === day.starbucks!.id

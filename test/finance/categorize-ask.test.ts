@@ -50,7 +50,7 @@ async function start(script: Script): Promise<Fixture> {
       "finance-expert": { model: "expert:3b", url: upstream.url },
     },
   });
-  const agent = openFinanceAgent(
+  const agent = await openFinanceAgent(
     temp.ledger,
     config,
     new ManualClock(Date.parse("2026-02-10T12:00:00Z")),
@@ -201,8 +201,8 @@ describe("categorize", () => {
       corrected: { categories: [{ transaction_id: shell.id, category: "fuel", confidence: 0.95 }] },
       source: "audit" as const,
     };
-    expect(handler.apply(correction)).toBe(`re-categorized #${shell.id} other → fuel`);
-    expect(handler.apply(correction)).toBe("already applied");
+    expect(await handler.apply(correction)).toBe(`re-categorized #${shell.id} other → fuel`);
+    expect(await handler.apply(correction)).toBe("already applied");
     expect(agent.store.transactionById(shell.id)).toMatchObject({
       category: "fuel",
       categorySource: "audit",
@@ -239,7 +239,7 @@ function askScript(answer: string): Script {
 
 async function withRestaurants(agent: FinanceAgent): Promise<void> {
   const chipotle = agent.store.transactions().find((t) => t.description.startsWith("CHIPOTLE"))!;
-  financeCorrectionHandler(agent).apply({
+  await financeCorrectionHandler(agent).apply({
     correctionId: "p-1",
     actionId: "",
     agent: "finance",

@@ -19,16 +19,16 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function setup() {
+async function setup() {
   const temp = tempLedger();
-  const agent = openFinanceAgent(temp.ledger, config);
+  const agent = await openFinanceAgent(temp.ledger, config);
   const deps = { store: agent.store, config: config.finance, review: agent.review };
   return { ...temp, agent, deps };
 }
 
 describe("duplicates", () => {
   it("importing the same file twice changes nothing", async () => {
-    const { agent, deps, cleanup } = setup();
+    const { agent, deps, cleanup } = await setup();
     try {
       const first = await importStatementFile(join(dir, "card.pdf"), deps);
       const second = await importStatementFile(join(dir, "card.pdf"), deps);
@@ -46,7 +46,7 @@ describe("duplicates", () => {
   });
 
   it("skips transactions whose bank id is already in the ledger, from a re-exported file", async () => {
-    const { agent, deps, cleanup } = setup();
+    const { agent, deps, cleanup } = await setup();
     try {
       await importStatementFile(join(dir, "checking.ofx"), deps);
       const again = readFileSync(join(dir, "checking.ofx"), "utf8")
@@ -66,7 +66,7 @@ describe("duplicates", () => {
   });
 
   it("flags a same-amount transaction a day apart for review, and a person's decision settles it", async () => {
-    const { agent, deps, cleanup } = setup();
+    const { agent, deps, cleanup } = await setup();
     try {
       const pdf = await importStatementFile(join(dir, "bank-checking.pdf"), deps);
       writeFileSync(
@@ -79,7 +79,7 @@ describe("duplicates", () => {
       expect(csv).toMatchObject({ imported: 3, duplicateSuspects: 1 });
       const [suspect] = agent.store.transactions({ flag: "duplicate_suspect" });
       expect(suspect).toMatchObject({ date: "2025-12-29", amountCents: -1285, duplicateOf: 4 });
-      const open = agent.review.list({ agent: "finance", kind: "duplicate_suspect" });
+      const open = await agent.review.list({ agent: "finance", kind: "duplicate_suspect" });
       expect(open).toHaveLength(1);
       expect(open[0]!.title).toContain("CHIPOTLE 1234");
 
@@ -88,7 +88,7 @@ describe("duplicates", () => {
       expect(before.pendingDuplicates).toEqual({ count: 1, totalCents: 1285 });
       expect(before.totalCents).toBe(475 + 123456 + 1285 + 2000 + 1285);
 
-      const decision = agent.review.accept(open[0]!.id, { by: "sam" });
+      const decision = await agent.review.accept(open[0]!.id, { by: "sam" });
       expect(decision.applied).toBe(true);
       expect(agent.store.transactionById(suspect!.id)!.flags).toEqual(["duplicate"]);
       const after = computeSpend(agent.store, { month: "2025-12" }, "USD");
@@ -100,7 +100,7 @@ describe("duplicates", () => {
   });
 
   it("a rejected duplicate becomes an ordinary transaction that totals count", async () => {
-    const { agent, deps, ledger, cleanup } = setup();
+    const { agent, deps, ledger, cleanup } = await setup();
     try {
       const pdf = await importStatementFile(join(dir, "bank-checking.pdf"), deps);
       writeFileSync(
@@ -108,9 +108,9 @@ describe("duplicates", () => {
         "Date,Description,Amount\n12/27/2025,CHIPOTLE 1234,-12.85\n",
       );
       await importStatementFile(join(dir, "overlap2.csv"), deps, { account: pdf.account });
-      const [item] = agent.review.list({ agent: "finance", kind: "duplicate_suspect" });
-      agent.review.reject(item!.id, { by: "sam", reason: "two lunches" });
-      const reopened = openFinanceAgent(ledger, config);
+      const [item] = await agent.review.list({ agent: "finance", kind: "duplicate_suspect" });
+      await agent.review.reject(item!.id, { by: "sam", reason: "two lunches" });
+      const reopened = await openFinanceAgent(ledger, config);
       expect(reopened.store.transactions({ flag: "duplicate_suspect" })).toEqual([]);
       expect(
         computeSpend(reopened.store, { month: "2025-12", merchant: "chipotle" }, "USD"),
@@ -126,7 +126,7 @@ describe("duplicates", () => {
 
 describe("bad OFX", () => {
   it("imports each account's statement of a multi-account file into its own account", async () => {
-    const { agent, deps, cleanup } = setup();
+    const { agent, deps, cleanup } = await setup();
     try {
       const one = readFileSync(join(dir, "checking.ofx"), "utf8");
       const stmt = one
@@ -151,7 +151,7 @@ describe("bad OFX", () => {
   });
 
   it("refuses an investment statement as such, and shows a server's error with its code", async () => {
-    const { agent, deps, cleanup } = setup();
+    const { agent, deps, cleanup } = await setup();
     try {
       writeFileSync(
         join(dir, "inv.ofx"),
@@ -176,7 +176,7 @@ describe("bad OFX", () => {
 
 describe("spend", () => {
   it("never adds amounts in two currencies, and uses the one all accounts share", async () => {
-    const { agent, deps, cleanup } = setup();
+    const { agent, deps, cleanup } = await setup();
     try {
       await importStatementFile(join(dir, "european.pdf"), deps);
       const euro = computeSpend(agent.store, { month: "2026-03" }, "USD");
@@ -201,7 +201,7 @@ describe("spend", () => {
 
 describe("reconciliation", () => {
   it("imports a statement whose closing balance does not add up, flagged with the difference", async () => {
-    const { agent, deps, cleanup } = setup();
+    const { agent, deps, cleanup } = await setup();
     try {
       const L = (text: string, x: number) => ({ text, x });
       const R = (text: string, x: number) => ({ text, x, align: "right" as const });
@@ -237,7 +237,7 @@ describe("reconciliation", () => {
   });
 
   it("points at the row where a printed running balance stops following the amounts", async () => {
-    const { deps, cleanup } = setup();
+    const { deps, cleanup } = await setup();
     try {
       const L = (text: string, x: number) => ({ text, x });
       const R = (text: string, x: number) => ({ text, x, align: "right" as const });
@@ -264,7 +264,7 @@ describe("reconciliation", () => {
   });
 
   it("stores account numbers and card numbers in descriptions masked", async () => {
-    const { agent, deps, ledger, cleanup } = setup();
+    const { agent, deps, ledger, cleanup } = await setup();
     try {
       writeFileSync(
         join(dir, "cardnum.csv"),

@@ -6,6 +6,7 @@ import { parseConfig } from "../../src/config.js";
 import { NightshiftError } from "../../src/errors.js";
 import { importStatementFile } from "../../src/finance/importer.js";
 import { FinanceStore } from "../../src/ledger/finance-store.js";
+import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import { ReviewQueue } from "../../src/review/queue.js";
 import {
   buildBadFiles,
@@ -30,7 +31,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function setup() {
   const temp = tempLedger();
   const store = new FinanceStore(temp.ledger.db);
-  const review = new ReviewQueue(temp.ledger);
+  const review = new ReviewQueue(new SqliteActionLedger(temp.ledger, false));
   return { ...temp, store, review, deps: { store, config, review } };
 }
 

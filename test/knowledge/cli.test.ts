@@ -168,7 +168,7 @@ describe("review commands", { timeout: 180_000 }, () => {
 
   it("decides a review item once and explains a second attempt and bad JSON", async () => {
     const ledger = Ledger.open(join(home, "nightshift.db"));
-    new ReviewQueue(ledger).open({
+    await new ReviewQueue(new SqliteActionLedger(ledger, false)).open({
       kind: "audit_unsure",
       agent: "finance",
       title: "STARBUCKS: Dining or Coffee?",

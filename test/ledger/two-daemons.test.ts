@@ -2,6 +2,7 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { Ollama } from "ollama";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PostgresActionLedger } from "../../src/ledger/postgres/action-ledger.js";
 import { postgresMigrations } from "../../src/ledger/postgres/migrate.js";
 import { createTestDatabase, postgresUrl } from "../support/postgres-db.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
@@ -12,6 +13,7 @@ const CLI = ["--import", "tsx", "src/cli/main.ts"];
 interface DaemonProcess {
   child: ChildProcess;
   url: string;
+  ledgerUrl: string;
   output: () => string;
 }
 
@@ -29,7 +31,7 @@ function startDaemon(home: string, upstream: string, ledgerUrl: string): Promise
       // The start-up report ends with its ledger line, which may arrive in a later chunk.
       if (match && /\n {2}ledger: .*\n/.test(output)) {
         clearTimeout(timer);
-        resolve({ child, url: match[1]!, output: () => output });
+        resolve({ child, url: match[1]!, ledgerUrl, output: () => output });
       }
     };
     child.stdout!.on("data", onData);
@@ -84,6 +86,52 @@ async function waitForIds(db: pg.Client, ids: string[]): Promise<string[]> {
   return missing;
 }
 
+/**
+ * A review item on a shared action, decided through both daemons' APIs at once: one wins, the
+ * other gets a conflict naming the winner, and the decision reaches the plain agent through
+ * either daemon.
+ */
+async function decideOnceAcrossDaemons(a: DaemonProcess, b: DaemonProcess, actionId: string) {
+  const stores = await PostgresActionLedger.open(a.ledgerUrl);
+  const { item } = await stores.review.items.open(
+    {
+      kind: "audit_unsure",
+      agent: "alpha",
+      actionId,
+      title: "reply tone",
+      original: "hi",
+      proposed: "Hello!",
+      openedBy: "test",
+    },
+    Date.now(),
+  );
+  await stores.close();
+  const decide = (d: DaemonProcess, decision: string, by: string) =>
+    fetch(`${d.url}/v0/review/${item.id}/${decision}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ by, ...(decision === "edit" ? { output: "Hey!" } : {}) }),
+    });
+  const answers = await Promise.all([decide(a, "accept", "ann"), decide(b, "edit", "bob")]);
+  expect(answers.map((r) => r.status).sort()).toEqual([200, 409]);
+  const winner = answers[0]!.status === 200 ? "ann" : "bob";
+  const loser = (await answers.find((r) => r.status === 409)!.json()) as { error: string };
+  expect(loser.error).toMatch(new RegExp(`already (accepted|edited) by ${winner}`));
+  const shown = (await (await fetch(`${b.url}/v0/review/${item.id}`)).json()) as {
+    decided_by: string;
+  };
+  expect(shown.decided_by).toBe(winner);
+  const pending = (await (await fetch(`${a.url}/v0/corrections?agent=alpha`)).json()) as {
+    corrections: { id: string; corrected: unknown }[];
+  };
+  expect(pending.corrections).toEqual([
+    expect.objectContaining({
+      id: `review-${item.id}`,
+      corrected: winner === "ann" ? "Hello!" : "Hey!",
+    }),
+  ]);
+}
+
 describe.skipIf(postgresUrl === null)("two daemons sharing one PostgreSQL ledger", () => {
   let upstream: ScriptedUpstream;
   let ledgerUrl: string;
@@ -125,11 +173,7 @@ describe.skipIf(postgresUrl === null)("two daemons sharing one PostgreSQL ledger
       actions: { id: string }[];
     };
     expect(listed.actions.map((x: { id: string }) => x.id).sort()).toEqual([...fromA].sort());
-    const review = await fetch(`${b.url}/v0/review`);
-    expect(review.status).toBe(501);
-    expect(((await review.json()) as { error: string }).error).toMatch(
-      /^GET \/v0\/review works only on the SQLite ledger/,
-    );
+    await decideOnceAcrossDaemons(a, b, fromA[0]!);
 
     const exited = new Promise((resolve) => a.child.once("exit", resolve));
     a.child.kill("SIGKILL");
@@ -169,13 +213,45 @@ describe.skipIf(postgresUrl === null)("two daemons sharing one PostgreSQL ledger
     expect(status.stdout).not.toContain("s3cret-pass");
   }, 120_000);
 
+  it("decides a shared review item once from the command line of either machine", async () => {
+    const env = { NIGHTSHIFT_LEDGER_URL: ledgerUrl };
+    const stores = await PostgresActionLedger.open(ledgerUrl);
+    const { item } = await stores.review.items.open(
+      {
+        kind: "other",
+        agent: "beta",
+        title: "tone of the reply",
+        original: "hi",
+        proposed: "Hello!",
+        openedBy: "test",
+      },
+      Date.now(),
+    );
+    await stores.close();
+    const listed = await cli(homeB.home, ["review", "--json"], env);
+    expect(listed.stderr).toBe("");
+    expect((JSON.parse(listed.stdout) as { id: number }[]).map((i) => i.id)).toContain(item.id);
+    const accepted = await cli(
+      homeA.home,
+      ["review", "accept", String(item.id), "--by", "ann"],
+      env,
+    );
+    expect(accepted.stderr).toBe("");
+    expect(accepted.stdout).toMatch(new RegExp(`^#${item.id} accepted: queued for agent "beta"`));
+    const again = await cli(homeB.home, ["review", "reject", String(item.id), "--by", "bob"], env);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(
+      new RegExp(`review item ${item.id} was already accepted by ann at .*; a decision is final`),
+    );
+  }, 120_000);
+
   it("says which commands need the SQLite ledger instead of reading the wrong one", async () => {
-    const result = await cli(homeA.home, ["review", "show", "1"], {
+    const result = await cli(homeA.home, ["kb", "show", "payee:acme"], {
       NIGHTSHIFT_LEDGER_URL: ledgerUrl,
     });
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(
-      /^nightshift: nightshift review show works only on the SQLite ledger so far, and this config selects the PostgreSQL ledger at postgres:\/\/nightshift:\*\*\*@/,
+      /^nightshift: nightshift kb show works only on the SQLite ledger so far, and this config selects the PostgreSQL ledger at postgres:\/\/nightshift:\*\*\*@/,
     );
   }, 60_000);
 });

@@ -5,12 +5,18 @@ import { type Gateway, startGateway } from "../../src/gateway/server.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
 import type { Action } from "../../src/ledger/actions.js";
 import { Ledger } from "../../src/ledger/ledger.js";
+import { PostgresActionLedger } from "../../src/ledger/postgres/action-ledger.js";
+import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
+import type { LedgerStores } from "../../src/ledger/stores/index.js";
 import { UserActivity } from "../../src/monitor/activity.js";
+import { deliveryHandler } from "../../src/plain-agents/delivery.js";
 import { buildCorrectionHandlers } from "../../src/review/agent-handlers.js";
+import type { CorrectionHandlers } from "../../src/review/handlers.js";
 import { ReviewQueue } from "../../src/review/queue.js";
 import { Telemetry } from "../../src/telemetry/telemetry.js";
 import { waitForAction } from "../gateway/harness.js";
+import type { TestEngine } from "../support/ledger-engines.js";
 import {
   type ScriptedUpstream,
   type ScriptedUpstreamOptions,
@@ -21,10 +27,16 @@ import { tempHome } from "../support/temp-ledger.js";
 export interface PlainHarness {
   upstream: ScriptedUpstream;
   gateway: Gateway;
+  /** The local SQLite ledger (the gateway's on SQLite; the capabilities not on the seam). */
   ledger: Ledger;
+  /** The selected engine's stores: the review queue, feedback and deliveries live here. */
+  stores: LedgerStores;
   config: Config;
   review: ReviewQueue;
+  handlers: CorrectionHandlers;
   telemetry: Telemetry;
+  /** A second connection to the same ledger, as another daemon has (close it yourself). */
+  openSecond(): Promise<LedgerStores>;
   home: string;
   /** The gateway's URL plus a path, with the token header when one is set. */
   api(path: string, init?: RequestInit): Promise<Response>;
@@ -45,6 +57,8 @@ export async function startPlainHarness(
     clock?: Clock;
     token?: string;
     upstream?: ScriptedUpstreamOptions;
+    /** PostgreSQL runs the gateway's log and the review stores on a fresh test database. */
+    engine?: TestEngine;
   } = {},
 ): Promise<PlainHarness> {
   const upstream = await startScriptedUpstream(options.upstream);
@@ -62,11 +76,30 @@ export async function startPlainHarness(
   });
   const clock = options.clock ?? { now: () => Date.now(), sleep: async () => {} };
   telemetry = new Telemetry({ config, ledger, clock, env: options.env ?? {} });
+  const shared =
+    options.engine?.name === "postgres" ? await options.engine.open("plain_agents") : undefined;
+  const stores = shared?.stores ?? new SqliteActionLedger(ledger, false);
   const handlers = buildCorrectionHandlers({ ledger, config, clock });
-  const review = new ReviewQueue(ledger, { handlers, clock });
-  const kb = new KnowledgeBase(sqliteKnowledgeStore(ledger));
-  const api = createGatewayApi({ ledger, kb, review, handlers, config, clock, telemetry });
-  const gateway = await startGateway({ config, ledger, activity: new UserActivity([]), api });
+  // As the daemon does: plain agents' corrections go to the shared ledger.
+  if (shared) handlers.registerFallback(deliveryHandler(stores, clock));
+  const review = new ReviewQueue(stores, { handlers, clock });
+  const kb = new KnowledgeBase(stores.knowledge);
+  const api = createGatewayApi({
+    ledger,
+    ...(shared ? { stores, actionReads: stores.actions } : {}),
+    kb,
+    review,
+    handlers,
+    config,
+    clock,
+    telemetry,
+  });
+  const gateway = await startGateway({
+    config,
+    ledger: shared ? (stores as Parameters<typeof startGateway>[0]["ledger"]) : ledger,
+    activity: new UserActivity([]),
+    api,
+  });
   const auth: Record<string, string> = options.token
     ? { authorization: `Bearer ${options.token}` }
     : {};
@@ -75,10 +108,16 @@ export async function startPlainHarness(
     upstream,
     gateway,
     ledger,
+    stores,
     config,
     review,
+    handlers,
     telemetry,
     home,
+    async openSecond() {
+      if (shared?.url) return PostgresActionLedger.open(shared.url, { flushIntervalMs: 5 });
+      return new SqliteActionLedger(Ledger.open(`${home}/nightshift.db`, { flushIntervalMs: 5 }));
+    },
     api: (path, init = {}) =>
       fetch(`${gateway.url}${path}`, {
         ...init,
@@ -91,6 +130,7 @@ export async function startPlainHarness(
         await gateway.close(100);
         await telemetry?.shutdown();
         await upstream.close();
+        await shared?.close();
         ledger.close();
       }
       if (removeHome) cleanup();

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { type Daemon, startDaemon } from "../../src/daemon.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
+import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import { ReviewQueue } from "../../src/review/queue.js";
 import { buildAssets } from "../../src/web/build-assets.mjs";
@@ -129,8 +130,8 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
 
   it("accepts a review item with the keyboard, and the CLI sees the decision", async () => {
     const actionId = await chat(daemon, "Categorize: STARBUCKS 4.50");
-    const queue = new ReviewQueue(daemon.ledger);
-    const { item } = queue.open({
+    const queue = new ReviewQueue(new SqliteActionLedger(daemon.ledger, false));
+    const { item } = await queue.open({
       kind: "low_confidence_verdict",
       agent: AGENT,
       title: "STARBUCKS 4.50: Coffee rather than Dining?",
@@ -156,8 +157,8 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
   });
 
   it("validates an edited output before it can be saved", async () => {
-    const queue = new ReviewQueue(daemon.ledger);
-    const { item } = queue.open({
+    const queue = new ReviewQueue(new SqliteActionLedger(daemon.ledger, false));
+    const { item } = await queue.open({
       kind: "low_confidence_verdict",
       agent: AGENT,
       title: "TESCO 23.10: Groceries?",
@@ -175,8 +176,8 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
     expect(await page.getByRole("button", { name: "Save edit" }).isDisabled()).toBe(true);
     await editor.fill('{"category": "Food"}');
     await page.getByRole("button", { name: "Save edit" }).click();
-    await expect.poll(() => queue.get(item.id)?.status).toBe("edited");
-    expect(queue.get(item.id)?.decisionOutput).toEqual({ category: "Food" });
+    await expect.poll(async () => (await queue.get(item.id))?.status).toBe("edited");
+    expect((await queue.get(item.id))?.decisionOutput).toEqual({ category: "Food" });
   });
 
   it("rolls back a knowledge entry, and `kb history` shows the rollback", async () => {

@@ -4,6 +4,7 @@ import { PostgresActionReads } from "./action-reads.js";
 import { PostgresKnowledgeStore } from "./knowledge.js";
 import { migratePostgres } from "./migrate.js";
 import { connectionError, maskUrl, openPool } from "./pool.js";
+import { PostgresReviewStores } from "./review-stores.js";
 import { PostgresActionWriter, type PostgresWriterOptions } from "./writer.js";
 
 export interface PostgresLedgerOptions extends PostgresWriterOptions {
@@ -19,6 +20,7 @@ export class PostgresActionLedger implements LedgerStores {
   readonly actions: PostgresActionReads;
   readonly writer: PostgresActionWriter;
   readonly knowledge: PostgresKnowledgeStore;
+  readonly review: PostgresReviewStores;
 
   private constructor(
     readonly pool: pg.Pool,
@@ -29,6 +31,7 @@ export class PostgresActionLedger implements LedgerStores {
     this.actions = new PostgresActionReads(pool);
     this.writer = new PostgresActionWriter(pool, options);
     this.knowledge = new PostgresKnowledgeStore(pool);
+    this.review = new PostgresReviewStores(pool);
   }
 
   /** Connects and brings the schema up to date (once, whichever daemon starts first). */

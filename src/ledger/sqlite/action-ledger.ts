@@ -4,6 +4,7 @@ import type { ActionAppender, LedgerStores } from "../stores/index.js";
 import type { ActionWriter } from "../writer.js";
 import { SqliteActionReads } from "./action-reads.js";
 import { type SqliteKnowledgeStore, sqliteKnowledgeStore } from "./knowledge.js";
+import { SqliteReviewStores } from "./review-stores.js";
 
 /** The SQLite ActionWriter behind the async appender seam; `write` is the writer's own call. */
 export class SqliteActionAppender implements ActionAppender {
@@ -33,6 +34,7 @@ export class SqliteActionLedger implements LedgerStores {
   readonly actions: SqliteActionReads;
   readonly writer: SqliteActionAppender;
   readonly knowledge: SqliteKnowledgeStore;
+  readonly review: SqliteReviewStores;
 
   constructor(
     readonly ledger: Ledger,
@@ -42,6 +44,7 @@ export class SqliteActionLedger implements LedgerStores {
     this.actions = new SqliteActionReads(ledger.actions);
     this.writer = new SqliteActionAppender(ledger.writer);
     this.knowledge = sqliteKnowledgeStore(ledger);
+    this.review = new SqliteReviewStores(ledger);
   }
 
   async close(): Promise<void> {

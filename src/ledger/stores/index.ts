@@ -11,10 +11,13 @@
  */
 import type { ActionLedger } from "./actions.js";
 import type { KnowledgeStore } from "./knowledge.js";
+import type { ReviewStores } from "./review.js";
 
 export * from "./actions.js";
 export * from "./knowledge.js";
+export * from "./review.js";
 
 export interface LedgerStores extends ActionLedger {
   readonly knowledge: KnowledgeStore;
+  readonly review: ReviewStores;
 }

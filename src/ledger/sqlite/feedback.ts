@@ -1,55 +1,15 @@
 import type { Statement } from "better-sqlite3";
-import type { ActionStore } from "./actions.js";
-import type { Db } from "./db.js";
-
-/** Feedback on an action after the fact (migration 0010): a person's thumbs, an eval's score. */
-export interface Feedback {
-  id: number;
-  actionId: string;
-  createdAt: number;
-  givenBy: string;
-  confidence: number | null;
-  flags: string[];
-  reasoning: string | null;
-  scores: Record<string, number>;
-}
-
-export type NewFeedback = Omit<Feedback, "id">;
-
-type Row = Record<string, unknown>;
-
-function toFeedback(r: Row): Feedback {
-  return {
-    id: Number(r.id),
-    actionId: String(r.action_id),
-    createdAt: Number(r.created_at),
-    givenBy: String(r.given_by),
-    confidence: r.confidence === null ? null : Number(r.confidence),
-    flags: JSON.parse(String(r.flags)) as string[],
-    reasoning: (r.reasoning as string | null) ?? null,
-    scores: JSON.parse(String(r.scores)) as Record<string, number>,
-  };
-}
-
-/** The `--json` and API shape. */
-export function feedbackToJson(f: Feedback): Record<string, unknown> {
-  return {
-    id: f.id,
-    action_id: f.actionId,
-    created_at: new Date(f.createdAt).toISOString(),
-    given_by: f.givenBy,
-    confidence: f.confidence,
-    flags: f.flags,
-    reasoning: f.reasoning,
-    scores: f.scores,
-  };
-}
+import type { ActionStore } from "../actions.js";
+import type { Db } from "../db.js";
+import { type Row, rowToFeedback } from "../review-rows.js";
+import type { Feedback, FeedbackStore, NewFeedback } from "../stores/review.js";
 
 /**
  * Feedback rows, and their effect on the action: flags join the action's own (so the audit
  * selects it), and a confidence replaces the action's (the audit compares its verdict with it).
+ * The only place their SQLite SQL lives.
  */
-export class FeedbackStore {
+export class SqliteFeedback implements FeedbackStore {
   private readonly insertRow: Statement;
   private readonly byAction: Statement;
   private readonly setConfidence: Statement;
@@ -78,7 +38,7 @@ export class FeedbackStore {
   }
 
   /** Records the feedback and applies it to the action, in one transaction. */
-  add(feedback: NewFeedback): Feedback {
+  async add(feedback: NewFeedback): Promise<Feedback> {
     return this.db.transaction(() => {
       const info = this.insertRow.run(
         feedback.actionId,
@@ -101,7 +61,7 @@ export class FeedbackStore {
     })();
   }
 
-  forAction(actionId: string): Feedback[] {
-    return (this.byAction.all(actionId) as Row[]).map(toFeedback);
+  async forAction(actionId: string): Promise<Feedback[]> {
+    return (this.byAction.all(actionId) as Row[]).map(rowToFeedback);
   }
 }
