@@ -102,7 +102,12 @@ const routes: Route[] = [
 ];
 
 /** The routes that read through the ledger seam, so work on either engine. */
-const ON_THE_SEAM = new Set<Handler>([health, oneAction, listActions]);
+const ON_THE_SEAM = new Set<Handler>([
+  health,
+  oneAction,
+  listActions,
+  ...jobRoutes.map((route) => route.handler),
+]);
 
 /**
  * The HTTP API under /v0: the review queue, the knowledge base and the action log, over the

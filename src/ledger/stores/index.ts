@@ -10,7 +10,11 @@
  * (test/ledger/*-cases.ts) runs against both.
  */
 import type { ActionLedger } from "./actions.js";
+import type { SchedulerStore } from "./scheduler.js";
 
 export * from "./actions.js";
+export * from "./scheduler.js";
 
-export interface LedgerStores extends ActionLedger {}
+export interface LedgerStores extends ActionLedger {
+  readonly scheduler: SchedulerStore;
+}
