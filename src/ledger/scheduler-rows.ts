@@ -90,3 +90,13 @@ export function toLease(row: LeaseRow): GpuLease {
 export function jsonOrNull(value: Record<string, unknown> | null | undefined): string | null {
   return value ? JSON.stringify(value) : null;
 }
+
+/**
+ * Text a job produced (a command's output tail in a log line or error) may hold NUL bytes, which
+ * PostgreSQL text refuses; both engines store U+FFFD in their place, so they read back alike.
+ */
+export function storableText(value: string): string;
+export function storableText(value: string | null): string | null;
+export function storableText(value: string | null): string | null {
+  return value === null ? null : value.replaceAll("\u0000", "\uFFFD");
+}

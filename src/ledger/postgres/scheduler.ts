@@ -4,6 +4,7 @@ import {
   jsonOrNull,
   type LeaseRow,
   type RunRow,
+  storableText,
   toDecision,
   toLease,
   toRun,
@@ -107,7 +108,8 @@ export class PostgresSchedulerStore implements SchedulerStore {
       forced: r.forced,
       checkpoint: run.checkpoint !== null,
     };
-    await c.query(INSERT_DECISION, [r.now, r.job, runId, decision, r.reason, jsonOrNull(details)]);
+    const reason = storableText(r.reason);
+    await c.query(INSERT_DECISION, [r.now, r.job, runId, decision, reason, jsonOrNull(details)]);
     return { started: true, run, resumed: resume !== undefined };
   }
 
@@ -184,12 +186,23 @@ export class PostgresSchedulerStore implements SchedulerStore {
     await this.pool.query(
       `UPDATE scheduler_runs SET status = $1, finished_at = $2, summary = $3, error = $4,
        heartbeat_at = $5 WHERE id = $6 AND holder = $7`,
-      [status, finished, jsonOrNull(outcome.summary), outcome.error ?? null, now, id, holder],
+      [
+        status,
+        finished,
+        jsonOrNull(outcome.summary),
+        storableText(outcome.error ?? null),
+        now,
+        id,
+        holder,
+      ],
     );
   }
 
   async logRun(id: string, message: string): Promise<void> {
-    await this.pool.query("UPDATE scheduler_runs SET last_log = $1 WHERE id = $2", [message, id]);
+    await this.pool.query("UPDATE scheduler_runs SET last_log = $1 WHERE id = $2", [
+      storableText(message),
+      id,
+    ]);
   }
 
   async recordDecision(d: Omit<DecisionRecord, "id">): Promise<void> {
@@ -198,7 +211,7 @@ export class PostgresSchedulerStore implements SchedulerStore {
       d.job,
       d.runId,
       d.decision,
-      d.reason,
+      storableText(d.reason),
       jsonOrNull(d.details),
     ]);
   }

@@ -5,6 +5,7 @@ import {
   jsonOrNull,
   type LeaseRow,
   type RunRow,
+  storableText,
   toDecision,
   toLease,
   toRun,
@@ -183,11 +184,12 @@ export class SqliteSchedulerStore implements SchedulerStore {
   ): Promise<void> {
     const finished = status === "done" || status === "failed" ? now : null;
     const summary = jsonOrNull(outcome.summary);
-    this.s.finishRun.run(status, finished, summary, outcome.error ?? null, now, id, holder);
+    const error = storableText(outcome.error ?? null);
+    this.s.finishRun.run(status, finished, summary, error, now, id, holder);
   }
 
   async logRun(id: string, message: string): Promise<void> {
-    this.s.logRun.run(message, id);
+    this.s.logRun.run(storableText(message), id);
   }
 
   async recordDecision(decision: Omit<DecisionRecord, "id">): Promise<void> {
@@ -195,7 +197,8 @@ export class SqliteSchedulerStore implements SchedulerStore {
   }
 
   private recordSync(d: Omit<DecisionRecord, "id">): void {
-    this.s.insertDecision.run(d.at, d.job, d.runId, d.decision, d.reason, jsonOrNull(d.details));
+    const reason = storableText(d.reason);
+    this.s.insertDecision.run(d.at, d.job, d.runId, d.decision, reason, jsonOrNull(d.details));
   }
 
   async decisions(job: string | null, limit = 20): Promise<DecisionRecord[]> {
