@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
@@ -85,6 +85,7 @@ describe.skipIf(postgresUrl === null)(
     let db: pg.Client;
     let a: DaemonProcess;
     let b: DaemonProcess;
+    let url: string;
     const homeA = tempHome();
     const homeB = tempHome();
     const marks = join(homeA.home, "once-runs.txt");
@@ -103,7 +104,7 @@ describe.skipIf(postgresUrl === null)(
 
     beforeAll(async () => {
       upstream = await startScriptedUpstream();
-      const url = await createTestDatabase("two_daemons_scheduler");
+      url = await createTestDatabase("two_daemons_scheduler");
       db = new pg.Client(url);
       await db.connect();
       writeConfig(homeA.home, marks);
@@ -153,6 +154,28 @@ describe.skipIf(postgresUrl === null)(
       expect(jobs.jobs.find((j) => j.name === "night")?.running?.holder).toBe(
         held.holder.split("#")[0],
       );
+      // So does `nightshift jobs` on any machine with ledger.url set.
+      const cli = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          [...CLI, "jobs", "--json"],
+          { env: { ...process.env, NIGHTSHIFT_HOME: homeA.home, NIGHTSHIFT_LEDGER_URL: url } },
+          (error, stdout, stderr) =>
+            error ? reject(new Error(stderr)) : resolve({ stdout, stderr }),
+        ),
+      );
+      const listed = JSON.parse(cli.stdout) as {
+        jobs: {
+          name: string;
+          running: { holder: string } | null;
+          last_runs: { status: string }[];
+        }[];
+        decisions: { job: string; decision: string }[];
+      };
+      const byName = new Map(listed.jobs.map((j) => [j.name, j]));
+      expect(byName.get("night")?.running?.holder).toBe(held.holder.split("#")[0]);
+      expect(byName.get("once")?.last_runs.map((r) => r.status)).toEqual(["done"]);
+      expect(listed.decisions.length).toBeGreaterThan(0);
     }, 180_000);
 
     it("hands the GPU and the run to the other daemon after kill -9 of the holder, once expired", async () => {
