@@ -1,4 +1,3 @@
-import { availableParallelism } from "node:os";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import { describeError, NightshiftError } from "../errors.js";
@@ -7,6 +6,7 @@ import { leaseHolderOf, type SchedulerStore } from "../ledger/stores/index.js";
 import type { IdleGate, JobSettings } from "./conditions.js";
 import type { JobContext, JobDefinition, JobMode, JobOutcome } from "./job.js";
 import type { ModelManager, ResidentModel } from "./models.js";
+import { CpuShare, recordRunEnd } from "./run-end.js";
 
 export interface RunResult {
   job: string;
@@ -64,8 +64,7 @@ export class ActiveRun {
   private releasedEarly = false;
   private done = false;
   private readonly stopWatch = new AbortController();
-  private cpuMark = process.cpuUsage();
-  private cpuMarkAt = Date.now();
+  private readonly cpu = new CpuShare();
   private dayModels: ResidentModel[] = [];
   /** The run's writes (checkpoints, log lines, pause decisions), in the order they were made. */
   private writes: Promise<void> = Promise.resolve();
@@ -277,22 +276,12 @@ export class ActiveRun {
   private async checkMachine(): Promise<void> {
     const verdict = await this.deps.idleGate(this.deps.clock.now(), {
       gpus: this.gpu === null ? [] : [this.gpu],
-      cpuPct: this.ownCpuPct(),
+      cpuPct: this.cpu.sinceLast(),
     });
     // Absence of data is no evidence that someone is back; only failed thresholds pause.
     if (verdict.idle || verdict.failed.length === 0) return;
     const reason = verdict.failed.map((f) => f.message).join("; ");
     this.requestPause(`machine busy: ${reason}`, { failed: verdict.failed });
-  }
-
-  private ownCpuPct(): number {
-    const usage = process.cpuUsage(this.cpuMark);
-    const elapsedMs = Date.now() - this.cpuMarkAt;
-    this.cpuMark = process.cpuUsage();
-    this.cpuMarkAt = Date.now();
-    if (elapsedMs <= 0) return 0;
-    const busyMs = (usage.user + usage.system) / 1000;
-    return (100 * busyMs) / (elapsedMs * availableParallelism());
   }
 
   /** If the job is slow to reach a checkpoint, its models go now so the user never waits. */
@@ -334,7 +323,8 @@ export class ActiveRun {
     const releaseError = await this.release();
     if (this.pausedAtReal !== null)
       result.pauseToReleaseMs = this.deps.realNow() - this.pausedAtReal;
-    await this.recordEnd(result, releaseError);
+    const ran = { job: this.job, runId: this.runId, gpu: this.gpu, models: this.models };
+    await recordRunEnd(store, clock.now(), ran, result, releaseError);
     return result;
   }
 
@@ -355,45 +345,5 @@ export class ActiveRun {
     }
     if (error) this.deps.warn(`nightshift: ${this.job}: ${error}`);
     return error;
-  }
-
-  private async recordEnd(result: RunResult, releaseError: string | null): Promise<void> {
-    const { store, clock } = this.deps;
-    const at = clock.now();
-    if (this.gpu !== null) {
-      const details = {
-        gpu: this.gpu,
-        unloaded: this.models,
-        pause_to_release_ms: result.pauseToReleaseMs ?? null,
-        error: releaseError,
-      };
-      await store.recordDecision({
-        at,
-        job: this.job,
-        runId: this.runId,
-        decision: "release",
-        reason: `released GPU ${this.gpu}`,
-        details,
-      });
-    }
-    if (result.status === "done") {
-      await store.recordDecision({
-        at,
-        job: this.job,
-        runId: this.runId,
-        decision: "done",
-        reason: "finished",
-        details: result.summary ?? null,
-      });
-    } else if (result.status === "failed") {
-      await store.recordDecision({
-        at,
-        job: this.job,
-        runId: this.runId,
-        decision: "fail",
-        reason: result.reason ?? "failed",
-        details: null,
-      });
-    }
   }
 }

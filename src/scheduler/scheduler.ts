@@ -5,9 +5,9 @@ import type { Config } from "../config.js";
 import { describeError, NotFoundError } from "../errors.js";
 import type { DecisionRecord, GpuLease, JobRun, SchedulerStore } from "../ledger/stores/index.js";
 import type { ActivityEvent, UserActivity } from "../monitor/activity.js";
+import { assessFromLedger, type Facts } from "./assess-from-ledger.js";
 import {
   type Assessment,
-  assessJob,
   type IdleGate,
   type JobSettings,
   type QuietWindow,
@@ -39,13 +39,6 @@ export interface SchedulerOptions {
   holder?: string;
   /** Loud warnings (degraded mode, slow pauses); defaults to stderr. */
   warn?: (line: string) => void;
-}
-
-/** What an assessment read from the store, for starting the job and for its status. */
-interface Facts {
-  live: JobRun | undefined;
-  lease: GpuLease | undefined;
-  lastSuccessId: string | null;
 }
 
 /** What `nightshift jobs` shows for one job. */
@@ -271,41 +264,15 @@ export class Scheduler {
     return definition;
   }
 
-  private async assess(
+  private assess(
     definition: JobDefinition,
     settings: JobSettings,
   ): Promise<{ assessment: Assessment; facts: Facts }> {
-    const { store, clock, config } = this.options;
-    const now = clock.now();
-    const staleBefore = now - config.scheduler.lease_ttl_s * 1000;
+    const { store, clock, config, idleGate, quietWindow } = this.options;
     const job = definition.name;
-    const machine = settings.requiresIdle || settings.quietWindowOnly;
-    const [resumable, live, lease, last, dueSince, backlog, idle, quiet] = await Promise.all([
-      store.resumableRun(job, staleBefore),
-      store.liveRun(job, staleBefore),
-      settings.gpu === null ? undefined : store.lease(settings.gpu),
-      store.lastSuccess(job),
-      store.dueSince(job),
-      definition.backlog ? definition.backlog(now) : null,
-      machine && settings.requiresIdle ? this.options.idleGate(now) : null,
-      settings.quietWindowOnly ? this.options.quietWindow(now) : null,
-    ]);
-    const foreign = lease && lease.expiresAt > now ? lease : null;
-    const elsewhere = !this.active.has(job) && live ? (live.holder ?? "another daemon") : null;
-    const assessment = assessJob({
-      settings,
-      now,
-      running: this.active.has(job) || this.launching.has(job) || elsewhere !== null,
-      runningOn: elsewhere,
-      lastSuccessAt: last?.finishedAt ?? null,
-      resumable: resumable !== undefined,
-      backlog: backlog ? backlog.count : null,
-      idle,
-      quiet,
-      leaseHeldBy: foreign ?? null,
-      dueSince,
-    });
-    return { assessment, facts: { live, lease, lastSuccessId: last?.id ?? null } };
+    const here = this.active.has(job) || this.launching.has(job);
+    const conditions = { store, config, idleGate, quietWindow };
+    return assessFromLedger(conditions, definition, settings, clock.now(), here);
   }
 
   private async launch(
