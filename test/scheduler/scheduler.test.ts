@@ -324,4 +324,29 @@ describe("crash recovery", () => {
     expect(await h.store.saveCheckpoint("r", "old", old, { next: 99 }, now + 1001)).toBe(false);
     expect((await h.store.getRun("r"))!.checkpoint).toBeNull();
   });
+
+  it("pauses a run whose GPU lease another holder took, keeping its last good checkpoint", async () => {
+    const h = setup();
+    const job = itemJob(h.clock, { gpu: 0, items: 10 });
+    const scheduler = h.make([job.definition]);
+    await scheduler.evaluate();
+    await until(() => job.waiting);
+    const run = scheduler.running()[0]!;
+    await h.clock.advance(1000); // item 0 done and checkpointed
+    await until(() => job.waiting);
+    // Another machine took GPU 0 (say this one froze past the lease's expiry).
+    const mine = (await h.store.lease(0))!;
+    await h.store.releaseLease(0, mine.holder);
+    const other = { gpu: 0, holder: "other-host", job: "x", runId: null, ttlMs: 60_000 };
+    expect((await h.store.takeLease({ ...other, now: h.clock.now() })).taken).toBe(true);
+    await h.clock.advance(1000); // item 1 done: its checkpoint is refused
+    const result = await run.finished;
+    expect(result).toMatchObject({
+      status: "paused",
+      reason: "lost its GPU 0 lease (expired before renewal)",
+    });
+    expect(job.processed).toEqual([0, 1]);
+    expect((await h.store.getRun(run.runId))!.checkpoint).toEqual({ next: 1 });
+    expect(await h.store.lease(0)).toMatchObject({ holder: "other-host" });
+  });
 });
