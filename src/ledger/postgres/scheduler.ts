@@ -50,7 +50,8 @@ const INSERT_DECISION = `INSERT INTO scheduler_decisions (at, job, run_id, decis
 /**
  * The scheduler's tables on a PostgreSQL server several daemons share. Starting a run holds a
  * transaction-scoped advisory lock on the job, so two daemons deciding at the same moment take
- * turns, and the second sees the first's run alive; leases are one conditional upsert.
+ * turns, and the second sees the first's run alive; leases are one conditional upsert. Times are
+ * the callers' clocks, not now() of the server (stores/scheduler.ts says why that is sound).
  */
 export class PostgresSchedulerStore implements SchedulerStore {
   constructor(private readonly pool: pg.Pool) {}
