@@ -113,6 +113,7 @@ const ON_THE_SEAM = new Set<Handler>([
   decide,
   ...feedbackRoutes.map((r) => r.handler),
   ...correctionRoutes.map((r) => r.handler),
+  ...jobRoutes.map((route) => route.handler),
 ]);
 
 /**

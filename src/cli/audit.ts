@@ -6,6 +6,7 @@ import { runAudit } from "../audit/run.js";
 import type { Config } from "../config.js";
 import { NightshiftError } from "../errors.js";
 import { AuditStore } from "../ledger/audit-store.js";
+import { MonitorStore } from "../monitor/index.js";
 import { createScheduler } from "../scheduler/create-scheduler.js";
 import { builtInJobs } from "../scheduler/jobs/index.js";
 import type { CliContext } from "./context.js";
@@ -115,14 +116,16 @@ async function runScheduled(context: CliContext, flags: RunFlags): Promise<strin
   const baseUrl = await reviewerBaseUrl(config);
   const job = createAuditJob({ onLog: progress, ...(baseUrl ? { baseUrl } : {}) });
   const scheduler = createScheduler({
-    ledger,
+    stores: await context.actionLedger(),
+    monitor: new MonitorStore(ledger.db),
+    sqlite: ledger,
     config,
     home,
     clock: context.clock(),
     factories: [...builtInJobs.filter((f) => f !== auditJob), job],
     warn: progress,
   });
-  const [status] = scheduler.status("audit");
+  const [status] = await scheduler.status("audit");
   if (status && !status.assessment.runnable) {
     progress("the audit's conditions do not hold now:");
     for (const blocker of status.assessment.blockers) progress(`  - ${blocker.message}`);

@@ -20,7 +20,7 @@ export interface CliContext {
   clock(): Clock;
   /** Which ledger engine the config selects, and where. */
   selection(): LedgerSelection;
-  /** The opened ledger of the selected engine (the seam in ledger/stores/). */
+  /** The ledger's stores on the selected engine (the seam in ledger/stores/). */
   actionLedger(): Promise<LedgerStores>;
   close(): void | Promise<void>;
 }

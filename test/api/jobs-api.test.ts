@@ -6,7 +6,9 @@ import { ManualClock } from "../../src/clock.js";
 import { parseConfig } from "../../src/config.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
+import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
+import { MonitorStore } from "../../src/monitor/index.js";
 import { createScheduler } from "../../src/scheduler/create-scheduler.js";
 import type { Scheduler } from "../../src/scheduler/scheduler.js";
 import { tempLedger } from "../support/temp-ledger.js";
@@ -26,7 +28,14 @@ describe("jobs over the API", () => {
     ({ ledger, home, cleanup } = tempLedger());
     const config = parseConfig({});
     const clock = new ManualClock();
-    scheduler = createScheduler({ ledger, config, home, clock });
+    scheduler = createScheduler({
+      stores: new SqliteActionLedger(ledger, false),
+      monitor: new MonitorStore(ledger.db),
+      sqlite: ledger,
+      config,
+      home,
+      clock,
+    });
     const api = createApiHandler({
       ledger,
       kb: new KnowledgeBase(sqliteKnowledgeStore(ledger)),

@@ -5,6 +5,7 @@ import { PostgresKnowledgeStore } from "./knowledge.js";
 import { migratePostgres } from "./migrate.js";
 import { connectionError, maskUrl, openPool } from "./pool.js";
 import { PostgresReviewStores } from "./review-stores.js";
+import { PostgresSchedulerStore } from "./scheduler.js";
 import { PostgresActionWriter, type PostgresWriterOptions } from "./writer.js";
 
 export interface PostgresLedgerOptions extends PostgresWriterOptions {
@@ -21,6 +22,7 @@ export class PostgresActionLedger implements LedgerStores {
   readonly writer: PostgresActionWriter;
   readonly knowledge: PostgresKnowledgeStore;
   readonly review: PostgresReviewStores;
+  readonly scheduler: PostgresSchedulerStore;
 
   private constructor(
     readonly pool: pg.Pool,
@@ -32,6 +34,7 @@ export class PostgresActionLedger implements LedgerStores {
     this.writer = new PostgresActionWriter(pool, options);
     this.knowledge = new PostgresKnowledgeStore(pool);
     this.review = new PostgresReviewStores(pool);
+    this.scheduler = new PostgresSchedulerStore(pool);
   }
 
   /** Connects and brings the schema up to date (once, whichever daemon starts first). */

@@ -5,6 +5,7 @@ import type { ActionWriter } from "../writer.js";
 import { SqliteActionReads } from "./action-reads.js";
 import { type SqliteKnowledgeStore, sqliteKnowledgeStore } from "./knowledge.js";
 import { SqliteReviewStores } from "./review-stores.js";
+import { SqliteSchedulerStore } from "./scheduler.js";
 
 /** The SQLite ActionWriter behind the async appender seam; `write` is the writer's own call. */
 export class SqliteActionAppender implements ActionAppender {
@@ -35,6 +36,7 @@ export class SqliteActionLedger implements LedgerStores {
   readonly writer: SqliteActionAppender;
   readonly knowledge: SqliteKnowledgeStore;
   readonly review: SqliteReviewStores;
+  readonly scheduler: SqliteSchedulerStore;
 
   constructor(
     readonly ledger: Ledger,
@@ -45,6 +47,7 @@ export class SqliteActionLedger implements LedgerStores {
     this.writer = new SqliteActionAppender(ledger.writer);
     this.knowledge = sqliteKnowledgeStore(ledger);
     this.review = new SqliteReviewStores(ledger);
+    this.scheduler = new SqliteSchedulerStore(ledger.db);
   }
 
   async close(): Promise<void> {

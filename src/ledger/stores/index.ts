@@ -12,12 +12,15 @@
 import type { ActionLedger } from "./actions.js";
 import type { KnowledgeStore } from "./knowledge.js";
 import type { ReviewStores } from "./review.js";
+import type { SchedulerStore } from "./scheduler.js";
 
 export * from "./actions.js";
 export * from "./knowledge.js";
 export * from "./review.js";
+export * from "./scheduler.js";
 
 export interface LedgerStores extends ActionLedger {
   readonly knowledge: KnowledgeStore;
   readonly review: ReviewStores;
+  readonly scheduler: SchedulerStore;
 }
