@@ -1,11 +1,6 @@
 import { type Clock, systemClock } from "../clock.js";
 import { NightshiftError, NotFoundError } from "../errors.js";
-import type {
-  KnowledgeCurrentRow,
-  KnowledgeMatch,
-  KnowledgeStore,
-  ProvenanceKind,
-} from "../ledger/stores/knowledge.js";
+import type { KnowledgeStore, ProvenanceKind } from "../ledger/stores/knowledge.js";
 import type { KnowledgeHit, KnowledgeQuery, KnowledgeSource } from "../runtime/knowledge.js";
 import { commitDraft, type VersionDraft } from "./draft.js";
 import {
@@ -20,8 +15,9 @@ import {
   validateEntry,
   validateProvenance,
 } from "./entry.js";
+import { clampLimit, embeddingText, fuse, toHit } from "./hybrid.js";
 import { draftRevert } from "./revert.js";
-import { type Embedder, fuseRankings } from "./search.js";
+import type { Embedder } from "./search.js";
 
 export * from "./entry.js";
 
@@ -307,27 +303,4 @@ function requireCurrent<T>(scope: string, key: string, current: T | undefined): 
     );
   }
   return current;
-}
-
-/** Reciprocal rank fusion of the two rankings; rows come from the searches themselves. */
-function fuse(text: KnowledgeMatch[], near: KnowledgeMatch[], limit: number): KnowledgeHit[] {
-  const rows = new Map<number, KnowledgeCurrentRow>();
-  for (const m of [...text, ...near]) rows.set(m.entry.id, m.entry);
-  const ranked = fuseRankings([text.map((m) => m.entry.id), near.map((m) => m.entry.id)]);
-  return [...ranked]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, limit)
-    .map(([id, score]) => toHit(rows.get(id)!, score));
-}
-
-function embeddingText(row: { key: string; content: string }): string {
-  return `${row.key}: ${row.content}`;
-}
-
-function toHit(row: KnowledgeCurrentRow, score: number): KnowledgeHit {
-  return { key: row.key, scope: row.scope, content: row.content, version: row.version, score };
-}
-
-function clampLimit(limit: number | undefined): number {
-  return Math.min(Math.max(Math.trunc(limit ?? 10), 1), 200);
 }
