@@ -10,8 +10,10 @@ import { boundShutdown, installLastResort } from "./last-resort.js";
 import { Ledger } from "./ledger/ledger.js";
 import type { PostgresActionLedger } from "./ledger/postgres/action-ledger.js";
 import { needsSqliteLedger, selectLedger } from "./ledger/select.js";
+import { SqliteActionLedger } from "./ledger/sqlite/action-ledger.js";
+import type { LedgerStores } from "./ledger/stores/index.js";
 import { UserActivity } from "./monitor/activity.js";
-import { MonitorStore, startMonitor } from "./monitor/index.js";
+import { startMonitor } from "./monitor/index.js";
 import { startPlainAgents } from "./plain-agents/service.js";
 import { buildCorrectionHandlers } from "./review/agent-handlers.js";
 import { ReviewQueue } from "./review/queue.js";
@@ -85,9 +87,12 @@ export async function startDaemon(
         local: ledger,
         flushIntervalMs: config.ledger.flush_interval_ms,
         batchSize: config.ledger.batch_size,
+        monitorHost: config.monitor.host,
         log,
       });
     }
+    const stores: LedgerStores =
+      shared ?? new SqliteActionLedger(ledger, false, { monitorHost: config.monitor.host });
     // ── API and dashboard (/v0, /ui): set `api` to the handler. ──
     // Loaded here, not at the top: the OTel SDK and prom-client are for the daemon, not the CLI.
     const { Telemetry } = await import("./telemetry/telemetry.js");
@@ -101,6 +106,7 @@ export async function startDaemon(
     const api = createGatewayApi({
       scheduler: () => scheduler,
       ledger,
+      stores,
       ...(shared
         ? {
             actionReads: shared.actions,
@@ -129,7 +135,7 @@ export async function startDaemon(
     //    services.push(startSampler({ config, ledger, activity, clock: systemClock }));
     if (config.monitor.enabled) {
       const monitor = startMonitor({
-        store: new MonitorStore(ledger.db),
+        store: stores.monitor,
         config,
         clock: systemClock,
         activity,
@@ -199,7 +205,7 @@ export async function startDaemon(
   recordDaemon(loaded, gateway, log);
   log(`nightshift gateway listening on ${gateway.url}`);
   log(`  ledger: ${selection.engine} ${selection.location}`);
-  if (shared) log(`  local SQLite (monitor, knowledge, review): ${loaded.dbPath}`);
+  if (shared) log(`  local SQLite (knowledge, review): ${loaded.dbPath}`);
   for (const upstream of gateway.upstreams.all()) {
     log(`  upstream: ${upstream.url}${upstream.gpu !== null ? ` (gpu ${upstream.gpu})` : ""}`);
   }

@@ -7,8 +7,9 @@ import { type KnowledgeBase, knowledgeEntryToJson, SHARED_SCOPE } from "../knowl
 import { actionToJson } from "../ledger/actions.js";
 import { feedbackToJson } from "../ledger/feedback-store.js";
 import type { Ledger } from "../ledger/ledger.js";
+import { SqliteActionLedger } from "../ledger/sqlite/action-ledger.js";
 import { SqliteActionReads } from "../ledger/sqlite/action-reads.js";
-import type { ActionReads } from "../ledger/stores/index.js";
+import type { ActionReads, LedgerStores } from "../ledger/stores/index.js";
 import { feedbackFor } from "../plain-agents/feedback.js";
 import {
   type Decision,
@@ -35,6 +36,8 @@ export interface ApiDeps {
   ledger: Ledger;
   /** The action log when it is not the SQLite ledger's (PostgreSQL, see ledger/stores.ts). */
   actionReads?: ActionReads;
+  /** The ledger of the selected engine; a SQLite one over `ledger` by default. */
+  stores?: LedgerStores;
   /** With actionReads: the error for routes whose capability still reads only SQLite. */
   needsSqlite?: (what: string) => NightshiftError;
   kb: KnowledgeBase;
@@ -63,7 +66,7 @@ export interface Request {
   req: IncomingMessage;
 }
 
-export type Deps = ApiDeps & { review: ReviewQueue };
+export type Deps = ApiDeps & { review: ReviewQueue; stores: LedgerStores };
 export type Handler = (request: Request, deps: Deps) => unknown | Promise<unknown>;
 
 export interface Route {
@@ -102,7 +105,12 @@ const routes: Route[] = [
 ];
 
 /** The routes that read through the ledger seam, so work on either engine. */
-const ON_THE_SEAM = new Set<Handler>([health, oneAction, listActions]);
+const ON_THE_SEAM = new Set<Handler>([
+  health,
+  oneAction,
+  listActions,
+  ...monitorRoutes.map((r) => r.handler),
+]);
 
 /**
  * The HTTP API under /v0: the review queue, the knowledge base and the action log, over the
@@ -114,7 +122,10 @@ export function createApiHandler(options: ApiDeps): ApiRequestHandler {
   const review =
     options.review ??
     new ReviewQueue(options.ledger, options.handlers ? { handlers: options.handlers } : {});
-  const deps: Deps = { ...options, review };
+  const stores =
+    options.stores ??
+    new SqliteActionLedger(options.ledger, false, { monitorHost: options.config.monitor.host });
+  const deps: Deps = { ...options, review, stores };
   return async (req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const raw = url.pathname.split("/").filter((s) => s !== "");

@@ -1,7 +1,9 @@
 import type pg from "pg";
 import type { LedgerStores } from "../stores/index.js";
+import { monitorHostName } from "../stores/monitor.js";
 import { PostgresActionReads } from "./action-reads.js";
 import { migratePostgres } from "./migrate.js";
+import { PostgresMonitorStore } from "./monitor.js";
 import { connectionError, maskUrl, openPool } from "./pool.js";
 import { PostgresActionWriter, type PostgresWriterOptions } from "./writer.js";
 
@@ -9,6 +11,8 @@ export interface PostgresLedgerOptions extends PostgresWriterOptions {
   /** Told about errors on idle connections; the pool replaces the connection. */
   onPoolError?: (error: Error) => void;
   poolSize?: number;
+  /** The machine whose monitor history `monitor` is: monitor.host, else this machine's hostname. */
+  monitorHost?: string | undefined;
 }
 
 /** The action log on a PostgreSQL server that several daemons may share. */
@@ -17,6 +21,7 @@ export class PostgresActionLedger implements LedgerStores {
   readonly location: string;
   readonly actions: PostgresActionReads;
   readonly writer: PostgresActionWriter;
+  readonly monitor: PostgresMonitorStore;
 
   private constructor(
     readonly pool: pg.Pool,
@@ -26,6 +31,7 @@ export class PostgresActionLedger implements LedgerStores {
     this.location = maskUrl(url);
     this.actions = new PostgresActionReads(pool);
     this.writer = new PostgresActionWriter(pool, options);
+    this.monitor = new PostgresMonitorStore(pool, monitorHostName(options.monitorHost));
   }
 
   /** Connects and brings the schema up to date (once, whichever daemon starts first). */

@@ -1,8 +1,10 @@
 import type { Action, NewAction } from "../actions.js";
 import type { Ledger } from "../ledger.js";
 import type { ActionAppender, LedgerStores } from "../stores/index.js";
+import { monitorHostName } from "../stores/monitor.js";
 import type { ActionWriter } from "../writer.js";
 import { SqliteActionReads } from "./action-reads.js";
+import { SqliteMonitorStore } from "./monitor.js";
 
 /** The SQLite ActionWriter behind the async appender seam; `write` is the writer's own call. */
 export class SqliteActionAppender implements ActionAppender {
@@ -31,14 +33,17 @@ export class SqliteActionLedger implements LedgerStores {
   readonly location: string;
   readonly actions: SqliteActionReads;
   readonly writer: SqliteActionAppender;
+  readonly monitor: SqliteMonitorStore;
 
   constructor(
     readonly ledger: Ledger,
     private readonly owned = true,
+    options: { monitorHost?: string | undefined } = {},
   ) {
     this.location = ledger.path;
     this.actions = new SqliteActionReads(ledger.actions);
     this.writer = new SqliteActionAppender(ledger.writer);
+    this.monitor = new SqliteMonitorStore(ledger.db, monitorHostName(options.monitorHost));
   }
 
   async close(): Promise<void> {

@@ -10,7 +10,12 @@
  * (test/ledger/*-cases.ts) runs against both.
  */
 import type { ActionLedger } from "./actions.js";
+import type { MonitorStore } from "./monitor.js";
 
 export * from "./actions.js";
+export * from "./monitor.js";
 
-export interface LedgerStores extends ActionLedger {}
+export interface LedgerStores extends ActionLedger {
+  /** This machine's monitor history (samples, rollups, quiet hours); `forHost` for another's. */
+  readonly monitor: MonitorStore;
+}
