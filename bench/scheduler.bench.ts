@@ -6,7 +6,7 @@ import { Ollama } from "ollama";
 import { systemClock } from "../src/clock.js";
 import { parseConfig } from "../src/config.js";
 import { startGateway } from "../src/gateway/server.js";
-import { SchedulerStore } from "../src/ledger/scheduler-store.js";
+import { SqliteSchedulerStore } from "../src/ledger/sqlite/scheduler.js";
 import { UserActivity } from "../src/monitor/activity.js";
 import type { JobDefinition } from "../src/scheduler/job.js";
 import { ModelManager } from "../src/scheduler/models.js";
@@ -23,7 +23,7 @@ const config = parseConfig({
 });
 const activity = new UserActivity(config.monitor.background_agents);
 const gateway = await startGateway({ config, ledger, activity, port: 0 });
-const store = new SchedulerStore(ledger.db);
+const store = new SqliteSchedulerStore(ledger.db);
 
 let loaded = false;
 const nightJob: JobDefinition = {
@@ -49,7 +49,7 @@ const nightJob: JobDefinition = {
       if (context.shouldPause()) return { status: "paused" };
       // One "review" of 2 s: long enough that the pause has to interrupt it, not wait for it.
       await systemClock.sleep(2000, context.signal);
-      context.saveCheckpoint({ next: ++next });
+      await context.saveCheckpoint({ next: ++next });
     }
   },
 };
@@ -71,7 +71,7 @@ const latencies: number[] = [];
 const firstByte: number[] = [];
 for (let round = 0; round < ROUNDS; round++) {
   loaded = false;
-  scheduler.evaluate();
+  await scheduler.evaluate();
   while (!loaded) await new Promise((r) => setTimeout(r, 2));
   await new Promise((r) => setTimeout(r, 300 + round * 37)); // land mid-item
   const t0 = performance.now();
@@ -83,7 +83,7 @@ for (let round = 0; round < ROUNDS; round++) {
   void reply.then(() => {
     answeredAt = performance.now();
   });
-  while (store.lease(0) !== undefined || upstream.loaded.has("qwen2.5:14b"))
+  while ((await store.lease(0)) !== undefined || upstream.loaded.has("qwen2.5:14b"))
     await new Promise((r) => setTimeout(r, 1));
   latencies.push(performance.now() - t0);
   await reply;
@@ -118,10 +118,10 @@ const evalScheduler = new Scheduler({
   }),
   quietWindow: () => ({ inside: false, window: "Mon 01:00 – Mon 06:00" }),
 });
-for (let i = 0; i < 200; i++) evalScheduler.evaluate();
+for (let i = 0; i < 200; i++) await evalScheduler.evaluate();
 const EVALS = 2000;
 const cpu0 = process.cpuUsage();
-for (let i = 0; i < EVALS; i++) evalScheduler.evaluate();
+for (let i = 0; i < EVALS; i++) await evalScheduler.evaluate();
 const cpu = process.cpuUsage(cpu0);
 const cpuPerEvalMs = (cpu.user + cpu.system) / 1000 / EVALS;
 

@@ -143,14 +143,13 @@ export async function startDaemon(
       });
       services.push({ name: "monitor", stop: () => monitor.stop() });
     }
-    if (config.scheduler.enabled && shared) {
-      log(
-        "nightshift: the scheduler (audit, retention) is not started: it works only on the SQLite ledger so far",
-      );
-    } else if (config.scheduler.enabled) {
-      // After the monitor, so on shutdown running jobs pause and release their GPUs first.
+    if (config.scheduler.enabled) {
+      // After the monitor, so on shutdown running jobs pause and release their GPUs first. On
+      // PostgreSQL every daemon runs one: runs and leases are coordinated in the shared ledger.
       scheduler = createScheduler({
-        ledger,
+        stores,
+        monitor: stores.monitor,
+        ...(shared ? {} : { sqlite: ledger }),
         config,
         home: loaded.home,
         clock: systemClock,

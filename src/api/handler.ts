@@ -110,6 +110,7 @@ const ON_THE_SEAM = new Set<Handler>([
   oneAction,
   listActions,
   ...monitorRoutes.map((r) => r.handler),
+  ...jobRoutes.map((route) => route.handler),
 ]);
 
 /**

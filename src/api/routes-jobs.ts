@@ -1,5 +1,4 @@
 import { NightshiftError } from "../errors.js";
-import { SchedulerStore } from "../ledger/scheduler-store.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { decisionToJson, statusToJson } from "../views/jobs.js";
 import type { Deps, Request, Route } from "./handler.js";
@@ -26,12 +25,10 @@ function schedulerOf(deps: Deps): Scheduler {
   return scheduler;
 }
 
-function listJobs(_r: Request, deps: Deps) {
-  const decisions = new SchedulerStore(deps.ledger.db).decisions(null, 30);
-  return {
-    jobs: schedulerOf(deps).status().map(statusToJson),
-    decisions: decisions.map(decisionToJson),
-  };
+async function listJobs(_r: Request, deps: Deps) {
+  const scheduler = schedulerOf(deps);
+  const [statuses, decisions] = await Promise.all([scheduler.status(), scheduler.decisions(30)]);
+  return { jobs: statuses.map(statusToJson), decisions: decisions.map(decisionToJson) };
 }
 
 /**
@@ -43,11 +40,12 @@ async function runJob(r: Request, deps: Deps) {
   const body = await readJsonBody(r.req);
   const force = body.force === true;
   const scheduler = schedulerOf(deps);
-  const [status] = scheduler.status(name);
+  const [status] = await scheduler.status(name);
   if (!status)
     throw new NightshiftError(`no job named "${name}"`, { status: 404, code: "not_found" });
   if (status.running) {
-    throw new NightshiftError(`${name} is already running (run ${status.running.runId})`, {
+    const where = status.running.holder === scheduler.holder ? "" : ` on ${status.running.holder}`;
+    throw new NightshiftError(`${name} is already running${where} (run ${status.running.runId})`, {
       status: 409,
       code: "conflict",
     });
@@ -72,15 +70,22 @@ async function runJob(r: Request, deps: Deps) {
   return { job: name, started: true, forced: force };
 }
 
-function pauseJob(r: Request, deps: Deps) {
+async function pauseJob(r: Request, deps: Deps) {
   const name = r.segments[0]!;
   const scheduler = schedulerOf(deps);
-  const [status] = scheduler.status(name);
+  const [status] = await scheduler.status(name);
   if (!status)
     throw new NightshiftError(`no job named "${name}"`, { status: 404, code: "not_found" });
   const run = status.running
     ? scheduler.running().find((active) => active.runId === status.running?.runId)
     : undefined;
+  if (!run && status.running) {
+    // Another daemon sharing the ledger runs it; only that daemon can stop its process.
+    throw new NightshiftError(
+      `${name} is running on ${status.running.holder}, not in this daemon; pause it there`,
+      { status: 409, code: "conflict" },
+    );
+  }
   if (!run) {
     throw new NightshiftError(`${name} is not running`, { status: 409, code: "conflict" });
   }

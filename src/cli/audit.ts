@@ -114,15 +114,18 @@ async function runScheduled(context: CliContext, flags: RunFlags): Promise<strin
   const ledger = context.ledger();
   const baseUrl = await reviewerBaseUrl(config);
   const job = createAuditJob({ onLog: progress, ...(baseUrl ? { baseUrl } : {}) });
+  const stores = await context.actionLedger();
   const scheduler = createScheduler({
-    ledger,
+    stores,
+    monitor: stores.monitor,
+    sqlite: ledger,
     config,
     home,
     clock: context.clock(),
     factories: [...builtInJobs.filter((f) => f !== auditJob), job],
     warn: progress,
   });
-  const [status] = scheduler.status("audit");
+  const [status] = await scheduler.status("audit");
   if (status && !status.assessment.runnable) {
     progress("the audit's conditions do not hold now:");
     for (const blocker of status.assessment.blockers) progress(`  - ${blocker.message}`);

@@ -19,7 +19,7 @@ export interface CliContext {
   clock(): Clock;
   /** Which ledger engine the config selects, and where. */
   selection(): LedgerSelection;
-  /** The action log on the selected engine (the seam in ledger/stores.ts). */
+  /** The ledger's stores on the selected engine (the seam in ledger/stores/). */
   actionLedger(): Promise<LedgerStores>;
   close(): void | Promise<void>;
 }

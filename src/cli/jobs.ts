@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { NightshiftError } from "../errors.js";
-import { type DecisionRecord, type JobRun, SchedulerStore } from "../ledger/scheduler-store.js";
+import type { DecisionRecord, JobRun } from "../ledger/stores/index.js";
 import { createScheduler } from "../scheduler/create-scheduler.js";
 import type { RunResult } from "../scheduler/run-job.js";
 import type { JobStatus, Scheduler } from "../scheduler/scheduler.js";
@@ -9,17 +9,27 @@ import type { CliContext } from "./context.js";
 import { formatLocalTime, formatTable, printJson } from "./output.js";
 
 export function registerJobs(program: Command, context: CliContext): void {
-  const scheduler = (): Scheduler => {
+  const scheduler = async (): Promise<Scheduler> => {
     const { config, home } = context.loaded();
-    return createScheduler({ ledger: context.ledger(), config, home, clock: context.clock() });
+    const stores = await context.actionLedger();
+    const sqlite = stores.engine === "sqlite" ? context.ledger() : undefined;
+    const clock = context.clock();
+    return createScheduler({
+      stores,
+      monitor: stores.monitor,
+      ...(sqlite ? { sqlite } : {}),
+      config,
+      home,
+      clock,
+    });
   };
   const jobs = program
     .command("jobs")
     .description("background jobs: whether each could run now, what blocks it, its last runs")
     .option("--json", "print as JSON")
-    .action((flags: { json?: boolean }) => {
-      const statuses = scheduler().status();
-      const decisions = new SchedulerStore(context.ledger().db).decisions(null, 15);
+    .action(async (flags: { json?: boolean }) => {
+      const statuses = await (await scheduler()).status();
+      const decisions = await (await context.actionLedger()).scheduler.decisions(null, 15);
       if (flags.json) {
         return printJson({
           jobs: statuses.map(statusToJson),
@@ -37,7 +47,7 @@ export function registerJobs(program: Command, context: CliContext): void {
     .option("--force", "skip the job's conditions (idle gate, interval, backlog, quiet window)")
     .option("--json", "print the result as JSON")
     .action(async (name: string, flags: { force?: boolean; json?: boolean }) => {
-      const instance = scheduler();
+      const instance = await scheduler();
       // Ctrl-C pauses at the next checkpoint, releasing the GPU, instead of dying mid-item.
       const onSignal = () => void instance.stop("interrupted from the terminal");
       process.once("SIGINT", onSignal);
@@ -72,6 +82,9 @@ function describeStatus(status: JobStatus, now: number): string {
   }
   for (const blocker of a.blockers) lines.push(`    · ${blocker.message}`);
   if (a.dueSince !== null) lines.push(`  due since ${formatLocalTime(a.dueSince)}`);
+  if (status.running && status.running.holder !== "") {
+    lines.push(`  on ${status.running.holder}`);
+  }
   if (status.lease && status.lease.expiresAt > now) {
     lines.push(
       `  GPU ${status.lease.gpu} leased by ${status.lease.holder} until ${formatLocalTime(status.lease.expiresAt)}`,

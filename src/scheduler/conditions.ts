@@ -30,7 +30,8 @@ export interface LoadExclusion {
   cpuPct: number;
 }
 
-export type IdleGate = (now: number, exclude?: LoadExclusion) => IdleVerdict;
+/** Async where the monitor's samples are read over the network (the PostgreSQL ledger). */
+export type IdleGate = (now: number, exclude?: LoadExclusion) => IdleVerdict | Promise<IdleVerdict>;
 
 export interface QuietWindowVerdict {
   inside: boolean;
@@ -40,7 +41,7 @@ export interface QuietWindowVerdict {
   detail?: string;
 }
 
-export type QuietWindow = (now: number) => QuietWindowVerdict;
+export type QuietWindow = (now: number) => QuietWindowVerdict | Promise<QuietWindowVerdict>;
 
 /** A job's conditions after nightshift.yaml overrides its defaults. */
 export interface JobSettings {
@@ -101,6 +102,8 @@ export interface AssessmentInput {
   settings: JobSettings;
   now: number;
   running: boolean;
+  /** Where it runs, when that is another daemon sharing the ledger (its holder). */
+  runningOn?: string | null;
   /** When the last successful run finished, or null. */
   lastSuccessAt: number | null;
   /** A paused or interrupted run exists: interval and backlog were met when it started. */
@@ -140,8 +143,10 @@ export function assessJob(input: AssessmentInput): Assessment {
       message: "disabled in nightshift.yaml",
       value: "disabled",
     });
-  if (input.running)
-    blockers.push({ condition: "running", message: "already running", value: "running" });
+  if (input.running) {
+    const where = input.runningOn ? ` on ${input.runningOn}` : "";
+    blockers.push({ condition: "running", message: `already running${where}`, value: "running" });
+  }
   blockers.push(...waiting, ...machine, ...lease);
   const base = { job: s.name, due, dueSince: input.dueSince, backlog: input.backlog };
   if (blockers.length === 0) return { ...base, runnable: true, mode: "normal", blockers };

@@ -1,17 +1,26 @@
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
+import { NightshiftError } from "../errors.js";
 import type { Ledger } from "../ledger/ledger.js";
-import { MonitorStore } from "../ledger/monitor-store.js";
-import { type DecisionRecord, SchedulerStore } from "../ledger/scheduler-store.js";
+import type { DecisionRecord, LedgerStores, SchedulerStore } from "../ledger/stores/index.js";
 import type { UserActivity } from "../monitor/activity.js";
-import type { JobFactory } from "./job.js";
+import type { MonitorStore } from "../monitor/index.js";
+import type { JobDependencies, JobFactory } from "./job.js";
 import { builtInJobs, createJobs } from "./jobs/index.js";
 import { ModelManager } from "./models.js";
 import { monitorIdleGate, storedQuietWindow } from "./monitor-providers.js";
 import { Scheduler } from "./scheduler.js";
 
 export interface CreateSchedulerDeps {
-  ledger: Ledger;
+  /** The ledger on the selected engine: runs, decisions, leases and job state live there. */
+  stores: LedgerStores;
+  /** The monitor's samples: the idle gate, the quiet-hours profile, free VRAM. */
+  monitor: MonitorStore;
+  /**
+   * The SQLite ledger when it is the selected engine, for jobs not yet on the store seam; absent
+   * on PostgreSQL, where those jobs are left out (said through `warn`).
+   */
+  sqlite?: Ledger;
   config: Config;
   home: string;
   clock: Clock;
@@ -21,29 +30,20 @@ export interface CreateSchedulerDeps {
   /** Each decision as it is recorded (the daemon logs them: run, skip and why, degraded, ...). */
   onDecision?: (decision: Omit<DecisionRecord, "id">) => void;
   factories?: readonly JobFactory[];
+  /** This scheduler's name in leases and runs (tests); host:pid:random by default. */
+  holder?: string;
 }
 
 /**
  * The scheduler as the daemon and the CLI use it: the registered jobs and the user's command
  * jobs, the monitor's idle gate and the stored quiet-hours profile, and the model servers of
- * config.upstreams. Both processes share the ledger, so leases and runs coordinate across them.
+ * config.upstreams. Every daemon and CLI sharing the ledger coordinates leases and runs there.
  */
 export function createScheduler(deps: CreateSchedulerDeps): Scheduler {
-  const { ledger, config, clock } = deps;
-  const store = new SchedulerStore(ledger.db);
-  const { onDecision } = deps;
-  if (onDecision) {
-    // Every decision passes through the store, wherever in the scheduler it is taken.
-    const record = store.recordDecision.bind(store);
-    store.recordDecision = (decision) => {
-      record(decision);
-      onDecision(decision);
-    };
-  }
-  const monitor = new MonitorStore(ledger.db);
-  const jobs = createJobs(
-    { ledger, config, clock, home: deps.home },
-    deps.factories ?? builtInJobs,
+  const { stores, monitor, config, clock } = deps;
+  const store = deps.onDecision ? observed(stores.scheduler, deps.onDecision) : stores.scheduler;
+  const jobs = createJobs(jobDependencies(deps), deps.factories ?? builtInJobs, (line) =>
+    (deps.warn ?? ((l: string) => process.stderr.write(`${l}\n`)))(`nightshift scheduler: ${line}`),
   );
   return new Scheduler({
     store,
@@ -56,15 +56,63 @@ export function createScheduler(deps: CreateSchedulerDeps): Scheduler {
     models: new ModelManager(config),
     gpuFreeMb: (gpu) => latestFreeVram(monitor, clock.now(), gpu),
     ...(deps.warn ? { warn: deps.warn } : {}),
+    ...(deps.holder ? { holder: deps.holder } : {}),
   });
 }
 
+function jobDependencies(deps: CreateSchedulerDeps): JobDependencies {
+  const { stores, monitor, config, clock, home, sqlite } = deps;
+  return {
+    stores,
+    monitor,
+    config,
+    clock,
+    home,
+    get ledger(): Ledger {
+      if (sqlite) return sqlite;
+      throw new NightshiftError(
+        `it reads the SQLite ledger directly, and this config selects the ${stores.engine} ledger at ${stores.location}`,
+        { status: 501, code: "needs_sqlite_ledger" },
+      );
+    },
+  };
+}
+
+/** The store, telling `onDecision` of every decision recorded through it, starts included. */
+function observed(
+  store: SchedulerStore,
+  onDecision: (decision: Omit<DecisionRecord, "id">) => void,
+): SchedulerStore {
+  const view = Object.create(store) as SchedulerStore;
+  view.recordDecision = async (decision) => {
+    await store.recordDecision(decision);
+    onDecision(decision);
+  };
+  view.startRun = async (request) => {
+    const result = await store.startRun(request);
+    if (result.started) {
+      onDecision({
+        at: request.now,
+        job: request.job,
+        runId: result.run.id,
+        decision: result.resumed ? "resume" : "start",
+        reason: request.reason,
+        details: null,
+      });
+    }
+    return result;
+  };
+  return view;
+}
+
 /** Free VRAM from the newest sample of the last 5 minutes; null when unknown. */
-function latestFreeVram(monitor: MonitorStore, now: number, gpu: number): number | null {
-  const reading = monitor
-    .between(now - 300_000, now + 1)
-    .at(-1)
-    ?.gpus.find((g) => g.index === gpu);
+async function latestFreeVram(
+  monitor: MonitorStore,
+  now: number,
+  gpu: number,
+): Promise<number | null> {
+  const samples = await monitor.between(now - 300_000, now + 1);
+  const reading = samples.at(-1)?.gpus.find((g) => g.index === gpu);
   if (!reading || reading.memTotalMb === null || reading.memUsedMb === null) return null;
   return reading.memTotalMb - reading.memUsedMb;
 }

@@ -1,6 +1,8 @@
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import type { Ledger } from "../ledger/ledger.js";
+import type { LedgerStores } from "../ledger/stores/index.js";
+import type { MonitorStore } from "../monitor/index.js";
 
 /**
  * The contract between the scheduler and a job. A job does its work in items and checkpoints
@@ -39,10 +41,12 @@ export interface JobContext {
   checkpoint: unknown;
   /**
    * Persists progress (any JSON value); call after each item (or batch), after the item's own
-   * writes are committed. Throws if the run lost its GPU lease (another holder took it after the
-   * lease expired), so a stale run cannot overwrite a newer one's progress.
+   * writes are committed. Rejects if the run lost its GPU lease or the run itself (another holder
+   * took it over after expiry), so a stale run cannot overwrite a newer one's progress; the run
+   * is then paused. Checkpoints are written in order; awaiting is best (a job that does not
+   * await finds a lost lease thrown by its next call, and its run paused).
    */
-  saveCheckpoint(state: unknown): void;
+  saveCheckpoint(state: unknown): Promise<void>;
   /** True once the scheduler wants the job to stop at its next checkpoint. */
   shouldPause(): boolean;
   /** Aborted when the job must stop (pause or shutdown); pass it to long awaits (fetch, sleep). */
@@ -88,7 +92,7 @@ export interface JobDefinition {
   /** Defaults for the job's conditions; nightshift.yaml `scheduler.jobs.NAME` overrides them. */
   defaults: JobDefaults;
   /** How much work is waiting; omitted for jobs without a backlog condition. */
-  backlog?(now: number): BacklogInfo;
+  backlog?(now: number): BacklogInfo | Promise<BacklogInfo>;
   /**
    * Does the work. Return `{status: "paused"}` when `shouldPause()` turns true (after saving a
    * checkpoint), or throw (an AbortError from `signal` is fine): the run is then resumable.
@@ -98,6 +102,14 @@ export interface JobDefinition {
 
 /** What a job factory receives: the daemon's (or the CLI's) shared parts. */
 export interface JobDependencies {
+  /** The ledger on the selected engine (SQLite or PostgreSQL), through the store seam. */
+  stores: LedgerStores;
+  /** The monitor's samples (the quiet-hours relearn reads them). */
+  monitor: MonitorStore;
+  /**
+   * The SQLite ledger, for jobs not yet on the seam. On PostgreSQL, reading it throws the
+   * "works only on the SQLite ledger" error, and the scheduler leaves that job out (createJobs).
+   */
   ledger: Ledger;
   config: Config;
   clock: Clock;

@@ -1,12 +1,12 @@
 import type { Config } from "../config.js";
-import type { MonitorStore } from "../ledger/monitor-store.js";
-import type { SchedulerStore } from "../ledger/scheduler-store.js";
+import type { SchedulerStore } from "../ledger/stores/index.js";
 import {
   describeReason,
   evaluateIdleGate,
   type IdleGateResult,
   isInQuietWindow,
   learnQuietHours,
+  type MonitorStore,
   nextQuietWindow,
   type QuietHoursProfile,
 } from "../monitor/index.js";
@@ -24,8 +24,8 @@ export function monitorIdleGate(
   config: Config,
   activity?: { lastActiveAt(): number | null },
 ): IdleGate {
-  return (now, exclude) => {
-    const result = evaluateIdleGate(store, config.idle, now, {
+  return async (now, exclude) => {
+    const result = await evaluateIdleGate(store, config.idle, now, {
       intervalS: config.monitor.interval_s,
       ...(activity ? { activity } : {}),
     });
@@ -69,11 +69,11 @@ export function storedQuietWindow(
   monitorStore: MonitorStore,
   config: Config,
 ): QuietWindow {
-  return (now) => {
-    let profile = schedulerStore.getState<QuietHoursProfile>(QUIET_PROFILE_KEY);
+  return async (now) => {
+    let profile = await schedulerStore.getState<QuietHoursProfile>(QUIET_PROFILE_KEY);
     if (!profile) {
-      profile = learnQuietHours(monitorStore, config, now);
-      schedulerStore.setState(QUIET_PROFILE_KEY, profile, now);
+      profile = await learnQuietHours(monitorStore, config, now);
+      await schedulerStore.setState(QUIET_PROFILE_KEY, profile, now);
     }
     if (!profile.ready) {
       return { inside: false, detail: `no quiet hours learned yet (${profile.needs})` };

@@ -3,7 +3,7 @@ import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import { describeError, NightshiftError } from "../errors.js";
 import { newActionId } from "../ledger/ids.js";
-import type { Decision, SchedulerStore } from "../ledger/scheduler-store.js";
+import { leaseHolderOf, type SchedulerStore } from "../ledger/stores/index.js";
 import type { IdleGate, JobSettings } from "./conditions.js";
 import type { JobContext, JobDefinition, JobMode, JobOutcome } from "./job.js";
 import type { ModelManager, ResidentModel } from "./models.js";
@@ -24,8 +24,12 @@ export interface RunPlan {
   settings: JobSettings;
   mode: JobMode;
   forced: boolean;
-  /** A paused / interrupted / stale run to resume instead of starting a new one. */
-  resumeId: string | null;
+  /**
+   * The job's last success as assessed (its run id, or null for none): if another daemon
+   * finishes a run before this one starts, the job is no longer due and is not started again.
+   * Undefined for a forced run.
+   */
+  lastSuccessId?: string | null | undefined;
   reason: string;
 }
 
@@ -36,7 +40,7 @@ export interface RunnerDeps {
   holder: string;
   idleGate: IdleGate;
   models: ModelManager | null;
-  gpuFreeMb: (gpu: number) => number | null;
+  gpuFreeMb: (gpu: number) => number | null | Promise<number | null>;
   warn: (line: string) => void;
   /** Real time for latency figures (the clock may be a test's manual one). */
   realNow: () => number;
@@ -63,6 +67,9 @@ export class ActiveRun {
   private cpuMark = process.cpuUsage();
   private cpuMarkAt = Date.now();
   private dayModels: ResidentModel[] = [];
+  /** The run's writes (checkpoints, log lines, pause decisions), in the order they were made. */
+  private writes: Promise<void> = Promise.resolve();
+  private lost: NightshiftError | null = null;
 
   private constructor(
     private readonly deps: RunnerDeps,
@@ -88,43 +95,44 @@ export class ActiveRun {
   }
 
   /**
-   * Takes the GPU lease and claims the run synchronously, so two starts in one evaluation can
-   * never both think they have the card; returns a skip result when the lease is held.
+   * Starts the run, or resumes the job's paused or dead one, in one store transaction that also
+   * takes its GPU lease and makes it the job's only run across every daemon of the ledger;
+   * returns a skip result when the lease or the job is held elsewhere.
    */
-  static start(deps: RunnerDeps, plan: RunPlan): ActiveRun | RunResult {
+  static async start(deps: RunnerDeps, plan: RunPlan): Promise<ActiveRun | RunResult> {
     const { store, clock, holder, config } = deps;
     const name = plan.settings.name;
     const now = clock.now();
-    const runId = plan.resumeId ?? newActionId();
+    const ttlMs = config.scheduler.lease_ttl_s * 1000;
     const gpu = plan.mode === "normal" || plan.settings.degradedUsesGpu ? plan.settings.gpu : null;
-    if (gpu !== null) {
-      const ttlMs = config.scheduler.lease_ttl_s * 1000;
-      const leaseHolder = leaseHolderOf(holder, runId);
-      const request = { gpu, holder: leaseHolder, job: name, runId, now, ttlMs };
-      const { taken, lease } = store.takeLease(request);
-      if (!taken) {
-        const reason = `GPU ${gpu} is leased by ${lease.job} (${lease.holder}) until ${new Date(lease.expiresAt).toISOString()}`;
-        store.recordDecision({
-          at: now,
-          job: name,
-          runId: null,
-          decision: "skip",
-          reason,
-          details: { gpu },
-        });
-        return { job: name, runId: null, status: "skipped", mode: plan.mode, reason };
-      }
+    const started = await store.startRun({
+      job: name,
+      holder,
+      mode: plan.mode,
+      forced: plan.forced,
+      now,
+      staleBefore: now - ttlMs,
+      newRunId: newActionId(),
+      gpu,
+      leaseTtlMs: ttlMs,
+      ...(plan.lastSuccessId === undefined ? {} : { lastSuccessId: plan.lastSuccessId }),
+      reason: plan.reason,
+    });
+    if (!started.started) {
+      const reason = started.message;
+      const details = { gpu, why: started.why };
+      await store.recordDecision({
+        at: now,
+        job: name,
+        runId: null,
+        decision: "skip",
+        reason,
+        details,
+      });
+      return { job: name, runId: null, status: "skipped", mode: plan.mode, reason };
     }
-    let checkpoint: unknown = null;
-    if (plan.resumeId && store.claimRun(plan.resumeId, holder, plan.mode, now)) {
-      checkpoint = store.getRun(plan.resumeId)?.checkpoint ?? null;
-    } else {
-      store.createRun({ id: runId, job: name, mode: plan.mode, holder, forced: plan.forced, now });
-    }
-    const decision: Decision = plan.resumeId ? "resume" : "start";
-    const details = { gpu, mode: plan.mode, forced: plan.forced, checkpoint: checkpoint !== null };
-    store.recordDecision({ at: now, job: name, runId, decision, reason: plan.reason, details });
-    return new ActiveRun(deps, plan, runId, checkpoint);
+    const checkpoint = started.resumed ? started.run.checkpoint : null;
+    return new ActiveRun(deps, plan, started.run.id, checkpoint);
   }
 
   /** Asks the job to stop at its next checkpoint; the lease and models are released after. */
@@ -133,14 +141,15 @@ export class ActiveRun {
     this.pauseReason = reason;
     this.pausedAtReal = this.deps.realNow();
     const { store, clock } = this.deps;
-    store.recordDecision({
+    const decision = {
       at: clock.now(),
       job: this.job,
       runId: this.runId,
-      decision: "pause",
+      decision: "pause" as const,
       reason,
       details: { gpu: this.gpu, ...details },
-    });
+    };
+    void this.queue(() => store.recordDecision(decision)).catch(() => undefined);
     this.controller.abort(new NightshiftError(`paused: ${reason}`, { code: "paused" }));
     void this.releaseIfSlow();
   }
@@ -156,7 +165,22 @@ export class ActiveRun {
     }
     this.done = true;
     this.stopWatch.abort();
-    return this.finish(outcome);
+    try {
+      return await this.finish(outcome);
+    } catch (error) {
+      // The ledger is unreachable: the run stays "running" until its heartbeat goes stale, and
+      // is then resumed from its last checkpoint, by this daemon or another.
+      const reason = `recording the end of run ${this.runId} failed: ${describeError(error)}`;
+      this.deps.warn(`nightshift: ${this.job}: ${reason}`);
+      return { job: this.job, runId: this.runId, mode: this.plan.mode, status: "failed", reason };
+    }
+  }
+
+  /** Runs `write` after the run's earlier writes; a failed write does not stop later ones. */
+  private queue(write: () => Promise<void>): Promise<void> {
+    const next = this.writes.then(write);
+    this.writes = next.catch(() => undefined);
+    return next;
   }
 
   private async prepareModels(): Promise<void> {
@@ -165,7 +189,7 @@ export class ActiveRun {
     if (!config.scheduler.unload_day_models) return;
     this.dayModels = await models.makeRoom(this.gpu, this.models, {
       neededMb: this.plan.settings.vramMb,
-      freeMb: this.plan.settings.vramMb === null ? null : gpuFreeMb(this.gpu),
+      freeMb: this.plan.settings.vramMb === null ? null : await gpuFreeMb(this.gpu),
     });
     if (this.dayModels.length > 0) {
       this.logLine(
@@ -186,20 +210,32 @@ export class ActiveRun {
       signal: this.controller.signal,
       shouldPause: () => this.pauseReason !== null,
       saveCheckpoint: (state) => {
+        if (this.lost) return Promise.reject(this.lost);
         const lease = this.gpu === null ? null : { gpu: this.gpu, holder: this.leaseHolder };
-        if (!store.saveCheckpoint(this.runId, holder, lease, state, clock.now())) {
-          throw new NightshiftError(
-            `${this.job}: run ${this.runId} lost its GPU ${this.gpu} lease; checkpoint not saved`,
+        const now = clock.now();
+        const write = this.queue(async () => {
+          if (this.lost) throw this.lost;
+          if (await store.saveCheckpoint(this.runId, holder, lease, state, now)) return;
+          const what = this.gpu === null ? "the run" : `its GPU ${this.gpu} lease`;
+          this.lost = new NightshiftError(
+            `${this.job}: run ${this.runId} lost ${what} to another holder; checkpoint not saved`,
             { code: "lease_lost" },
           );
-        }
+          this.requestPause(`lost ${what} (expired before renewal)`);
+          throw this.lost;
+        });
+        // A job that does not await still stops: the run is paused, and its next call throws.
+        write.catch(() => undefined);
+        return write;
       },
       log: (message) => this.logLine(message),
     };
   }
 
   private logLine(message: string): void {
-    this.deps.store.logRun(this.runId, message);
+    void this.queue(() => this.deps.store.logRun(this.runId, message)).catch((error: unknown) =>
+      this.deps.warn(`nightshift: ${this.job}: recording a progress line: ${describeError(error)}`),
+    );
   }
 
   /** Heartbeats and watches until the job ends; a pause is requested when the user is back. */
@@ -212,24 +248,34 @@ export class ActiveRun {
         return;
       }
       if (this.done) return;
-      this.heartbeat();
-      if (this.watched && this.pauseReason === null) this.checkMachine();
+      try {
+        await this.heartbeat();
+        if (this.watched && this.pauseReason === null && !this.done) await this.checkMachine();
+      } catch (error) {
+        // Unreachable ledger: keep running; if it stays away the lease expires and the next
+        // renewal that gets through finds it lost and pauses the run.
+        this.deps.warn(`nightshift: ${this.job}: heartbeat failed: ${describeError(error)}`);
+      }
     }
   }
 
-  private heartbeat(): void {
+  private async heartbeat(): Promise<void> {
     const { store, clock, holder, config } = this.deps;
     const now = clock.now();
-    store.heartbeatRun(this.runId, holder, now);
+    if (!(await store.heartbeatRun(this.runId, holder, now))) {
+      if (!this.done) this.requestPause(`run ${this.runId} was taken over by another holder`);
+      return;
+    }
     if (this.gpu === null) return;
-    if (!store.renewLease(this.gpu, this.leaseHolder, now, config.scheduler.lease_ttl_s * 1000)) {
+    const ttlMs = config.scheduler.lease_ttl_s * 1000;
+    if (!(await store.renewLease(this.gpu, this.leaseHolder, now, ttlMs))) {
       this.requestPause(`lost the GPU ${this.gpu} lease (expired before renewal)`);
     }
   }
 
   /** The idle gate without the job's own load: its leased GPU and its share of the CPU. */
-  private checkMachine(): void {
-    const verdict = this.deps.idleGate(this.deps.clock.now(), {
+  private async checkMachine(): Promise<void> {
+    const verdict = await this.deps.idleGate(this.deps.clock.now(), {
       gpus: this.gpu === null ? [] : [this.gpu],
       cpuPct: this.ownCpuPct(),
     });
@@ -267,17 +313,18 @@ export class ActiveRun {
   private async finish(outcome: JobOutcome | Error): Promise<RunResult> {
     const { store, clock, holder } = this.deps;
     const base = { job: this.job, runId: this.runId, mode: this.plan.mode };
+    await this.writes;
     let result: RunResult;
     if (outcome instanceof Error && this.pauseReason === null) {
       const error = describeError(outcome);
-      store.finishRun(this.runId, holder, "failed", clock.now(), { error });
+      await store.finishRun(this.runId, holder, "failed", clock.now(), { error });
       result = { ...base, status: "failed", reason: error };
     } else if (outcome instanceof Error || outcome.status === "paused" || this.pauseReason) {
-      store.finishRun(this.runId, holder, "paused", clock.now());
+      await store.finishRun(this.runId, holder, "paused", clock.now());
       result = { ...base, status: "paused", reason: this.pauseReason ?? "the job paused itself" };
     } else {
-      store.finishRun(this.runId, holder, "done", clock.now(), { summary: outcome.summary });
-      store.setDueSince(this.job, null, clock.now());
+      await store.finishRun(this.runId, holder, "done", clock.now(), { summary: outcome.summary });
+      await store.setDueSince(this.job, null, clock.now());
       result = {
         ...base,
         status: "done",
@@ -287,7 +334,7 @@ export class ActiveRun {
     const releaseError = await this.release();
     if (this.pausedAtReal !== null)
       result.pauseToReleaseMs = this.deps.realNow() - this.pausedAtReal;
-    this.recordEnd(result, releaseError);
+    await this.recordEnd(result, releaseError);
     return result;
   }
 
@@ -300,7 +347,7 @@ export class ActiveRun {
         error = `unloading ${this.models.join(", ")}: ${describeError(e)}`;
       });
     }
-    if (this.gpu !== null) store.releaseLease(this.gpu, this.leaseHolder);
+    if (this.gpu !== null) await store.releaseLease(this.gpu, this.leaseHolder);
     if (models && config.scheduler.warm_day_models_after && this.dayModels.length > 0) {
       await models.warm(this.dayModels).catch((e: unknown) => {
         error = `${error ? `${error}; ` : ""}warming day models: ${describeError(e)}`;
@@ -310,7 +357,7 @@ export class ActiveRun {
     return error;
   }
 
-  private recordEnd(result: RunResult, releaseError: string | null): void {
+  private async recordEnd(result: RunResult, releaseError: string | null): Promise<void> {
     const { store, clock } = this.deps;
     const at = clock.now();
     if (this.gpu !== null) {
@@ -320,7 +367,7 @@ export class ActiveRun {
         pause_to_release_ms: result.pauseToReleaseMs ?? null,
         error: releaseError,
       };
-      store.recordDecision({
+      await store.recordDecision({
         at,
         job: this.job,
         runId: this.runId,
@@ -330,7 +377,7 @@ export class ActiveRun {
       });
     }
     if (result.status === "done") {
-      store.recordDecision({
+      await store.recordDecision({
         at,
         job: this.job,
         runId: this.runId,
@@ -339,7 +386,7 @@ export class ActiveRun {
         details: result.summary ?? null,
       });
     } else if (result.status === "failed") {
-      store.recordDecision({
+      await store.recordDecision({
         at,
         job: this.job,
         runId: this.runId,
@@ -349,8 +396,4 @@ export class ActiveRun {
       });
     }
   }
-}
-
-function leaseHolderOf(holder: string, runId: string): string {
-  return `${holder}#${runId}`;
 }

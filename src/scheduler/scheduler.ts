@@ -1,8 +1,9 @@
+import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
-import { NotFoundError } from "../errors.js";
-import type { GpuLease, JobRun, SchedulerStore } from "../ledger/scheduler-store.js";
+import { describeError, NotFoundError } from "../errors.js";
+import type { DecisionRecord, GpuLease, JobRun, SchedulerStore } from "../ledger/stores/index.js";
 import type { ActivityEvent, UserActivity } from "../monitor/activity.js";
 import {
   type Assessment,
@@ -30,11 +31,21 @@ export interface SchedulerOptions {
   /** Ollama model loading/unloading per GPU; null runs jobs without touching models. */
   models?: ModelManager | null;
   /** Free VRAM on a GPU (MB) when known, to skip unloading day models that leave room enough. */
-  gpuFreeMb?: (gpu: number) => number | null;
-  /** This process's name in leases and runs; defaults to host:pid. */
+  gpuFreeMb?: (gpu: number) => number | null | Promise<number | null>;
+  /**
+   * This scheduler's name in leases and runs; defaults to host:pid:id, with a random id per
+   * scheduler because pids repeat across restarts and across hosts (containers run as pid 1).
+   */
   holder?: string;
   /** Loud warnings (degraded mode, slow pauses); defaults to stderr. */
   warn?: (line: string) => void;
+}
+
+/** What an assessment read from the store, for starting the job and for its status. */
+interface Facts {
+  live: JobRun | undefined;
+  lease: GpuLease | undefined;
+  lastSuccessId: string | null;
 }
 
 /** What `nightshift jobs` shows for one job. */
@@ -43,7 +54,8 @@ export interface JobStatus {
   description: string;
   settings: JobSettings;
   assessment: Assessment;
-  running: { runId: string; startedAt: number; gpu: number | null } | null;
+  /** The run in progress, in this daemon or (holder says which) another sharing the ledger. */
+  running: { runId: string; startedAt: number; gpu: number | null; holder: string } | null;
   lastRuns: JobRun[];
   lease: GpuLease | null;
 }
@@ -59,6 +71,8 @@ export class Scheduler {
   private readonly active = new Map<string, ActiveRun>();
   private readonly definitions: Map<string, JobDefinition>;
   private readonly lastSkipKey = new Map<string, string>();
+  /** Jobs whose start is being decided in the store, so one process never starts one twice. */
+  private readonly launching = new Set<string>();
   private readonly deps: RunnerDeps;
   private loop: AbortController | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -69,7 +83,7 @@ export class Scheduler {
       store: options.store,
       config: options.config,
       clock: options.clock,
-      holder: options.holder ?? `${hostname()}:${process.pid}`,
+      holder: options.holder ?? `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`,
       idleGate: options.idleGate,
       models: options.models ?? null,
       gpuFreeMb: options.gpuFreeMb ?? (() => null),
@@ -90,44 +104,66 @@ export class Scheduler {
     return this.deps.holder;
   }
 
+  /** The newest decisions about every job, as recorded in the (possibly shared) ledger. */
+  decisions(limit = 20): Promise<DecisionRecord[]> {
+    return this.options.store.decisions(null, limit);
+  }
+
   jobNames(): string[] {
     return [...this.definitions.keys()];
   }
 
   /** The status of every job (or one), without starting anything. */
-  status(name?: string): JobStatus[] {
+  async status(name?: string): Promise<JobStatus[]> {
     const names = name ? [this.definition(name).name] : this.jobNames();
-    return names.map((job) => {
-      const definition = this.definition(job);
-      const settings = resolveSettings(definition, this.options.config);
-      const active = this.active.get(job);
-      return {
-        name: job,
-        description: definition.description,
-        settings,
-        assessment: this.assess(definition, settings),
-        running: active
-          ? { runId: active.runId, startedAt: active.startedAt, gpu: active.gpu }
-          : null,
-        lastRuns: this.options.store.runsOf(job, 5),
-        lease: settings.gpu === null ? null : (this.options.store.lease(settings.gpu) ?? null),
-      };
-    });
+    return Promise.all(names.map((job) => this.statusOf(job)));
   }
 
-  /** One evaluation: assesses every job and starts the runnable ones (without awaiting them). */
-  evaluate(): Assessment[] {
+  private async statusOf(job: string): Promise<JobStatus> {
+    const { store } = this.options;
+    const definition = this.definition(job);
+    const settings = resolveSettings(definition, this.options.config);
+    const { assessment, facts } = await this.assess(definition, settings);
+    const active = this.active.get(job);
+    const live = facts.live;
+    const lease = facts.lease ?? null;
+    let running: JobStatus["running"] = null;
+    if (active) {
+      const { runId, startedAt, gpu } = active;
+      running = { runId, startedAt, gpu, holder: this.holder };
+    } else if (live) {
+      const gpu = lease?.runId === live.id ? lease.gpu : null;
+      running = { runId: live.id, startedAt: live.startedAt, gpu, holder: live.holder ?? "" };
+    }
+    const lastRuns = await store.runsOf(job, 5);
+    return {
+      name: job,
+      description: definition.description,
+      settings,
+      assessment,
+      running,
+      lastRuns,
+      lease,
+    };
+  }
+
+  /**
+   * One evaluation: assesses every job and starts the runnable ones (without awaiting the runs);
+   * resolves once each start is decided, so evaluations never overlap.
+   */
+  async evaluate(): Promise<Assessment[]> {
     const assessments: Assessment[] = [];
     for (const definition of this.definitions.values()) {
       const settings = resolveSettings(definition, this.options.config);
-      const assessment = this.assess(definition, settings);
+      const { assessment, facts } = await this.assess(definition, settings);
       assessments.push(assessment);
-      this.trackDue(assessment);
+      await this.trackDue(assessment);
       if (!assessment.runnable) {
-        this.recordSkip(assessment);
+        await this.recordSkip(assessment);
         continue;
       }
-      this.launch(definition, settings, assessment.mode, false, this.reasonFor(assessment));
+      const plan = { mode: assessment.mode, forced: false, lastSuccessId: facts.lastSuccessId };
+      await this.launch(definition, settings, plan, this.reasonFor(assessment));
     }
     return assessments;
   }
@@ -136,19 +172,15 @@ export class Scheduler {
   async runNow(name: string, options: { force?: boolean } = {}): Promise<RunResult> {
     const definition = this.definition(name);
     const settings = resolveSettings(definition, this.options.config);
-    const assessment = this.assess(definition, settings);
-    if (this.active.has(name)) {
-      return {
-        job: name,
-        runId: this.active.get(name)!.runId,
-        status: "skipped",
-        mode: "normal",
-        reason: "already running",
-      };
+    const local = this.active.get(name);
+    if (local || this.launching.has(name)) {
+      const runId = local?.runId ?? null;
+      return { job: name, runId, status: "skipped", mode: "normal", reason: "already running" };
     }
+    const { assessment, facts } = await this.assess(definition, settings);
     if (!options.force && !assessment.runnable) {
       const reason = assessment.blockers.map((b) => b.message).join("; ");
-      this.options.store.recordDecision({
+      await this.options.store.recordDecision({
         at: this.options.clock.now(),
         job: name,
         runId: null,
@@ -159,13 +191,10 @@ export class Scheduler {
       return { job: name, runId: null, status: "skipped", mode: assessment.mode, reason };
     }
     const reason = options.force ? "run now with --force" : "run now";
-    const started = this.launch(
-      definition,
-      settings,
-      options.force ? "normal" : assessment.mode,
-      !!options.force,
-      reason,
-    );
+    const plan = options.force
+      ? { mode: "normal" as const, forced: true, lastSuccessId: undefined }
+      : { mode: assessment.mode, forced: false, lastSuccessId: facts.lastSuccessId };
+    const started = await this.launch(definition, settings, plan, reason);
     return started instanceof ActiveRun ? started.finished : started;
   }
 
@@ -173,7 +202,6 @@ export class Scheduler {
   start(): void {
     if (this.loop) return;
     this.loop = new AbortController();
-    this.recoverStaleRuns();
     this.listen();
     void this.runLoop(this.loop.signal);
   }
@@ -213,13 +241,23 @@ export class Scheduler {
 
   private async runLoop(signal: AbortSignal): Promise<void> {
     const every = this.options.config.scheduler.evaluate_every_s * 1000;
+    await this.guarded("recovering stale runs", () => this.recoverStaleRuns());
     while (!signal.aborted) {
-      this.evaluate();
+      await this.guarded("evaluating jobs", () => this.evaluate());
       try {
         await this.options.clock.sleep(every, signal);
       } catch {
         return;
       }
+    }
+  }
+
+  /** The loop outlives a failed evaluation (the ledger unreachable a while): said, then retried. */
+  private async guarded(what: string, work: () => Promise<unknown>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.deps.warn(`nightshift scheduler: ${what} failed: ${describeError(error)}`);
     }
   }
 
@@ -233,60 +271,75 @@ export class Scheduler {
     return definition;
   }
 
-  private assess(definition: JobDefinition, settings: JobSettings): Assessment {
+  private async assess(
+    definition: JobDefinition,
+    settings: JobSettings,
+  ): Promise<{ assessment: Assessment; facts: Facts }> {
     const { store, clock, config } = this.options;
     const now = clock.now();
     const staleBefore = now - config.scheduler.lease_ttl_s * 1000;
-    const resumable = store.resumableRun(definition.name, staleBefore);
-    const lease = settings.gpu === null ? undefined : store.lease(settings.gpu);
-    const foreign = lease && lease.expiresAt > now ? lease : null;
+    const job = definition.name;
     const machine = settings.requiresIdle || settings.quietWindowOnly;
-    return assessJob({
+    const [resumable, live, lease, last, dueSince, backlog, idle, quiet] = await Promise.all([
+      store.resumableRun(job, staleBefore),
+      store.liveRun(job, staleBefore),
+      settings.gpu === null ? undefined : store.lease(settings.gpu),
+      store.lastSuccess(job),
+      store.dueSince(job),
+      definition.backlog ? definition.backlog(now) : null,
+      machine && settings.requiresIdle ? this.options.idleGate(now) : null,
+      settings.quietWindowOnly ? this.options.quietWindow(now) : null,
+    ]);
+    const foreign = lease && lease.expiresAt > now ? lease : null;
+    const elsewhere = !this.active.has(job) && live ? (live.holder ?? "another daemon") : null;
+    const assessment = assessJob({
       settings,
       now,
-      running: this.active.has(definition.name),
-      lastSuccessAt: store.lastSuccess(definition.name)?.finishedAt ?? null,
+      running: this.active.has(job) || this.launching.has(job) || elsewhere !== null,
+      runningOn: elsewhere,
+      lastSuccessAt: last?.finishedAt ?? null,
       resumable: resumable !== undefined,
-      backlog: definition.backlog ? definition.backlog(now).count : null,
-      idle: machine && settings.requiresIdle ? this.options.idleGate(now) : null,
-      quiet: settings.quietWindowOnly ? this.options.quietWindow(now) : null,
+      backlog: backlog ? backlog.count : null,
+      idle,
+      quiet,
       leaseHeldBy: foreign ?? null,
-      dueSince: store.dueSince(definition.name),
+      dueSince,
     });
+    return { assessment, facts: { live, lease, lastSuccessId: last?.id ?? null } };
   }
 
-  private launch(
+  private async launch(
     definition: JobDefinition,
     settings: JobSettings,
-    mode: "normal" | "degraded",
-    forced: boolean,
+    plan: {
+      mode: "normal" | "degraded";
+      forced: boolean;
+      lastSuccessId: string | null | undefined;
+    },
     reason: string,
-  ): ActiveRun | RunResult {
-    const { store, clock, config } = this.options;
-    const staleBefore = clock.now() - config.scheduler.lease_ttl_s * 1000;
-    const resume = store.resumableRun(definition.name, staleBefore);
-    if (mode === "degraded") this.announceDegraded(definition.name, settings);
-    const started = ActiveRun.start(this.deps, {
-      definition,
-      settings,
-      mode,
-      forced,
-      resumeId: resume?.id ?? null,
-      reason,
-    });
+  ): Promise<ActiveRun | RunResult> {
+    const job = definition.name;
+    if (plan.mode === "degraded") await this.announceDegraded(job, settings);
+    this.launching.add(job);
+    let started: ActiveRun | RunResult;
+    try {
+      started = await ActiveRun.start(this.deps, { definition, settings, ...plan, reason });
+    } finally {
+      this.launching.delete(job);
+    }
     if (!(started instanceof ActiveRun)) return started;
-    this.active.set(definition.name, started);
-    this.lastSkipKey.delete(definition.name);
-    void started.finished.finally(() => this.active.delete(definition.name));
+    this.active.set(job, started);
+    this.lastSkipKey.delete(job);
+    void started.finished.finally(() => this.active.delete(job)).catch(() => undefined);
     return started;
   }
 
-  private announceDegraded(job: string, settings: JobSettings): void {
+  private async announceDegraded(job: string, settings: JobSettings): Promise<void> {
     const { store, clock } = this.options;
-    const since = store.dueSince(job);
+    const since = await store.dueSince(job);
     const hours = since === null ? 0 : (clock.now() - since) / 3_600_000;
     const reason = `${job} has been due for ${hours.toFixed(0)} h (limit ${settings.degradedAfterH} h) and the machine was never idle; running it in degraded mode (${settings.degradedModels.join(", ") || "no model"}, ${settings.degradedUsesGpu ? "on its GPU" : "CPU only"}, niced)`;
-    store.recordDecision({
+    await store.recordDecision({
       at: clock.now(),
       job,
       runId: null,
@@ -297,23 +350,23 @@ export class Scheduler {
     this.deps.warn(`nightshift: WARNING: ${reason}`);
   }
 
-  private trackDue(assessment: Assessment): void {
+  private async trackDue(assessment: Assessment): Promise<void> {
     const { store, clock } = this.options;
     if (assessment.due && assessment.dueSince === null) {
-      store.setDueSince(assessment.job, clock.now(), clock.now());
+      await store.setDueSince(assessment.job, clock.now(), clock.now());
     } else if (!assessment.due && assessment.dueSince !== null) {
-      store.setDueSince(assessment.job, null, clock.now());
+      await store.setDueSince(assessment.job, null, clock.now());
     }
   }
 
   /** Records a skip when the set of blocking conditions changes, not every minute. */
-  private recordSkip(assessment: Assessment): void {
+  private async recordSkip(assessment: Assessment): Promise<void> {
     const key = assessment.blockers.map((b) => `${b.condition}:${b.metric ?? ""}`).join(",");
     if (this.lastSkipKey.get(assessment.job) === key) return;
     this.lastSkipKey.set(assessment.job, key);
     if (assessment.blockers.some((b) => b.condition === "running")) return;
     const reason = assessment.blockers.map((b) => b.message).join("; ");
-    this.options.store.recordDecision({
+    await this.options.store.recordDecision({
       at: this.options.clock.now(),
       job: assessment.job,
       runId: null,
@@ -329,15 +382,15 @@ export class Scheduler {
   }
 
   /** Runs this holder left "running" when it died are marked interrupted, to resume later. */
-  private recoverStaleRuns(): void {
+  private async recoverStaleRuns(): Promise<void> {
     const { store, clock } = this.options;
     for (const job of this.jobNames()) {
-      const stale = store.resumableRun(
+      const stale = await store.resumableRun(
         job,
         clock.now() - this.options.config.scheduler.lease_ttl_s * 1000,
       );
       if (stale?.status === "running") {
-        store.recordDecision({
+        await store.recordDecision({
           at: clock.now(),
           job,
           runId: stale.id,

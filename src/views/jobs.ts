@@ -1,4 +1,4 @@
-import type { DecisionRecord, JobRun } from "../ledger/scheduler-store.js";
+import type { DecisionRecord, JobRun } from "../ledger/stores/index.js";
 import type { RunResult } from "../scheduler/run-job.js";
 import type { JobStatus } from "../scheduler/scheduler.js";
 
@@ -38,6 +38,7 @@ export function statusToJson(status: JobStatus) {
           run_id: status.running.runId,
           started_at: status.running.startedAt,
           gpu: status.running.gpu,
+          holder: status.running.holder,
         }
       : null,
     lease: status.lease

@@ -6,6 +6,7 @@ import { ManualClock } from "../../src/clock.js";
 import { parseConfig } from "../../src/config.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
+import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import { createScheduler } from "../../src/scheduler/create-scheduler.js";
 import type { Scheduler } from "../../src/scheduler/scheduler.js";
 import { tempLedger } from "../support/temp-ledger.js";
@@ -25,7 +26,15 @@ describe("jobs over the API", () => {
     ({ ledger, home, cleanup } = tempLedger());
     const config = parseConfig({});
     const clock = new ManualClock();
-    scheduler = createScheduler({ ledger, config, home, clock });
+    const stores = new SqliteActionLedger(ledger, false);
+    scheduler = createScheduler({
+      stores,
+      monitor: stores.monitor,
+      sqlite: ledger,
+      config,
+      home,
+      clock,
+    });
     const api = createApiHandler({
       ledger,
       kb: new KnowledgeBase(ledger),

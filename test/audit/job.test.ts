@@ -4,9 +4,9 @@ import { ManualClock } from "../../src/clock.js";
 import { type Config, parseConfig } from "../../src/config.js";
 import { AuditStore } from "../../src/ledger/audit-store.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
-import { SchedulerStore } from "../../src/ledger/scheduler-store.js";
+import { SqliteSchedulerStore } from "../../src/ledger/sqlite/scheduler.js";
 import { Scheduler } from "../../src/scheduler/scheduler.js";
-import { SyntheticMonitor } from "../scheduler/harness.js";
+import { jobDependencies, SyntheticMonitor } from "../scheduler/harness.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempLedger } from "../support/temp-ledger.js";
 import { reviewerScript } from "./reviewer-script.js";
@@ -38,9 +38,9 @@ describe("the audit job under the scheduler", () => {
     cleanup();
   });
 
-  function scheduler(): { scheduler: Scheduler; store: SchedulerStore } {
-    const store = new SchedulerStore(ledger.db);
-    const job = createAuditJob()({ ledger, config, clock, home: "/nonexistent" });
+  function scheduler(): { scheduler: Scheduler; store: SqliteSchedulerStore } {
+    const store = new SqliteSchedulerStore(ledger.db);
+    const job = createAuditJob()(jobDependencies({ ledger, config, clock, home: "/nonexistent" }));
     const monitor = new SyntheticMonitor(config);
     const s = new Scheduler({
       store,
@@ -55,10 +55,10 @@ describe("the audit job under the scheduler", () => {
     return { scheduler: s, store };
   }
 
-  it("declares its conditions: 12 h apart, 100 actions of backlog, the reviewer's model and GPU", () => {
+  it("declares its conditions: 12 h apart, 100 actions of backlog, the reviewer's model and GPU", async () => {
     ledger.actions.insert(Array.from({ length: 30 }, (_, i) => chatAction("chat", NOW - i * HOUR)));
     ledger.actions.insert([chatAction("auditor", NOW - HOUR), chatAction("chat", NOW - 8 * DAY)]);
-    const job = createAuditJob()({ ledger, config, clock, home: "/nonexistent" });
+    const job = createAuditJob()(jobDependencies({ ledger, config, clock, home: "/nonexistent" }));
     expect(job.name).toBe("audit");
     expect(job.defaults).toMatchObject({
       requiresIdle: true,
@@ -70,7 +70,7 @@ describe("the audit job under the scheduler", () => {
     });
     expect(job.backlog!(NOW + 1)).toEqual({ count: 30 });
     const { scheduler: s } = scheduler();
-    const [status] = s.status("audit");
+    const [status] = await s.status("audit");
     expect(status!.assessment.runnable).toBe(false);
     expect(status!.assessment.blockers.map((b) => b.condition)).toContain("backlog");
   });
@@ -101,7 +101,10 @@ describe("the audit job under the scheduler", () => {
     const audit = new AuditStore(ledger.db);
     const run = audit.latestRun()!;
     expect(run).toMatchObject({ status: "paused", nextBatch: 2, batches: 3 });
-    expect(store.getRun(first.runId!)?.checkpoint).toMatchObject({ run_id: run.id, next_batch: 2 });
+    expect((await store.getRun(first.runId!))?.checkpoint).toMatchObject({
+      run_id: run.id,
+      next_batch: 2,
+    });
 
     const second = await s.runNow("audit", { force: true });
     expect(second).toMatchObject({ status: "done", runId: first.runId });

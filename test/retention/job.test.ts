@@ -7,6 +7,7 @@ import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import type { MonitorSample } from "../../src/ledger/stores/index.js";
 import { retentionJob } from "../../src/retention/job.js";
 import type { JobContext } from "../../src/scheduler/job.js";
+import { jobDependencies } from "../scheduler/harness.js";
 import { tempLedger } from "../support/temp-ledger.js";
 import { DAY_MS, NOW, seed } from "./seed.js";
 
@@ -28,7 +29,9 @@ function context(
     runId: "run-1",
     mode: "normal",
     checkpoint: null,
-    saveCheckpoint: (state) => saved.push(structuredClone(state)),
+    saveCheckpoint: async (state) => {
+      saved.push(structuredClone(state));
+    },
     shouldPause: () => false,
     signal: new AbortController().signal,
     gpu: null,
@@ -58,17 +61,19 @@ function sample(ts: number): MonitorSample {
 describe("the retention job", () => {
   it("runs weekly by default, biweekly when configured, and only when the machine is idle", () => {
     const clock = new ManualClock(NOW);
-    const weekly = retentionJob({ ledger, config: parseConfig({}), clock, home });
+    const weekly = retentionJob(jobDependencies({ ledger, config: parseConfig({}), clock, home }));
     expect(weekly).toMatchObject({
       name: "retention",
       defaults: { minIntervalH: 168, requiresIdle: true },
     });
-    const biweekly = retentionJob({
-      ledger,
-      config: parseConfig({ retention: { every_days: 14 } }),
-      clock,
-      home,
-    });
+    const biweekly = retentionJob(
+      jobDependencies({
+        ledger,
+        config: parseConfig({ retention: { every_days: 14 } }),
+        clock,
+        home,
+      }),
+    );
     expect(biweekly.defaults.minIntervalH).toBe(336);
   });
 
@@ -82,12 +87,14 @@ describe("the retention job", () => {
     const old = Date.parse("2026-02-01T10:00:00Z"); // older than raw_retention_days (90)
     await monitor.insertMany(Array.from({ length: 10 }, (_, i) => sample(old + i * 60_000)));
     await monitor.insert(sample(NOW - DAY_MS));
-    const job = retentionJob({
-      ledger,
-      config: parseConfig({}),
-      clock: new ManualClock(NOW),
-      home,
-    });
+    const job = retentionJob(
+      jobDependencies({
+        ledger,
+        config: parseConfig({}),
+        clock: new ManualClock(NOW),
+        home,
+      }),
+    );
     const ctx = context();
     const outcome = await job.run(ctx);
     expect(outcome).toMatchObject({
@@ -108,9 +115,11 @@ describe("the retention job", () => {
     const clock = new ManualClock(NOW);
     const config = parseConfig({});
     const first = context({ shouldPause: () => true });
-    expect(await retentionJob({ ledger, config, clock, home }).run(first)).toEqual({
-      status: "paused",
-    });
+    expect(await retentionJob(jobDependencies({ ledger, config, clock, home })).run(first)).toEqual(
+      {
+        status: "paused",
+      },
+    );
     const checkpoint = first.saved.at(-1) as { pruneRunId: string; totals: { compressed: number } };
     expect(checkpoint.totals.compressed).toBeGreaterThan(0);
     expect(checkpoint.totals.compressed).toBeLessThan(1200);
@@ -118,7 +127,9 @@ describe("the retention job", () => {
     // days later the run resumes with the cutoffs it started with
     await clock.advance(3 * DAY_MS);
     const second = context({ checkpoint });
-    const outcome = await retentionJob({ ledger, config, clock, home }).run(second);
+    const outcome = await retentionJob(jobDependencies({ ledger, config, clock, home })).run(
+      second,
+    );
     expect(outcome).toMatchObject({
       status: "done",
       summary: { compressed: 1200, run_id: checkpoint.pruneRunId },

@@ -6,7 +6,7 @@ import type { IdleGateResult } from "../../src/monitor/index.js";
 import { lowPriorityPrefix } from "../../src/scheduler/jobs/command.js";
 import { createJobs } from "../../src/scheduler/jobs/index.js";
 import { toVerdict } from "../../src/scheduler/monitor-providers.js";
-import { harness, until } from "./harness.js";
+import { harness, jobDependencies, until } from "./harness.js";
 
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
@@ -29,12 +29,15 @@ describe("user command jobs", () => {
       h.cleanup();
       rmSync(dir, { recursive: true, force: true });
     };
-    const jobs = createJobs({ ledger: h.ledger, config: h.config, clock: h.clock, home: "" }, []);
+    const jobs = createJobs(
+      jobDependencies({ ledger: h.ledger, config: h.config, clock: h.clock, home: "" }),
+      [],
+    );
     expect(jobs.map((j) => j.name)).toEqual(["backup"]);
     const result = await h.make(jobs).runNow("backup", { force: true });
     expect(result).toMatchObject({ status: "done", summary: { exit_code: 0 } });
     expect(readFileSync(out, "utf8")).toBe("backup 1 1\n");
-    expect(h.store.runsOf("backup")[0]!.lastLog).toBe(
+    expect((await h.store.runsOf("backup"))[0]!.lastLog).toBe(
       lowPriorityPrefix().includes("nice") ? "19" : "0",
     );
   });
@@ -47,7 +50,10 @@ describe("user command jobs", () => {
     });
     cleanup = h.cleanup;
     const scheduler = h.make(
-      createJobs({ ledger: h.ledger, config: h.config, clock: h.clock, home: "" }, []),
+      createJobs(
+        jobDependencies({ ledger: h.ledger, config: h.config, clock: h.clock, home: "" }),
+        [],
+      ),
     );
     expect(await scheduler.runNow("broken", { force: true })).toMatchObject({
       status: "failed",

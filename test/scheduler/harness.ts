@@ -1,13 +1,21 @@
+import type { Clock } from "../../src/clock.js";
 import { ManualClock } from "../../src/clock.js";
 import { type Config, parseConfig } from "../../src/config.js";
-import { SchedulerStore } from "../../src/ledger/scheduler-store.js";
+import type { Ledger } from "../../src/ledger/ledger.js";
+import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
+import { SqliteSchedulerStore } from "../../src/ledger/sqlite/scheduler.js";
 import { UserActivity } from "../../src/monitor/activity.js";
 import type {
   IdleVerdict,
   LoadExclusion,
   QuietWindowVerdict,
 } from "../../src/scheduler/conditions.js";
-import type { JobContext, JobDefinition, JobOutcome } from "../../src/scheduler/job.js";
+import type {
+  JobContext,
+  JobDefinition,
+  JobDependencies,
+  JobOutcome,
+} from "../../src/scheduler/job.js";
 import { ModelManager } from "../../src/scheduler/models.js";
 import { Scheduler } from "../../src/scheduler/scheduler.js";
 import { tempLedger } from "../support/temp-ledger.js";
@@ -116,7 +124,7 @@ export function itemJob(
             state.waiting = false;
           });
           state.processed.push(i);
-          context.saveCheckpoint({ next: i + 1 });
+          await context.saveCheckpoint({ next: i + 1 });
         }
         return { status: "done", summary: { items } };
       } finally {
@@ -131,7 +139,7 @@ export function harness(rawConfig: Record<string, unknown> = {}) {
   const { ledger, cleanup } = tempLedger();
   const config = parseConfig(rawConfig);
   const clock = new ManualClock(Date.parse("2026-01-05T02:00:00Z"));
-  const store = new SchedulerStore(ledger.db);
+  const store = new SqliteSchedulerStore(ledger.db);
   const monitor = new SyntheticMonitor(config);
   const activity = new UserActivity(["auditor"]);
   const warnings: string[] = [];
@@ -158,4 +166,15 @@ export async function until(condition: () => boolean, timeoutMs = 30_000): Promi
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** What a job factory receives, over one SQLite ledger (the stores, its monitor, the ledger). */
+export function jobDependencies(parts: {
+  ledger: Ledger;
+  config: Config;
+  clock: Clock;
+  home: string;
+}): JobDependencies {
+  const stores = new SqliteActionLedger(parts.ledger, false);
+  return { ...parts, stores, monitor: stores.monitor };
 }

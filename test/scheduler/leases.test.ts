@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { SchedulerStore } from "../../src/ledger/scheduler-store.js";
+import { SqliteSchedulerStore } from "../../src/ledger/sqlite/scheduler.js";
 import { tempLedger } from "../support/temp-ledger.js";
 
 let cleanup: (() => void) | undefined;
@@ -11,7 +11,7 @@ describe("GPU leases across processes", () => {
   it("a holder killed with SIGKILL keeps its lease until expiry, then loses it", async () => {
     const t = tempLedger();
     cleanup = t.cleanup;
-    const store = new SchedulerStore(t.ledger.db);
+    const store = new SqliteSchedulerStore(t.ledger.db);
     const t0 = Date.parse("2026-01-05T02:00:00Z");
     const ttl = 60_000;
     const child = spawn(
@@ -40,7 +40,7 @@ describe("GPU leases across processes", () => {
         now,
         ttlMs: ttl,
       });
-    expect(take(t0 + 1000)).toMatchObject({
+    expect(await take(t0 + 1000)).toMatchObject({
       taken: false,
       lease: { holder: `child:${child.pid}`, job: "audit" },
     });
@@ -48,25 +48,25 @@ describe("GPU leases across processes", () => {
     const exited = new Promise((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
     child.kill("SIGKILL");
     expect(await exited).toBe("SIGKILL");
-    expect(take(t0 + ttl - 1)).toMatchObject({ taken: false });
-    expect(take(t0 + ttl)).toMatchObject({
+    expect(await take(t0 + ttl - 1)).toMatchObject({ taken: false });
+    expect(await take(t0 + ttl)).toMatchObject({
       taken: true,
       lease: { holder: "scheduler", job: "retention" },
     });
     // The dead holder cannot renew a lease it lost.
-    expect(store.renewLease(0, `child:${child.pid}`, t0 + ttl + 1, ttl)).toBe(false);
+    expect(await store.renewLease(0, `child:${child.pid}`, t0 + ttl + 1, ttl)).toBe(false);
   }, 20_000);
 
-  it("renews only an unexpired lease and releases only its own", () => {
+  it("renews only an unexpired lease and releases only its own", async () => {
     const t = tempLedger();
     cleanup = t.cleanup;
-    const store = new SchedulerStore(t.ledger.db);
-    store.takeLease({ gpu: 1, holder: "a", job: "x", runId: null, now: 0, ttlMs: 100 });
-    expect(store.renewLease(1, "a", 50, 100)).toBe(true);
-    expect(store.lease(1)!.expiresAt).toBe(150);
-    expect(store.releaseLease(1, "b")).toBe(false);
-    expect(store.renewLease(1, "a", 150, 100)).toBe(false);
-    expect(store.releaseLease(1, "a")).toBe(true);
-    expect(store.leases()).toEqual([]);
+    const store = new SqliteSchedulerStore(t.ledger.db);
+    await store.takeLease({ gpu: 1, holder: "a", job: "x", runId: null, now: 0, ttlMs: 100 });
+    expect(await store.renewLease(1, "a", 50, 100)).toBe(true);
+    expect((await store.lease(1))!.expiresAt).toBe(150);
+    expect(await store.releaseLease(1, "b")).toBe(false);
+    expect(await store.renewLease(1, "a", 150, 100)).toBe(false);
+    expect(await store.releaseLease(1, "a")).toBe(true);
+    expect(await store.leases()).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { leaseHolderOf } from "../../src/ledger/stores/index.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { harness, itemJob, until } from "./harness.js";
 
@@ -29,7 +30,7 @@ describe("conditions", () => {
     h.monitor.cpuPct = 35;
     h.monitor.gpuUtil.set(0, 50);
 
-    const [blocked] = scheduler.evaluate();
+    const [blocked] = await scheduler.evaluate();
     expect(blocked!.runnable).toBe(false);
     expect(
       blocked!.blockers.map((b) => [b.condition, b.metric ?? null, b.value, b.threshold]),
@@ -42,15 +43,15 @@ describe("conditions", () => {
 
     h.monitor.cpuPct = 4;
     h.monitor.gpuUtil.set(0, 3);
-    expect(scheduler.evaluate()[0]!.blockers.map((b) => b.condition)).toEqual(["backlog"]);
+    expect((await scheduler.evaluate())[0]!.blockers.map((b) => b.condition)).toEqual(["backlog"]);
     job.definition.backlog = () => ({ count: 150 });
-    const [ok] = scheduler.evaluate();
+    const [ok] = await scheduler.evaluate();
     expect(ok!.runnable).toBe(true);
     await until(() => job.waiting);
     const run = scheduler.running()[0]!;
     await h.clock.advance(1000);
     expect((await run.finished).status).toBe("done");
-    const decisions = h.store.decisions("work").map((d) => d.decision);
+    const decisions = (await h.store.decisions("work")).map((d) => d.decision);
     expect(decisions).toEqual(["done", "start", "skip", "skip"]);
   });
 
@@ -58,37 +59,37 @@ describe("conditions", () => {
     const h = setup();
     const job = itemJob(h.clock, { minIntervalH: 12, items: 1 });
     const scheduler = h.make([job.definition]);
-    scheduler.evaluate();
+    await scheduler.evaluate();
     await until(() => job.waiting);
     await h.clock.advance(1000);
     await scheduler.settle();
     await h.clock.advance(3 * H);
-    const [status] = scheduler.status();
+    const [status] = await scheduler.status();
     expect(status!.assessment.blockers).toEqual([
       expect.objectContaining({ condition: "min_interval", value: 3, threshold: 12 }),
     ]);
     expect(status!.lastRuns[0]).toMatchObject({ status: "done", summary: { items: 1 } });
     await h.clock.advance(9 * H);
-    expect(scheduler.status()[0]!.assessment.runnable).toBe(true);
+    expect((await scheduler.status())[0]!.assessment.runnable).toBe(true);
   });
 
-  it("says not enough data, and outside the quiet window, instead of guessing", () => {
+  it("says not enough data, and outside the quiet window, instead of guessing", async () => {
     const h = setup();
     const job = itemJob(h.clock, { quietWindowOnly: true });
     const scheduler = h.make([job.definition]);
     h.monitor.notEnoughData = true;
     h.monitor.quiet = { inside: false, window: "Tue 01:00 – Tue 06:00" };
-    const messages = scheduler.status()[0]!.assessment.blockers.map((b) => b.message);
+    const messages = (await scheduler.status())[0]!.assessment.blockers.map((b) => b.message);
     expect(messages).toEqual([
       "not idle: not enough data: 2 of 15 samples",
       "outside the learned quiet window (quiet window Tue 01:00 – Tue 06:00)",
     ]);
   });
 
-  it("honours nightshift.yaml overrides and disabled jobs", () => {
+  it("honours nightshift.yaml overrides and disabled jobs", async () => {
     const h = setup({ scheduler: { jobs: { work: { enabled: false, min_backlog: 5 } } } });
     const job = itemJob(h.clock, { backlog: 2 });
-    const blockers = h.make([job.definition]).status()[0]!.assessment.blockers;
+    const blockers = (await h.make([job.definition]).status())[0]!.assessment.blockers;
     expect(blockers.map((b) => b.condition)).toEqual(["enabled", "backlog"]);
   });
 });
@@ -118,7 +119,7 @@ describe("out of the way", () => {
     cleanups.push(() => scheduler.stop());
     await until(() => server.loaded.has("qwen2.5:14b"));
     expect(server.loaded.has("qwen2.5:7b")).toBe(false);
-    expect(h.store.lease(0)).toMatchObject({
+    expect(await h.store.lease(0)).toMatchObject({
       holder: expect.stringMatching(/^test-holder#/),
       job: "work",
     });
@@ -135,7 +136,7 @@ describe("out of the way", () => {
       reason: "interactive request from chat for qwen2.5:7b",
     });
     expect(paused!.pauseToReleaseMs).toBeLessThan(10_000);
-    expect(h.store.lease(0)).toBeUndefined();
+    expect(await h.store.lease(0)).toBeUndefined();
     expect(server.loaded.has("qwen2.5:14b")).toBe(false);
     expect(server.loaded.has("qwen2.5:7b")).toBe(true); // day model warmed again
     const unloads = server.requests.filter(
@@ -150,7 +151,7 @@ describe("out of the way", () => {
     await h.clock.advance(60_000);
     await until(() => scheduler.running().length === 1);
     await until(() => server.loaded.has("qwen2.5:14b"));
-    expect(h.store.decisions("work").map((d) => d.decision)).toContain("resume");
+    expect((await h.store.decisions("work")).map((d) => d.decision)).toContain("resume");
     await until(() => job.waiting);
     const resumed = scheduler.running()[0]!;
     await h.clock.advance(7000);
@@ -164,7 +165,7 @@ describe("out of the way", () => {
     const h = setup();
     const job = itemJob(h.clock, { gpu: 0, items: 100 });
     const scheduler = h.make([job.definition]);
-    scheduler.evaluate();
+    await scheduler.evaluate();
     await until(() => job.waiting);
     const run = scheduler.running()[0]!;
     h.monitor.gpuUtil.set(0, 97); // the job itself
@@ -177,17 +178,17 @@ describe("out of the way", () => {
       status: "paused",
       reason: "machine busy: gpu1_util_pct 60 ≥ 15",
     });
-    expect(h.store.lease(0)).toBeUndefined();
+    expect(await h.store.lease(0)).toBeUndefined();
   });
 
   it("renews its lease while running so it never expires under a live job", async () => {
     const h = setup({ scheduler: { lease_ttl_s: 20, watch_every_s: 5 } });
     const job = itemJob(h.clock, { gpu: 0, items: 60 });
     const scheduler = h.make([job.definition]);
-    scheduler.evaluate();
+    await scheduler.evaluate();
     await until(() => job.waiting);
     await h.clock.advance(45_000);
-    expect(h.store.lease(0)!.expiresAt).toBeGreaterThan(h.clock.now());
+    expect((await h.store.lease(0))!.expiresAt).toBeGreaterThan(h.clock.now());
     expect(scheduler.running()[0]!.pauseReason).toBeNull();
     await scheduler.stop();
   });
@@ -201,20 +202,20 @@ describe("GPU leases", () => {
     const b = itemJob(h.clock, { name: "b", gpu: 0, items: 3, shared });
     const first = h.make([a.definition, b.definition], "daemon");
     const second = h.make([b.definition, a.definition], "cli");
-    first.evaluate();
-    const blocked = second.evaluate();
+    await first.evaluate();
+    const blocked = await second.evaluate();
     expect(blocked.every((x) => !x.runnable || x.job === "a")).toBe(true);
     expect(blocked.find((x) => x.job === "b")!.blockers[0]).toMatchObject({
       condition: "gpu_lease",
       value: expect.stringMatching(/^daemon#/),
     });
-    expect(first.status().find((s) => s.name === "b")!.assessment.runnable).toBe(false);
+    expect((await first.status()).find((s) => s.name === "b")!.assessment.runnable).toBe(false);
     await until(() => a.waiting);
     await h.clock.advance(3000);
     await first.settle();
     await second.settle();
     expect(shared.max).toBe(1);
-    first.evaluate();
+    await first.evaluate();
     await until(() => b.waiting);
     await h.clock.advance(3000);
     await first.settle();
@@ -237,12 +238,12 @@ describe("degraded mode", () => {
     });
     const scheduler = h.make([job.definition]);
     h.monitor.cpuPct = 60;
-    scheduler.evaluate();
+    await scheduler.evaluate();
     await h.clock.advance(71 * H);
-    expect(scheduler.evaluate()[0]!.runnable).toBe(false);
+    expect((await scheduler.evaluate())[0]!.runnable).toBe(false);
     expect(h.warnings).toEqual([]);
     await h.clock.advance(1 * H);
-    const [assessment] = scheduler.evaluate();
+    const [assessment] = await scheduler.evaluate();
     expect(assessment).toMatchObject({ runnable: true, mode: "degraded" });
     await until(() => job.waiting);
     const run = scheduler.running()[0]!;
@@ -252,8 +253,8 @@ describe("degraded mode", () => {
     expect(h.warnings[0]).toMatch(
       /WARNING: work has been due for 72 h \(limit 72 h\).*degraded mode \(qwen2.5:7b, CPU only, niced\)/,
     );
-    expect(h.store.decisions("work").map((d) => d.decision)).toContain("degraded");
-    expect(h.store.dueSince("work")).toBeNull();
+    expect((await h.store.decisions("work")).map((d) => d.decision)).toContain("degraded");
+    expect(await h.store.dueSince("work")).toBeNull();
   });
 });
 
@@ -261,57 +262,66 @@ describe("crash recovery", () => {
   it("resumes a run whose holder stopped heartbeating from its last checkpoint", async () => {
     const h = setup();
     const now = h.clock.now();
-    h.store.createRun({
-      id: "run-1",
+    // A holder that started the run, took GPU 0 and checkpointed, then died (no heartbeat).
+    const started = await h.store.startRun({
       job: "work",
-      mode: "normal",
       holder: "dead:1",
+      mode: "normal",
       forced: false,
       now,
-    });
-    h.store.takeLease({
+      staleBefore: now - 60_000,
+      newRunId: "run-1",
       gpu: 0,
-      holder: "dead:1",
-      job: "work",
-      runId: "run-1",
-      now,
-      ttlMs: 60_000,
+      leaseTtlMs: 60_000,
+      reason: "test",
     });
-    expect(
-      h.store.saveCheckpoint("run-1", "dead:1", { gpu: 0, holder: "dead:1" }, { next: 7 }, now),
-    ).toBe(true);
+    expect(started).toMatchObject({ started: true, resumed: false });
+    const lease = { gpu: 0, holder: leaseHolderOf("dead:1", "run-1") };
+    expect(await h.store.saveCheckpoint("run-1", "dead:1", lease, { next: 7 }, now)).toBe(true);
     const job = itemJob(h.clock, { gpu: 0 });
     const scheduler = h.make([job.definition]);
-    expect(scheduler.evaluate()[0]!.blockers[0]).toMatchObject({ condition: "gpu_lease" });
+    // Until its heartbeat is stale, the run counts as alive on its holder, and so does the lease.
+    const [blocked] = await scheduler.evaluate();
+    expect(blocked!.blockers.map((b) => [b.condition, b.message.split(",")[0]])).toEqual([
+      ["running", "already running on dead:1"],
+      ["gpu_lease", "GPU 0 leased by work (dead:1#run-1)"],
+    ]);
     await h.clock.advance(61_000);
-    expect(scheduler.evaluate()[0]!.runnable).toBe(true);
+    expect((await scheduler.evaluate())[0]!.runnable).toBe(true);
     await until(() => job.waiting);
     const run = scheduler.running()[0]!;
     await h.clock.advance(3000);
     const result = await run.finished;
     expect(result).toMatchObject({ status: "done", runId: "run-1" });
     expect(job.processed).toEqual([7, 8, 9]);
-    expect(h.store.getRun("run-1")).toMatchObject({ attempts: 2, status: "done" });
+    expect(await h.store.getRun("run-1")).toMatchObject({ attempts: 2, status: "done" });
   });
 
-  it("refuses a checkpoint from a holder whose lease was taken over", () => {
+  it("refuses a checkpoint from a holder whose lease was taken over", async () => {
     const h = setup();
     const now = h.clock.now();
-    h.store.createRun({ id: "r", job: "work", mode: "normal", holder: "old", forced: false, now });
-    h.store.takeLease({ gpu: 0, holder: "old", job: "work", runId: "r", now, ttlMs: 1000 });
-    expect(
-      h.store.takeLease({
-        gpu: 0,
-        holder: "new",
-        job: "work",
-        runId: "r",
-        now: now + 1000,
-        ttlMs: 1000,
-      }).taken,
-    ).toBe(true);
-    expect(
-      h.store.saveCheckpoint("r", "old", { gpu: 0, holder: "old" }, { next: 99 }, now + 1001),
-    ).toBe(false);
-    expect(h.store.getRun("r")!.checkpoint).toBeNull();
+    const request = { job: "work", mode: "normal" as const, forced: false, gpu: 0, reason: "test" };
+    await h.store.startRun({
+      ...request,
+      holder: "old",
+      now,
+      staleBefore: now - 1000,
+      newRunId: "r",
+      leaseTtlMs: 1000,
+    });
+    // The old holder stops heartbeating; after expiry another takes the lease and the run over.
+    const later = now + 1000;
+    const taken = await h.store.startRun({
+      ...request,
+      holder: "new",
+      now: later,
+      staleBefore: later - 1000 + 1,
+      newRunId: "unused",
+      leaseTtlMs: 1000,
+    });
+    expect(taken).toMatchObject({ started: true, resumed: true, run: { id: "r", holder: "new" } });
+    const old = { gpu: 0, holder: leaseHolderOf("old", "r") };
+    expect(await h.store.saveCheckpoint("r", "old", old, { next: 99 }, now + 1001)).toBe(false);
+    expect((await h.store.getRun("r"))!.checkpoint).toBeNull();
   });
 });

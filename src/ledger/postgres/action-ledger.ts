@@ -5,6 +5,7 @@ import { PostgresActionReads } from "./action-reads.js";
 import { migratePostgres } from "./migrate.js";
 import { PostgresMonitorStore } from "./monitor.js";
 import { connectionError, maskUrl, openPool } from "./pool.js";
+import { PostgresSchedulerStore } from "./scheduler.js";
 import { PostgresActionWriter, type PostgresWriterOptions } from "./writer.js";
 
 export interface PostgresLedgerOptions extends PostgresWriterOptions {
@@ -22,6 +23,7 @@ export class PostgresActionLedger implements LedgerStores {
   readonly actions: PostgresActionReads;
   readonly writer: PostgresActionWriter;
   readonly monitor: PostgresMonitorStore;
+  readonly scheduler: PostgresSchedulerStore;
 
   private constructor(
     readonly pool: pg.Pool,
@@ -32,6 +34,7 @@ export class PostgresActionLedger implements LedgerStores {
     this.actions = new PostgresActionReads(pool);
     this.writer = new PostgresActionWriter(pool, options);
     this.monitor = new PostgresMonitorStore(pool, monitorHostName(options.monitorHost));
+    this.scheduler = new PostgresSchedulerStore(pool);
   }
 
   /** Connects and brings the schema up to date (once, whichever daemon starts first). */

@@ -5,6 +5,7 @@ import { monitorHostName } from "../stores/monitor.js";
 import type { ActionWriter } from "../writer.js";
 import { SqliteActionReads } from "./action-reads.js";
 import { SqliteMonitorStore } from "./monitor.js";
+import { SqliteSchedulerStore } from "./scheduler.js";
 
 /** The SQLite ActionWriter behind the async appender seam; `write` is the writer's own call. */
 export class SqliteActionAppender implements ActionAppender {
@@ -34,6 +35,7 @@ export class SqliteActionLedger implements LedgerStores {
   readonly actions: SqliteActionReads;
   readonly writer: SqliteActionAppender;
   readonly monitor: SqliteMonitorStore;
+  readonly scheduler: SqliteSchedulerStore;
 
   constructor(
     readonly ledger: Ledger,
@@ -44,6 +46,7 @@ export class SqliteActionLedger implements LedgerStores {
     this.actions = new SqliteActionReads(ledger.actions);
     this.writer = new SqliteActionAppender(ledger.writer);
     this.monitor = new SqliteMonitorStore(ledger.db, monitorHostName(options.monitorHost));
+    this.scheduler = new SqliteSchedulerStore(ledger.db);
   }
 
   async close(): Promise<void> {

@@ -11,11 +11,14 @@
  */
 import type { ActionLedger } from "./actions.js";
 import type { MonitorStore } from "./monitor.js";
+import type { SchedulerStore } from "./scheduler.js";
 
 export * from "./actions.js";
 export * from "./monitor.js";
+export * from "./scheduler.js";
 
 export interface LedgerStores extends ActionLedger {
   /** This machine's monitor history (samples, rollups, quiet hours); `forHost` for another's. */
   readonly monitor: MonitorStore;
+  readonly scheduler: SchedulerStore;
 }

@@ -1,5 +1,3 @@
-import { MonitorStore } from "../../ledger/monitor-store.js";
-import { SchedulerStore } from "../../ledger/scheduler-store.js";
 import { learnQuietHours } from "../../monitor/index.js";
 import type { JobFactory } from "../job.js";
 import { QUIET_PROFILE_KEY } from "../monitor-providers.js";
@@ -9,15 +7,15 @@ import { QUIET_PROFILE_KEY } from "../monitor-providers.js";
  * condition. It reads the history once (a few hundred ms for a year of samples), so it needs no
  * idle gate and no GPU; it is one item, so a pause before the end simply runs it again.
  */
-export const quietHoursRelearnJob: JobFactory = ({ ledger, config, clock }) => ({
+export const quietHoursRelearnJob: JobFactory = ({ stores, monitor, config, clock }) => ({
   name: "quiet-hours-relearn",
   description: "relearns the hour-of-week quiet-hours profile from the monitor's history",
   defaults: { requiresIdle: false, quietWindowOnly: false, minIntervalH: 24, minBacklog: 0 },
   run: async (context) => {
     const now = clock.now();
-    const profile = learnQuietHours(new MonitorStore(ledger.db), config, now);
+    const profile = await learnQuietHours(monitor, config, now);
     if (context.shouldPause()) return { status: "paused" };
-    new SchedulerStore(ledger.db).setState(QUIET_PROFILE_KEY, profile, now);
+    await stores.scheduler.setState(QUIET_PROFILE_KEY, profile, now);
     context.log(
       profile.ready ? `${profile.windows.length} quiet window(s)` : `not ready: ${profile.needs}`,
     );
