@@ -27,7 +27,7 @@ export interface RunningMonitor {
   ready: Promise<void>;
   /** Stops sampling; resolves once a sample in progress is stored. */
   stop(): Promise<void>;
-  /** The number of samples stored since start. */
+  /** The number of samples stored since start (each counted once its hour's rollups are done). */
   samplesTaken(): number;
 }
 
@@ -122,9 +122,12 @@ class History {
       );
       return;
     }
-    this.stored += this.pending.length;
+    const written = this.pending.length;
     this.pending = [];
     if (hourStart(now) > this.rolledBefore) await this.rollUp(now);
+    // Counted once the step is over (rollups included): a caller that sees the count knows the
+    // loop is waiting for its next sample.
+    this.stored += written;
   }
 
   /** Not marked done when it fails, so the next sample tries again. */

@@ -72,7 +72,7 @@ for (const engine of MONITOR_ENGINES) {
         writeProc(minute);
         if (minute === 2) activity.record("chat", "qwen2.5:7b", clock.now() + 30_000);
         await clock.advance(60_000);
-        await vi.waitFor(() => expect(monitor.samplesTaken()).toBe(minute));
+        await vi.waitFor(() => expect(monitor.samplesTaken()).toBe(minute), { timeout: 30_000 });
       }
       await monitor.stop();
       const samples = await store.between(0, Number.MAX_SAFE_INTEGER);
@@ -106,10 +106,13 @@ describe.skipIf(!MONITOR_ENGINES[1]!.available)(
       for (let minute = 1; minute <= 5; minute++) {
         writeProc(minute);
         await Promise.all([clockA.advance(60_000), clockB.advance(60_000)]);
-        await vi.waitFor(() => {
-          expect(loopA.samplesTaken()).toBe(minute);
-          expect(loopB.samplesTaken()).toBe(minute);
-        });
+        await vi.waitFor(
+          () => {
+            expect(loopA.samplesTaken()).toBe(minute);
+            expect(loopB.samplesTaken()).toBe(minute);
+          },
+          { timeout: 30_000 },
+        );
       }
       await Promise.all([loopA.stop(), loopB.stop()]);
       const hour = Date.parse("2026-01-05T10:00:00Z");
