@@ -33,6 +33,30 @@ for (const engine of MONITOR_ENGINES) {
         const first = await store.between(0, Number.MAX_SAFE_INTEGER);
         expect(first.every((s) => s.userActive === false && s.cpuPct !== null)).toBe(true);
 
+        // The /v0 monitor routes read the same history, on either engine.
+        const get = async (path: string) => {
+          const response = await fetch(`${daemon.url}/v0/monitor/${path}`);
+          return {
+            status: response.status,
+            body: (await response.json()) as {
+              ts?: number[];
+              values?: { samples: number };
+              error?: string;
+            },
+          };
+        };
+        const series = await get("series?range=1h");
+        expect(series.status).toBe(200);
+        expect(series.body.ts?.length).toBeGreaterThanOrEqual(2);
+        expect((await get("idle")).body.values?.samples).toBeGreaterThanOrEqual(2);
+        const other = await get("series?range=1h&host=another-box");
+        if (engine.name === "PostgreSQL") expect(other.body.ts).toEqual([]);
+        else
+          expect(other).toMatchObject({
+            status: 404,
+            body: { error: expect.stringMatching(/one machine.s/) },
+          });
+
         const auditor = new Ollama({ host: `${daemon.url}/agents/auditor` });
         await auditor.chat({
           model: "qwen2.5:14b",
