@@ -101,6 +101,27 @@ for (const engine of MONITOR_ENGINES) {
       expect(await storeCount()).toBe(2);
     });
 
+    it("monitor status says whose history it is and how much; --host reads another machine's", async () => {
+      await cli("monitor", "import", writeLines("a.ndjson", [line(0), line(1), line(60)]));
+      const status = JSON.parse((await cli("monitor", "status", "--json")).stdout);
+      expect(status).toMatchObject({
+        host: store.host,
+        samples: 3,
+        oldest: "2026-01-05T00:00:00.000Z",
+        newest: "2026-01-05T01:00:00.000Z",
+        rollup_hours: 2,
+        hosts: expect.arrayContaining([store.host]),
+      });
+      expect(status.latest).toMatchObject({ ts: START + 3_600_000, cpuPct: 5 });
+      const other = await cli("monitor", "status", "--json", "--host", "another-box");
+      if (engine.name === "PostgreSQL") {
+        expect(JSON.parse(other.stdout)).toMatchObject({ host: "another-box", samples: 0 });
+      } else {
+        expect(other.code).toBe(1);
+        expect(other.stderr).toMatch(/holds one machine's monitor history .* not another-box's/);
+      }
+    });
+
     it("says which file it cannot read", async () => {
       const result = await cli("monitor", "import", join(home, "missing.ndjson"));
       expect(result.code).toBe(1);
