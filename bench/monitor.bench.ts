@@ -13,13 +13,18 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseConfig } from "../src/config.js";
 import { Ledger } from "../src/ledger/ledger.js";
-import { type MonitorSample, MonitorStore } from "../src/ledger/monitor-store.js";
+import { PostgresActionLedger } from "../src/ledger/postgres/action-ledger.js";
+import { SqliteActionLedger } from "../src/ledger/sqlite/action-ledger.js";
+import type { LedgerStores, MonitorSample } from "../src/ledger/stores/index.js";
 import { learnQuietHours } from "../src/monitor/quiet-hours.js";
 import { rollUpCompletedHours } from "../src/monitor/rollup.js";
 import { Sampler } from "../src/monitor/sampler.js";
+import { findPostgresBin, type PostgresCluster, startPostgres } from "../test/support/postgres.js";
 
 // Three figures from issue 4: CPU time per sample (goal ≤ 5 ms), the daemon's memory at rest
-// (goal ≤ 100 MB RSS), and quiet-hours analysis over a year of minute samples (goal ≤ 300 ms).
+// (goal ≤ 100 MB RSS), and quiet-hours analysis over a year of minute samples (goal ≤ 300 ms),
+// the last on SQLite and on PostgreSQL side by side (a throwaway cluster, or
+// NIGHTSHIFT_BENCH_PG_URL; skipped when neither is there).
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "nightshift-bench-monitor-"));
@@ -27,15 +32,15 @@ const config = parseConfig({});
 
 async function cpuPerSample(env?: NodeJS.ProcessEnv): Promise<number> {
   const ledger = Ledger.open(join(work, `cpu-${env ? "gpu" : "plain"}.db`));
-  const store = new MonitorStore(ledger.db);
+  const store = new SqliteActionLedger(ledger, false).monitor;
   const sampler = new Sampler({ config, ...(env ? { env } : {}), log: () => {} });
   const start = Date.now();
   await sampler.prime(start);
   // Sample times a minute apart, as in the daemon (the rates divide by the interval).
-  for (let i = 1; i <= 5; i++) store.insert(await sampler.sample(start + i * 60_000));
+  for (let i = 1; i <= 5; i++) await store.insert(await sampler.sample(start + i * 60_000));
   const n = 200;
   const before = process.cpuUsage();
-  for (let i = 6; i < 6 + n; i++) store.insert(await sampler.sample(start + i * 60_000));
+  for (let i = 6; i < 6 + n; i++) await store.insert(await sampler.sample(start + i * 60_000));
   const used = process.cpuUsage(before);
   ledger.close();
   return (used.user + used.system) / 1000 / n;
@@ -87,7 +92,7 @@ async function daemonRss(): Promise<{ rssMb: number; hwmMb: number; runner: stri
       await new Promise((resolve) => setTimeout(resolve, 500));
       if (!existsSync(join(home, "nightshift.db"))) continue;
       const ledger = Ledger.open(join(home, "nightshift.db"));
-      samples = new MonitorStore(ledger.db).count();
+      samples = await new SqliteActionLedger(ledger, false).monitor.count();
       ledger.close();
     }
     // "At rest": a few seconds more of sampling with nothing else to do.
@@ -140,31 +145,54 @@ function yearOfSamples(start: number, from: number, to: number): MonitorSample[]
   return samples;
 }
 
-async function quietHoursYear() {
-  const ledger = Ledger.open(join(work, "year.db"));
-  const store = new MonitorStore(ledger.db);
+async function quietHoursYear(ledger: LedgerStores) {
+  const store = ledger.monitor;
   const minutes = 365 * 24 * 60;
   const now = Date.parse("2026-01-05T00:00:00Z");
   const start = now - minutes * 60_000;
   let t = performance.now();
   for (let i = 0; i < minutes; i += 20_000) {
-    store.insertMany(yearOfSamples(start, i, Math.min(minutes, i + 20_000)));
+    await store.insertMany(yearOfSamples(start, i, Math.min(minutes, i + 20_000)));
   }
   const insertS = (performance.now() - t) / 1000;
   t = performance.now();
-  const hours = rollUpCompletedHours(store, now, config.idle);
+  const hours = await rollUpCompletedHours(store, now, config.idle);
   const rollupS = (performance.now() - t) / 1000;
   const runs: number[] = [];
   let windows = 0;
   for (let i = 0; i < 5; i++) {
     t = performance.now();
-    const profile = learnQuietHours(store, config, now);
+    const profile = await learnQuietHours(store, config, now);
     runs.push(performance.now() - t);
     windows = profile.windows.length;
   }
-  ledger.close();
+  await ledger.close();
   runs.sort((a, b) => a - b);
   return { samples: minutes, hours, insertS, rollupS, analysisMs: runs[2]!, windows };
+}
+
+/** The same year on PostgreSQL, or null where there is no server to run it on. */
+async function postgresYear(): Promise<Awaited<ReturnType<typeof quietHoursYear>> | null> {
+  let cluster: PostgresCluster | undefined;
+  let url = process.env.NIGHTSHIFT_BENCH_PG_URL;
+  if (!url) {
+    const bin = findPostgresBin();
+    if (!bin) {
+      process.stdout.write(
+        "PostgreSQL: not installed and NIGHTSHIFT_BENCH_PG_URL unset; skipped\n",
+      );
+      return null;
+    }
+    cluster = await startPostgres(bin, true);
+    url = cluster.url;
+  }
+  try {
+    return await quietHoursYear(
+      await PostgresActionLedger.open(url, { monitorHost: "bench-year" }),
+    );
+  } finally {
+    await cluster?.stop();
+  }
 }
 
 function fakeNvidiaSmi(): NodeJS.ProcessEnv {
@@ -200,10 +228,12 @@ try {
       `  (an idle node process with only the tsx loader: ${baseline.toFixed(1)} MB; build with \`npm run build\` to measure node dist/cli/main.js)\n`,
     );
   }
-  const year = await quietHoursYear();
-  process.stdout.write(
-    `quiet hours over a year: ${year.samples} minute samples inserted in ${year.insertS.toFixed(1)} s, ${year.hours} hours rolled up in ${year.rollupS.toFixed(1)} s, analysis ${year.analysisMs.toFixed(1)} ms (median of 5; goal ≤ 300), ${year.windows} windows\n`,
-  );
+  const year = await quietHoursYear(new SqliteActionLedger(Ledger.open(join(work, "year.db"))));
+  const describeYear = (engine: string, y: typeof year) =>
+    `quiet hours over a year on ${engine}: ${y.samples} minute samples inserted in ${y.insertS.toFixed(1)} s, ${y.hours} hours rolled up in ${y.rollupS.toFixed(1)} s, analysis ${y.analysisMs.toFixed(1)} ms (median of 5; goal ≤ 300), ${y.windows} windows\n`;
+  process.stdout.write(describeYear("SQLite", year));
+  const pgYear = await postgresYear();
+  if (pgYear) process.stdout.write(describeYear("PostgreSQL", pgYear));
   process.stdout.write(
     `${JSON.stringify({
       bench: "monitor",
@@ -215,6 +245,9 @@ try {
       tsx_baseline_rss_mb: baseline === null ? null : Number(baseline.toFixed(1)),
       quiet_hours_year_ms: Number(year.analysisMs.toFixed(1)),
       year_rollup_s: Number(year.rollupS.toFixed(2)),
+      postgres_quiet_hours_year_ms: pgYear ? Number(pgYear.analysisMs.toFixed(1)) : null,
+      postgres_year_insert_s: pgYear ? Number(pgYear.insertS.toFixed(2)) : null,
+      postgres_year_rollup_s: pgYear ? Number(pgYear.rollupS.toFixed(2)) : null,
     })}\n`,
   );
 } finally {

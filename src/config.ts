@@ -148,6 +148,14 @@ export const configSchema = z.strictObject({
       logind: z.boolean().default(true),
       /** Agents whose gateway traffic is not user activity. */
       background_agents: z.array(z.string()).default(["auditor"]),
+      /** The name this machine's samples are kept under in a shared ledger; its hostname if unset. */
+      host: z
+        .string()
+        .trim()
+        .min(1)
+        .max(253)
+        .refine((name) => !/\p{Cc}/u.test(name), "printable characters only")
+        .optional(),
     })
     .prefault({}),
   idle: z

@@ -11,8 +11,9 @@ import { Ledger } from "./ledger/ledger.js";
 import type { PostgresActionLedger } from "./ledger/postgres/action-ledger.js";
 import { needsSqliteLedger, selectLedger } from "./ledger/select.js";
 import { SqliteActionLedger } from "./ledger/sqlite/action-ledger.js";
+import type { LedgerStores } from "./ledger/stores/index.js";
 import { UserActivity } from "./monitor/activity.js";
-import { MonitorStore, startMonitor } from "./monitor/index.js";
+import { startMonitor } from "./monitor/index.js";
 import { deliveryHandler } from "./plain-agents/delivery.js";
 import { startPlainAgents } from "./plain-agents/service.js";
 import { buildCorrectionHandlers } from "./review/agent-handlers.js";
@@ -87,15 +88,16 @@ export async function startDaemon(
         local: ledger,
         flushIntervalMs: config.ledger.flush_interval_ms,
         batchSize: config.ledger.batch_size,
+        monitorHost: config.monitor.host,
         log,
       });
     }
+    const stores: LedgerStores =
+      shared ?? new SqliteActionLedger(ledger, false, { monitorHost: config.monitor.host });
     // ── API and dashboard (/v0, /ui): set `api` to the handler. ──
     // Loaded here, not at the top: the OTel SDK and prom-client are for the daemon, not the CLI.
     const { Telemetry } = await import("./telemetry/telemetry.js");
     telemetry = new Telemetry({ config, ledger, clock: systemClock, log });
-    // The review queue, feedback and deliveries live in the selected engine.
-    const stores = shared ?? new SqliteActionLedger(ledger, false);
     services.push(startPlainAgents({ config, ledger: stores, clock: systemClock, log, telemetry }));
     const handlers = buildCorrectionHandlers({ ledger, config });
     // The registry builds plain-agent delivery over the SQLite ledger; on PostgreSQL it is shared.
@@ -110,10 +112,10 @@ export async function startDaemon(
     const api = createGatewayApi({
       scheduler: () => scheduler,
       ledger,
+      stores,
       ...(shared
         ? {
             actionReads: shared.actions,
-            stores: shared,
             needsSqlite: (what: string) => needsSqliteLedger(what, selection),
           }
         : {}),
@@ -139,7 +141,7 @@ export async function startDaemon(
     //    services.push(startSampler({ config, ledger, activity, clock: systemClock }));
     if (config.monitor.enabled) {
       const monitor = startMonitor({
-        store: new MonitorStore(ledger.db),
+        store: stores.monitor,
         config,
         clock: systemClock,
         activity,
@@ -151,8 +153,8 @@ export async function startDaemon(
       // After the monitor, so on shutdown running jobs pause and release their GPUs first. On
       // PostgreSQL every daemon runs one: runs and leases are coordinated in the shared ledger.
       scheduler = createScheduler({
-        stores: shared ?? new SqliteActionLedger(ledger, false),
-        monitor: new MonitorStore(ledger.db),
+        stores,
+        monitor: stores.monitor,
         ...(shared ? {} : { sqlite: ledger }),
         config,
         home: loaded.home,
@@ -209,7 +211,7 @@ export async function startDaemon(
   recordDaemon(loaded, gateway, log);
   log(`nightshift gateway listening on ${gateway.url}`);
   log(`  ledger: ${selection.engine} ${selection.location}`);
-  if (shared) log(`  local SQLite (monitor, review): ${loaded.dbPath}`);
+  if (shared) log(`  local SQLite (finance, audit, retention): ${loaded.dbPath}`);
   for (const upstream of gateway.upstreams.all()) {
     log(`  upstream: ${upstream.url}${upstream.gpu !== null ? ` (gpu ${upstream.gpu})` : ""}`);
   }

@@ -5,6 +5,7 @@ import { NightshiftError, NotFoundError } from "../errors.js";
 import { type KnowledgeBase, knowledgeEntryToJson, SHARED_SCOPE } from "../knowledge/kb.js";
 import { actionToJson } from "../ledger/actions.js";
 import type { Ledger } from "../ledger/ledger.js";
+import { SqliteActionLedger } from "../ledger/sqlite/action-ledger.js";
 import { SqliteActionReads } from "../ledger/sqlite/action-reads.js";
 import type { ActionReads, LedgerStores } from "../ledger/stores/index.js";
 import { feedbackFor, feedbackToJson } from "../plain-agents/feedback.js";
@@ -35,10 +36,10 @@ export interface ApiDeps {
   ledger: Ledger;
   /** The action log when it is not the SQLite ledger's (PostgreSQL, see ledger/stores.ts). */
   actionReads?: ActionReads;
+  /** The ledger of the selected engine; a SQLite one over `ledger` by default. */
+  stores?: LedgerStores;
   /** With actionReads: the error for routes whose capability still reads only SQLite. */
   needsSqlite?: (what: string) => NightshiftError;
-  /** The opened ledger of the selected engine; the SQLite `ledger`'s stores when absent. */
-  stores?: LedgerStores;
   kb: KnowledgeBase;
   /** Defaults to a queue over `ledger` with `handlers`, so API decisions are applied. */
   review?: ReviewQueue;
@@ -65,7 +66,7 @@ export interface Request {
   req: IncomingMessage;
 }
 
-export type Deps = ApiDeps & { review: ReviewQueue };
+export type Deps = ApiDeps & { review: ReviewQueue; stores: LedgerStores };
 export type Handler = (request: Request, deps: Deps) => unknown | Promise<unknown>;
 
 export interface Route {
@@ -113,6 +114,7 @@ const ON_THE_SEAM = new Set<Handler>([
   decide,
   ...feedbackRoutes.map((r) => r.handler),
   ...correctionRoutes.map((r) => r.handler),
+  ...monitorRoutes.map((r) => r.handler),
   ...jobRoutes.map((route) => route.handler),
 ]);
 
@@ -123,10 +125,13 @@ const ON_THE_SEAM = new Set<Handler>([
  */
 export function createApiHandler(options: ApiDeps): ApiRequestHandler {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const stores =
+    options.stores ??
+    new SqliteActionLedger(options.ledger, false, { monitorHost: options.config.monitor.host });
   const review =
     options.review ??
-    new ReviewQueue(ledgerStores(options), options.handlers ? { handlers: options.handlers } : {});
-  const deps: Deps = { ...options, review };
+    new ReviewQueue(stores, options.handlers ? { handlers: options.handlers } : {});
+  const deps: Deps = { ...options, review, stores };
   return async (req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const raw = url.pathname.split("/").filter((s) => s !== "");

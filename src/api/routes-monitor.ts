@@ -1,6 +1,6 @@
 import { systemClock } from "../clock.js";
 import { NightshiftError } from "../errors.js";
-import { HOUR_MS, type MonitorSample, MonitorStore } from "../ledger/monitor-store.js";
+import { HOUR_MS, type MonitorSample, type MonitorStore } from "../ledger/stores/monitor.js";
 import { evaluateIdleGate } from "../monitor/idle-gate.js";
 import { learnQuietHours } from "../monitor/quiet-hours.js";
 import { type MachineSeries, seriesFromRollups, seriesFromSamples } from "../views/machine.js";
@@ -25,14 +25,20 @@ export const monitorRoutes: Route[] = [
   { method: "GET", pattern: ["monitor", "series"], handler: series },
 ];
 
-function quietHours(_r: Request, deps: Deps) {
-  const now = (deps.clock ?? systemClock).now();
-  return profileToJson(learnQuietHours(new MonitorStore(deps.ledger.db), deps.config, now));
+/** This machine's history, or another's with ?host=NAME (several machines, one ledger). */
+function storeFor(r: Request, deps: Deps): MonitorStore {
+  const host = r.query.get("host");
+  return host === null ? deps.stores.monitor : deps.stores.monitor.forHost(host);
 }
 
-function idleNow(_r: Request, deps: Deps) {
+async function quietHours(r: Request, deps: Deps) {
   const now = (deps.clock ?? systemClock).now();
-  const result = evaluateIdleGate(new MonitorStore(deps.ledger.db), deps.config.idle, now, {
+  return profileToJson(await learnQuietHours(storeFor(r, deps), deps.config, now));
+}
+
+async function idleNow(r: Request, deps: Deps) {
+  const now = (deps.clock ?? systemClock).now();
+  const result = await evaluateIdleGate(storeFor(r, deps), deps.config.idle, now, {
     intervalS: deps.config.monitor.interval_s,
   });
   return idleToJson(result);
@@ -43,18 +49,18 @@ function idleNow(_r: Request, deps: Deps) {
  * shape). Up to 24 h from raw samples; beyond, hourly averages from the rollups, with the
  * newest hours not rolled up yet averaged from their raw samples.
  */
-function series(r: Request, deps: Deps): MachineSeries {
+async function series(r: Request, deps: Deps): Promise<MachineSeries> {
   const range = r.query.get("range") ?? "24h";
   const span = RANGES[range];
   if (span === undefined) {
     throw new NightshiftError(`range=${range}: use one of ${Object.keys(RANGES).join(", ")}`);
   }
   const now = (deps.clock ?? systemClock).now();
-  const store = new MonitorStore(deps.ledger.db);
+  const store = storeFor(r, deps);
   const from = now - span;
-  if (span <= RAW_UP_TO) return seriesFromSamples(store.between(from, now + 1), range, "raw");
-  const rolled = store.rollups(from, now + 1);
+  if (span <= RAW_UP_TO) return seriesFromSamples(await store.between(from, now + 1), range, "raw");
+  const rolled = await store.rollups(from, now + 1);
   const lastHour = rolled.reduce((max, row) => Math.max(max, row.hour), from - HOUR_MS);
-  const tail: MonitorSample[] = store.between(lastHour + HOUR_MS, now + 1);
+  const tail: MonitorSample[] = await store.between(lastHour + HOUR_MS, now + 1);
   return seriesFromRollups(rolled, tail, range);
 }

@@ -3,7 +3,6 @@ import { systemClock } from "../clock.js";
 import { Upstreams } from "../gateway/upstreams.js";
 import { AuditStore } from "../ledger/audit-store.js";
 import { DashboardStore } from "../ledger/dashboard-store.js";
-import { MonitorStore } from "../ledger/monitor-store.js";
 import type { Deps, Request, Route } from "./handler.js";
 
 const PERCENTILES = [0.5, 0.9, 0.99];
@@ -22,9 +21,9 @@ async function overview(_r: Request, deps: Deps) {
   const [p50, p90, p99] = store.latencyPercentiles(today, now + 1, PERCENTILES);
   const audit = new AuditStore(deps.ledger.db);
   const last = audit.lastFinishedRun() ?? audit.latestRun();
-  const monitor = new MonitorStore(deps.ledger.db);
-  const range = monitor.range();
-  const latest = range ? monitor.between(range.newest, range.newest + 1)[0] : undefined;
+  const monitor = deps.stores.monitor;
+  const range = await monitor.range();
+  const latest = range ? (await monitor.between(range.newest, range.newest + 1))[0] : undefined;
   return {
     now: new Date(now).toISOString(),
     since: new Date(today).toISOString(),

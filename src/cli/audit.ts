@@ -6,7 +6,6 @@ import { runAudit } from "../audit/run.js";
 import type { Config } from "../config.js";
 import { NightshiftError } from "../errors.js";
 import { AuditStore } from "../ledger/audit-store.js";
-import { MonitorStore } from "../monitor/index.js";
 import { createScheduler } from "../scheduler/create-scheduler.js";
 import { builtInJobs } from "../scheduler/jobs/index.js";
 import type { CliContext } from "./context.js";
@@ -115,9 +114,10 @@ async function runScheduled(context: CliContext, flags: RunFlags): Promise<strin
   const ledger = context.ledger();
   const baseUrl = await reviewerBaseUrl(config);
   const job = createAuditJob({ onLog: progress, ...(baseUrl ? { baseUrl } : {}) });
+  const stores = await context.actionLedger();
   const scheduler = createScheduler({
-    stores: await context.actionLedger(),
-    monitor: new MonitorStore(ledger.db),
+    stores,
+    monitor: stores.monitor,
     sqlite: ledger,
     config,
     home,

@@ -53,13 +53,17 @@ export function createContext(
     },
     actionLedger() {
       const selection = context.selection();
+      const { config } = context.loaded();
       if (selection.engine === "sqlite") {
-        actionLedger ??= openActionLedger(selection, { sqlite: context.ledger() });
+        actionLedger ??= openActionLedger(selection, {
+          sqlite: context.ledger(),
+          monitorHost: config.monitor.host,
+        });
       } else {
-        const { config } = context.loaded();
         actionLedger ??= openActionLedger(selection, {
           flushIntervalMs: config.ledger.flush_interval_ms,
           batchSize: config.ledger.batch_size,
+          monitorHost: config.monitor.host,
         });
       }
       return actionLedger;

@@ -1,9 +1,6 @@
 import type { Command } from "commander";
-import { ensureHome } from "../config.js";
 import { NightshiftError } from "../errors.js";
-import { Ledger } from "../ledger/ledger.js";
 import type { DecisionRecord, JobRun } from "../ledger/stores/index.js";
-import { MonitorStore } from "../monitor/index.js";
 import { createScheduler } from "../scheduler/create-scheduler.js";
 import type { RunResult } from "../scheduler/run-job.js";
 import type { JobStatus, Scheduler } from "../scheduler/scheduler.js";
@@ -16,9 +13,15 @@ export function registerJobs(program: Command, context: CliContext): void {
     const { config, home } = context.loaded();
     const stores = await context.actionLedger();
     const sqlite = stores.engine === "sqlite" ? context.ledger() : undefined;
-    const monitor = new MonitorStore((sqlite ?? localLedger(context)).db);
     const clock = context.clock();
-    return createScheduler({ stores, monitor, ...(sqlite ? { sqlite } : {}), config, home, clock });
+    return createScheduler({
+      stores,
+      monitor: stores.monitor,
+      ...(sqlite ? { sqlite } : {}),
+      config,
+      home,
+      clock,
+    });
   };
   const jobs = program
     .command("jobs")
@@ -118,21 +121,4 @@ function describeResult(result: RunResult): string {
   const reason = result.reason ? `: ${result.reason}` : "";
   const summary = result.summary ? ` ${JSON.stringify(result.summary)}` : "";
   return `${result.job} ${result.status}${result.mode === "degraded" ? " (degraded)" : ""}${reason}${summary}${timing}`;
-}
-
-let local: Ledger | undefined;
-
-/**
- * The monitor's samples stay in the daemon's SQLite file when the PostgreSQL ledger is selected
- * (src/monitor is not on the store seam yet): opened here for the idle gate, closed at exit.
- */
-function localLedger(context: CliContext): Ledger {
-  if (!local) {
-    const { dbPath, config, home } = context.loaded();
-    ensureHome(home);
-    local = Ledger.open(dbPath, { flushIntervalMs: config.ledger.flush_interval_ms });
-    const opened = local;
-    process.once("exit", () => opened.close());
-  }
-  return local;
 }

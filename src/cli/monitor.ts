@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { MonitorStore } from "../ledger/monitor-store.js";
+import type { MonitorStore } from "../ledger/stores/monitor.js";
 import { describeQuietHours, renderHeatmap } from "../monitor/heatmap.js";
 import { describeIdleGate, evaluateIdleGate, type IdleGateResult } from "../monitor/idle-gate.js";
 import { type ImportProgress, importSamples } from "../monitor/import.js";
@@ -11,10 +11,20 @@ import { count, formatLocalTime, printJson } from "./output.js";
 
 interface JsonFlag {
   json?: boolean;
+  /** Another machine's history in a shared (PostgreSQL) ledger; this machine's by default. */
+  host?: string;
 }
 
+const HOST_OPTION = [
+  "--host <name>",
+  "another machine's history (shared ledger); this one's by default",
+] as const;
+
 export function registerMonitor(program: Command, context: CliContext): void {
-  const store = () => new MonitorStore(context.ledger().db);
+  const store = async (flags: JsonFlag): Promise<MonitorStore> => {
+    const { monitor } = await context.actionLedger();
+    return flags.host === undefined ? monitor : monitor.forHost(flags.host);
+  };
   const monitor = program
     .command("monitor")
     .description("resource samples (CPU, RAM, disk, GPUs, user activity) and the idle gate");
@@ -25,9 +35,10 @@ export function registerMonitor(program: Command, context: CliContext): void {
       "load samples from NDJSON ({ts, cpu_pct, ram_pct, ram_used_mb, disk_read_bps, disk_write_bps, gpus:[{index, util_pct, mem_used_mb, mem_total_mb}], user_active}); all or nothing",
     )
     .option("--json", "print the result as JSON")
+    .option(...HOST_OPTION)
     .action(async (file: string, flags: JsonFlag) => {
       const { config } = context.loaded();
-      const result = await importSamples(store(), resolve(file), {
+      const result = await importSamples(await store(flags), resolve(file), {
         now: context.clock().now(),
         idle: config.idle,
         onProgress: progressPrinter(),
@@ -44,11 +55,17 @@ export function registerMonitor(program: Command, context: CliContext): void {
     .command("idle")
     .description("is the machine idle now? averages over the lookback window against thresholds")
     .option("--json", "print the numbers as JSON")
-    .action((flags: JsonFlag) => {
+    .option(...HOST_OPTION)
+    .action(async (flags: JsonFlag) => {
       const { config } = context.loaded();
-      const result = evaluateIdleGate(store(), config.idle, context.clock().now(), {
-        intervalS: config.monitor.interval_s,
-      });
+      const result = await evaluateIdleGate(
+        await store(flags),
+        config.idle,
+        context.clock().now(),
+        {
+          intervalS: config.monitor.interval_s,
+        },
+      );
       if (flags.json) return printJson(idleToJson(result));
       process.stdout.write(`${describeIdleGate(result)}\n${describeValues(result)}\n`);
     });
@@ -57,24 +74,37 @@ export function registerMonitor(program: Command, context: CliContext): void {
     .command("status")
     .description("how much history the monitor holds, and the latest sample")
     .option("--json", "print as JSON")
-    .action((flags: JsonFlag) => {
-      const s = store();
-      const range = s.range();
-      const latest = range ? s.between(range.newest, range.newest + 1)[0] : undefined;
+    .option(...HOST_OPTION)
+    .action(async (flags: JsonFlag) => {
+      const s = await store(flags);
+      const [range, latest, samples, rolled, hosts] = await Promise.all([
+        s.range(),
+        s.latest(),
+        s.count(),
+        s.rollups(0, Number.MAX_SAFE_INTEGER, "idle"),
+        s.hosts(),
+      ]);
       const status = {
-        samples: s.count(),
+        host: s.host,
+        samples,
         oldest: range ? new Date(range.oldest).toISOString() : null,
         newest: range ? new Date(range.newest).toISOString() : null,
-        rollup_hours: s.rollups(0, Number.MAX_SAFE_INTEGER, "idle").length,
+        rollup_hours: rolled.length,
         latest: latest ?? null,
+        hosts,
       };
       if (flags.json) return printJson(status);
+      const others = hosts.filter((h) => h !== s.host);
+      const also =
+        others.length > 0 ? `\nother machines in this ledger (--host): ${others.join(", ")}` : "";
       if (!range) {
-        process.stdout.write("no samples yet: `nightshift serve` samples every minute\n");
+        process.stdout.write(
+          `no samples of ${s.host} yet: \`nightshift serve\` samples every minute${also}\n`,
+        );
         return;
       }
       process.stdout.write(
-        `${status.samples} raw samples from ${formatLocalTime(range.oldest)} to ${formatLocalTime(range.newest)}; ${status.rollup_hours} hours rolled up\n`,
+        `${s.host}: ${status.samples} raw samples from ${formatLocalTime(range.oldest)} to ${formatLocalTime(range.newest)}; ${status.rollup_hours} hours rolled up${also}\n`,
       );
       if (latest) {
         const gpus = latest.gpus.map((g) => `gpu${g.index} ${fmt(g.utilPct)}%`).join(", ");
@@ -90,9 +120,10 @@ export function registerMonitor(program: Command, context: CliContext): void {
       "the learned weekly pattern of idle hours, as a heatmap, and the usual quiet windows",
     )
     .option("--json", "print the profile as JSON")
-    .action((flags: JsonFlag) => {
+    .option(...HOST_OPTION)
+    .action(async (flags: JsonFlag) => {
       const { config } = context.loaded();
-      const profile = learnQuietHours(store(), config, context.clock().now());
+      const profile = await learnQuietHours(await store(flags), config, context.clock().now());
       if (flags.json) return printJson(profileToJson(profile));
       process.stdout.write(`${renderHeatmap(profile)}\n\n${describeQuietHours(profile)}\n`);
     });

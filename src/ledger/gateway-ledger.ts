@@ -9,6 +9,8 @@ export interface SharedLedgerOptions {
   local: Ledger;
   flushIntervalMs: number;
   batchSize: number;
+  /** The machine whose monitor history the ledger's `monitor` reads and writes (monitor.host). */
+  monitorHost?: string | undefined;
   log: (line: string) => void;
 }
 
@@ -25,6 +27,7 @@ export async function openSharedLedger(
   return PostgresActionLedger.open(selection.url!, {
     flushIntervalMs: options.flushIntervalMs,
     batchSize: options.batchSize,
+    monitorHost: options.monitorHost,
     onError: (error, pending) =>
       log(
         `nightshift: PostgreSQL ledger write failed, ${pending} actions kept for retry: ${String(error)}`,

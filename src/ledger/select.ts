@@ -41,7 +41,8 @@ export async function openActionLedger(
     const { PostgresActionLedger } = await import("./postgres/action-ledger.js");
     return PostgresActionLedger.open(selection.url, options);
   }
-  if (options.sqlite) return new SqliteActionLedger(options.sqlite, false);
+  const monitor = { monitorHost: options.monitorHost };
+  if (options.sqlite) return new SqliteActionLedger(options.sqlite, false, monitor);
   return new SqliteActionLedger(
     Ledger.open(selection.path, {
       ...(options.flushIntervalMs !== undefined
@@ -49,6 +50,8 @@ export async function openActionLedger(
         : {}),
       ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     }),
+    true,
+    monitor,
   );
 }
 

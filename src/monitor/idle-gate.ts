@@ -1,4 +1,4 @@
-import type { MonitorStore } from "../ledger/monitor-store.js";
+import type { MonitorStore } from "../ledger/stores/monitor.js";
 import type { IdleConfig } from "./rollup.js";
 
 /** One threshold the window failed: e.g. { metric: "gpu1_util_pct", value: 42.5, threshold: 15 }. */
@@ -45,17 +45,20 @@ export interface IdleGateOptions {
  * threshold is named with its value. With fewer samples than idle.min_coverage of those expected
  * the answer is not idle, reason "not enough data" — never a guess.
  */
-export function evaluateIdleGate(
+export async function evaluateIdleGate(
   store: MonitorStore,
   idle: IdleConfig,
   now: number,
   options: IdleGateOptions = {},
-): IdleGateResult {
+): Promise<IdleGateResult> {
   const intervalS = options.intervalS ?? 60;
   const from = now - idle.lookback_min * 60_000;
-  const samples = store.between(from, now + 1);
+  const [samples, stored] = await Promise.all([
+    store.between(from, now + 1),
+    store.lastActivityBefore(now + 1),
+  ]);
   const expected = Math.max(1, Math.floor((idle.lookback_min * 60) / intervalS));
-  const lastActive = latest(store.lastActivityBefore(now + 1), options.activity?.lastActiveAt());
+  const lastActive = latest(stored, options.activity?.lastActiveAt());
   const values: IdleValues = {
     from,
     to: now,

@@ -3,7 +3,7 @@ import { stat } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { z } from "zod";
 import { NightshiftError } from "../errors.js";
-import type { MonitorSample, MonitorStore } from "../ledger/monitor-store.js";
+import type { MonitorSample, MonitorStore } from "../ledger/stores/monitor.js";
 import { DEFAULT_IDLE, hourStart, type IdleConfig, refreshRollups } from "./rollup.js";
 
 const pct = z.number().min(0).max(100);
@@ -53,7 +53,8 @@ export interface ImportResult {
 
 /** How many bad lines the error message lists before it just counts the rest. */
 const MAX_REPORTED = 20;
-const BATCH = 2000;
+/** Samples per insert: one multi-row statement each on PostgreSQL. */
+const BATCH = 5000;
 
 /**
  * Imports samples from an NDJSON file, all or nothing: the whole file is checked first, and any
@@ -86,34 +87,51 @@ export async function importSamples(
       `${file}: ${badLines} bad line${badLines > 1 ? "s" : ""}, nothing imported:\n  ${errors.join("\n  ")}${more}`,
     );
   }
+  // One transaction for the samples and the rollups they change: a failure leaves no trace.
+  return store.transaction(async (tx) => {
+    const { result, hours } = await insertFile(tx, file, totalBytes, options.onProgress);
+    await refreshRollups(tx, hours, options.now, options.idle ?? DEFAULT_IDLE, (done, total) =>
+      options.onProgress?.({ phase: "rolling up", lines: done, bytes: done, totalBytes: total }),
+    );
+    return result;
+  });
+}
+
+/** Writes the (checked) file's samples BATCH at a time; returns them summed up and their hours. */
+async function insertFile(
+  store: MonitorStore,
+  file: string,
+  totalBytes: number,
+  onProgress: ((p: ImportProgress) => void) | undefined,
+): Promise<{ result: ImportResult; hours: number[] }> {
   const result: ImportResult = { file, samples: 0, oldest: null, newest: null };
   const hours = new Set<number>();
   let batch: MonitorSample[] = [];
-  store.beginBulk();
+  await eachLine(file, totalBytes, "importing", onProgress, async (text, n) => {
+    const sample = toSample(parseCheckedLine(text, file, n));
+    batch.push(sample);
+    hours.add(hourStart(sample.ts));
+    result.samples++;
+    result.oldest = Math.min(result.oldest ?? sample.ts, sample.ts);
+    result.newest = Math.max(result.newest ?? sample.ts, sample.ts);
+    if (batch.length >= BATCH) {
+      await store.insertMany(batch);
+      batch = [];
+    }
+  });
+  await store.insertMany(batch);
+  return { result, hours: [...hours].sort((a, b) => a - b) };
+}
+
+/** A line the check passed; if it fails now, the file changed under the import. */
+function parseCheckedLine(text: string, file: string, n: number): ImportLine {
   try {
-    await eachLine(file, totalBytes, "importing", options.onProgress, (text) => {
-      const sample = toSample(importLineSchema.parse(JSON.parse(text)));
-      batch.push(sample);
-      hours.add(hourStart(sample.ts));
-      result.samples++;
-      result.oldest = Math.min(result.oldest ?? sample.ts, sample.ts);
-      result.newest = Math.max(result.newest ?? sample.ts, sample.ts);
-      if (batch.length >= BATCH) {
-        store.insertMany(batch);
-        batch = [];
-      }
-    });
-    store.insertMany(batch);
-    const touched = [...hours].sort((a, b) => a - b);
-    refreshRollups(store, touched, options.now, options.idle ?? DEFAULT_IDLE, (done, total) =>
-      options.onProgress?.({ phase: "rolling up", lines: done, bytes: done, totalBytes: total }),
+    return importLineSchema.parse(JSON.parse(text));
+  } catch {
+    throw new NightshiftError(
+      `${file} changed while it was imported (line ${n}: ${checkLine(text)}); nothing imported`,
     );
-    store.commitBulk();
-  } catch (error) {
-    store.rollbackBulk();
-    throw error;
   }
-  return result;
 }
 
 /** The problem with one line, in words, or null when it is a good sample. */
@@ -191,14 +209,14 @@ async function eachLine(
   totalBytes: number,
   phase: ImportProgress["phase"],
   onProgress: ((p: ImportProgress) => void) | undefined,
-  handle: (text: string, lineNumber: number) => void,
+  handle: (text: string, lineNumber: number) => void | Promise<void>,
 ): Promise<void> {
   const stream = createReadStream(file, { encoding: "utf8" });
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   let n = 0;
   for await (const raw of lines) {
     n++;
-    if (raw.trim() !== "") handle(raw, n);
+    if (raw.trim() !== "") await handle(raw, n);
     if (onProgress && n % 10_000 === 0) {
       onProgress({ phase, lines: n, bytes: stream.bytesRead, totalBytes });
     }

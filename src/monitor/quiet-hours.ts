@@ -1,5 +1,5 @@
 import type { Config } from "../config.js";
-import { HOUR_MS, type MonitorStore } from "../ledger/monitor-store.js";
+import { HOUR_MS, type MonitorStore } from "../ledger/stores/monitor.js";
 import {
   buildWindows,
   DAY_NAMES,
@@ -60,26 +60,29 @@ interface Day {
  * all-nighter — is left out, at most just under half of its group. The rest are averaged per hour of week with
  * weights halving every quiet_hours.half_life_weeks.
  */
-export function learnQuietHours(
+export async function learnQuietHours(
   store: MonitorStore,
   settings: QuietHoursSettings,
   now: number,
-): QuietHoursProfile {
-  return learnFromCells(readIdleCells(store, settings, now), settings, now);
+): Promise<QuietHoursProfile> {
+  return learnFromCells(await readIdleCells(store, settings, now), settings, now);
 }
 
 /** The idle fraction of each complete hour of history, from rollups or (if none) raw samples. */
-export function readIdleCells(
+export async function readIdleCells(
   store: MonitorStore,
   settings: QuietHoursSettings,
   now: number,
-): IdleCell[] {
+): Promise<IdleCell[]> {
   const end = hourStart(now);
-  const cells: IdleCell[] = store.idleFractions(0, end);
+  const [cells, newest] = await Promise.all([
+    store.idleFractions(0, end),
+    store.latestRollupHour("idle"),
+  ]);
   // Complete hours are rolled up as they end, so only those after the newest rollup can lack one.
-  const since = store.latestRollupHour("idle") ?? 0;
-  for (const hour of store.hoursWithoutRollup("idle", end, since)) {
-    const row = rollupHourFromRaw(store, hour, settings.idle).find((r) => r.metric === "idle");
+  for (const hour of await store.hoursWithoutRollup("idle", end, newest ?? 0)) {
+    const rows = await rollupHourFromRaw(store, hour, settings.idle);
+    const row = rows.find((r) => r.metric === "idle");
     if (row?.avg !== null && row?.avg !== undefined) cells.push({ hour, idleFraction: row.avg });
   }
   return cells;

@@ -4,7 +4,7 @@ import {
   type MonitorSample,
   type MonitorStore,
   type RollupRow,
-} from "../ledger/monitor-store.js";
+} from "../ledger/stores/monitor.js";
 
 export type IdleConfig = Config["idle"];
 
@@ -119,58 +119,72 @@ export function computeHourRollups(
 }
 
 /** Reads one hour's raw samples (plus the lookback before it) and computes its rollups. */
-export function rollupHourFromRaw(
+export async function rollupHourFromRaw(
   store: MonitorStore,
   hour: number,
   idle: IdleConfig,
-): RollupRow[] {
+): Promise<RollupRow[]> {
   const lookback = idle.user_idle_min * 60_000;
-  const before = store.between(hour - lookback, hour);
-  const samples = store.between(hour, hour + HOUR_MS);
-  const prior = store.lastActivityBefore(hour - lookback);
-  const flags = idleFlags([...before, ...samples], prior, idle).slice(before.length);
-  return computeHourRollups(hour, samples, flags);
+  const [window, prior] = await Promise.all([
+    store.between(hour - lookback, hour + HOUR_MS),
+    store.lastActivityBefore(hour - lookback),
+  ]);
+  const first = window.findIndex((s) => s.ts >= hour);
+  const inHour = first === -1 ? window.length : first;
+  const flags = idleFlags(window, prior, idle).slice(inHour);
+  return computeHourRollups(hour, window.slice(inHour), flags);
+}
+
+/** The rollups of several hours, read one after the other (reads only; nothing is written). */
+async function rollupHours(
+  store: MonitorStore,
+  hours: readonly number[],
+  idle: IdleConfig,
+): Promise<RollupRow[]> {
+  const rows: RollupRow[] = [];
+  for (const hour of hours) rows.push(...(await rollupHourFromRaw(store, hour, idle)));
+  return rows;
 }
 
 /**
  * Writes the rollups of every complete hour (ending at or before `now`) that holds raw samples
  * and has no rollup yet; `from` limits the search to samples since then. The sampling loop
- * calls it as hours complete.
+ * calls it as hours complete, after the sample that completed the hour is stored, so an hour's
+ * rollup is computed from all of its samples. Rewriting a rollup is harmless (an upsert of the
+ * same figures), so two processes rolling up the same hour agree.
  */
-export function rollUpCompletedHours(
+export async function rollUpCompletedHours(
   store: MonitorStore,
   now: number,
   idle: IdleConfig = DEFAULT_IDLE,
   from = 0,
-): number {
-  const hours = store.hoursWithoutRollup("idle", hourStart(now), from);
-  // A day of hours per transaction: a backlog (a year after an upgrade) commits 365 times, not
-  // 8760, and no single transaction holds the writer for long.
+): Promise<number> {
+  const hours = await store.hoursWithoutRollup("idle", hourStart(now), from);
+  // A day of hours per write: a backlog (a year after an upgrade) commits 365 times, not 8760,
+  // and no single transaction holds the writer for long. The reads come first, outside it.
   for (let i = 0; i < hours.length; i += 24) {
-    store.transaction(() => {
-      for (const hour of hours.slice(i, i + 24)) {
-        store.upsertRollups(rollupHourFromRaw(store, hour, idle));
-      }
-    });
+    await store.upsertRollups(await rollupHours(store, hours.slice(i, i + 24), idle));
   }
   return hours.length;
 }
 
 /** Recomputes the rollups of the given hours from raw samples (after an import adds to them). */
-export function refreshRollups(
+export async function refreshRollups(
   store: MonitorStore,
   hours: readonly number[],
   now: number,
   idle: IdleConfig = DEFAULT_IDLE,
   onProgress?: (done: number, total: number) => void,
-): void {
-  const current = hourStart(now);
-  hours.forEach((hour, i) => {
-    if (hour < current) store.upsertRollups(rollupHourFromRaw(store, hour, idle));
-    if (onProgress && ((i + 1) % 500 === 0 || i + 1 === hours.length)) {
-      onProgress(i + 1, hours.length);
+): Promise<void> {
+  const complete = hours.filter((hour) => hour < hourStart(now));
+  for (let i = 0; i < complete.length; i += 24) {
+    const day = complete.slice(i, i + 24);
+    await store.upsertRollups(await rollupHours(store, day, idle));
+    const done = i + day.length;
+    if (onProgress && (Math.floor(done / 500) > Math.floor(i / 500) || done === complete.length)) {
+      onProgress(done, complete.length);
     }
-  });
+  }
 }
 
 export interface PruneResult {
@@ -185,18 +199,16 @@ export interface PruneResult {
  * transaction, so the gateway's writes are never blocked for long. Running it again does
  * nothing: an hour without raw rows is skipped and its rollups stay as they were.
  */
-export function rollUpAndPruneSamples(
+export async function rollUpAndPruneSamples(
   store: MonitorStore,
   olderThan: number,
   idle: IdleConfig = DEFAULT_IDLE,
-): PruneResult {
+): Promise<PruneResult> {
   const cutoff = hourStart(olderThan);
   const result: PruneResult = { hoursRolledUp: 0, samplesDeleted: 0 };
-  for (const hour of store.hoursWithoutRollup("idle", cutoff)) {
-    store.upsertRollups(rollupHourFromRaw(store, hour, idle));
-  }
-  for (const hour of store.rawHours(cutoff)) {
-    result.samplesDeleted += store.deleteRawHour(hour);
+  await rollUpCompletedHours(store, cutoff, idle);
+  for (const hour of await store.rawHours(cutoff)) {
+    result.samplesDeleted += await store.deleteRawHour(hour);
     result.hoursRolledUp++;
   }
   return result;

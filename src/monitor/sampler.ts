@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "../config.js";
-import type { GpuReading, MonitorSample } from "../ledger/monitor-store.js";
+import type { GpuReading, MonitorSample } from "../ledger/stores/monitor.js";
 import type { UserActivity } from "./activity.js";
 import { type CommandResult, runCommand } from "./sources/command.js";
 import { lastActivityFromSessions, parseSessionList, parseShowSession } from "./sources/logind.js";

@@ -1,6 +1,6 @@
 import type { Config } from "../config.js";
 import type { Ledger } from "../ledger/ledger.js";
-import { MonitorStore } from "../ledger/monitor-store.js";
+import { SqliteActionLedger } from "../ledger/sqlite/action-ledger.js";
 import { rollUpAndPruneSamples } from "../monitor/index.js";
 import type { JobFactory } from "../scheduler/job.js";
 import type { PruneTotals } from "./plan.js";
@@ -29,11 +29,11 @@ export function samplePruning(
   config: Config,
   now: number,
 ): PruneOptions["samples"] {
-  const store = new MonitorStore(ledger.db);
+  const store = new SqliteActionLedger(ledger, false, { monitorHost: config.monitor.host }).monitor;
   return {
     olderThan: now - config.monitor.raw_retention_days * DAY_MS,
-    prune: (olderThan) => {
-      const result = rollUpAndPruneSamples(store, olderThan, config.idle);
+    prune: async (olderThan) => {
+      const result = await rollUpAndPruneSamples(store, olderThan, config.idle);
       return { hours_rolled_up: result.hoursRolledUp, samples_deleted: result.samplesDeleted };
     },
   };

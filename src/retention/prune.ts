@@ -211,7 +211,7 @@ class PruneRun {
       if (error instanceof Stopped) return "paused";
       throw error;
     }
-    this.rollUpSamples();
+    await this.rollUpSamples();
     return "done";
   }
 
@@ -270,11 +270,11 @@ class PruneRun {
     }
   }
 
-  private rollUpSamples(): void {
+  private async rollUpSamples(): Promise<void> {
     const samples = this.options.samples;
     if (!samples) return;
     this.options.onProgress?.({ phase: "samples", moved: 0, fraction: 0 });
-    const result = samples.prune(samples.olderThan);
+    const result = await samples.prune(samples.olderThan);
     this.samples = {
       status: "rolled_up",
       older_than: new Date(samples.olderThan).toISOString(),

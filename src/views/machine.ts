@@ -1,4 +1,4 @@
-import { HOUR_MS, type MonitorSample, type RollupRow } from "../ledger/monitor-store.js";
+import { HOUR_MS, type MonitorSample, type RollupRow } from "../ledger/stores/monitor.js";
 
 type Column = (number | null)[];
 

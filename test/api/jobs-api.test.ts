@@ -8,7 +8,6 @@ import { KnowledgeBase } from "../../src/knowledge/kb.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
 import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
-import { MonitorStore } from "../../src/monitor/index.js";
 import { createScheduler } from "../../src/scheduler/create-scheduler.js";
 import type { Scheduler } from "../../src/scheduler/scheduler.js";
 import { tempLedger } from "../support/temp-ledger.js";
@@ -28,9 +27,10 @@ describe("jobs over the API", () => {
     ({ ledger, home, cleanup } = tempLedger());
     const config = parseConfig({});
     const clock = new ManualClock();
+    const stores = new SqliteActionLedger(ledger, false);
     scheduler = createScheduler({
-      stores: new SqliteActionLedger(ledger, false),
-      monitor: new MonitorStore(ledger.db),
+      stores,
+      monitor: stores.monitor,
       sqlite: ledger,
       config,
       home,

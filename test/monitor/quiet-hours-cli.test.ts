@@ -1,13 +1,11 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCli } from "../support/cli.js";
-import { tempHome } from "../support/temp-ledger.js";
+import { runCliAsync } from "../support/cli.js";
+import { MONITOR_ENGINES } from "./engines.js";
 
 let home: string;
-let cleanup: () => void;
-beforeEach(() => ({ home, cleanup } = tempHome()));
-afterEach(() => cleanup());
+let cleanup: () => Promise<void>;
 
 /**
  * "Now" for every command, in local time as the heatmap is: a Wednesday noon, so no test depends
@@ -16,11 +14,11 @@ afterEach(() => cleanup());
 const NOW = Date.parse("2026-03-11T12:00:00");
 
 function cli(...args: string[]) {
-  return runCli(home, args, { NIGHTSHIFT_NOW: String(NOW) });
+  return runCliAsync(home, args, { NIGHTSHIFT_NOW: String(NOW) });
 }
 
 /** `days` of history ending now, a sample every 10 minutes: quiet from 01:00 to 06:00. */
-function importHistory(days: number): void {
+async function importHistory(days: number): Promise<void> {
   const now = NOW;
   const lines: string[] = [];
   for (let t = now - days * 86_400_000; t < now; t += 600_000) {
@@ -38,29 +36,34 @@ function importHistory(days: number): void {
   }
   const file = join(home, "history.ndjson");
   writeFileSync(file, `${lines.join("\n")}\n`);
-  expect(cli("monitor", "import", file).code).toBe(0);
+  expect((await cli("monitor", "import", file)).code).toBe(0);
 }
 
-describe("nightshift quiet-hours", () => {
-  it("says how much more history it needs with three days", () => {
-    importHistory(3);
-    const result = cli("quiet-hours");
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/Still learning: needs 4(\.\d)? days? more of history/);
-    expect(result.stdout).toContain("     00    03    06    09    12    15    18    21\nMon  ");
-  });
+for (const engine of MONITOR_ENGINES) {
+  describe.skipIf(!engine.available)(`nightshift quiet-hours on ${engine.name}`, () => {
+    beforeEach(async () => ({ home, cleanup } = await engine.open()));
+    afterEach(() => cleanup());
 
-  it("gives the profile, the windows and the confidence as JSON after two weeks", () => {
-    importHistory(14);
-    const json = JSON.parse(cli("quiet-hours", "--json").stdout);
-    expect(json.ready).toBe(true);
-    expect(json.days).toEqual(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]);
-    expect(json.probabilities).toHaveLength(7);
-    expect(json.probabilities.every((row: unknown[]) => row.length === 24)).toBe(true);
-    // Activity stops at 01:00, so 01:30–06:00 is idle: 02:00–06:00 clears the threshold.
-    expect(json.windows).toHaveLength(7);
-    expect(json.windows[0]).toMatchObject({ start_day: "Mon", start_hour: 2, hours: 4 });
-    expect(json.confidence).toBeGreaterThan(0.3);
-    expect(json.confidence).toBeLessThan(0.6);
+    it("says how much more history it needs with three days", async () => {
+      await importHistory(3);
+      const result = await cli("quiet-hours");
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/Still learning: needs 4(\.\d)? days? more of history/);
+      expect(result.stdout).toContain("     00    03    06    09    12    15    18    21\nMon  ");
+    });
+
+    it("gives the profile, the windows and the confidence as JSON after two weeks", async () => {
+      await importHistory(14);
+      const json = JSON.parse((await cli("quiet-hours", "--json")).stdout);
+      expect(json.ready).toBe(true);
+      expect(json.days).toEqual(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]);
+      expect(json.probabilities).toHaveLength(7);
+      expect(json.probabilities.every((row: unknown[]) => row.length === 24)).toBe(true);
+      // Activity stops at 01:00, so 01:30–06:00 is idle: 02:00–06:00 clears the threshold.
+      expect(json.windows).toHaveLength(7);
+      expect(json.windows[0]).toMatchObject({ start_day: "Mon", start_hour: 2, hours: 4 });
+      expect(json.confidence).toBeGreaterThan(0.3);
+      expect(json.confidence).toBeLessThan(0.6);
+    });
   });
-});
+}

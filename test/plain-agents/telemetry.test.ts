@@ -2,7 +2,7 @@ import { Ollama } from "ollama";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { afterEach, describe, expect, it } from "vitest";
 import { spanOf } from "../../src/gateway/identity.js";
-import { MonitorStore } from "../../src/monitor/index.js";
+import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import { startOtlpReceiver } from "../support/otlp-receiver.js";
 import { type PlainHarness, startPlainHarness } from "./harness.js";
 
@@ -110,7 +110,7 @@ describe("Prometheus metrics at /metrics", () => {
       config: () => ({ telemetry: { otlp: { timeout_ms: 300 } } }),
     });
     h.upstream.setScript(() => ({ content: "120 EUR", promptEvalCount: 7, evalCount: 3 }));
-    new MonitorStore(h.ledger.db).insert({
+    await new SqliteActionLedger(h.ledger, false).monitor.insert({
       ts: Date.now() - 5000,
       cpuPct: 10,
       ramPct: 20,

@@ -2,8 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/clock.js";
 import { parseConfig } from "../../src/config.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
-import { type MonitorSample, MonitorStore } from "../../src/ledger/monitor-store.js";
 import { RetentionStore } from "../../src/ledger/retention-store.js";
+import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
+import type { MonitorSample } from "../../src/ledger/stores/index.js";
 import { retentionJob } from "../../src/retention/job.js";
 import type { JobContext } from "../../src/scheduler/job.js";
 import { jobDependencies } from "../scheduler/harness.js";
@@ -82,10 +83,10 @@ describe("the retention job", () => {
       { ageDays: 120, status: "passed" },
       { ageDays: 120, status: null },
     ]);
-    const monitor = new MonitorStore(ledger.db);
+    const monitor = new SqliteActionLedger(ledger, false).monitor;
     const old = Date.parse("2026-02-01T10:00:00Z"); // older than raw_retention_days (90)
-    monitor.insertMany(Array.from({ length: 10 }, (_, i) => sample(old + i * 60_000)));
-    monitor.insert(sample(NOW - DAY_MS));
+    await monitor.insertMany(Array.from({ length: 10 }, (_, i) => sample(old + i * 60_000)));
+    await monitor.insert(sample(NOW - DAY_MS));
     const job = retentionJob(
       jobDependencies({
         ledger,
@@ -100,8 +101,8 @@ describe("the retention job", () => {
       status: "done",
       summary: { compressed: 1, aggregated: 1, kept: { unaudited: 1, flagged: 0, in_review: 0 } },
     });
-    expect(monitor.count()).toBe(1); // the raw samples of February became rollups
-    expect(monitor.rollups(old - 3_600_000, old + 3_600_000).length).toBeGreaterThan(0);
+    expect(await monitor.count()).toBe(1); // the raw samples of February became rollups
+    expect((await monitor.rollups(old - 3_600_000, old + 3_600_000)).length).toBeGreaterThan(0);
     expect(ctx.saved.at(-1)).toMatchObject({ now: NOW, totals: { compressed: 1, aggregated: 1 } });
     expect(ctx.lines.some((line) => line.startsWith("compress: 100%"))).toBe(true);
   });

@@ -5,7 +5,6 @@ import type { Ledger } from "../../src/ledger/ledger.js";
 import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import { SqliteSchedulerStore } from "../../src/ledger/sqlite/scheduler.js";
 import { UserActivity } from "../../src/monitor/activity.js";
-import { MonitorStore } from "../../src/monitor/index.js";
 import type {
   IdleVerdict,
   LoadExclusion,
@@ -176,9 +175,6 @@ export function jobDependencies(parts: {
   clock: Clock;
   home: string;
 }): JobDependencies {
-  return {
-    ...parts,
-    stores: new SqliteActionLedger(parts.ledger, false),
-    monitor: new MonitorStore(parts.ledger.db),
-  };
+  const stores = new SqliteActionLedger(parts.ledger, false);
+  return { ...parts, stores, monitor: stores.monitor };
 }

@@ -1,8 +1,10 @@
 import type pg from "pg";
 import type { LedgerStores } from "../stores/index.js";
+import { monitorHostName } from "../stores/monitor.js";
 import { PostgresActionReads } from "./action-reads.js";
 import { PostgresKnowledgeStore } from "./knowledge.js";
 import { migratePostgres } from "./migrate.js";
+import { PostgresMonitorStore } from "./monitor.js";
 import { connectionError, maskUrl, openPool } from "./pool.js";
 import { PostgresReviewStores } from "./review-stores.js";
 import { PostgresSchedulerStore } from "./scheduler.js";
@@ -12,6 +14,8 @@ export interface PostgresLedgerOptions extends PostgresWriterOptions {
   /** Told about errors on idle connections; the pool replaces the connection. */
   onPoolError?: (error: Error) => void;
   poolSize?: number;
+  /** The machine whose monitor history `monitor` is: monitor.host, else this machine's hostname. */
+  monitorHost?: string | undefined;
 }
 
 /** The action log on a PostgreSQL server that several daemons may share. */
@@ -22,6 +26,7 @@ export class PostgresActionLedger implements LedgerStores {
   readonly writer: PostgresActionWriter;
   readonly knowledge: PostgresKnowledgeStore;
   readonly review: PostgresReviewStores;
+  readonly monitor: PostgresMonitorStore;
   readonly scheduler: PostgresSchedulerStore;
 
   private constructor(
@@ -34,6 +39,7 @@ export class PostgresActionLedger implements LedgerStores {
     this.writer = new PostgresActionWriter(pool, options);
     this.knowledge = new PostgresKnowledgeStore(pool);
     this.review = new PostgresReviewStores(pool);
+    this.monitor = new PostgresMonitorStore(pool, monitorHostName(options.monitorHost));
     this.scheduler = new PostgresSchedulerStore(pool);
   }
 

@@ -1,9 +1,11 @@
 import type { Action, NewAction } from "../actions.js";
 import type { Ledger } from "../ledger.js";
 import type { ActionAppender, LedgerStores } from "../stores/index.js";
+import { monitorHostName } from "../stores/monitor.js";
 import type { ActionWriter } from "../writer.js";
 import { SqliteActionReads } from "./action-reads.js";
 import { type SqliteKnowledgeStore, sqliteKnowledgeStore } from "./knowledge.js";
+import { SqliteMonitorStore } from "./monitor.js";
 import { SqliteReviewStores } from "./review-stores.js";
 import { SqliteSchedulerStore } from "./scheduler.js";
 
@@ -36,17 +38,20 @@ export class SqliteActionLedger implements LedgerStores {
   readonly writer: SqliteActionAppender;
   readonly knowledge: SqliteKnowledgeStore;
   readonly review: SqliteReviewStores;
+  readonly monitor: SqliteMonitorStore;
   readonly scheduler: SqliteSchedulerStore;
 
   constructor(
     readonly ledger: Ledger,
     private readonly owned = true,
+    options: { monitorHost?: string | undefined } = {},
   ) {
     this.location = ledger.path;
     this.actions = new SqliteActionReads(ledger.actions);
     this.writer = new SqliteActionAppender(ledger.writer);
     this.knowledge = sqliteKnowledgeStore(ledger);
     this.review = new SqliteReviewStores(ledger);
+    this.monitor = new SqliteMonitorStore(ledger.db, monitorHostName(options.monitorHost));
     this.scheduler = new SqliteSchedulerStore(ledger.db);
   }
 

@@ -11,16 +11,19 @@
  */
 import type { ActionLedger } from "./actions.js";
 import type { KnowledgeStore } from "./knowledge.js";
+import type { MonitorStore } from "./monitor.js";
 import type { ReviewStores } from "./review.js";
 import type { SchedulerStore } from "./scheduler.js";
 
 export * from "./actions.js";
 export * from "./knowledge.js";
+export * from "./monitor.js";
 export * from "./review.js";
 export * from "./scheduler.js";
 
 export interface LedgerStores extends ActionLedger {
   readonly knowledge: KnowledgeStore;
+  readonly monitor: MonitorStore;
   readonly review: ReviewStores;
   readonly scheduler: SchedulerStore;
 }

@@ -1,4 +1,4 @@
-import type { GpuReading } from "../../ledger/monitor-store.js";
+import type { GpuReading } from "../../ledger/stores/monitor.js";
 
 /** The query the sampler runs; the parser expects these columns in this order. */
 export const NVIDIA_SMI_ARGS = [

@@ -1,4 +1,4 @@
-import type { GpuReading } from "../../ledger/monitor-store.js";
+import type { GpuReading } from "../../ledger/stores/monitor.js";
 
 /** The query the sampler runs: use, VRAM, power and temperature as JSON. */
 export const ROCM_SMI_ARGS = [
