@@ -86,12 +86,19 @@ export async function startDaemon(
         flushIntervalMs: config.ledger.flush_interval_ms,
         batchSize: config.ledger.batch_size,
         log,
+        onCommit: (actions) => telemetry?.onCommit(actions),
       });
     }
     // ── API and dashboard (/v0, /ui): set `api` to the handler. ──
     // Loaded here, not at the top: the OTel SDK and prom-client are for the daemon, not the CLI.
     const { Telemetry } = await import("./telemetry/telemetry.js");
-    telemetry = new Telemetry({ config, ledger, clock: systemClock, log });
+    telemetry = new Telemetry({
+      config,
+      ledger,
+      ...(shared ? { stores: shared } : {}),
+      clock: systemClock,
+      log,
+    });
     services.push(startPlainAgents({ config, ledger, clock: systemClock, log, telemetry }));
     const handlers = buildCorrectionHandlers({ ledger, config });
     const embedder = embedderFromConfig(config);
@@ -104,6 +111,7 @@ export async function startDaemon(
       ...(shared
         ? {
             actionReads: shared.actions,
+            stores: shared,
             needsSqlite: (what: string) => needsSqliteLedger(what, selection),
           }
         : {}),

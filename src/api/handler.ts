@@ -7,8 +7,9 @@ import { type KnowledgeBase, knowledgeEntryToJson, SHARED_SCOPE } from "../knowl
 import { actionToJson } from "../ledger/actions.js";
 import { feedbackToJson } from "../ledger/feedback-store.js";
 import type { Ledger } from "../ledger/ledger.js";
+import { sqliteStores } from "../ledger/select.js";
 import { SqliteActionReads } from "../ledger/sqlite/action-reads.js";
-import type { ActionReads } from "../ledger/stores/index.js";
+import type { ActionReads, LedgerStores } from "../ledger/stores/index.js";
 import { feedbackFor } from "../plain-agents/feedback.js";
 import {
   type Decision,
@@ -20,7 +21,7 @@ import type { Scheduler } from "../scheduler/scheduler.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
 import { VERSION } from "../version.js";
 import { intParam, readJsonBody, sendError, sendJson } from "./http.js";
-import { actionRoutes, listActions } from "./routes-actions.js";
+import { actionRoutes, actionTrace, listActions } from "./routes-actions.js";
 import { actionAuditToJson, auditRoutes } from "./routes-audit.js";
 import { correctionRoutes } from "./routes-corrections.js";
 import { feedbackRoutes } from "./routes-feedback.js";
@@ -28,13 +29,15 @@ import { financeRoutes } from "./routes-finance.js";
 import { jobRoutes } from "./routes-jobs.js";
 import { knowledgeWriteRoutes } from "./routes-knowledge.js";
 import { monitorRoutes } from "./routes-monitor.js";
-import { overviewRoutes } from "./routes-overview.js";
+import { overview, overviewRoutes } from "./routes-overview.js";
 import { replayRoutes } from "./routes-replay.js";
 
 export interface ApiDeps {
   ledger: Ledger;
   /** The action log when it is not the SQLite ledger's (PostgreSQL, see ledger/stores.ts). */
   actionReads?: ActionReads;
+  /** The ledger's stores on the selected engine; the stores over `ledger` by default. */
+  stores?: LedgerStores;
   /** With actionReads: the error for routes whose capability still reads only SQLite. */
   needsSqlite?: (what: string) => NightshiftError;
   kb: KnowledgeBase;
@@ -63,7 +66,7 @@ export interface Request {
   req: IncomingMessage;
 }
 
-export type Deps = ApiDeps & { review: ReviewQueue };
+export type Deps = ApiDeps & { review: ReviewQueue; stores: LedgerStores };
 export type Handler = (request: Request, deps: Deps) => unknown | Promise<unknown>;
 
 export interface Route {
@@ -102,7 +105,7 @@ const routes: Route[] = [
 ];
 
 /** The routes that read through the ledger seam, so work on either engine. */
-const ON_THE_SEAM = new Set<Handler>([health, oneAction, listActions]);
+const ON_THE_SEAM = new Set<Handler>([health, oneAction, listActions, actionTrace, overview]);
 
 /**
  * The HTTP API under /v0: the review queue, the knowledge base and the action log, over the
@@ -114,7 +117,7 @@ export function createApiHandler(options: ApiDeps): ApiRequestHandler {
   const review =
     options.review ??
     new ReviewQueue(options.ledger, options.handlers ? { handlers: options.handlers } : {});
-  const deps: Deps = { ...options, review };
+  const deps: Deps = { ...options, review, stores: options.stores ?? sqliteStores(options.ledger) };
   return async (req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const raw = url.pathname.split("/").filter((s) => s !== "");

@@ -10,6 +10,8 @@ export interface SharedLedgerOptions {
   flushIntervalMs: number;
   batchSize: number;
   log: (line: string) => void;
+  /** Told of each committed batch (the daemon's metrics and spans count them). */
+  onCommit?: (actions: readonly Action[]) => void;
 }
 
 /**
@@ -31,6 +33,7 @@ export async function openSharedLedger(
       ),
     onRejected: (actions, error) => keepLocally(local, actions, log, `refused (${String(error)})`),
     onPoolError: (error) => log(`nightshift: PostgreSQL ledger connection lost: ${error.message}`),
+    ...(options.onCommit ? { onCommit: options.onCommit } : {}),
   });
 }
 

@@ -31,6 +31,11 @@ export interface OpenActionLedgerOptions extends PostgresLedgerOptions {
   sqlite?: Ledger;
 }
 
+/** The stores over a SQLite ledger someone else opened (and closes). */
+export function sqliteStores(ledger: Ledger): LedgerStores {
+  return new SqliteActionLedger(ledger, false);
+}
+
 /** Opens the action log of the selected engine. */
 export async function openActionLedger(
   selection: LedgerSelection,

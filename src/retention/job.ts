@@ -1,6 +1,6 @@
 import type { Config } from "../config.js";
-import type { Ledger } from "../ledger/ledger.js";
 import { MonitorStore } from "../ledger/monitor-store.js";
+import { sqliteStores } from "../ledger/select.js";
 import { rollUpAndPruneSamples } from "../monitor/index.js";
 import type { JobFactory } from "../scheduler/job.js";
 import type { PruneTotals } from "./plan.js";
@@ -25,11 +25,10 @@ function readCheckpoint(value: unknown): RetentionCheckpoint | null {
 
 /** The monitor's raw resource samples older than their retention become hourly rollups. */
 export function samplePruning(
-  ledger: Ledger,
+  store: MonitorStore,
   config: Config,
   now: number,
 ): PruneOptions["samples"] {
-  const store = new MonitorStore(ledger.db);
   return {
     olderThan: now - config.monitor.raw_retention_days * DAY_MS,
     prune: (olderThan) => {
@@ -44,7 +43,7 @@ export function samplePruning(
  * works in short transactions and resumes from the ledger's state, so a pause is only a matter of
  * stopping between two transactions; the checkpoint carries the figures and the reference time.
  */
-export const retentionJob: JobFactory = ({ ledger, config, clock }) => ({
+export const retentionJob: JobFactory = ({ ledger, stores, config, clock }) => ({
   name: "retention",
   description:
     "moves audited actions to compressed and aggregated tiers, rolls up samples, vacuums",
@@ -58,13 +57,16 @@ export const retentionJob: JobFactory = ({ ledger, config, clock }) => ({
     const checkpoint = readCheckpoint(context.checkpoint);
     const now = checkpoint?.now ?? clock.now();
     let lastLog = "";
-    const report: PruneReport = await pruneLedger(ledger, {
+    const retention = (stores ?? sqliteStores(ledger)).retention;
+    const report: PruneReport = await pruneLedger(retention, {
       retention: config.retention,
       now,
+      clock,
       trigger: "job",
       runId: checkpoint?.pruneRunId,
       previous: checkpoint?.totals,
-      samples: samplePruning(ledger, config, now),
+      // The monitor's samples live in the SQLite file until the monitor is on the seam too.
+      samples: samplePruning(new MonitorStore(ledger.db), config, now),
       onWarning: (message) => context.log(`warning: ${message}`),
       onCheckpoint: (pruneRunId, totals) => context.saveCheckpoint({ pruneRunId, now, totals }),
       shouldStop: () => context.shouldPause() || context.signal.aborted,

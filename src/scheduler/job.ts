@@ -1,6 +1,7 @@
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import type { Ledger } from "../ledger/ledger.js";
+import type { LedgerStores } from "../ledger/stores/index.js";
 
 /**
  * The contract between the scheduler and a job. A job does its work in items and checkpoints
@@ -99,6 +100,8 @@ export interface JobDefinition {
 /** What a job factory receives: the daemon's (or the CLI's) shared parts. */
 export interface JobDependencies {
   ledger: Ledger;
+  /** The ledger through its seam, on the selected engine; jobs on the seam fall back to `ledger`. */
+  stores?: LedgerStores;
   config: Config;
   clock: Clock;
   /** The data dir. */

@@ -1,8 +1,11 @@
 import type pg from "pg";
 import type { LedgerStores } from "../stores/index.js";
 import { PostgresActionReads } from "./action-reads.js";
+import { PostgresDashboardReads } from "./dashboard.js";
+import { PostgresMetricsReads } from "./metrics.js";
 import { migratePostgres } from "./migrate.js";
 import { connectionError, maskUrl, openPool } from "./pool.js";
+import { PostgresRetentionStore } from "./retention.js";
 import { PostgresActionWriter, type PostgresWriterOptions } from "./writer.js";
 
 export interface PostgresLedgerOptions extends PostgresWriterOptions {
@@ -17,6 +20,9 @@ export class PostgresActionLedger implements LedgerStores {
   readonly location: string;
   readonly actions: PostgresActionReads;
   readonly writer: PostgresActionWriter;
+  readonly retention: PostgresRetentionStore;
+  readonly dashboard: PostgresDashboardReads;
+  readonly metrics: PostgresMetricsReads;
 
   private constructor(
     readonly pool: pg.Pool,
@@ -26,6 +32,9 @@ export class PostgresActionLedger implements LedgerStores {
     this.location = maskUrl(url);
     this.actions = new PostgresActionReads(pool);
     this.writer = new PostgresActionWriter(pool, options);
+    this.retention = new PostgresRetentionStore(pool);
+    this.dashboard = new PostgresDashboardReads(pool);
+    this.metrics = new PostgresMetricsReads(pool);
   }
 
   /** Connects and brings the schema up to date (once, whichever daemon starts first). */

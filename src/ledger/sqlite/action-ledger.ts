@@ -3,6 +3,9 @@ import type { Ledger } from "../ledger.js";
 import type { ActionAppender, LedgerStores } from "../stores/index.js";
 import type { ActionWriter } from "../writer.js";
 import { SqliteActionReads } from "./action-reads.js";
+import { SqliteDashboardReads } from "./dashboard.js";
+import { SqliteMetricsReads } from "./metrics.js";
+import { SqliteRetentionStore } from "./retention.js";
 
 /** The SQLite ActionWriter behind the async appender seam; `write` is the writer's own call. */
 export class SqliteActionAppender implements ActionAppender {
@@ -31,6 +34,9 @@ export class SqliteActionLedger implements LedgerStores {
   readonly location: string;
   readonly actions: SqliteActionReads;
   readonly writer: SqliteActionAppender;
+  readonly retention: SqliteRetentionStore;
+  readonly dashboard: SqliteDashboardReads;
+  readonly metrics: SqliteMetricsReads;
 
   constructor(
     readonly ledger: Ledger,
@@ -39,6 +45,9 @@ export class SqliteActionLedger implements LedgerStores {
     this.location = ledger.path;
     this.actions = new SqliteActionReads(ledger.actions);
     this.writer = new SqliteActionAppender(ledger.writer);
+    this.retention = new SqliteRetentionStore(ledger);
+    this.dashboard = new SqliteDashboardReads(ledger.db);
+    this.metrics = new SqliteMetricsReads(ledger.db, ledger.path);
   }
 
   async close(): Promise<void> {

@@ -10,7 +10,15 @@
  * (test/ledger/*-cases.ts) runs against both.
  */
 import type { ActionLedger } from "./actions.js";
+import type { DashboardReads, MetricsReads } from "./dashboard.js";
+import type { RetentionStore } from "./retention.js";
 
 export * from "./actions.js";
+export * from "./dashboard.js";
+export * from "./retention.js";
 
-export interface LedgerStores extends ActionLedger {}
+export interface LedgerStores extends ActionLedger {
+  readonly retention: RetentionStore;
+  readonly dashboard: DashboardReads;
+  readonly metrics: MetricsReads;
+}

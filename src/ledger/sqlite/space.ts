@@ -1,7 +1,8 @@
 import { statfsSync } from "node:fs";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { RetentionStore } from "../ledger/retention-store.js";
+import type { VacuumMode, VacuumReport } from "../stores/retention.js";
+import type { RetentionStatements } from "./retention-statements.js";
 
 /**
  * Giving freed pages back to the file system.
@@ -23,17 +24,6 @@ import type { RetentionStore } from "../ledger/retention-store.js";
  * and in every case a wal_checkpoint(TRUNCATE), so the write-ahead log the prune filled is
  * folded in and cut back to zero bytes.
  */
-export type VacuumMode = "auto" | "full" | "never";
-
-export interface VacuumReport {
-  mode: "incremental" | "full" | "none";
-  reason: string;
-  /** Free pages before reclaiming, as a fraction of the file. */
-  free_fraction: number;
-  /** True when a reader kept the checkpoint from truncating the write-ahead log. */
-  wal_busy: boolean;
-}
-
 /** Free pages (fraction of the file) from which `auto` mode runs a full VACUUM. */
 export const FULL_VACUUM_FREE_FRACTION = 0.25;
 const INCREMENTAL_FIRST_STEP_PAGES = 256;
@@ -47,11 +37,11 @@ const VACUUM_PAUSE_RATIO = 0.25;
  * stopping anything that checkpoints meanwhile, which would keep a truncating checkpoint busy).
  */
 export async function reclaimSpace(
-  store: RetentionStore,
+  store: RetentionStatements,
   dbPath: string,
   mode: VacuumMode,
   onProgress?: (fraction: number) => void,
-): Promise<Omit<VacuumReport, "wal_busy">> {
+): Promise<Omit<VacuumReport, "wal_busy" | "tables">> {
   const stats = store.pageStats();
   const freeFraction = stats.pageCount ? stats.freelistCount / stats.pageCount : 0;
   const report = (kind: VacuumReport["mode"], reason: string) => ({
@@ -89,7 +79,7 @@ export async function reclaimSpace(
  * free a quarter as long after each: the gateway's writer then waits one step at most.
  */
 async function incrementalSteps(
-  store: RetentionStore,
+  store: RetentionStatements,
   onProgress?: (fraction: number) => void,
 ): Promise<void> {
   let pages = INCREMENTAL_FIRST_STEP_PAGES;
@@ -110,7 +100,7 @@ async function incrementalSteps(
  * of a transaction (the gateway, the API) makes that fail with busy; retries a few seconds long
  * almost always find a moment without one, and otherwise a later prune truncates it.
  */
-export async function truncateWal(store: RetentionStore): Promise<boolean> {
+export async function truncateWal(store: RetentionStatements): Promise<boolean> {
   // After a VACUUM the log holds the whole new file: copy it over first without blocking the
   // gateway's writer, so the truncating checkpoint only has a few new frames left to wait for.
   store.checkpoint("PASSIVE");
