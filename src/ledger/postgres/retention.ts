@@ -15,7 +15,7 @@ import { PostgresPruneSession } from "./retention-session.js";
 import { Params, PRUNED_TABLES, type ReferenceSql, referenceSql } from "./retention-sql.js";
 
 /** The advisory lock one prune holds at a time across every daemon sharing the ledger. */
-const PRUNE_LOCK = 0x6e_73_70_72; // "nspr"
+export const PRUNE_LOCK = 0x6e_73_70_72; // "nspr"
 /** How often a waiting prune looks up whether it was asked to stop. */
 const LOCK_WAIT_MS = 1000;
 const RUN_COLUMNS =
@@ -46,13 +46,20 @@ export class PostgresRetentionStore implements RetentionStore {
     }
     const refs = await this.refs();
     const client = await this.pool.connect();
+    // A checked-out connection that dies (a server restart) must not end the daemon; the prune
+    // goes on without the lock, its writes re-checking all they change.
+    const onError = (error: Error) =>
+      options.onWarning?.(`the prune lock's connection was lost: ${error.message}`);
+    client.on("error", onError);
     try {
       if (!(await this.lock(client, options))) {
+        client.off("error", onError);
         client.release();
         return null;
       }
     } catch (error) {
-      client.release(error instanceof Error ? error : undefined);
+      client.off("error", onError);
+      client.release(error instanceof Error ? error : true);
       throw error;
     }
     this.sessions++;
@@ -60,6 +67,7 @@ export class PostgresRetentionStore implements RetentionStore {
       this.sessions--;
       try {
         await client.query("SELECT pg_advisory_unlock($1)", [PRUNE_LOCK]);
+        client.off("error", onError);
         client.release();
       } catch (error) {
         // A broken connection has lost its lock already; it must not go back to the pool.
