@@ -113,7 +113,7 @@ describe.skipIf(postgresUrl === null)("retention across PostgreSQL daemons", () 
       expect((await f.row(action!.id))!.tier).toBe("detailed");
       expect(held).not.toBeNull();
       // The other daemon's machine goes away: its connection ends, and its lock with it.
-      await f.stores.pool.query(
+      await (f.stores as PostgresActionLedger).pool.query(
         "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1",
         [PRUNE_LOCK],
       );
