@@ -17,8 +17,10 @@ export class ActionEvents {
   private timer: NodeJS.Timeout | undefined;
   private keepalive: NodeJS.Timeout | undefined;
   private cursor: ActionCursor | null = null;
-  /** A poll still reading: the next tick skips rather than reading the same rows twice. */
-  private polling = false;
+  /** Settles once the feed knows where the ledger ends: what it sends starts from there. */
+  private ready: Promise<void> = Promise.resolve();
+  /** A poll still reading: the next tick waits on it rather than reading the same rows twice. */
+  private polling: Promise<void> | null = null;
   private closed = false;
   private complained = false;
 
@@ -36,9 +38,11 @@ export class ActionEvents {
       connection: "keep-alive",
       "x-accel-buffering": "no",
     });
-    res.write(`retry: 3000\n: connected\n\n`);
+    res.write("retry: 3000\n\n");
     this.clients.add(res);
-    if (this.clients.size === 1) this.start();
+    if (this.clients.size === 1) this.ready = this.start();
+    // Said once every action logged from now on will be sent.
+    void this.ready.then(() => res.write(": connected\n\n"));
     req.on("close", () => {
       this.clients.delete(res);
       if (this.clients.size === 0) this.stop();
@@ -52,13 +56,13 @@ export class ActionEvents {
     this.stop();
   }
 
-  private start(): void {
+  private start(): Promise<void> {
     this.cursor = null;
     this.timer = setInterval(() => void this.poll(), this.pollMs);
     this.keepalive = setInterval(() => this.broadcast(": keepalive\n\n"), KEEPALIVE_MS);
     this.timer.unref();
     this.keepalive.unref();
-    void this.poll();
+    return this.poll();
   }
 
   private stop(): void {
@@ -68,9 +72,15 @@ export class ActionEvents {
     this.keepalive = undefined;
   }
 
-  private async poll(): Promise<void> {
-    if (this.polling || this.closed) return;
-    this.polling = true;
+  private poll(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.polling ??= this.read().finally(() => {
+      this.polling = null;
+    });
+    return this.polling;
+  }
+
+  private async read(): Promise<void> {
     try {
       if (!this.cursor) {
         // The feed starts at the newest action: only what lands from now on is sent.
@@ -89,8 +99,6 @@ export class ActionEvents {
       // A closed ledger means the daemon is shutting down; a lost connection is retried next tick.
       if (!this.closed && !this.complained) this.log(`nightshift events: ${String(error)}`);
       this.complained = true;
-    } finally {
-      this.polling = false;
     }
   }
 
