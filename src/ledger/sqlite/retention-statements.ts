@@ -12,13 +12,6 @@ import type {
 } from "../stores/retention.js";
 import { AGGREGATE_COLUMNS, SUMMED_AGGREGATE_COLUMNS } from "../tiers.js";
 
-export interface PageStats {
-  pageSize: number;
-  pageCount: number;
-  freelistCount: number;
-  /** 0 none, 1 full, 2 incremental. */
-  autoVacuum: number;
-}
 
 function mergeExpression(column: string): string {
   if (SUMMED_AGGREGATE_COLUMNS.has(column)) return `${column} = ${column} + excluded.${column}`;
@@ -320,42 +313,6 @@ export class RetentionStatements {
       for (const run of stale) mark.run(at, run.id);
     });
     return stale.length;
-  }
-
-  pageStats(): PageStats {
-    return {
-      pageSize: Number(this.db.pragma("page_size", { simple: true })),
-      pageCount: Number(this.db.pragma("page_count", { simple: true })),
-      freelistCount: Number(this.db.pragma("freelist_count", { simple: true })),
-      autoVacuum: Number(this.db.pragma("auto_vacuum", { simple: true })),
-    };
-  }
-
-  /** Frees up to `pages` free pages back to the file system; one short write transaction. */
-  incrementalVacuum(pages: number): void {
-    this.db.pragma(`incremental_vacuum(${Math.max(1, Math.floor(pages))})`);
-  }
-
-  /**
-   * Rewrites the whole file with auto_vacuum=INCREMENTAL, which SQLite only lets an existing
-   * database switch to through a VACUUM. Holds the write lock for its whole duration.
-   */
-  vacuumToIncremental(): void {
-    this.db.pragma("auto_vacuum = INCREMENTAL");
-    this.db.exec("VACUUM");
-  }
-
-  /**
-   * Copies the write-ahead log into the database: PASSIVE copies what it can without waiting for
-   * anyone; TRUNCATE waits for the writer and readers, then also cuts the log to zero bytes.
-   */
-  checkpoint(mode: "PASSIVE" | "TRUNCATE"): { busy: number; log: number; checkpointed: number } {
-    const rows = this.db.pragma(`wal_checkpoint(${mode})`) as Array<{
-      busy: number;
-      log: number;
-      checkpointed: number;
-    }>;
-    return rows[0] ?? { busy: 0, log: 0, checkpointed: 0 };
   }
 }
 
