@@ -12,7 +12,6 @@ import type {
 } from "../stores/retention.js";
 import { AGGREGATE_COLUMNS, SUMMED_AGGREGATE_COLUMNS } from "../tiers.js";
 
-
 function mergeExpression(column: string): string {
   if (SUMMED_AGGREGATE_COLUMNS.has(column)) return `${column} = ${column} + excluded.${column}`;
   // min(a, NULL) is NULL in SQLite, so fall back to whichever side has a value.

@@ -140,7 +140,12 @@ class SqlitePruneSession implements PruneSession {
     await this.closeReader();
     const bodies = this.ledger.actions.bodies;
     const body_files = bodies ? await collectBodyFiles(this.ledger.db, bodies.dir) : null;
-    const space = await reclaimSpace(this.ledger.db, this.ledger.path, this.options.vacuum, onProgress);
+    const space = await reclaimSpace(
+      this.ledger.db,
+      this.ledger.path,
+      this.options.vacuum,
+      onProgress,
+    );
     await this.stopCheckpointer();
     const walBusy = !(await truncateWal(this.ledger.db));
     if (space.mode !== "none") onProgress?.(1);

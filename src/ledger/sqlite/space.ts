@@ -78,10 +78,7 @@ export async function reclaimSpace(
  * few microseconds or, when its parent must be found and rewritten, much more), leaving the lock
  * free a quarter as long after each: the gateway's writer then waits one step at most.
  */
-async function incrementalSteps(
-  db: Db,
-  onProgress?: (fraction: number) => void,
-): Promise<void> {
+async function incrementalSteps(db: Db, onProgress?: (fraction: number) => void): Promise<void> {
   let pages = INCREMENTAL_FIRST_STEP_PAGES;
   const free = pageStats(db).freelistCount;
   for (let left = free; left > 0; left = pageStats(db).freelistCount) {
