@@ -20,6 +20,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { newActionId, newTraceId } from "../src/ledger/ids.js";
 import { Ledger } from "../src/ledger/ledger.js";
+import { sqliteStores } from "../src/ledger/select.js";
 import { type PrunePhase, pruneLedger } from "../src/retention/prune.js";
 
 const DAY_MS = 86_400_000;
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
     const phases: Array<{ phase: PrunePhase | "start" | "end"; at: number }> = [
       { phase: "start", at: Date.now() },
     ];
-    const report = await pruneLedger(ledger, {
+    const report = await pruneLedger(sqliteStores(ledger).retention, {
       retention: { detailed_days: 14, aggregate_after_days: 90, every_days: 7 },
       now,
       trigger: "cli",

@@ -90,6 +90,7 @@ export async function startDaemon(
         batchSize: config.ledger.batch_size,
         monitorHost: config.monitor.host,
         log,
+        onCommit: (actions) => telemetry?.onCommit(actions),
       });
     }
     const stores: LedgerStores =
@@ -97,7 +98,7 @@ export async function startDaemon(
     // ── API and dashboard (/v0, /ui): set `api` to the handler. ──
     // Loaded here, not at the top: the OTel SDK and prom-client are for the daemon, not the CLI.
     const { Telemetry } = await import("./telemetry/telemetry.js");
-    telemetry = new Telemetry({ config, ledger, clock: systemClock, log });
+    telemetry = new Telemetry({ config, ledger, stores, clock: systemClock, log });
     services.push(startPlainAgents({ config, ledger: stores, clock: systemClock, log, telemetry }));
     const handlers = buildCorrectionHandlers({ ledger, config });
     // The registry builds plain-agent delivery over the SQLite ledger; on PostgreSQL it is shared.
@@ -116,6 +117,7 @@ export async function startDaemon(
       ...(shared
         ? {
             actionReads: shared.actions,
+            stores: shared,
             needsSqlite: (what: string) => needsSqliteLedger(what, selection),
           }
         : {}),

@@ -5,6 +5,7 @@ import { NightshiftError, NotFoundError } from "../errors.js";
 import { type KnowledgeBase, knowledgeEntryToJson, SHARED_SCOPE } from "../knowledge/kb.js";
 import { actionToJson } from "../ledger/actions.js";
 import type { Ledger } from "../ledger/ledger.js";
+import { sqliteStores } from "../ledger/select.js";
 import { SqliteActionLedger } from "../ledger/sqlite/action-ledger.js";
 import { SqliteActionReads } from "../ledger/sqlite/action-reads.js";
 import type { ActionReads, LedgerStores } from "../ledger/stores/index.js";
@@ -21,7 +22,7 @@ import type { Telemetry } from "../telemetry/telemetry.js";
 import { VERSION } from "../version.js";
 import { intParam, readJsonBody, sendError, sendJson } from "./http.js";
 import { ledgerStores } from "./ledger-stores.js";
-import { actionRoutes, listActions } from "./routes-actions.js";
+import { actionRoutes, actionTrace, listActions } from "./routes-actions.js";
 import { actionAuditToJson, auditRoutes } from "./routes-audit.js";
 import { correctionRoutes } from "./routes-corrections.js";
 import { feedbackRoutes } from "./routes-feedback.js";
@@ -29,7 +30,7 @@ import { financeRoutes } from "./routes-finance.js";
 import { jobRoutes } from "./routes-jobs.js";
 import { knowledgeWriteRoutes } from "./routes-knowledge.js";
 import { monitorRoutes } from "./routes-monitor.js";
-import { overviewRoutes } from "./routes-overview.js";
+import { overview, overviewRoutes } from "./routes-overview.js";
 import { replayRoutes } from "./routes-replay.js";
 
 export interface ApiDeps {
@@ -105,6 +106,8 @@ const ON_THE_SEAM = new Set<Handler>([
   health,
   oneAction,
   listActions,
+  actionTrace,
+  overview,
   knowledge,
   knowledgeEntry,
   knowledgeHistory,

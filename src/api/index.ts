@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { sqliteStores } from "../ledger/select.js";
 import { createDashboard } from "../web/dashboard.js";
 import { ActionEvents } from "../web/events.js";
 import { Sessions } from "../web/session.js";
@@ -24,14 +25,15 @@ export interface GatewayApi {
  */
 export function createGatewayApi(deps: ApiDeps & { assetsDir?: string }): GatewayApi {
   const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const v0 = createApiHandler(deps);
+  const stores = deps.stores ?? sqliteStores(deps.ledger);
+  const v0 = createApiHandler({ ...deps, stores });
   const token = deps.config.server.token;
   const sessions = token ? new Sessions(token) : null;
   const dashboard = createDashboard({
     sessions,
     ...(deps.assetsDir ? { assetsDir: deps.assetsDir } : {}),
   });
-  const events = new ActionEvents(deps.ledger);
+  const events = new ActionEvents(stores.dashboard, log);
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     try {

@@ -1,8 +1,7 @@
 import { parseSince, systemClock } from "../clock.js";
 import { NightshiftError, NotFoundError } from "../errors.js";
 import type { ActionStatus, AuditStatus } from "../ledger/actions.js";
-import { type ActionQuery, DashboardStore } from "../ledger/dashboard-store.js";
-import type { ActionReads } from "../ledger/stores/index.js";
+import type { DashboardQuery } from "../ledger/stores/index.js";
 import {
   actionSummaryToJson,
   actionToJson,
@@ -28,7 +27,11 @@ export const actionRoutes: Route[] = [
   { method: "GET", pattern: ["actions", ":id", "trace"], handler: actionTrace },
 ];
 
-export function actionQueryFrom(params: URLSearchParams, now: number, limit: number): ActionQuery {
+export function actionQueryFrom(
+  params: URLSearchParams,
+  now: number,
+  limit: number,
+): DashboardQuery {
   const one = (name: string, allowed?: string[]): string | undefined => {
     const value = params.get(name);
     if (value === null || value === "") return undefined;
@@ -59,9 +62,8 @@ export function actionQueryFrom(params: URLSearchParams, now: number, limit: num
 export async function listActions(r: Request, deps: Deps) {
   const now = (deps.clock ?? systemClock).now();
   const limit = intParam(r.query, "limit", 100, 1000);
-  if (deps.actionReads) return listSharedActions(r, deps.actionReads, now, limit);
   const query = actionQueryFrom(r.query, now, limit);
-  const actions = new DashboardStore(deps.ledger.db).page(query, LISTED_BODY_CHARS);
+  const actions = await deps.stores.dashboard.page(query, LISTED_BODY_CHARS);
   const view = r.query.get("view") ?? "full";
   if (view !== "full" && view !== "summary") {
     throw new NightshiftError(`view=${view}: use full (with bodies) or summary (a preview)`);
@@ -77,36 +79,11 @@ export async function listActions(r: Request, deps: Deps) {
   };
 }
 
-function actionTrace(r: Request, deps: Deps) {
+export async function actionTrace(r: Request, deps: Deps) {
   const id = r.segments[0]!;
-  const action = deps.ledger.actions.find(id);
+  const action = await deps.stores.actions.find(id);
   if (!action)
     throw new NotFoundError(`no action ${id} (an id or a unique prefix of 8+ characters)`);
-  const actions = deps.ledger.actions.trace(action.traceId);
+  const actions = await deps.stores.actions.trace(action.traceId);
   return { trace_id: action.traceId, roots: traceToTree(actions) };
-}
-
-/**
- * GET /v0/actions on the shared PostgreSQL ledger: the seam's filters (agent, flag, since) and
- * its own cursor; the dashboard's other filters need the SQLite ledger so far.
- */
-async function listSharedActions(r: Request, reads: ActionReads, now: number, limit: number) {
-  const unsupported = ["model", "status", "audit_status", "q", "until", "view"].filter((name) =>
-    r.query.has(name),
-  );
-  if (unsupported.length > 0) {
-    throw new NightshiftError(
-      `${unsupported.join(", ")}: these filters of /v0/actions work only on the SQLite ledger so far`,
-      { status: 501, code: "needs_sqlite" },
-    );
-  }
-  const since = r.query.get("since");
-  const page = await reads.page({
-    agent: r.query.get("agent") ?? undefined,
-    flag: r.query.get("flag") ?? undefined,
-    since: since ? parseSince(since, now) : undefined,
-    after: r.query.get("cursor") ?? undefined,
-    limit,
-  });
-  return { actions: page.actions.map(actionToJson), next_cursor: page.next };
 }

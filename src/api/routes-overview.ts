@@ -2,25 +2,28 @@ import { reportSummary, runToJson } from "../audit/report.js";
 import { systemClock } from "../clock.js";
 import { Upstreams } from "../gateway/upstreams.js";
 import { AuditStore } from "../ledger/audit-store.js";
-import { DashboardStore } from "../ledger/dashboard-store.js";
 import type { Deps, Request, Route } from "./handler.js";
 
 const PERCENTILES = [0.5, 0.9, 0.99];
 const UPSTREAM_TIMEOUT_MS = 1500;
 
-/** GET /v0/overview: today's work, the upstreams and GPUs now, last night, the review backlog. */
+/**
+ * GET /v0/overview: today's work, the upstreams and GPUs now, last night, the review backlog.
+ * Today's figures read the ledger's seam (either engine); the audit, the monitor and the review
+ * queue are read where they live until they are on the seam too (the SQLite file).
+ */
 export const overviewRoutes: Route[] = [
   { method: "GET", pattern: ["overview"], handler: overview },
 ];
 
-async function overview(_r: Request, deps: Deps) {
+export async function overview(_r: Request, deps: Deps) {
   const now = (deps.clock ?? systemClock).now();
   const today = localMidnight(now);
-  const store = new DashboardStore(deps.ledger.db);
-  const groups = store.callGroups(today, now + 1);
-  const [p50, p90, p99] = store.latencyPercentiles(today, now + 1, PERCENTILES);
+  const store = deps.stores.dashboard;
+  const groups = await store.callGroups(today, now + 1);
+  const [p50, p90, p99] = await store.latencyPercentiles(today, now + 1, PERCENTILES);
   const audit = new AuditStore(deps.ledger.db);
-  const last = audit.lastFinishedRun() ?? audit.latestRun();
+  const last = (await audit.lastFinishedRun()) ?? (await audit.latestRun());
   const monitor = deps.stores.monitor;
   const range = await monitor.range();
   const latest = range ? (await monitor.between(range.newest, range.newest + 1))[0] : undefined;
@@ -57,9 +60,9 @@ async function overview(_r: Request, deps: Deps) {
         }
       : null,
     last_audit: last
-      ? { run: runToJson(last), summary: reportSummary(deps.ledger, last.id) }
+      ? { run: runToJson(last), summary: await reportSummary(deps.ledger, last.id) }
       : null,
-    review_open: deps.review.store.count("open"),
+    review_open: await deps.review.store.count("open"),
   };
 }
 

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { NightshiftError } from "../errors.js";
+import type { VacuumMode } from "../ledger/stores/index.js";
 import { samplePruning } from "../retention/job.js";
 import { type PruneProgress, type PruneReport, pruneLedger } from "../retention/prune.js";
-import type { VacuumMode } from "../retention/space.js";
 import type { CliContext } from "./context.js";
 import { printJson } from "./output.js";
 
@@ -22,23 +22,27 @@ export function registerPrune(program: Command, context: CliContext): void {
     .option("--json", "print the report as JSON")
     .option(
       "--vacuum <mode>",
-      "auto (incremental, or a full VACUUM once a quarter of the file is free), full, or never",
+      "auto (SQLite: incremental, or a full VACUUM once a quarter of the file is free; PostgreSQL: VACUUM (ANALYZE) of the pruned tables), full (SQLite only), or never",
       "auto",
     )
     .action(async (flags: PruneFlags) => {
       const vacuum = parseVacuum(flags.vacuum);
       const { config } = context.loaded();
-      const ledger = context.ledger();
+      const stores = await context.actionLedger();
       const now = context.clock().now();
-      const report = await pruneLedger(ledger, {
+      const warn = (message: string) => process.stderr.write(`nightshift: warning: ${message}\n`);
+      // The monitor's samples are in the SQLite file until the monitor is on the seam too.
+      const samples = samplePruning(stores.monitor, config, now);
+      const report = await pruneLedger(stores.retention, {
         retention: config.retention,
         now,
+        clock: context.clock(),
         dryRun: flags.dryRun ?? false,
         trigger: "cli",
         vacuum,
-        samples: samplePruning(ledger, config, now),
+        ...(samples ? { samples } : {}),
         onProgress: progressPrinter(),
-        onWarning: (message) => process.stderr.write(`nightshift: warning: ${message}\n`),
+        onWarning: warn,
       });
       if (flags.json) return printJson(report);
       process.stdout.write(`${formatReport(report, config.retention.hard_cap_days)}\n`);
@@ -84,6 +88,12 @@ export function formatReport(report: PruneReport, hardCapDays: number | undefine
       : `  hard-capped             ${count(hard.compressed + hard.aggregated)} moves of rows older than ${hardCapDays} days that no audit cleared: ${count(hard.unaudited)} unaudited, ${count(hard.flagged)} flagged, ${count(hard.in_review)} in review`,
   );
   lines.push(`  resource samples        ${describeSamples(report)}`);
+  if (report.body_files) {
+    const files = report.body_files;
+    lines.push(
+      `  body files              ${count(files.deleted)} deleted (${bytes(files.bytes)}) that no action refers to any more${files.recent ? `, ${count(files.recent)} left for now (written or reused within the hour)` : ""}`,
+    );
+  }
   lines.push(
     report.size.after === null
       ? `  database                ${bytes(report.size.before)}`

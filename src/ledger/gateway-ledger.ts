@@ -12,6 +12,8 @@ export interface SharedLedgerOptions {
   /** The machine whose monitor history the ledger's `monitor` reads and writes (monitor.host). */
   monitorHost?: string | undefined;
   log: (line: string) => void;
+  /** Told of each committed batch (the daemon's metrics and spans count them). */
+  onCommit?: (actions: readonly Action[]) => void;
 }
 
 /**
@@ -34,6 +36,7 @@ export async function openSharedLedger(
       ),
     onRejected: (actions, error) => keepLocally(local, actions, log, `refused (${String(error)})`),
     onPoolError: (error) => log(`nightshift: PostgreSQL ledger connection lost: ${error.message}`),
+    ...(options.onCommit ? { onCommit: options.onCommit } : {}),
   });
 }
 

@@ -31,6 +31,11 @@ export interface OpenActionLedgerOptions extends PostgresLedgerOptions {
   sqlite?: Ledger;
 }
 
+/** The stores over a SQLite ledger someone else opened (and closes). */
+export function sqliteStores(ledger: Ledger): LedgerStores {
+  return new SqliteActionLedger(ledger, false);
+}
+
 /** Opens the action log of the selected engine. */
 export async function openActionLedger(
   selection: LedgerSelection,
@@ -59,7 +64,7 @@ export async function openActionLedger(
 export function needsSqliteLedger(what: string, selection: LedgerSelection): NightshiftError {
   return new NightshiftError(
     `${what} works only on the SQLite ledger so far, and this config selects the PostgreSQL ledger at ${selection.location} ` +
-      "(ledger.url or NIGHTSHIFT_LEDGER_URL). The action log (nightshift actions, trace, status, ledger migrate; /v0/actions) is on PostgreSQL; " +
+      "(ledger.url or NIGHTSHIFT_LEDGER_URL). The action log (nightshift actions, trace, status, prune, ledger migrate; /v0/actions, /v0/overview, /metrics) is on PostgreSQL; " +
       `to use ${what}, run it without ledger.url against the SQLite file ${selection.path}.`,
     { status: 501, code: "needs_sqlite_ledger" },
   );

@@ -1,6 +1,5 @@
 import type { Config } from "../config.js";
-import type { Ledger } from "../ledger/ledger.js";
-import { SqliteActionLedger } from "../ledger/sqlite/action-ledger.js";
+import type { MonitorStore } from "../ledger/stores/index.js";
 import { rollUpAndPruneSamples } from "../monitor/index.js";
 import type { JobFactory } from "../scheduler/job.js";
 import type { PruneTotals } from "./plan.js";
@@ -25,11 +24,10 @@ function readCheckpoint(value: unknown): RetentionCheckpoint | null {
 
 /** The monitor's raw resource samples older than their retention become hourly rollups. */
 export function samplePruning(
-  ledger: Ledger,
+  store: MonitorStore,
   config: Config,
   now: number,
 ): PruneOptions["samples"] {
-  const store = new SqliteActionLedger(ledger, false, { monitorHost: config.monitor.host }).monitor;
   return {
     olderThan: now - config.monitor.raw_retention_days * DAY_MS,
     prune: async (olderThan) => {
@@ -44,7 +42,7 @@ export function samplePruning(
  * works in short transactions and resumes from the ledger's state, so a pause is only a matter of
  * stopping between two transactions; the checkpoint carries the figures and the reference time.
  */
-export const retentionJob: JobFactory = ({ ledger, config, clock }) => ({
+export const retentionJob: JobFactory = ({ stores, config, clock }) => ({
   name: "retention",
   description:
     "moves audited actions to compressed and aggregated tiers, rolls up samples, vacuums",
@@ -58,13 +56,15 @@ export const retentionJob: JobFactory = ({ ledger, config, clock }) => ({
     const checkpoint = readCheckpoint(context.checkpoint);
     const now = checkpoint?.now ?? clock.now();
     let lastLog = "";
-    const report: PruneReport = await pruneLedger(ledger, {
+    const retention = stores.retention;
+    const report: PruneReport = await pruneLedger(retention, {
       retention: config.retention,
       now,
+      clock,
       trigger: "job",
       runId: checkpoint?.pruneRunId,
       previous: checkpoint?.totals,
-      samples: samplePruning(ledger, config, now),
+      samples: samplePruning(stores.monitor, config, now),
       onWarning: (message) => context.log(`warning: ${message}`),
       onCheckpoint: (pruneRunId, totals) => context.saveCheckpoint({ pruneRunId, now, totals }),
       shouldStop: () => context.shouldPause() || context.signal.aborted,

@@ -1,7 +1,7 @@
 import type { Config } from "../config.js";
 import { ConfigError } from "../errors.js";
 import type { AuditStatus } from "../ledger/actions.js";
-import type { RetentionStore } from "../ledger/retention-store.js";
+import type { RetentionStore } from "../ledger/stores/index.js";
 
 /**
  * Which rows each tier takes, and the figures a prune reports. The rules:
@@ -101,33 +101,33 @@ export function heldKind(status: AuditStatus | null, flagged: boolean): HeldKind
 }
 
 /** Held rows past detailed_days that stay detailed (younger than any hard cap). */
-export function keptCounts(store: RetentionStore, cutoffs: Cutoffs): KeptCounts {
+export async function keptCounts(store: RetentionStore, cutoffs: Cutoffs): Promise<KeptCounts> {
   const from = cutoffs.hardCapBefore ?? EARLIEST;
   const to = cutoffs.compressBefore;
   if (from >= to) return { unaudited: 0, flagged: 0, in_review: 0 };
-  const unaudited = store.countBefore(null, to, from);
-  const flagged = store.countFlaggedUnaudited(from, to);
+  const unaudited = await store.countBefore(null, to, from);
+  const flagged = await store.countFlaggedUnaudited(from, to);
   return {
     unaudited: unaudited - flagged,
     flagged,
-    in_review: store.countBefore("in_review", to, from),
+    in_review: await store.countBefore("in_review", to, from),
   };
 }
 
 /** What a prune would do, from counts alone: the --dry-run report. Reads, never writes. */
-export function planTotals(store: RetentionStore, cutoffs: Cutoffs): PruneTotals {
+export async function planTotals(store: RetentionStore, cutoffs: Cutoffs): Promise<PruneTotals> {
   const totals = emptyTotals();
   const aggregateSweeps = sweepsFor(cutoffs.aggregateBefore, cutoffs);
   const compressSweeps = sweepsFor(cutoffs.compressBefore, cutoffs);
-  aggregateSweeps.forEach((sweep, i) => {
-    const old = store.counts(sweep.status, EARLIEST, sweep.before);
-    const all = store.counts(sweep.status, EARLIEST, compressSweeps[i]!.before);
+  for (const [i, sweep] of aggregateSweeps.entries()) {
+    const old = await store.counts(sweep.status, EARLIEST, sweep.before);
+    const all = await store.counts(sweep.status, EARLIEST, compressSweeps[i]!.before);
     const compressed = all.detailed - old.detailedDeletable;
     totals.aggregated += old.unaggregated;
     totals.aggregated_deleted += old.deletable;
     totals.aggregated_kept += old.unaggregated - old.deletable;
     totals.compressed += compressed;
-    if (!sweep.hardCapped) return;
+    if (!sweep.hardCapped) continue;
     const flaggedMoves =
       old.unaggregatedFlagged + all.detailedFlagged - old.detailedDeletableFlagged;
     const moves = old.unaggregated + compressed;
@@ -138,7 +138,7 @@ export function planTotals(store: RetentionStore, cutoffs: Cutoffs): PruneTotals
       totals.hard_capped.flagged += flaggedMoves;
       totals.hard_capped.unaudited += moves - flaggedMoves;
     }
-  });
+  }
   return totals;
 }
 

@@ -1,25 +1,30 @@
 import { randomUUID } from "node:crypto";
 import { setImmediate } from "node:timers/promises";
-import type { Ledger } from "../ledger/ledger.js";
-import { RetentionStore, SCAN_START, type ScanCursor } from "../ledger/retention-store.js";
-import { applyBatch, type BatchPhase } from "./batches.js";
-import { type Checkpointer, startCheckpointer } from "./checkpointer.js";
+import { type Clock, systemClock } from "../clock.js";
+import type {
+  PruneSession,
+  RetentionStore,
+  ScanCursor,
+  VacuumMode,
+} from "../ledger/stores/index.js";
+import { SCAN_START } from "../ledger/stores/index.js";
 import { Pacer, type PacingOptions } from "./pacing.js";
+import { baseReport, dryRunReport, type PruneReport, pausedWhileWaiting, rate } from "./report.js";
+
+export type { PruneReport } from "./report.js";
+
 import {
   addTotals,
   type Cutoffs,
   cutoffsFor,
   emptyTotals,
-  type KeptCounts,
+  heldKind,
   keptCounts,
   type PruneTotals,
-  planTotals,
   type RetentionConfig,
   type Sweep,
   sweepsFor,
 } from "./plan.js";
-import { type BatchReader, openReader } from "./reader.js";
-import { reclaimSpace, truncateWal, type VacuumMode, type VacuumReport } from "./space.js";
 
 export type PrunePhase = "aggregate" | "compress" | "samples" | "vacuum";
 
@@ -37,6 +42,8 @@ export type SamplePruner = (olderThan: number) => unknown;
 export interface PruneOptions extends PacingOptions {
   retention: RetentionConfig;
   now: number;
+  /** When the run finishes, for its record; the system clock by default. */
+  clock?: Clock;
   dryRun?: boolean;
   trigger?: "cli" | "job";
   vacuum?: VacuumMode;
@@ -48,130 +55,106 @@ export interface PruneOptions extends PacingOptions {
   onProgress?(progress: PruneProgress): void;
   /** Called after every committed transaction with the run's totals so far. */
   onCheckpoint?(runId: string, totals: PruneTotals): void;
-  /** Told of anything that slows the run without failing it (no reader thread). */
+  /** Told of anything that slows the run without failing it (no reader thread, a wait). */
   onWarning?(message: string): void;
   /** Checked between transactions; true stops the run with status "paused". */
   shouldStop?(): boolean;
 }
 
-/** The report of a run, in the snake_case shape `--json` prints. */
-export interface PruneReport extends PruneTotals {
-  run_id: string | null;
-  dry_run: boolean;
-  status: "done" | "paused";
-  cutoffs: { compress_before: string; aggregate_before: string; hard_cap_before: string | null };
-  kept: KeptCounts;
-  samples: {
-    status: "rolled_up" | "skipped" | "dry_run";
-    older_than: string | null;
-    result?: unknown;
-  };
-  size: { before: number; after: number | null; freed: number | null };
-  vacuum: VacuumReport | null;
-  duration_ms: number;
-  rows_per_s: number;
-}
-
 class Stopped extends Error {}
 
 /**
- * Moves the ledger's old rows down the retention tiers. Each transaction is self-contained
- * (an aggregate merge together with the deletion of the rows it counts; a row's compression and
- * hashing in one UPDATE), so a kill at any moment leaves a consistent ledger and a re-run picks
- * up what is left; a row already moved no longer matches any sweep, so a second run changes
- * nothing.
+ * Moves the ledger's old rows down the retention tiers, on either engine. Each transaction is
+ * self-contained (an aggregate merge together with the deletion of the rows it counts; a row's
+ * compression and hashing in one UPDATE), so a kill at any moment leaves a consistent ledger and
+ * a re-run picks up what is left; a row already moved no longer matches any sweep, so a second
+ * run changes nothing.
  */
-export async function pruneLedger(ledger: Ledger, options: PruneOptions): Promise<PruneReport> {
+export async function pruneLedger(
+  store: RetentionStore,
+  options: PruneOptions,
+): Promise<PruneReport> {
   const started = performance.now();
-  const store = new RetentionStore(ledger.db);
   const cutoffs = cutoffsFor(options.retention, options.now);
-  const sizeBefore = ledger.sizeBytes();
+  const sizeBefore = await store.sizeBytes();
   if (options.dryRun) return dryRunReport(store, cutoffs, options, sizeBefore, started);
-
-  store.markInterrupted(isAlive, options.now);
-  const runId = options.runId ?? randomUUID();
-  store.startRun(runId, options.trigger ?? "cli", options.now, sizeBefore);
-  const run = new PruneRun(store, cutoffs, options, runId);
+  const session = await store.openSession({
+    vacuum: options.vacuum ?? "auto",
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    onWaiting: (holder) => options.onWarning?.(`waiting for another prune to finish (${holder})`),
+    ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
+  });
+  if (!session) return pausedWhileWaiting(store, cutoffs, options, sizeBefore, started);
   try {
-    const { status, vacuum } = await moveAndReclaim(ledger, store, run, options);
-    const sizeAfter = ledger.sizeBytes();
+    return await runSession(store, session, cutoffs, options, sizeBefore, started);
+  } finally {
+    await session.close();
+  }
+}
+
+async function runSession(
+  store: RetentionStore,
+  session: PruneSession,
+  cutoffs: Cutoffs,
+  options: PruneOptions,
+  sizeBefore: number,
+  started: number,
+): Promise<PruneReport> {
+  const clock = options.clock ?? systemClock;
+  await store.markInterrupted(clock.now());
+  const runId = options.runId ?? randomUUID();
+  await store.startRun(runId, options.trigger ?? "cli", options.now, sizeBefore);
+  const run = new PruneRun(session, store, cutoffs, options, runId);
+  try {
+    const status = await run.execute();
+    const space =
+      status === "done"
+        ? await session.reclaim(run.moved, (fraction) =>
+            options.onProgress?.({ phase: "vacuum", moved: 0, fraction }),
+          )
+        : null;
+    const sizeAfter = await store.sizeBytes();
+    const kept = await keptCounts(store, cutoffs);
     const report: PruneReport = {
-      ...baseReport(runId, false, status, cutoffs, run.totals, keptCounts(store, cutoffs)),
+      ...baseReport(runId, false, status, cutoffs, run.totals, kept),
       samples: run.samples,
       size: { before: sizeBefore, after: sizeAfter, freed: sizeBefore - sizeAfter },
-      vacuum,
+      vacuum: space?.vacuum ?? null,
+      body_files: space?.body_files ?? null,
       ...rate(run.totals, options.previous, started),
     };
-    store.finish({
+    await store.finishRun({
       id: runId,
       status,
-      finishedAt: Date.now(),
+      finishedAt: clock.now(),
       sizeAfter,
       report,
       error: null,
     });
     return report;
   } catch (error) {
-    recordFailure(store, runId, ledger.sizeBytes(), run.totals, error);
+    await recordFailure(store, runId, clock, run.totals, error);
     throw error;
   }
-}
-
-/**
- * Moves rows down the tiers, then (unless paused) reclaims the space, with the write-ahead log
- * checkpointed on another thread all along; the log is truncated once that thread has stopped.
- */
-async function moveAndReclaim(
-  ledger: Ledger,
-  store: RetentionStore,
-  run: PruneRun,
-  options: PruneOptions,
-): Promise<{ status: "done" | "paused"; vacuum: VacuumReport | null }> {
-  const checkpointer = startCheckpointer(ledger.db, ledger.path);
-  const reader = openReader(store, ledger.path, (reason) =>
-    options.onWarning?.(`reading batches on the main thread (no reader thread: ${reason})`),
-  );
-  let status: "done" | "paused";
-  let space: Omit<VacuumReport, "wal_busy"> | null = null;
-  try {
-    try {
-      status = await run.execute({ reader, log: checkpointer });
-    } finally {
-      await reader.close();
-    }
-    if (status === "done") {
-      // Vacuum progress comes from reclaimSpace only when it does vacuum, so a run that decides
-      // against it shows no "vacuum: 0%…100%" before reporting "no vacuum".
-      space = await reclaimSpace(store, ledger.path, options.vacuum ?? "auto", (fraction) =>
-        options.onProgress?.({ phase: "vacuum", moved: 0, fraction }),
-      );
-    }
-  } finally {
-    await checkpointer.stop();
-  }
-  if (!space) return { status, vacuum: null };
-  const walBusy = !(await truncateWal(store));
-  if (space.mode !== "none") options.onProgress?.({ phase: "vacuum", moved: 0, fraction: 1 });
-  return { status, vacuum: { ...space, wal_busy: walBusy } };
 }
 
 /**
  * Marks the run failed. If even that write fails (the disk that failed the prune is full), the
  * prune's own error is the one worth reporting: the run then shows as interrupted next time.
  */
-function recordFailure(
+async function recordFailure(
   store: RetentionStore,
   runId: string,
-  size: number,
+  clock: Clock,
   totals: PruneTotals,
   error: unknown,
-): void {
+): Promise<void> {
   try {
-    store.finish({
+    await store.finishRun({
       id: runId,
       status: "failed",
-      finishedAt: Date.now(),
-      sizeAfter: size,
+      finishedAt: clock.now(),
+      sizeAfter: await store.sizeBytes(),
       report: totals,
       error: error instanceof Error ? error.message : String(error),
     });
@@ -181,32 +164,35 @@ function recordFailure(
   }
 }
 
-/** Where a run reads its batches, and what keeps the write-ahead log short meanwhile. */
-interface RunIo {
-  reader: BatchReader;
-  log: Checkpointer;
-}
-
 class PruneRun {
   totals: PruneTotals;
   samples: PruneReport["samples"] = { status: "skipped", older_than: null };
   private readonly pacer: Pacer;
+  private readonly start: PruneTotals;
 
   constructor(
+    private readonly session: PruneSession,
     private readonly store: RetentionStore,
     private readonly cutoffs: Cutoffs,
     private readonly options: PruneOptions,
     private readonly runId: string,
   ) {
     this.totals = options.previous ? addTotals(emptyTotals(), options.previous) : emptyTotals();
+    this.start = this.totals;
     this.pacer = new Pacer(options);
   }
 
-  async execute(io: RunIo): Promise<"done" | "paused"> {
+  /** Rows this attempt moved (into an aggregate, or to compressed). */
+  get moved(): number {
+    const t = this.totals;
+    return t.aggregated + t.compressed - (this.start.aggregated + this.start.compressed);
+  }
+
+  async execute(): Promise<"done" | "paused"> {
     try {
       // Aggregation first: rows about to be deleted are not worth compressing.
-      await this.phase(io, "aggregate", sweepsFor(this.cutoffs.aggregateBefore, this.cutoffs));
-      await this.phase(io, "compress", sweepsFor(this.cutoffs.compressBefore, this.cutoffs));
+      await this.phase("aggregate", sweepsFor(this.cutoffs.aggregateBefore, this.cutoffs));
+      await this.phase("compress", sweepsFor(this.cutoffs.compressBefore, this.cutoffs));
     } catch (error) {
       if (error instanceof Stopped) return "paused";
       throw error;
@@ -215,18 +201,20 @@ class PruneRun {
     return "done";
   }
 
-  private async phase(io: RunIo, phase: BatchPhase, sweeps: Sweep[]): Promise<void> {
-    const start = this.totals[phase === "aggregate" ? "aggregated" : "compressed"];
-    const total = sweeps.reduce((sum, s) => sum + this.store.countBefore(s.status, s.before), 0);
+  private async phase(phase: "aggregate" | "compress", sweeps: Sweep[]): Promise<void> {
+    const key = phase === "aggregate" ? "aggregated" : "compressed";
+    const start = this.totals[key];
+    const sizes: number[] = [];
+    for (const s of sweeps) sizes.push(await this.store.countBefore(s.status, s.before));
+    const total = sizes.reduce((sum, n) => sum + n, 0);
     let scannedBefore = 0;
-    for (const sweep of sweeps) {
-      const inSweep = this.store.countBefore(sweep.status, sweep.before);
-      await this.sweep(io, phase, sweep, (scanned) => {
-        const moved = this.totals[phase === "aggregate" ? "aggregated" : "compressed"] - start;
+    for (const [i, sweep] of sweeps.entries()) {
+      await this.sweep(phase, sweep, (scanned) => {
+        const moved = this.totals[key] - start;
         const fraction = total ? Math.min(1, (scannedBefore + scanned) / total) : 1;
         this.options.onProgress?.({ phase, moved, fraction });
       });
-      scannedBefore += inSweep;
+      scannedBefore += sizes[i]!;
     }
   }
 
@@ -235,13 +223,18 @@ class PruneRun {
    * the one before it is written.
    */
   private async sweep(
-    { reader, log }: RunIo,
-    phase: BatchPhase,
+    phase: "aggregate" | "compress",
     sweep: Sweep,
     progress: (scanned: number) => void,
   ): Promise<void> {
     const request = (cursor: ScanCursor) =>
-      reader.read({ phase, sweep, cursor, limit: this.pacer.batchSize, now: this.options.now });
+      this.session.read({
+        phase,
+        scan: sweep,
+        cursor,
+        limit: this.pacer.batchSize,
+        now: this.options.now,
+      });
     let next = request(SCAN_START);
     let scanned = 0;
     for (;;) {
@@ -252,22 +245,55 @@ class PruneRun {
       // Let the gateway (in this process, under the daemon) run between the read and the write.
       await setImmediate();
       const writeAt = performance.now();
-      const moved = this.store.transaction(() =>
-        applyBatch(this.store, sweep, batch, this.options.now),
-      );
+      const moved =
+        batch.phase === "aggregate"
+          ? await this.aggregate(sweep, batch.rows)
+          : await this.compress(sweep, batch.rows);
       const doneAt = performance.now();
       this.totals = addTotals(this.totals, moved);
       scanned += batch.rows.length;
       this.options.onCheckpoint?.(this.runId, this.totals);
       progress(scanned);
       await this.pacer.after(writeAt - readAt, doneAt - writeAt, batch.rows.length);
-      await log.keepUp();
+      await this.session.keepUp();
       if (this.options.shouldStop?.()) {
         // The batch read ahead is dropped; nothing of it was written.
         next.catch(() => {});
         throw new Stopped();
       }
     }
+  }
+
+  private async aggregate(
+    sweep: Sweep,
+    rows: Parameters<PruneSession["aggregate"]>[1],
+  ): Promise<PruneTotals> {
+    const outcome = await this.session.aggregate(sweep, rows, this.options.now);
+    const moved = emptyTotals();
+    moved.aggregated = outcome.counted.length;
+    moved.aggregated_deleted = outcome.deleted;
+    moved.aggregated_kept = outcome.kept;
+    if (sweep.hardCapped) {
+      moved.hard_capped.aggregated = outcome.counted.length;
+      for (const row of outcome.counted) {
+        moved.hard_capped[heldKind(row.audit_status, Number(row.flagged) === 1)]++;
+      }
+    }
+    return moved;
+  }
+
+  private async compress(
+    sweep: Sweep,
+    rows: Parameters<PruneSession["compress"]>[1],
+  ): Promise<PruneTotals> {
+    const flags = await this.session.compress(sweep, rows);
+    const moved = emptyTotals();
+    moved.compressed = flags.length;
+    if (sweep.hardCapped) {
+      moved.hard_capped.compressed = flags.length;
+      for (const flagged of flags) moved.hard_capped[heldKind(sweep.status, flagged === 1)]++;
+    }
+    return moved;
   }
 
   private async rollUpSamples(): Promise<void> {
@@ -281,68 +307,5 @@ class PruneRun {
       result,
     };
     this.options.onProgress?.({ phase: "samples", moved: 0, fraction: 1 });
-  }
-}
-
-function dryRunReport(
-  store: RetentionStore,
-  cutoffs: Cutoffs,
-  options: PruneOptions,
-  sizeBefore: number,
-  started: number,
-): PruneReport {
-  const totals = planTotals(store, cutoffs);
-  return {
-    ...baseReport(null, true, "done", cutoffs, totals, keptCounts(store, cutoffs)),
-    samples: {
-      status: options.samples ? "dry_run" : "skipped",
-      older_than: options.samples ? new Date(options.samples.olderThan).toISOString() : null,
-    },
-    size: { before: sizeBefore, after: null, freed: null },
-    vacuum: null,
-    duration_ms: Math.round(performance.now() - started),
-    rows_per_s: 0,
-  };
-}
-
-function baseReport(
-  runId: string | null,
-  dryRun: boolean,
-  status: "done" | "paused",
-  cutoffs: Cutoffs,
-  totals: PruneTotals,
-  kept: KeptCounts,
-) {
-  const iso = (ms: number) => new Date(ms).toISOString();
-  return {
-    run_id: runId,
-    dry_run: dryRun,
-    status,
-    cutoffs: {
-      compress_before: iso(cutoffs.compressBefore),
-      aggregate_before: iso(cutoffs.aggregateBefore),
-      hard_cap_before: cutoffs.hardCapBefore === null ? null : iso(cutoffs.hardCapBefore),
-    },
-    ...totals,
-    kept,
-  };
-}
-
-/** Row moves (into an aggregate, or to compressed) per second of this attempt. */
-function rate(totals: PruneTotals, previous: PruneTotals | undefined, started: number) {
-  const ms = performance.now() - started;
-  const moves = (t: PruneTotals | undefined) => (t ? t.aggregated + t.compressed : 0);
-  const rows = moves(totals) - moves(previous);
-  return { duration_ms: Math.round(ms), rows_per_s: ms > 0 ? Math.round((rows * 1000) / ms) : 0 };
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -1,7 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Action } from "../ledger/actions.js";
-import type { Ledger } from "../ledger/ledger.js";
-import { MetricsStore } from "../ledger/metrics-store.js";
+import type { GpuMetric, LedgerStores, MetricsReads } from "../ledger/stores/index.js";
 import type { SpanExportCounts } from "./span-export.js";
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -22,7 +21,7 @@ export class Metrics {
   private readonly writeLag: Histogram;
 
   constructor(
-    private readonly ledger: Ledger,
+    private readonly stores: LedgerStores,
     options: { now: () => number; spans?: () => SpanExportCounts | undefined },
   ) {
     const registers = [this.registry];
@@ -92,90 +91,112 @@ export class Metrics {
   }
 
   private scrapeGauges(now: () => number): void {
-    const ledger = this.ledger;
-    const store = new MetricsStore(ledger.db);
+    const stores = this.stores;
+    const store = stores.metrics;
     const registers = [this.registry];
-    const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge) => void) =>
+    // prom-client awaits an async collect, so a scrape reads either engine the same way.
+    const gauge = (
+      name: string,
+      help: string,
+      labelNames: string[],
+      fill: (g: Gauge) => void | Promise<void>,
+    ) =>
       new Gauge({
         name,
         help,
         labelNames,
         registers,
-        collect() {
+        async collect() {
           this.reset();
-          fill(this);
+          await fill(this);
         },
       });
     gauge("nightshift_ledger_queue_depth", "Actions waiting in the writer's queue.", [], (g) =>
-      g.set(ledger.writer.pending),
+      g.set(stores.writer.pending),
     );
-    gauge("nightshift_ledger_size_bytes", "Ledger database and WAL size.", [], (g) =>
-      g.set(ledger.sizeBytes()),
+    gauge(
+      "nightshift_ledger_size_bytes",
+      "Ledger size: the SQLite file and its WAL, or the PostgreSQL database.",
+      [],
+      async (g) => g.set(await store.ledgerSizeBytes()),
     );
     gauge(
       "nightshift_audit_verdicts",
       "Audited items by verdict and outcome.",
       ["verdict", "outcome"],
-      (g) => {
-        for (const v of store.auditVerdicts())
+      async (g) => {
+        for (const v of await store.auditVerdicts())
           g.set({ verdict: v.verdict, outcome: v.outcome }, v.count);
       },
     );
-    gauge("nightshift_review_backlog", "Open review-queue items by agent.", ["agent"], (g) => {
-      for (const b of store.reviewBacklog()) g.set({ agent: b.agent }, b.count);
-    });
-    gauge("nightshift_job_runs", "Background job runs by job and state.", ["job", "state"], (g) => {
-      for (const j of store.jobStates()) g.set({ job: j.job, state: j.status }, j.count);
-    });
+    gauge(
+      "nightshift_review_backlog",
+      "Open review-queue items by agent.",
+      ["agent"],
+      async (g) => {
+        for (const b of await store.reviewBacklog()) g.set({ agent: b.agent }, b.count);
+      },
+    );
+    gauge(
+      "nightshift_job_runs",
+      "Background job runs by job and state.",
+      ["job", "state"],
+      async (g) => {
+        for (const j of await store.jobStates()) g.set({ job: j.job, state: j.status }, j.count);
+      },
+    );
     gauge(
       "nightshift_correction_deliveries",
       "Corrections for plain agents by state.",
       ["agent", "state"],
-      (g) => {
-        for (const d of store.deliveries()) g.set({ agent: d.agent, state: d.status }, d.count);
+      async (g) => {
+        for (const d of await store.deliveries())
+          g.set({ agent: d.agent, state: d.status }, d.count);
       },
     );
     this.gpuGauges(store, now);
   }
 
-  private gpuGauges(store: MetricsStore, now: () => number): void {
+  private gpuGauges(store: MetricsReads, now: () => number): void {
     const registers = [this.registry];
     const fields = [
       [
         "nightshift_gpu_utilization_ratio",
         "GPU utilization, 0 to 1.",
-        (r: GpuReading) => (r.utilPct === null ? null : r.utilPct / 100),
+        (r: GpuMetric) => (r.utilPct === null ? null : r.utilPct / 100),
       ],
       [
         "nightshift_gpu_memory_used_bytes",
         "GPU memory in use.",
-        (r: GpuReading) => (r.memUsedMb === null ? null : r.memUsedMb * 1048576),
+        (r: GpuMetric) => (r.memUsedMb === null ? null : r.memUsedMb * 1048576),
       ],
       [
         "nightshift_gpu_memory_total_bytes",
         "GPU memory in all.",
-        (r: GpuReading) => (r.memTotalMb === null ? null : r.memTotalMb * 1048576),
+        (r: GpuMetric) => (r.memTotalMb === null ? null : r.memTotalMb * 1048576),
       ],
-      ["nightshift_gpu_power_watts", "GPU power draw.", (r: GpuReading) => r.powerW],
-      ["nightshift_gpu_temperature_celsius", "GPU temperature.", (r: GpuReading) => r.tempC],
+      ["nightshift_gpu_power_watts", "GPU power draw.", (r: GpuMetric) => r.powerW],
+      ["nightshift_gpu_temperature_celsius", "GPU temperature.", (r: GpuMetric) => r.tempC],
       [
         "nightshift_gpu_sample_age_seconds",
         "Age of the monitor's latest GPU sample.",
-        (r: GpuReading) => (now() - r.ts) / 1000,
+        (r: GpuMetric) => (now() - r.ts) / 1000,
       ],
     ] as const;
-    let readings: GpuReading[] = [];
+    let readings: Promise<GpuMetric[]> = Promise.resolve([]);
     fields.forEach(([name, help, value], i) => {
       new Gauge({
         name,
         help,
         labelNames: ["gpu", "vendor"],
         registers,
-        collect() {
-          // One query per scrape, read by the first of the GPU gauges.
+        async collect() {
+          // One query per scrape, started by the first of the GPU gauges: a scrape starts every
+          // collect in registration order before awaiting any of them.
           if (i === 0) readings = store.latestGpus();
+          const latest = await readings;
           this.reset();
-          for (const r of readings) {
+          for (const r of latest) {
             const v = value(r);
             if (v !== null) this.set({ gpu: String(r.gpu), vendor: r.vendor ?? "" }, v);
           }
@@ -217,5 +238,3 @@ export class Metrics {
     });
   }
 }
-
-type GpuReading = import("../ledger/metrics-store.js").GpuReading;

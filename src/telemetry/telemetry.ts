@@ -3,12 +3,16 @@ import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import type { Action } from "../ledger/actions.js";
 import type { Ledger } from "../ledger/ledger.js";
+import { sqliteStores } from "../ledger/select.js";
+import type { LedgerStores } from "../ledger/stores/index.js";
 import { Metrics } from "./metrics.js";
 import { resolveOtlpTarget, SpanExport } from "./span-export.js";
 
 export interface TelemetryOptions {
   config: Config;
   ledger: Ledger;
+  /** The ledger's stores on the selected engine; the stores over `ledger` by default. */
+  stores?: LedgerStores;
   clock: Clock;
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
@@ -29,7 +33,10 @@ export class Telemetry {
     const target = resolveOtlpTarget(config.telemetry.otlp, options.env ?? process.env);
     this.spans = target ? new SpanExport(target, config.telemetry.otlp) : undefined;
     this.metrics = config.telemetry.metrics.enabled
-      ? new Metrics(ledger, { now: () => clock.now(), spans: () => this.spans?.counts })
+      ? new Metrics(options.stores ?? sqliteStores(ledger), {
+          now: () => clock.now(),
+          spans: () => this.spans?.counts,
+        })
       : undefined;
   }
 

@@ -1,6 +1,6 @@
 import { NightshiftError } from "../errors.js";
 import { type Action, actionToJson } from "../ledger/actions.js";
-import type { ActionCursor } from "../ledger/dashboard-store.js";
+import type { ActionCursor } from "../ledger/stores/index.js";
 
 export { actionToJson };
 

@@ -1,7 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ActionCursor } from "../ledger/dashboard-store.js";
-import { DashboardStore } from "../ledger/dashboard-store.js";
-import type { Ledger } from "../ledger/ledger.js";
+import type { ActionCursor, DashboardReads } from "../ledger/stores/index.js";
 import { actionSummaryToJson, LISTED_BODY_CHARS } from "../views/actions.js";
 
 const POLL_MS = 1000;
@@ -12,21 +10,25 @@ const BATCH = 200;
  * GET /v0/events: server-sent events, one `action` event (the table row's JSON) per action as it
  * lands in the ledger. One poller serves every client and runs only while someone listens; it
  * reads the ledger rather than hooking the writer, so actions logged by the CLI, the scheduler or
- * another process on the same ledger appear too.
+ * another process (another daemon, on a shared PostgreSQL ledger) appear too.
  */
 export class ActionEvents {
   private readonly clients = new Set<ServerResponse>();
   private timer: NodeJS.Timeout | undefined;
   private keepalive: NodeJS.Timeout | undefined;
   private cursor: ActionCursor | null = null;
-  private readonly store: DashboardStore;
+  /** Settles once the feed knows where the ledger ends: what it sends starts from there. */
+  private ready: Promise<void> = Promise.resolve();
+  /** A poll still reading: the next tick waits on it rather than reading the same rows twice. */
+  private polling: Promise<void> | null = null;
+  private closed = false;
+  private complained = false;
 
   constructor(
-    ledger: Ledger,
+    private readonly store: DashboardReads,
+    private readonly log: (line: string) => void = () => {},
     private readonly pollMs = POLL_MS,
-  ) {
-    this.store = new DashboardStore(ledger.db);
-  }
+  ) {}
 
   serve(req: IncomingMessage, res: ServerResponse, extraHeaders: Record<string, string>): void {
     res.writeHead(200, {
@@ -36,9 +38,11 @@ export class ActionEvents {
       connection: "keep-alive",
       "x-accel-buffering": "no",
     });
-    res.write(`retry: 3000\n: connected\n\n`);
+    res.write("retry: 3000\n\n");
     this.clients.add(res);
-    if (this.clients.size === 1) this.start();
+    if (this.clients.size === 1) this.ready = this.start();
+    // Said once every action logged from now on will be sent.
+    void this.ready.then(() => res.write(": connected\n\n"));
     req.on("close", () => {
       this.clients.delete(res);
       if (this.clients.size === 0) this.stop();
@@ -46,17 +50,19 @@ export class ActionEvents {
   }
 
   close(): void {
+    this.closed = true;
     for (const res of this.clients) res.end();
     this.clients.clear();
     this.stop();
   }
 
-  private start(): void {
-    this.cursor = this.store.newest() ?? { startedAt: 0, id: "" };
-    this.timer = setInterval(() => this.poll(), this.pollMs);
+  private start(): Promise<void> {
+    this.cursor = null;
+    this.timer = setInterval(() => void this.poll(), this.pollMs);
     this.keepalive = setInterval(() => this.broadcast(": keepalive\n\n"), KEEPALIVE_MS);
     this.timer.unref();
     this.keepalive.unref();
+    return this.poll();
   }
 
   private stop(): void {
@@ -66,17 +72,34 @@ export class ActionEvents {
     this.keepalive = undefined;
   }
 
-  private poll(): void {
-    // A closed ledger means the daemon is shutting down and is about to end the clients.
-    if (!this.cursor || !this.store.db.open) return;
-    const fresh = this.store.newerThan(this.cursor, BATCH, LISTED_BODY_CHARS);
-    for (const action of fresh) {
-      this.broadcast(
-        `event: action\nid: ${action.id}\ndata: ${JSON.stringify(actionSummaryToJson(action))}\n\n`,
-      );
+  private poll(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.polling ??= this.read().finally(() => {
+      this.polling = null;
+    });
+    return this.polling;
+  }
+
+  private async read(): Promise<void> {
+    try {
+      if (!this.cursor) {
+        // The feed starts at the newest action: only what lands from now on is sent.
+        this.cursor = (await this.store.newest()) ?? { startedAt: 0, id: "" };
+        return;
+      }
+      const fresh = await this.store.newerThan(this.cursor, BATCH, LISTED_BODY_CHARS);
+      for (const action of fresh) {
+        this.broadcast(
+          `event: action\nid: ${action.id}\ndata: ${JSON.stringify(actionSummaryToJson(action))}\n\n`,
+        );
+      }
+      const last = fresh.at(-1);
+      if (last) this.cursor = { startedAt: last.startedAt, id: last.id };
+    } catch (error) {
+      // A closed ledger means the daemon is shutting down; a lost connection is retried next tick.
+      if (!this.closed && !this.complained) this.log(`nightshift events: ${String(error)}`);
+      this.complained = true;
     }
-    const last = fresh.at(-1);
-    if (last) this.cursor = { startedAt: last.startedAt, id: last.id };
   }
 
   private broadcast(text: string): void {

@@ -2,14 +2,13 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/clock.js";
 import { parseConfig } from "../../src/config.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
-import { RetentionStore } from "../../src/ledger/retention-store.js";
 import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import type { MonitorSample } from "../../src/ledger/stores/index.js";
 import { retentionJob } from "../../src/retention/job.js";
 import type { JobContext } from "../../src/scheduler/job.js";
 import { jobDependencies } from "../scheduler/harness.js";
 import { tempLedger } from "../support/temp-ledger.js";
-import { DAY_MS, NOW, seed } from "./seed.js";
+import { DAY_MS, NOW, retentionOf, seed } from "./seed.js";
 
 let ledger: Ledger;
 let home: string;
@@ -134,7 +133,7 @@ describe("the retention job", () => {
       status: "done",
       summary: { compressed: 1200, run_id: checkpoint.pruneRunId },
     });
-    const runs = new RetentionStore(ledger.db).runs();
+    const runs = await retentionOf(ledger).runs();
     expect(runs.map((run) => [run.id, run.status])).toEqual([[checkpoint.pruneRunId, "done"]]);
   });
 });

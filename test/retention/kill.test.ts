@@ -2,10 +2,9 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import type { Ledger } from "../../src/ledger/ledger.js";
-import { RetentionStore } from "../../src/ledger/retention-store.js";
 import { pruneLedger } from "../../src/retention/prune.js";
 import { tempLedger } from "../support/temp-ledger.js";
-import { NOW, type SeedSpec, seed } from "./seed.js";
+import { NOW, retentionOf, type SeedSpec, seed } from "./seed.js";
 
 const STATUSES = ["verified", "passed", "corrected", "ruled", null, "in_review"] as const;
 const specs: SeedSpec[] = Array.from({ length: 300 }, (_, i) => ({
@@ -93,8 +92,8 @@ it("a kill -9 mid-prune leaves a consistent ledger, and a re-run completes the w
   expect(seen).toBe(6);
   expectConsistent(ledger.db);
   expect(accounted(ledger.db)).toEqual(original); // nothing lost, nothing counted twice
-  const store = new RetentionStore(ledger.db);
-  const [killed] = store.runs();
+  const store = retentionOf(ledger);
+  const [killed] = await store.runs();
   expect(killed!.status).toBe("running");
 
   const retention = {
@@ -103,9 +102,14 @@ it("a kill -9 mid-prune leaves a consistent ledger, and a re-run completes the w
     every_days: 7 as const,
     hard_cap_days: 150,
   };
-  const rerun = await pruneLedger(ledger, { retention, now: NOW, vacuum: "never", minPauseMs: 0 });
+  const rerun = await pruneLedger(retentionOf(ledger), {
+    retention,
+    now: NOW,
+    vacuum: "never",
+    minPauseMs: 0,
+  });
   expect(rerun.compressed + rerun.aggregated).toBeGreaterThan(0); // the kill left work to do
-  expect(store.run(killed!.id)!.status).toBe("interrupted");
+  expect((await store.run(killed!.id))!.status).toBe("interrupted");
   expectConsistent(ledger.db);
   expect(accounted(ledger.db)).toEqual(original);
 
@@ -113,7 +117,12 @@ it("a kill -9 mid-prune leaves a consistent ledger, and a re-run completes the w
   const control = tempLedger();
   try {
     seed(control.ledger, specs);
-    await pruneLedger(control.ledger, { retention, now: NOW, vacuum: "never", minPauseMs: 0 });
+    await pruneLedger(retentionOf(control.ledger), {
+      retention,
+      now: NOW,
+      vacuum: "never",
+      minPauseMs: 0,
+    });
     const shape = (db: Ledger["db"]) => ({
       tiers: db
         .prepare("SELECT tier, audit_status, count(*) n FROM actions GROUP BY 1, 2 ORDER BY 1, 2")
@@ -127,6 +136,11 @@ it("a kill -9 mid-prune leaves a consistent ledger, and a re-run completes the w
   } finally {
     control.cleanup();
   }
-  const again = await pruneLedger(ledger, { retention, now: NOW, vacuum: "never", minPauseMs: 0 });
+  const again = await pruneLedger(retentionOf(ledger), {
+    retention,
+    now: NOW,
+    vacuum: "never",
+    minPauseMs: 0,
+  });
   expect([again.compressed, again.aggregated]).toEqual([0, 0]);
 }, 180_000);

@@ -4,11 +4,12 @@
  */
 import { Ledger } from "../../src/ledger/ledger.js";
 import { pruneLedger } from "../../src/retention/prune.js";
+import { retentionOf } from "./seed.js";
 
 const [path, now, hardCapDays] = process.argv.slice(2);
 const ledger = Ledger.open(path!);
 let batches = 0;
-await pruneLedger(ledger, {
+await pruneLedger(retentionOf(ledger), {
   retention: {
     detailed_days: 14,
     aggregate_after_days: 90,

@@ -1,11 +1,10 @@
 import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Ledger } from "../../src/ledger/ledger.js";
-import { RetentionStore } from "../../src/ledger/retention-store.js";
 import type { RetentionConfig } from "../../src/retention/plan.js";
 import { type PruneOptions, pruneLedger } from "../../src/retention/prune.js";
 import { tempLedger } from "../support/temp-ledger.js";
-import { DAY_MS, daysAgo, NOW, seed } from "./seed.js";
+import { DAY_MS, daysAgo, NOW, retentionOf, seed } from "./seed.js";
 
 const RETENTION: RetentionConfig = { detailed_days: 14, aggregate_after_days: 90, every_days: 7 };
 
@@ -52,7 +51,7 @@ describe("compressed tier", () => {
       { ageDays: 10, status: "verified" },
     ]);
     const before = raw(ledger, old!.id)!;
-    const report = await pruneLedger(ledger, options());
+    const report = await pruneLedger(retentionOf(ledger), options());
     expect(report.compressed).toBe(1);
     const row = raw(ledger, old!.id)!;
     expect(row).toMatchObject({
@@ -89,7 +88,7 @@ describe("compressed tier", () => {
     "compresses an action the audit marked %s",
     async (status) => {
       const [action] = seed(ledger, [{ ageDays: 30, status }]);
-      await pruneLedger(ledger, options());
+      await pruneLedger(retentionOf(ledger), options());
       expect(ledger.actions.get(action!.id)!.tier).toBe("compressed");
     },
   );
@@ -99,7 +98,10 @@ describe("compressed tier", () => {
       { ageDays: 20, status: "verified" },
       { ageDays: 40, status: "verified" },
     ]);
-    await pruneLedger(ledger, options({ retention: { ...RETENTION, detailed_days: 30 } }));
+    await pruneLedger(
+      retentionOf(ledger),
+      options({ retention: { ...RETENTION, detailed_days: 30 } }),
+    );
     expect(ledger.actions.get(a!.id)!.tier).toBe("detailed");
     expect(ledger.actions.get(b!.id)!.tier).toBe("compressed");
   });
@@ -115,7 +117,7 @@ describe("never pruned", () => {
       { ageDays: 400, status: "in_review", flags: ["low_confidence"] },
     ]);
     const before = digest(ledger);
-    const report = await pruneLedger(ledger, options());
+    const report = await pruneLedger(retentionOf(ledger), options());
     expect(digest(ledger)).toBe(before);
     for (const action of actions) expect(ledger.actions.get(action.id)!.tier).toBe("detailed");
     expect(report.kept).toEqual({ unaudited: 1, flagged: 3, in_review: 1 });
@@ -124,7 +126,7 @@ describe("never pruned", () => {
 
   it("does not count actions younger than detailed_days as kept", async () => {
     seed(ledger, [{ ageDays: 3, status: null }]);
-    const report = await pruneLedger(ledger, options());
+    const report = await pruneLedger(retentionOf(ledger), options());
     expect(report.kept).toEqual({ unaudited: 0, flagged: 0, in_review: 0 });
   });
 
@@ -136,7 +138,7 @@ describe("never pruned", () => {
       { ageDays: 20, status: null },
     ]);
     const report = await pruneLedger(
-      ledger,
+      retentionOf(ledger),
       options({ retention: { ...RETENTION, hard_cap_days: 45 } }),
     );
     expect(ledger.actions.get(unaudited!.id)).toBeUndefined(); // aggregated away
@@ -153,9 +155,9 @@ describe("never pruned", () => {
       compressed: 2,
     });
     expect(report.kept).toEqual({ unaudited: 1, flagged: 0, in_review: 0 });
-    const store = new RetentionStore(ledger.db);
+    const store = retentionOf(ledger);
     // the unaudited and the in-review action share a day: one aggregate counts both
-    expect(store.aggregates().map((a) => [a.count, a.unaudited_count])).toEqual([[2, 2]]);
+    expect((await store.aggregates()).map((a) => [a.count, a.unaudited_count])).toEqual([[2, 2]]);
   });
 });
 
@@ -191,11 +193,11 @@ describe("aggregated tier", () => {
       { ageDays: day + 1, status: "verified" },
       { ageDays: 95, status: null },
     ]);
-    const report = await pruneLedger(ledger, options());
+    const report = await pruneLedger(retentionOf(ledger), options());
     expect(report.aggregated).toBe(5);
     expect(report.aggregated_deleted).toBe(4);
     expect(report.aggregated_kept).toBe(1); // the corrected one
-    const aggregates = new RetentionStore(ledger.db).aggregates();
+    const aggregates = await retentionOf(ledger).aggregates();
     expect(aggregates.map((a) => [a.day, a.agent, a.count])).toEqual([
       [new Date(daysAgo(day + 1)).toISOString().slice(0, 10), "finance", 1],
       [new Date(daysAgo(day)).toISOString().slice(0, 10), "calendar", 1],
@@ -229,13 +231,13 @@ describe("aggregated tier", () => {
       { ageDays: 100, status: "verified", confidence: 0.6, latencyMs: 50 },
       { ageDays: 100, status: null, confidence: 0.95, latencyMs: 900 },
     ]);
-    await pruneLedger(ledger, options());
+    await pruneLedger(retentionOf(ledger), options());
     // the audit catches up on the old action; the next prune folds it into the same aggregate
     const [pending] = ledger.actions.list({ since: daysAgo(101) }).filter((a) => !a.auditStatus);
     ledger.actions.setAuditStatus([pending!.id], "verified");
-    const report = await pruneLedger(ledger, options());
+    const report = await pruneLedger(retentionOf(ledger), options());
     expect(report.aggregated).toBe(1);
-    const [aggregate] = new RetentionStore(ledger.db).aggregates();
+    const [aggregate] = await retentionOf(ledger).aggregates();
     expect(aggregate).toMatchObject({
       count: 2,
       confidence_count: 2,
@@ -266,10 +268,10 @@ describe("aggregated tier", () => {
     const corrections = () =>
       hasCorrections ? ledger.db.prepare("SELECT * FROM corrections").all() : [];
     const before = corrections();
-    await pruneLedger(ledger, options());
-    await pruneLedger(ledger, options());
+    await pruneLedger(retentionOf(ledger), options());
+    await pruneLedger(retentionOf(ledger), options());
     expect(raw(ledger, action!.id)).toMatchObject({ tier: "compressed", aggregated_at: NOW });
-    const [aggregate] = new RetentionStore(ledger.db).aggregates();
+    const [aggregate] = await retentionOf(ledger).aggregates();
     expect(aggregate).toMatchObject({ count: 1, corrected_count: 1 });
     expect(corrections()).toEqual(before);
   });
@@ -285,7 +287,7 @@ describe("aggregated tier", () => {
          VALUES (?, 'duplicate_suspect', 'finance', 'same payment twice?', 'finance', ?, 'rejected')`,
       )
       .run(action!.id, daysAgo(115));
-    const report = await pruneLedger(ledger, options());
+    const report = await pruneLedger(retentionOf(ledger), options());
     expect(report).toMatchObject({ aggregated: 2, aggregated_deleted: 1, aggregated_kept: 1 });
     expect(raw(ledger, action!.id)).toMatchObject({ tier: "compressed", aggregated_at: NOW });
     expect(ledger.actions.get(other!.id)).toBeUndefined();
@@ -302,11 +304,11 @@ describe("running", () => {
       { ageDays: 150, status: "corrected" },
       { ageDays: 150, status: null, flags: ["low_confidence"] },
     ]);
-    const first = await pruneLedger(ledger, options({ maxBatch: 3, minBatch: 1 }));
+    const first = await pruneLedger(retentionOf(ledger), options({ maxBatch: 3, minBatch: 1 }));
     expect(first.compressed).toBeGreaterThan(0);
     expect(first.aggregated).toBeGreaterThan(0);
     const after = digest(ledger);
-    const second = await pruneLedger(ledger, options());
+    const second = await pruneLedger(retentionOf(ledger), options());
     expect(digest(ledger)).toBe(after);
     expect([second.compressed, second.aggregated]).toEqual([0, 0]);
     expect(second.kept).toEqual(first.kept);
@@ -322,12 +324,15 @@ describe("running", () => {
     ]);
     const hardCapped = { ...RETENTION, hard_cap_days: 120 };
     const before = digest(ledger);
-    const plan = await pruneLedger(ledger, options({ dryRun: true, retention: hardCapped }));
+    const plan = await pruneLedger(
+      retentionOf(ledger),
+      options({ dryRun: true, retention: hardCapped }),
+    );
     expect(digest(ledger)).toBe(before);
-    expect(new RetentionStore(ledger.db).runs()).toEqual([]);
+    expect(await retentionOf(ledger).runs()).toEqual([]);
     expect(plan).toMatchObject({ dry_run: true, run_id: null, size: { after: null } });
     expect(plan.size.before).toBeGreaterThan(0);
-    const done = await pruneLedger(ledger, options({ retention: hardCapped }));
+    const done = await pruneLedger(retentionOf(ledger), options({ retention: hardCapped }));
     for (const key of [
       "compressed",
       "aggregated",
@@ -348,7 +353,7 @@ describe("running", () => {
       Array.from({ length: 400 }, () => ({ ageDays: 120, status: "verified" as const })),
     );
     ledger.db.pragma("wal_checkpoint(TRUNCATE)");
-    const report = await pruneLedger(ledger, options({ vacuum: "auto" }));
+    const report = await pruneLedger(retentionOf(ledger), options({ vacuum: "auto" }));
     expect(report.vacuum?.mode).toBe("incremental");
     expect(report.size.after!).toBeLessThan(report.size.before / 4);
     expect(ledger.db.pragma("freelist_count", { simple: true })).toBe(0);
@@ -363,7 +368,7 @@ describe("running", () => {
       Array.from({ length: 400 }, () => ({ ageDays: 120, status: "verified" as const })),
     );
     ledger.db.pragma("wal_checkpoint(TRUNCATE)");
-    const report = await pruneLedger(ledger, options({ vacuum: "auto" }));
+    const report = await pruneLedger(retentionOf(ledger), options({ vacuum: "auto" }));
     expect(report.vacuum?.mode).toBe("full");
     expect(report.size.after!).toBeLessThan(report.size.before / 4);
     expect(ledger.sizeBytes()).toBeLessThan(report.size.before / 4);
@@ -373,7 +378,7 @@ describe("running", () => {
       ledger,
       Array.from({ length: 100 }, () => ({ ageDays: 120, status: "verified" as const })),
     );
-    const next = await pruneLedger(ledger, options({ vacuum: "auto" }));
+    const next = await pruneLedger(retentionOf(ledger), options({ vacuum: "auto" }));
     expect(next.vacuum?.mode).toBe("incremental");
     expect(ledger.db.pragma("freelist_count", { simple: true })).toBe(0);
   });
@@ -386,7 +391,7 @@ describe("running", () => {
     let batches = 0;
     let checkpoint: { runId: string; totals: unknown } | undefined;
     const first = await pruneLedger(
-      ledger,
+      retentionOf(ledger),
       options({
         maxBatch: 10,
         minBatch: 10,
@@ -397,25 +402,28 @@ describe("running", () => {
       }),
     );
     expect(first).toMatchObject({ status: "paused", compressed: 20 });
-    expect(new RetentionStore(ledger.db).run(first.run_id!)!.status).toBe("paused");
+    expect((await retentionOf(ledger).run(first.run_id!))!.status).toBe("paused");
     const resumed = await pruneLedger(
-      ledger,
+      retentionOf(ledger),
       options({ runId: checkpoint!.runId, previous: first }),
     );
     expect(resumed).toMatchObject({ status: "done", compressed: 50, run_id: first.run_id });
-    expect(new RetentionStore(ledger.db).run(first.run_id!)!.status).toBe("done");
+    expect((await retentionOf(ledger).run(first.run_id!))!.status).toBe("done");
   });
 
   it("refuses aggregate_after_days shorter than detailed_days", async () => {
     await expect(
-      pruneLedger(ledger, options({ retention: { ...RETENTION, aggregate_after_days: 7 } })),
+      pruneLedger(
+        retentionOf(ledger),
+        options({ retention: { ...RETENTION, aggregate_after_days: 7 } }),
+      ),
     ).rejects.toThrow(/aggregate_after_days \(7\) is shorter than retention.detailed_days \(14\)/);
   });
 
   it("rolls up resource samples older than their retention through the monitor", async () => {
     const calls: number[] = [];
     const report = await pruneLedger(
-      ledger,
+      retentionOf(ledger),
       options({
         samples: {
           olderThan: NOW - 90 * DAY_MS,

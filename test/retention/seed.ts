@@ -1,5 +1,7 @@
 import type { Action, AuditStatus, NewAction } from "../../src/ledger/actions.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
+import { sqliteStores } from "../../src/ledger/select.js";
+import type { RetentionStore } from "../../src/ledger/stores/index.js";
 
 export const DAY_MS = 86_400_000;
 /** The reference time of every retention test: noon, so day boundaries are far away. */
@@ -65,4 +67,9 @@ export function seed(ledger: Ledger, specs: SeedSpec[]): Action[] {
     if (spec.status !== null) ledger.actions.setAuditStatus([actions[i]!.id], spec.status);
   });
   return actions;
+}
+
+/** Retention's store over a SQLite ledger, as the CLI and the daemon get it from the seam. */
+export function retentionOf(ledger: Ledger): RetentionStore {
+  return sqliteStores(ledger).retention;
 }

@@ -2,10 +2,13 @@ import type pg from "pg";
 import type { LedgerStores } from "../stores/index.js";
 import { monitorHostName } from "../stores/monitor.js";
 import { PostgresActionReads } from "./action-reads.js";
+import { PostgresDashboardReads } from "./dashboard.js";
 import { PostgresKnowledgeStore } from "./knowledge.js";
+import { PostgresMetricsReads } from "./metrics.js";
 import { migratePostgres } from "./migrate.js";
 import { PostgresMonitorStore } from "./monitor.js";
 import { connectionError, maskUrl, openPool } from "./pool.js";
+import { PostgresRetentionStore } from "./retention.js";
 import { PostgresReviewStores } from "./review-stores.js";
 import { PostgresSchedulerStore } from "./scheduler.js";
 import { PostgresActionWriter, type PostgresWriterOptions } from "./writer.js";
@@ -28,6 +31,9 @@ export class PostgresActionLedger implements LedgerStores {
   readonly review: PostgresReviewStores;
   readonly monitor: PostgresMonitorStore;
   readonly scheduler: PostgresSchedulerStore;
+  readonly retention: PostgresRetentionStore;
+  readonly dashboard: PostgresDashboardReads;
+  readonly metrics: PostgresMetricsReads;
 
   private constructor(
     readonly pool: pg.Pool,
@@ -41,6 +47,9 @@ export class PostgresActionLedger implements LedgerStores {
     this.review = new PostgresReviewStores(pool);
     this.monitor = new PostgresMonitorStore(pool, monitorHostName(options.monitorHost));
     this.scheduler = new PostgresSchedulerStore(pool);
+    this.retention = new PostgresRetentionStore(pool);
+    this.dashboard = new PostgresDashboardReads(pool);
+    this.metrics = new PostgresMetricsReads(pool);
   }
 
   /** Connects and brings the schema up to date (once, whichever daemon starts first). */

@@ -2,8 +2,27 @@ import { createHash, type Hash } from "node:crypto";
 import { type ActionRow, COLUMNS } from "../actions.js";
 import { ARRAY_TYPES, withoutNul } from "./insert.js";
 
-/** Every stored column of an action, including what the audit and retention set later. */
-export const ALL_COLUMNS = [...COLUMNS, "audit_status", "tier"] as const;
+/**
+ * Every stored column of an action, including what the audit and retention set later (a
+ * compressed row's summaries and hashes: its bodies are gone, so they are all it has).
+ */
+export const ALL_COLUMNS = [
+  ...COLUMNS,
+  "audit_status",
+  "tier",
+  "request_summary",
+  "response_summary",
+  "request_sha256",
+  "response_sha256",
+  "reasoning_sha256",
+  "compressed_at",
+  "aggregated_at",
+] as const;
+
+const RETENTION_TYPES: Partial<Record<string, string>> = {
+  compressed_at: "int8[]",
+  aggregated_at: "int8[]",
+};
 
 const FLAGS_AT = ALL_COLUMNS.length + 1;
 const CHECKPOINT_AT = FLAGS_AT + 3;
@@ -15,7 +34,7 @@ const CHECKPOINT_AT = FLAGS_AT + 3;
  */
 export const COPY_BATCH = `WITH copied AS (
     INSERT INTO actions (${ALL_COLUMNS.join(", ")})
-    SELECT * FROM unnest(${ALL_COLUMNS.map((c, i) => `$${i + 1}::${ARRAY_TYPES[c] ?? "text[]"}`).join(", ")})
+    SELECT * FROM unnest(${ALL_COLUMNS.map((c, i) => `$${i + 1}::${ARRAY_TYPES[c] ?? RETENTION_TYPES[c] ?? "text[]"}`).join(", ")})
     ON CONFLICT (id) DO NOTHING RETURNING 1
   ), flagged AS (
     INSERT INTO action_flags (flag, started_at, action_id)

@@ -4,8 +4,11 @@ import type { ActionAppender, LedgerStores } from "../stores/index.js";
 import { monitorHostName } from "../stores/monitor.js";
 import type { ActionWriter } from "../writer.js";
 import { SqliteActionReads } from "./action-reads.js";
+import { SqliteDashboardReads } from "./dashboard.js";
 import { type SqliteKnowledgeStore, sqliteKnowledgeStore } from "./knowledge.js";
+import { SqliteMetricsReads } from "./metrics.js";
 import { SqliteMonitorStore } from "./monitor.js";
+import { SqliteRetentionStore } from "./retention.js";
 import { SqliteReviewStores } from "./review-stores.js";
 import { SqliteSchedulerStore } from "./scheduler.js";
 
@@ -40,6 +43,9 @@ export class SqliteActionLedger implements LedgerStores {
   readonly review: SqliteReviewStores;
   readonly monitor: SqliteMonitorStore;
   readonly scheduler: SqliteSchedulerStore;
+  readonly retention: SqliteRetentionStore;
+  readonly dashboard: SqliteDashboardReads;
+  readonly metrics: SqliteMetricsReads;
 
   constructor(
     readonly ledger: Ledger,
@@ -53,6 +59,9 @@ export class SqliteActionLedger implements LedgerStores {
     this.review = new SqliteReviewStores(ledger);
     this.monitor = new SqliteMonitorStore(ledger.db, monitorHostName(options.monitorHost));
     this.scheduler = new SqliteSchedulerStore(ledger.db);
+    this.retention = new SqliteRetentionStore(ledger);
+    this.dashboard = new SqliteDashboardReads(ledger.db);
+    this.metrics = new SqliteMetricsReads(ledger.db, ledger.path);
   }
 
   async close(): Promise<void> {

@@ -10,20 +10,27 @@
  * (test/ledger/*-cases.ts) runs against both.
  */
 import type { ActionLedger } from "./actions.js";
+import type { DashboardReads, MetricsReads } from "./dashboard.js";
 import type { KnowledgeStore } from "./knowledge.js";
 import type { MonitorStore } from "./monitor.js";
+import type { RetentionStore } from "./retention.js";
 import type { ReviewStores } from "./review.js";
 import type { SchedulerStore } from "./scheduler.js";
 
 export * from "./actions.js";
+export * from "./dashboard.js";
 export * from "./knowledge.js";
 export * from "./monitor.js";
+export * from "./retention.js";
 export * from "./review.js";
 export * from "./scheduler.js";
 
 export interface LedgerStores extends ActionLedger {
+  readonly dashboard: DashboardReads;
+  readonly metrics: MetricsReads;
   readonly knowledge: KnowledgeStore;
   readonly monitor: MonitorStore;
+  readonly retention: RetentionStore;
   readonly review: ReviewStores;
   readonly scheduler: SchedulerStore;
 }

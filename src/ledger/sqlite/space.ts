@@ -1,7 +1,8 @@
 import { statfsSync } from "node:fs";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { RetentionStore } from "../ledger/retention-store.js";
+import type { Db } from "../db.js";
+import type { VacuumMode, VacuumReport } from "../stores/retention.js";
 
 /**
  * Giving freed pages back to the file system.
@@ -23,17 +24,6 @@ import type { RetentionStore } from "../ledger/retention-store.js";
  * and in every case a wal_checkpoint(TRUNCATE), so the write-ahead log the prune filled is
  * folded in and cut back to zero bytes.
  */
-export type VacuumMode = "auto" | "full" | "never";
-
-export interface VacuumReport {
-  mode: "incremental" | "full" | "none";
-  reason: string;
-  /** Free pages before reclaiming, as a fraction of the file. */
-  free_fraction: number;
-  /** True when a reader kept the checkpoint from truncating the write-ahead log. */
-  wal_busy: boolean;
-}
-
 /** Free pages (fraction of the file) from which `auto` mode runs a full VACUUM. */
 export const FULL_VACUUM_FREE_FRACTION = 0.25;
 const INCREMENTAL_FIRST_STEP_PAGES = 256;
@@ -47,12 +37,12 @@ const VACUUM_PAUSE_RATIO = 0.25;
  * stopping anything that checkpoints meanwhile, which would keep a truncating checkpoint busy).
  */
 export async function reclaimSpace(
-  store: RetentionStore,
+  db: Db,
   dbPath: string,
   mode: VacuumMode,
   onProgress?: (fraction: number) => void,
-): Promise<Omit<VacuumReport, "wal_busy">> {
-  const stats = store.pageStats();
+): Promise<Omit<VacuumReport, "wal_busy" | "tables">> {
+  const stats = pageStats(db);
   const freeFraction = stats.pageCount ? stats.freelistCount / stats.pageCount : 0;
   const report = (kind: VacuumReport["mode"], reason: string) => ({
     mode: kind,
@@ -62,7 +52,7 @@ export async function reclaimSpace(
   if (mode === "never") return report("none", "vacuum turned off (--no-vacuum)");
   if (stats.freelistCount === 0) return report("none", "no free pages");
   if (stats.autoVacuum === 2 && mode === "auto") {
-    await incrementalSteps(store, onProgress);
+    await incrementalSteps(db, onProgress);
     return report("incremental", "auto_vacuum is incremental: freed pages returned in steps");
   }
   if (mode === "auto" && freeFraction < FULL_VACUUM_FREE_FRACTION) {
@@ -79,7 +69,7 @@ export async function reclaimSpace(
       `a full VACUUM needs about ${needed} bytes free next to the ledger and ${available} are`,
     );
   }
-  store.vacuumToIncremental();
+  vacuumToIncremental(db);
   return report("full", "rewrote the file and switched it to incremental auto_vacuum");
 }
 
@@ -88,16 +78,13 @@ export async function reclaimSpace(
  * few microseconds or, when its parent must be found and rewritten, much more), leaving the lock
  * free a quarter as long after each: the gateway's writer then waits one step at most.
  */
-async function incrementalSteps(
-  store: RetentionStore,
-  onProgress?: (fraction: number) => void,
-): Promise<void> {
+async function incrementalSteps(db: Db, onProgress?: (fraction: number) => void): Promise<void> {
   let pages = INCREMENTAL_FIRST_STEP_PAGES;
-  const free = store.pageStats().freelistCount;
-  for (let left = free; left > 0; left = store.pageStats().freelistCount) {
+  const free = pageStats(db).freelistCount;
+  for (let left = free; left > 0; left = pageStats(db).freelistCount) {
     onProgress?.(1 - left / free);
     const started = performance.now();
-    store.incrementalVacuum(pages);
+    incrementalVacuum(db, pages);
     const held = performance.now() - started;
     const ideal = (pages * INCREMENTAL_STEP_MS) / Math.max(0.1, held);
     pages = Math.round(Math.min(INCREMENTAL_MAX_STEP_PAGES, Math.max(16, ideal, pages / 2)));
@@ -110,12 +97,12 @@ async function incrementalSteps(
  * of a transaction (the gateway, the API) makes that fail with busy; retries a few seconds long
  * almost always find a moment without one, and otherwise a later prune truncates it.
  */
-export async function truncateWal(store: RetentionStore): Promise<boolean> {
+export async function truncateWal(db: Db): Promise<boolean> {
   // After a VACUUM the log holds the whole new file: copy it over first without blocking the
   // gateway's writer, so the truncating checkpoint only has a few new frames left to wait for.
-  store.checkpoint("PASSIVE");
+  checkpoint(db, "PASSIVE");
   for (let attempt = 0; attempt < 25; attempt++) {
-    if (store.checkpoint("TRUNCATE").busy === 0) return true;
+    if (checkpoint(db, "TRUNCATE").busy === 0) return true;
     // A writer waiting on its busy handler holds an old snapshot, which is what made this fail;
     // its handler polls every 100 ms by now, so leave it long enough to get its write in.
     await sleep(200);
@@ -130,4 +117,44 @@ function freeDiskBytes(path: string): number {
 
 function percent(fraction: number): string {
   return `${Math.round(fraction * 100)}%`;
+}
+
+interface PageStats {
+  pageSize: number;
+  pageCount: number;
+  freelistCount: number;
+  /** 0 none, 1 full, 2 incremental. */
+  autoVacuum: number;
+}
+
+function pageStats(db: Db): PageStats {
+  return {
+    pageSize: Number(db.pragma("page_size", { simple: true })),
+    pageCount: Number(db.pragma("page_count", { simple: true })),
+    freelistCount: Number(db.pragma("freelist_count", { simple: true })),
+    autoVacuum: Number(db.pragma("auto_vacuum", { simple: true })),
+  };
+}
+
+/** Frees up to `pages` free pages back to the file system; one short write transaction. */
+function incrementalVacuum(db: Db, pages: number): void {
+  db.pragma(`incremental_vacuum(${Math.max(1, Math.floor(pages))})`);
+}
+
+/**
+ * Rewrites the whole file with auto_vacuum=INCREMENTAL, which SQLite only lets an existing
+ * database switch to through a VACUUM. Holds the write lock for its whole duration.
+ */
+function vacuumToIncremental(db: Db): void {
+  db.pragma("auto_vacuum = INCREMENTAL");
+  db.exec("VACUUM");
+}
+
+/**
+ * Copies the write-ahead log into the database: PASSIVE copies what it can without waiting for
+ * anyone; TRUNCATE waits for the writer and readers, then also cuts the log to zero bytes.
+ */
+function checkpoint(db: Db, mode: "PASSIVE" | "TRUNCATE"): { busy: number } {
+  const rows = db.pragma(`wal_checkpoint(${mode})`) as Array<{ busy: number }>;
+  return rows[0] ?? { busy: 0 };
 }

@@ -2,8 +2,9 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import type { RetentionStore } from "../ledger/retention-store.js";
-import { type BatchData, type BatchRequest, readBatch } from "./batches.js";
+import type { BatchData, BatchRequest } from "../stores/retention.js";
+import { readBatch } from "./retention-batches.js";
+import type { RetentionStatements } from "./retention-statements.js";
 
 /**
  * Where a prune's batches are read. Reading is half of a prune's work (the candidate scans, and
@@ -17,7 +18,7 @@ export interface BatchReader {
   close(): Promise<void>;
 }
 
-export function inThreadReader(store: RetentionStore): BatchReader {
+export function inThreadReader(store: RetentionStatements): BatchReader {
   return {
     read: async (request) => readBatch(store, request),
     close: async () => {},
@@ -29,7 +30,7 @@ export function inThreadReader(store: RetentionStore): BatchReader {
  * prune never fails for want of a second thread. `onFallback` hears why.
  */
 export function openReader(
-  store: RetentionStore,
+  store: RetentionStatements,
   path: string,
   onFallback?: (reason: string) => void,
 ): BatchReader {
@@ -63,7 +64,10 @@ export function openReader(
 // benchmarks) it is read-worker.ts, which a small bootstrap loads through tsx's loader, a
 // development dependency that only the sources need.
 const fromSource = fileURLToPath(import.meta.url).endsWith(".ts");
-const workerUrl = new URL(fromSource ? "./read-worker.ts" : "./read-worker.js", import.meta.url);
+const workerUrl = new URL(
+  fromSource ? "./retention-read-worker.ts" : "./retention-read-worker.js",
+  import.meta.url,
+);
 const TSX_BOOTSTRAP = `
 const { workerData } = require("node:worker_threads");
 import(workerData.tsx).then((tsx) => tsx.register()).then(() => import(workerData.entry));

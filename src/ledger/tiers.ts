@@ -4,7 +4,7 @@ import type {
   AggregateSourceRow,
   CompressedFields,
   CompressSourceRow,
-} from "../ledger/retention-store.js";
+} from "./stores/retention.js";
 
 /**
  * What each retention tier keeps. Detailed rows are as logged; compressed rows keep a short
@@ -116,7 +116,7 @@ export function trimMeta(text: string | null): string | null {
 
 export function compressRow(row: CompressSourceRow, now: number): CompressedFields {
   return {
-    rowid: row.rowid,
+    key: row.key,
     startedAt: row.started_at,
     requestSummary: summarizeRequest(row.request),
     responseSummary: summarizeResponse(row.response),
@@ -127,6 +127,50 @@ export function compressRow(row: CompressSourceRow, now: number): CompressedFiel
     compressedAt: now,
   };
 }
+
+/** The aggregate table's columns, in order. */
+export const AGGREGATE_COLUMNS = [
+  "day",
+  "agent",
+  "action_type",
+  "count",
+  "error_count",
+  "corrected_count",
+  "flagged_count",
+  "unaudited_count",
+  "confidence_count",
+  "confidence_min",
+  "confidence_max",
+  "confidence_sum",
+  "confidence_sum_sq",
+  "tokens_in",
+  "tokens_out",
+  "latency_count",
+  "latency_min",
+  "latency_max",
+  "latency_sum",
+  "latency_sum_sq",
+  "first_started_at",
+  "last_started_at",
+  "updated_at",
+] as const;
+
+/** The columns that merge by sum; the others by min, max, or the newer value. */
+export const SUMMED_AGGREGATE_COLUMNS: ReadonlySet<string> = new Set<string>([
+  "count",
+  "error_count",
+  "corrected_count",
+  "flagged_count",
+  "unaudited_count",
+  "confidence_count",
+  "confidence_sum",
+  "confidence_sum_sq",
+  "tokens_in",
+  "tokens_out",
+  "latency_count",
+  "latency_sum",
+  "latency_sum_sq",
+]);
 
 /** The UTC day an action belongs to, as YYYY-MM-DD. */
 export function dayOf(startedAt: number): string {

@@ -1,163 +1,19 @@
 import type { Statement } from "better-sqlite3";
-import type { AuditStatus } from "./actions.js";
-import type { Db } from "./db.js";
-
-/** Where a keyset scan stopped: the last row seen, in (started_at, rowid) order. */
-export interface ScanCursor {
-  startedAt: number;
-  rowid: number;
-}
-
-export const SCAN_START: ScanCursor = { startedAt: Number.MIN_SAFE_INTEGER, rowid: -1 };
-
-/** What aggregation reads of an action: no bodies. */
-export interface AggregateSourceRow {
-  rowid: number;
-  id: string;
-  agent: string;
-  action_type: string;
-  started_at: number;
-  status: "ok" | "error";
-  confidence: number | null;
-  tokens_in: number | null;
-  tokens_out: number | null;
-  latency_ms: number | null;
-  audit_status: AuditStatus | null;
-  flagged: number;
-  corrected: number;
-  /** 1 when a correction, a ruling or a review item refers to the row, so it must stay. */
-  referenced: number;
-}
-
-/** What compression reads of an action: the bodies it drops and the meta it trims. */
-export interface CompressSourceRow {
-  rowid: number;
-  started_at: number;
-  request: string | null;
-  response: string | null;
-  reasoning: string | null;
-  meta: string | null;
-  flagged: number;
-}
-
-export interface CompressedFields {
-  rowid: number;
-  startedAt: number;
-  requestSummary: string | null;
-  responseSummary: string | null;
-  requestSha256: string | null;
-  responseSha256: string | null;
-  reasoningSha256: string | null;
-  meta: string | null;
-  compressedAt: number;
-}
-
-/** One day x agent x action_type aggregate, as stored (all fields merge by sum, min or max). */
-export interface AggregateRow {
-  day: string;
-  agent: string;
-  action_type: string;
-  count: number;
-  error_count: number;
-  corrected_count: number;
-  flagged_count: number;
-  unaudited_count: number;
-  confidence_count: number;
-  confidence_min: number | null;
-  confidence_max: number | null;
-  confidence_sum: number;
-  confidence_sum_sq: number;
-  tokens_in: number;
-  tokens_out: number;
-  latency_count: number;
-  latency_min: number | null;
-  latency_max: number | null;
-  latency_sum: number;
-  latency_sum_sq: number;
-  first_started_at: number;
-  last_started_at: number;
-  updated_at: number;
-}
-
-/** Counts over one audit status and a started_at range, for plans and "kept" figures. */
-export interface RangeCounts {
-  rows: number;
-  flagged: number;
-  detailed: number;
-  detailedFlagged: number;
-  unaggregated: number;
-  unaggregatedFlagged: number;
-  /** Not yet aggregated and referenced by nothing: aggregation deletes these. */
-  deletable: number;
-  detailedDeletable: number;
-  detailedDeletableFlagged: number;
-}
-
-export interface PruneRunRow {
-  id: string;
-  trigger: string;
-  status: "running" | "done" | "paused" | "failed" | "interrupted";
-  pid: number;
-  started_at: number;
-  finished_at: number | null;
-  size_before: number;
-  size_after: number | null;
-  report: string | null;
-  error: string | null;
-}
-
-export interface PageStats {
-  pageSize: number;
-  pageCount: number;
-  freelistCount: number;
-  /** 0 none, 1 full, 2 incremental. */
-  autoVacuum: number;
-}
-
-const AGGREGATE_COLUMNS = [
-  "day",
-  "agent",
-  "action_type",
-  "count",
-  "error_count",
-  "corrected_count",
-  "flagged_count",
-  "unaudited_count",
-  "confidence_count",
-  "confidence_min",
-  "confidence_max",
-  "confidence_sum",
-  "confidence_sum_sq",
-  "tokens_in",
-  "tokens_out",
-  "latency_count",
-  "latency_min",
-  "latency_max",
-  "latency_sum",
-  "latency_sum_sq",
-  "first_started_at",
-  "last_started_at",
-  "updated_at",
-] as const;
-
-const SUMMED = new Set<string>([
-  "count",
-  "error_count",
-  "corrected_count",
-  "flagged_count",
-  "unaudited_count",
-  "confidence_count",
-  "confidence_sum",
-  "confidence_sum_sq",
-  "tokens_in",
-  "tokens_out",
-  "latency_count",
-  "latency_sum",
-  "latency_sum_sq",
-]);
+import type { AuditStatus } from "../actions.js";
+import type { Db } from "../db.js";
+import type {
+  AggregateRow,
+  AggregateSourceRow,
+  CompressedFields,
+  CompressSourceRow,
+  PruneRunRow,
+  RangeCounts,
+  ScanCursor,
+} from "../stores/retention.js";
+import { AGGREGATE_COLUMNS, SUMMED_AGGREGATE_COLUMNS } from "../tiers.js";
 
 function mergeExpression(column: string): string {
-  if (SUMMED.has(column)) return `${column} = ${column} + excluded.${column}`;
+  if (SUMMED_AGGREGATE_COLUMNS.has(column)) return `${column} = ${column} + excluded.${column}`;
   // min(a, NULL) is NULL in SQLite, so fall back to whichever side has a value.
   if (column.endsWith("_min") || column === "first_started_at") {
     return `${column} = coalesce(min(${column}, excluded.${column}), ${column}, excluded.${column})`;
@@ -169,11 +25,12 @@ function mergeExpression(column: string): string {
 }
 
 /**
- * Retention's tables and its queries over `actions`. Scans walk the (audit_status, started_at)
- * index with a keyset cursor, so each batch starts where the last stopped instead of re-reading
+ * Retention's tables and its queries over `actions` on SQLite, synchronous: the async store
+ * (retention.ts) runs them on the main thread, the prune's reader thread on its own
+ * connection. Scans walk the (audit_status, started_at) index with a keyset cursor, so each batch starts where the last stopped instead of re-reading
  * the rows already handled.
  */
-export class RetentionStore {
+export class RetentionStatements {
   private readonly referencedSql: string;
   private readonly correctedSql: string;
   private readonly aggregateScan: Statement;
@@ -208,7 +65,7 @@ export class RetentionStore {
     // of walking from the start of the status's range on every batch.
     const cursor = "a.started_at >= @after AND (a.started_at > @after OR a.rowid > @afterRowid)";
     this.aggregateScan = db.prepare(
-      `SELECT a.rowid, a.id, a.agent, a.action_type, a.started_at, a.status, a.confidence,
+      `SELECT a.rowid AS key, a.id, a.agent, a.action_type, a.started_at, a.status, a.confidence,
          a.tokens_in, a.tokens_out, a.latency_ms, a.audit_status, a.flags != '[]' AS flagged,
          ${this.correctedSql} AS corrected, ${this.referencedSql} AS referenced
        FROM actions a INDEXED BY actions_audit_status
@@ -217,7 +74,7 @@ export class RetentionStore {
        ORDER BY a.started_at, a.rowid LIMIT @limit`,
     );
     this.compressScan = db.prepare(
-      `SELECT a.rowid, a.started_at, a.request, a.response, a.reasoning, a.meta,
+      `SELECT a.rowid AS key, a.started_at, a.request, a.response, a.reasoning, a.meta,
          a.flags != '[]' AS flagged
        FROM actions a INDEXED BY actions_audit_status
        WHERE a.audit_status IS @status AND a.started_at < @before AND ${cursor}
@@ -230,7 +87,7 @@ export class RetentionStore {
          request_sha256 = @requestSha256, response_sha256 = @responseSha256,
          reasoning_sha256 = @reasoningSha256, meta = @meta, tier = 'compressed',
          compressed_at = @compressedAt
-       WHERE rowid = @rowid AND started_at = @startedAt AND tier = 'detailed'
+       WHERE rowid = @key AND started_at = @startedAt AND tier = 'detailed'
          AND audit_status IS @status`,
     );
     // The write side re-checks what the read side saw (status, not yet aggregated, not referenced,
@@ -243,7 +100,7 @@ export class RetentionStore {
     );
     this.deleteAction = db.prepare(
       `DELETE FROM actions AS a WHERE ${same} AND NOT ${this.referencedSql}
-       RETURNING rowid, id, flags != '[]' AS flagged`,
+       RETURNING rowid AS key, id, flags != '[]' AS flagged`,
     );
     this.deleteFlags = db.prepare(
       "DELETE FROM action_flags WHERE action_id IN (SELECT value FROM json_each(?))",
@@ -310,7 +167,7 @@ export class RetentionStore {
       status,
       before,
       after: after.startedAt,
-      afterRowid: after.rowid,
+      afterRowid: after.key,
       limit,
     }) as AggregateSourceRow[];
   }
@@ -325,7 +182,7 @@ export class RetentionStore {
       status,
       before,
       after: after.startedAt,
-      afterRowid: after.rowid,
+      afterRowid: after.key,
       limit,
     }) as CompressSourceRow[];
   }
@@ -345,18 +202,14 @@ export class RetentionStore {
   deleteForAggregate(
     status: AuditStatus | null,
     before: number,
-    rowids: readonly number[],
-  ): Array<{ rowid: number; id: string; flagged: number }> {
+    rowids: ReadonlyArray<number | string>,
+  ): Array<{ key: number; id: string; flagged: number }> {
     if (rowids.length === 0) return [];
     const gone = this.deleteAction.all({
       status,
       before,
       rowids: JSON.stringify(rowids),
-    }) as Array<{
-      rowid: number;
-      id: string;
-      flagged: number;
-    }>;
+    }) as Array<{ key: number; id: string; flagged: number }>;
     // action_flags mirrors actions.flags, so a row without flags has no index entries to drop.
     const flagged = gone.filter((row) => row.flagged).map((row) => row.id);
     if (flagged.length) this.deleteFlags.run(JSON.stringify(flagged));
@@ -367,7 +220,7 @@ export class RetentionStore {
   markAggregated(
     status: AuditStatus | null,
     before: number,
-    rowids: readonly number[],
+    rowids: ReadonlyArray<number | string>,
     now: number,
   ): number[] {
     if (rowids.length === 0) return [];
@@ -445,7 +298,7 @@ export class RetentionStore {
   }
 
   /** Runs left 'running' by a process that is gone (killed) become 'interrupted'. */
-  markInterrupted(isAlive: (pid: number) => boolean, at: number): number {
+  markInterrupted(at: number): number {
     const stale = (
       this.db.prepare("SELECT id, pid FROM prune_runs WHERE status = 'running'").all() as Array<{
         id: string;
@@ -460,40 +313,16 @@ export class RetentionStore {
     });
     return stale.length;
   }
+}
 
-  pageStats(): PageStats {
-    return {
-      pageSize: Number(this.db.pragma("page_size", { simple: true })),
-      pageCount: Number(this.db.pragma("page_count", { simple: true })),
-      freelistCount: Number(this.db.pragma("freelist_count", { simple: true })),
-      autoVacuum: Number(this.db.pragma("auto_vacuum", { simple: true })),
-    };
-  }
-
-  /** Frees up to `pages` free pages back to the file system; one short write transaction. */
-  incrementalVacuum(pages: number): void {
-    this.db.pragma(`incremental_vacuum(${Math.max(1, Math.floor(pages))})`);
-  }
-
-  /**
-   * Rewrites the whole file with auto_vacuum=INCREMENTAL, which SQLite only lets an existing
-   * database switch to through a VACUUM. Holds the write lock for its whole duration.
-   */
-  vacuumToIncremental(): void {
-    this.db.pragma("auto_vacuum = INCREMENTAL");
-    this.db.exec("VACUUM");
-  }
-
-  /**
-   * Copies the write-ahead log into the database: PASSIVE copies what it can without waiting for
-   * anyone; TRUNCATE waits for the writer and readers, then also cuts the log to zero bytes.
-   */
-  checkpoint(mode: "PASSIVE" | "TRUNCATE"): { busy: number; log: number; checkpointed: number } {
-    const rows = this.db.pragma(`wal_checkpoint(${mode})`) as Array<{
-      busy: number;
-      log: number;
-      checkpointed: number;
-    }>;
-    return rows[0] ?? { busy: 0, log: 0, checkpointed: 0 };
+/** Whether a prune's process still runs: a SQLite ledger is on this machine, so its pid says. */
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { Ledger } from "../ledger/ledger.js";
+import { Ledger } from "../ledger.js";
 import { startCheckpointer } from "./checkpointer.js";
 
 const opened: Ledger[] = [];

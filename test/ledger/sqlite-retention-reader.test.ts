@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { RetentionStore, SCAN_START } from "../../src/ledger/retention-store.js";
-import type { BatchRequest } from "../../src/retention/batches.js";
-import { inThreadReader, openReader } from "../../src/retention/reader.js";
+import { inThreadReader, openReader } from "../../src/ledger/sqlite/retention-reader.js";
+import { RetentionStatements } from "../../src/ledger/sqlite/retention-statements.js";
+import { type BatchRequest, SCAN_START } from "../../src/ledger/stores/index.js";
+import { daysAgo, NOW, seed } from "../retention/seed.js";
 import { tempLedger } from "../support/temp-ledger.js";
-import { daysAgo, NOW, seed } from "./seed.js";
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -19,12 +19,12 @@ function seeded() {
     ...Array.from({ length: 5 }, () => ({ ageDays: 120, status: "passed" as const })),
   ]);
   ledger.writer.flush();
-  return { ledger, store: new RetentionStore(ledger.db) };
+  return { ledger, store: new RetentionStatements(ledger.db) };
 }
 
 const compress: BatchRequest = {
   phase: "compress",
-  sweep: { status: "verified", before: daysAgo(14), hardCapped: false },
+  scan: { status: "verified", before: daysAgo(14) },
   cursor: SCAN_START,
   limit: 20,
   now: NOW,
@@ -44,7 +44,7 @@ describe("batch reader", () => {
     const aggregate: BatchRequest = {
       ...compress,
       phase: "aggregate",
-      sweep: { status: "passed", before: daysAgo(90), hardCapped: false },
+      scan: { status: "passed", before: daysAgo(90) },
     };
     expect(await reader.read(aggregate)).toEqual(await local.read(aggregate));
     await reader.close();

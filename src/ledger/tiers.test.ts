@@ -72,7 +72,7 @@ describe("trimMeta", () => {
 
 describe("aggregates", () => {
   const row = (startedAt: number, confidence: number | null) => ({
-    rowid: 1,
+    key: 1,
     id: "x",
     agent: "finance",
     action_type: "chat",

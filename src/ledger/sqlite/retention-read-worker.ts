@@ -1,8 +1,9 @@
 import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
-import { RetentionStore } from "../ledger/retention-store.js";
-import { type BatchRequest, readBatch } from "./batches.js";
+import type { BatchRequest } from "../stores/retention.js";
+import { readBatch } from "./retention-batches.js";
+import { RetentionStatements } from "./retention-statements.js";
 
 /**
  * The prune's reader thread (see reader.ts): its own connection, read-only, answering one batch
@@ -13,7 +14,7 @@ const port = parentPort!;
 yieldToForeground();
 const { path } = workerData as { path: string };
 const db = open(path);
-const store = new RetentionStore(db);
+const store = new RetentionStatements(db);
 
 function open(file: string): Database.Database {
   try {
