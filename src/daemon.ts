@@ -93,7 +93,7 @@ export async function startDaemon(
     const { Telemetry } = await import("./telemetry/telemetry.js");
     telemetry = new Telemetry({ config, ledger, clock: systemClock, log });
     services.push(startPlainAgents({ config, ledger, clock: systemClock, log, telemetry }));
-    const handlers = buildCorrectionHandlers({ ledger, config });
+    const handlers = buildCorrectionHandlers({ ledger, config, ...(shared ? { stores: shared } : {}) });
     const embedder = embedderFromConfig(config);
     const kb = new KnowledgeBase(ledger, { ...(embedder ? { embedder } : {}), onWarning: log });
     const review = new ReviewQueue(ledger, { handlers });
@@ -104,6 +104,7 @@ export async function startDaemon(
       ...(shared
         ? {
             actionReads: shared.actions,
+            stores: shared,
             needsSqlite: (what: string) => needsSqliteLedger(what, selection),
           }
         : {}),

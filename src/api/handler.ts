@@ -8,7 +8,7 @@ import { actionToJson } from "../ledger/actions.js";
 import { feedbackToJson } from "../ledger/feedback-store.js";
 import type { Ledger } from "../ledger/ledger.js";
 import { SqliteActionReads } from "../ledger/sqlite/action-reads.js";
-import type { ActionReads } from "../ledger/stores/index.js";
+import type { ActionReads, LedgerStores } from "../ledger/stores/index.js";
 import { feedbackFor } from "../plain-agents/feedback.js";
 import {
   type Decision,
@@ -24,7 +24,7 @@ import { actionRoutes, listActions } from "./routes-actions.js";
 import { actionAuditToJson, auditRoutes } from "./routes-audit.js";
 import { correctionRoutes } from "./routes-corrections.js";
 import { feedbackRoutes } from "./routes-feedback.js";
-import { financeRoutes } from "./routes-finance.js";
+import { financeReadHandlers, financeRoutes } from "./routes-finance.js";
 import { jobRoutes } from "./routes-jobs.js";
 import { knowledgeWriteRoutes } from "./routes-knowledge.js";
 import { monitorRoutes } from "./routes-monitor.js";
@@ -35,6 +35,8 @@ export interface ApiDeps {
   ledger: Ledger;
   /** The action log when it is not the SQLite ledger's (PostgreSQL, see ledger/stores.ts). */
   actionReads?: ActionReads;
+  /** The ledger of the selected engine; routes on the seam read their domain's store from it. */
+  stores?: LedgerStores;
   /** With actionReads: the error for routes whose capability still reads only SQLite. */
   needsSqlite?: (what: string) => NightshiftError;
   kb: KnowledgeBase;
@@ -102,7 +104,7 @@ const routes: Route[] = [
 ];
 
 /** The routes that read through the ledger seam, so work on either engine. */
-const ON_THE_SEAM = new Set<Handler>([health, oneAction, listActions]);
+const ON_THE_SEAM = new Set<Handler>([health, oneAction, listActions, ...financeReadHandlers]);
 
 /**
  * The HTTP API under /v0: the review queue, the knowledge base and the action log, over the
@@ -218,7 +220,7 @@ async function decide(r: Request, deps: Deps) {
   if (decision === "edit" && !("output" in body)) {
     throw new NightshiftError('edit needs the corrected output: {"output": ...}');
   }
-  const result = deps.review.decide(id, decision, body.output, { by, reason });
+  const result = await deps.review.decide(id, decision, body.output, { by, reason });
   return { ...reviewItemToJson(result.item), applied: result.applied, note: result.note };
 }
 

@@ -171,12 +171,13 @@ function writePattern(deps: ApplyDeps, scope: ApplyScope, item: AuditItem, p: Pa
 }
 
 /**
- * Applies every correction whose handler has not run yet, each in its own savepoint: a handler
- * that writes to the ledger's database commits with the correction's applied_at or not at all,
- * and a handler that throws leaves the correction pending (with the error) for the next run.
+ * Applies every correction whose handler has not run yet; a handler that throws leaves the
+ * correction pending (with the error) for the next run.
  * Corrections of an agent with no handler wait, recorded, until one is registered.
  */
-export function applyPendingCorrections(deps: ApplyDeps): { applied: number; failed: number } {
+export async function applyPendingCorrections(
+  deps: ApplyDeps,
+): Promise<{ applied: number; failed: number }> {
   let applied = 0;
   let failed = 0;
   for (const agent of deps.audit.pendingAgents()) {
@@ -190,17 +191,17 @@ export function applyPendingCorrections(deps: ApplyDeps): { applied: number; fai
         continue;
       }
       try {
-        deps.audit.transaction(() => {
-          const note = handler.apply({
-            correctionId: correction.id,
-            actionId: correction.actionId,
-            agent,
-            original: correction.original,
-            corrected: correction.corrected,
-            source: correction.source,
-          });
-          deps.audit.markApplied(correction.id, deps.clock.now(), note ?? "applied");
+        // Handlers are idempotent: one that applied before a crash kept it from being marked
+        // applies again harmlessly on the next run.
+        const note = await handler.apply({
+          correctionId: correction.id,
+          actionId: correction.actionId,
+          agent,
+          original: correction.original,
+          corrected: correction.corrected,
+          source: correction.source,
         });
+        deps.audit.markApplied(correction.id, deps.clock.now(), note ?? "applied");
         applied++;
       } catch (error) {
         failed++;

@@ -15,8 +15,11 @@ export interface CorrectionToApply {
 }
 
 export interface CorrectionHandler {
-  /** Applies the correction to the agent's own data; returns a short note for the report. */
-  apply(correction: CorrectionToApply): string | undefined;
+  /**
+   * Applies the correction to the agent's own data; resolves with a short note for the report.
+   * Async: a handler may write to a ledger on another machine.
+   */
+  apply(correction: CorrectionToApply): Promise<string | undefined>;
 }
 
 /** Agent name → handler. Built where the daemon (or a CLI command) wires the agents. */

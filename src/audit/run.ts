@@ -87,7 +87,7 @@ export async function runAudit(deps: AuditDeps, options: RunOptions = {}): Promi
   }
   const reviewer = deps.reviewerFor(run.reviewerRole);
   const apply = applyDeps(deps, audit, log);
-  applyPendingCorrections(apply);
+  await applyPendingCorrections(apply);
   let batch = run.nextBatch;
   const cut = abortAfterGrace(options.signal, PAUSE_GRACE_MS);
   try {
@@ -97,7 +97,7 @@ export async function runAudit(deps: AuditDeps, options: RunOptions = {}): Promi
       const commit = () => options.saveCheckpoint?.(checkpoint(run, batch + 1));
       const scope = { audit, apply, reviewer, run, batch, commit, signal: cut.signal };
       const outcomes = await reviewBatch(deps, scope);
-      applyPendingCorrections(apply);
+      await applyPendingCorrections(apply);
       options.onBatch?.({ runId: run.id, batch: batch + 1, batches: run.batches, ...outcomes });
     }
   } catch (error) {

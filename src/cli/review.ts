@@ -119,7 +119,7 @@ export function registerReview(program: Command, context: CliContext): void {
     .command("show <id>")
     .description("one item: original, proposal, reasoning, and any decision")
     .option("--json", "JSON output")
-    .action((id: string, _flags: unknown, command: Command) => {
+    .action(async (id: string, _flags: unknown, command: Command) => {
       // The group's own --json is also parsed after a subcommand, so read both.
       const flags = command.optsWithGlobals<{ json?: boolean }>();
       const item = openQueue(context).require(parseItemId(id));
@@ -136,9 +136,9 @@ export function registerReview(program: Command, context: CliContext): void {
       .option("--json", "JSON output");
 
   decide("accept <id>", "accept the proposed output and apply it").action(
-    (id: string, _flags: unknown, command: Command) => {
+    async (id: string, _flags: unknown, command: Command) => {
       const flags = command.optsWithGlobals<DecideFlags>();
-      const result = openQueue(context).accept(parseItemId(id), {
+      const result = await openQueue(context).accept(parseItemId(id), {
         by: personName(flags.by),
         reason: flags.reason,
       });
@@ -147,9 +147,9 @@ export function registerReview(program: Command, context: CliContext): void {
   );
 
   decide("reject <id>", "keep the original output").action(
-    (id: string, _flags: unknown, command: Command) => {
+    async (id: string, _flags: unknown, command: Command) => {
       const flags = command.optsWithGlobals<DecideFlags>();
-      const result = openQueue(context).reject(parseItemId(id), {
+      const result = await openQueue(context).reject(parseItemId(id), {
         by: personName(flags.by),
         reason: flags.reason,
       });
@@ -159,10 +159,10 @@ export function registerReview(program: Command, context: CliContext): void {
 
   decide("edit <id>", "apply your own output instead of the proposal")
     .requiredOption("--output <json>", "the corrected output, as JSON")
-    .action((id: string, _flags: unknown, command: Command) => {
+    .action(async (id: string, _flags: unknown, command: Command) => {
       const flags = command.optsWithGlobals<DecideFlags & { output: string }>();
       const output = parseOutput(flags.output);
-      const result = openQueue(context).edit(parseItemId(id), output, {
+      const result = await openQueue(context).edit(parseItemId(id), output, {
         by: personName(flags.by),
         reason: flags.reason,
       });

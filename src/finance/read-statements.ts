@@ -34,7 +34,7 @@ export async function readStatements(
   path: string,
   deps: ReadDeps,
 ): Promise<StatementsRead> {
-  const known: KnownLayout[] = deps.kb ? rememberedLayouts(deps.kb) : [];
+  const known: KnownLayout[] = deps.kb ? await rememberedLayouts(deps.kb) : [];
   try {
     const parts = await parseStatementBytes(bytes, path, deps.config, known);
     return { parts, extraction: "parser", proposed: null };

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { KnowledgeBase, Provenance } from "../knowledge/kb.js";
-import type { FinanceTransaction } from "../ledger/finance-store.js";
+import type { FinanceTransaction } from "../ledger/stores/finance.js";
 
 /**
  * Categorization rules live in the knowledge base (scope "finance") as structured entries, so
@@ -22,9 +22,9 @@ const STAGES = ["pre", "default", "post"] as const;
 const SPECIFICITY = { contains: 0, regex: 1, is: 2 } as const;
 
 /** The finance rules in the knowledge base; entries whose data is not a rule are ignored. */
-export function loadRules(kb: KnowledgeBase): Rule[] {
+export async function loadRules(kb: KnowledgeBase): Promise<Rule[]> {
   const rules: Rule[] = [];
-  for (const entry of kb.list({ scope: FINANCE_SCOPE })) {
+  for (const entry of await kb.list({ scope: FINANCE_SCOPE })) {
     const parsed = ruleSchema.safeParse(entry.data);
     if (parsed.success) rules.push({ ...parsed.data, key: entry.key, version: entry.version });
   }
@@ -74,13 +74,13 @@ export function ruleMatches(
 }
 
 /** The rule a person's (or the audit's) recategorization teaches: this payee is this category. */
-export function putPayeeRule(
+export async function putPayeeRule(
   kb: KnowledgeBase,
   payee: string,
   category: string,
   provenance: Provenance,
-): void {
-  kb.put(
+): Promise<void> {
+  await kb.put(
     {
       scope: FINANCE_SCOPE,
       key: `rule:payee:${payee.toLowerCase()}`,

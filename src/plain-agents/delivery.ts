@@ -13,7 +13,7 @@ import type { Ledger } from "../ledger/ledger.js";
 export function deliveryHandler(ledger: Ledger, clock: Clock = systemClock): CorrectionHandler {
   const store = new DeliveryStore(ledger.db);
   return {
-    apply(correction) {
+    async apply(correction) {
       const now = clock.now();
       // A review decision has no corrections row of its own ("review-<item id>"); it gets one,
       // so the agent sees one kind of thing whoever corrected it.

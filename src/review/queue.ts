@@ -134,34 +134,39 @@ export class ReviewQueue {
     return personDecisionFor(this.store, actionId);
   }
 
-  accept(id: number, options: DecideOptions): DecisionResult {
+  accept(id: number, options: DecideOptions): Promise<DecisionResult> {
     return this.decide(id, "accept", undefined, options);
   }
 
-  reject(id: number, options: DecideOptions): DecisionResult {
+  reject(id: number, options: DecideOptions): Promise<DecisionResult> {
     return this.decide(id, "reject", undefined, options);
   }
 
-  edit(id: number, output: unknown, options: DecideOptions): DecisionResult {
+  edit(id: number, output: unknown, options: DecideOptions): Promise<DecisionResult> {
     return this.decide(id, "edit", output, options);
   }
 
   /**
-   * Records and applies a decision in one transaction: if the handler throws, nothing is
-   * recorded and the item stays open (the error names the handler's failure). A handler that
-   * writes to the ledger's database joins that transaction, so its change and the decision land
-   * together or not at all.
+   * Applies a decision, then records it: if the handler throws, nothing is recorded and the item
+   * stays open (the error names the handler's failure). The handler runs outside the queue's
+   * transaction (it may write to a ledger on another machine); handlers are idempotent, so one
+   * that applied for an item decided meanwhile elsewhere changes nothing twice.
    */
-  decide(id: number, decision: Decision, edited: unknown, options: DecideOptions): DecisionResult {
+  async decide(
+    id: number,
+    decision: Decision,
+    edited: unknown,
+    options: DecideOptions,
+  ): Promise<DecisionResult> {
     if (options.by.trim() === "") throw new NightshiftError("a decision needs the decider's name");
+    const item = this.require(id);
+    if (item.status !== "open") throw alreadyDecided(item);
+    const output = decidedOutput(item, decision, edited);
+    const { applied, note } =
+      decision === "reject"
+        ? { applied: false, note: "the original output stands" }
+        : await this.apply(item, output);
     return this.store.transaction(() => {
-      const item = this.require(id);
-      if (item.status !== "open") throw alreadyDecided(item);
-      const output = decidedOutput(item, decision, edited);
-      const { applied, note } =
-        decision === "reject"
-          ? { applied: false, note: "the original output stands" }
-          : this.apply(item, output);
       const decidedAt = this.clock.now();
       const status = ({ accept: "accepted", reject: "rejected", edit: "edited" } as const)[
         decision
@@ -175,15 +180,16 @@ export class ReviewQueue {
         decisionReason: options.reason ?? null,
         appliedNote: note,
       });
-      // Unreachable inside the transaction unless another connection won the race; refusing
-      // rolls back the handler's database writes with it.
       if (!recorded) throw alreadyDecided(this.require(id));
       if (item.actionId) this.actions.setAuditStatus([item.actionId], "ruled");
       return { item: this.require(id), applied, note };
     });
   }
 
-  private apply(item: ReviewItem, output: unknown): { applied: boolean; note: string } {
+  private async apply(
+    item: ReviewItem,
+    output: unknown,
+  ): Promise<{ applied: boolean; note: string }> {
     const handler = this.options.handlers?.for(item.agent);
     if (!handler) {
       return {
@@ -192,7 +198,7 @@ export class ReviewQueue {
       };
     }
     try {
-      const note = handler.apply({
+      const note = await handler.apply({
         correctionId: `review-${item.id}`,
         actionId: item.actionId ?? "",
         agent: item.agent,

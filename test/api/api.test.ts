@@ -32,7 +32,7 @@ describe("HTTP API under /v0", () => {
     applied = [];
     const handlers = new CorrectionHandlers();
     handlers.register("finance", {
-      apply: (c) => {
+      apply: async (c) => {
         applied.push(c);
         return "re-categorized";
       },

@@ -37,7 +37,7 @@ describe("an audit run", () => {
     applied = [];
     handlers = new CorrectionHandlers();
     handlers.register("finance", {
-      apply: (c) => {
+      apply: async (c) => {
         applied.push(c);
         return `transaction re-categorized as ${JSON.stringify(c.corrected)}`;
       },
@@ -66,7 +66,7 @@ describe("an audit run", () => {
     return built.deps;
   }
 
-  function seedDay() {
+  async function seedDay() {
     const at = NOW - DAY;
     const [ruledEarlier] = insertStages(ledger, [
       {
@@ -85,7 +85,7 @@ describe("an audit run", () => {
       openedBy: "test",
       original: { category: "Restaurants" },
     });
-    queue.edit(item.id, { category: "Coffee" }, { by: "sam" });
+    await queue.edit(item.id, { category: "Coffee" }, { by: "sam" });
     applied.length = 0;
     const low = { confidence: 0.55, flags: ["low_confidence"] };
     const [starbucks, acme, meeting, summary, blueBottle, skipped] = insertStages(ledger, [
@@ -122,7 +122,7 @@ describe("an audit run", () => {
   }
 
   it("corrects confident mistakes, queues doubts and conflicts, verifies the rest", async () => {
-    const day = seedDay();
+    const day = await seedDay();
     const answers = new Map<string, ScriptedVerdict>([
       [
         day.starbucks!.id,
@@ -197,7 +197,7 @@ describe("an audit run", () => {
   });
 
   it("reports what the run did, with the day agents' calibration", async () => {
-    const day = seedDay();
+    const day = await seedDay();
     const answers = new Map<string, ScriptedVerdict>([
       [
         day.starbucks!.id,
@@ -278,7 +278,7 @@ describe("an audit run", () => {
   });
 
   it("pauses between batches and resumes without reviewing or correcting anything twice", async () => {
-    const day = seedDay();
+    const day = await seedDay();
     const reviewer = reviewerScript((id) =>
       id === day.starbucks!.id
         ? { verdict: "incorrect", corrected_output: { category: "Coffee" }, confidence: 0.95 }
@@ -308,7 +308,7 @@ describe("an audit run", () => {
   });
 
   it("on a pause, cuts a reviewer call that outlasts the grace period and redoes only that batch", async () => {
-    seedDay();
+    await seedDay();
     // The second reviewer call hangs far longer than any pause may take.
     const reviewer = reviewerScript(() => ({ verdict: "correct", confidence: 0.9 }), {
       reply: (call) => (call === 2 ? { delayMs: 30_000 } : {}),
@@ -335,7 +335,7 @@ describe("an audit run", () => {
   });
 
   it("embeds the patterns it wrote when an embedder is configured", async () => {
-    const day = seedDay();
+    const day = await seedDay();
     upstream.setScript(
       reviewerScript((id) =>
         id === day.starbucks!.id
@@ -365,7 +365,7 @@ describe("an audit run", () => {
   });
 
   it("runs the smaller reviewer in degraded mode", async () => {
-    const day = seedDay();
+    const day = await seedDay();
     const reviewer = reviewerScript(() => ({ verdict: "correct", confidence: 0.9 }));
     upstream.setScript(reviewer.script);
     const { run } = await runAudit(deps(configWith()), { mode: "degraded" });
@@ -380,7 +380,7 @@ describe("an audit run", () => {
   });
 
   it("sends the reviewer through the gateway, logged as agent auditor and not as user activity", async () => {
-    const day = seedDay();
+    const day = await seedDay();
     upstream.setScript(reviewerScript(() => ({ verdict: "correct", confidence: 0.9 })).script);
     const activity = new UserActivity();
     const gateway = await startGateway({
@@ -484,7 +484,7 @@ describe("an audit run", () => {
   });
 
   it("leaves alone an action a person ruled on while the run was under way", async () => {
-    const day = seedDay();
+    const day = await seedDay();
     const queue = new ReviewQueue(ledger, { handlers, clock });
     const reviewer = reviewerScript(() => ({
       verdict: "incorrect",
@@ -499,7 +499,7 @@ describe("an audit run", () => {
         title: "asked by a person",
         openedBy: "sam",
       });
-      queue.reject(item.id, { by: "sam" });
+      void queue.reject(item.id, { by: "sam" }); // a rejection calls no handler: recorded at once
       return reviewer.script(request);
     });
     const { run } = await runAudit(deps(configWith()), {});
@@ -512,10 +512,10 @@ describe("an audit run", () => {
   });
 
   it("keeps a correction whose handler failed pending, and applies it on the next run", async () => {
-    const day = seedDay();
+    const day = await seedDay();
     let failing = true;
     handlers.register("finance", {
-      apply: () => {
+      apply: async () => {
         if (failing) throw new Error("the transactions table is locked");
         return "re-categorized";
       },
@@ -546,7 +546,7 @@ describe("an audit run", () => {
   });
 
   it("lets two audits started together share one run and correct nothing twice", async () => {
-    const day = seedDay();
+    const day = await seedDay();
     upstream.setScript(
       reviewerScript((id) =>
         id === day.starbucks!.id

@@ -20,7 +20,7 @@ describe("human review queue", () => {
     applied = [];
     const handlers = new CorrectionHandlers();
     handlers.register("finance", {
-      apply: (correction) => {
+      apply: async (correction) => {
         applied.push(correction);
         return `re-categorized as ${(correction.corrected as { category: string }).category}`;
       },
@@ -72,10 +72,10 @@ describe("human review queue", () => {
     expect(queue.list().map((i) => i.id)).toEqual([first.item.id]);
   });
 
-  it("applies an accepted proposal through the agent's handler exactly once", () => {
+  it("applies an accepted proposal through the agent's handler exactly once", async () => {
     const item = openItem();
     clock.advance(5000);
-    const result = queue.accept(item.id, { by: "ann" });
+    const result = await queue.accept(item.id, { by: "ann" });
     expect(result).toMatchObject({ applied: true, note: "re-categorized as Coffee" });
     expect(result.item).toMatchObject({
       status: "accepted",
@@ -94,19 +94,19 @@ describe("human review queue", () => {
     ]);
     expect(ledger.actions.get(action.id)!.auditStatus).toBe("ruled");
 
-    expect(() => queue.accept(item.id, { by: "bob" })).toThrow(
+    await expect(queue.accept(item.id, { by: "bob" })).rejects.toThrow(
       /review item 1 was already accepted by ann at 2026-01-05T00:00:05.000Z; a decision is final/,
     );
-    expect(() => queue.edit(item.id, { category: "Food" }, { by: "bob" })).toThrow(
+    await expect(queue.edit(item.id, { category: "Food" }, { by: "bob" })).rejects.toThrow(
       /already accepted/,
     );
     expect(applied).toHaveLength(1);
     expect(queue.list()).toEqual([]);
   });
 
-  it("applies a person's edited output instead of the proposal", () => {
+  it("applies a person's edited output instead of the proposal", async () => {
     const item = openItem();
-    const result = queue.edit(
+    const result = await queue.edit(
       item.id,
       { category: "Snacks" },
       { by: "ann", reason: "it was a muffin" },
@@ -119,9 +119,9 @@ describe("human review queue", () => {
     expect(applied.map((c) => c.corrected)).toEqual([{ category: "Snacks" }]);
   });
 
-  it("applies nothing on reject, and the original stands as the person's ruling", () => {
+  it("applies nothing on reject, and the original stands as the person's ruling", async () => {
     const item = openItem();
-    const result = queue.reject(item.id, { by: "ann", reason: "Dining is right" });
+    const result = await queue.reject(item.id, { by: "ann", reason: "Dining is right" });
     expect(result).toMatchObject({ applied: false, note: "the original output stands" });
     expect(applied).toEqual([]);
     expect(queue.personDecisionFor(action.id)).toEqual({
@@ -157,18 +157,18 @@ describe("human review queue", () => {
     expect(ledger.actions.get(action.id)!.auditStatus).toBe("in_review");
   });
 
-  it("records the decision without applying when no handler is registered for the agent", () => {
+  it("records the decision without applying when no handler is registered for the agent", async () => {
     const bare = new ReviewQueue(ledger, { clock });
     const item = openItem();
-    const result = bare.accept(item.id, { by: "ann" });
+    const result = await bare.accept(item.id, { by: "ann" });
     expect(result.applied).toBe(false);
     expect(result.note).toMatch(/no correction handler is registered for agent "finance"/);
     expect(result.item.status).toBe("accepted");
   });
 
-  it("refuses to accept an item that proposes nothing, and unknown ids", () => {
+  it("refuses to accept an item that proposes nothing, and unknown ids", async () => {
     const item = openItem(null);
-    expect(() => queue.accept(item.id, { by: "ann" })).toThrow(/proposes no output to accept/);
-    expect(() => queue.accept(999, { by: "ann" })).toThrow(/no review item 999/);
+    await expect(queue.accept(item.id, { by: "ann" })).rejects.toThrow(/proposes no output to accept/);
+    await expect(queue.accept(999, { by: "ann" })).rejects.toThrow(/no review item 999/);
   });
 });

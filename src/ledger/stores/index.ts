@@ -10,7 +10,11 @@
  * (test/ledger/*-cases.ts) runs against both.
  */
 import type { ActionLedger } from "./actions.js";
+import type { FinanceStore } from "./finance.js";
 
 export * from "./actions.js";
+export * from "./finance.js";
 
-export interface LedgerStores extends ActionLedger {}
+export interface LedgerStores extends ActionLedger {
+  readonly finance: FinanceStore;
+}
