@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig } from "../src/config.js";
 import { importStatementFile } from "../src/finance/importer.js";
-import { FinanceStore } from "../src/ledger/finance-store.js";
 import { Ledger } from "../src/ledger/ledger.js";
+import { SqliteActionLedger } from "../src/ledger/sqlite/action-ledger.js";
+import type { FinanceStore } from "../src/ledger/stores/finance.js";
 import { buildCorpus, CUSTOM_LAYOUT, multiPage } from "../test/fixtures/finance/corpus.js";
 
 // Import speed of a 50-page statement, and exactness over the fixture corpus: a transaction
@@ -15,7 +16,7 @@ const config = parseConfig({ finance: { csv_layouts: { custom: CUSTOM_LAYOUT } }
 
 function freshStore(name: string): { store: FinanceStore; ledger: Ledger } {
   const ledger = Ledger.open(join(dir, `${name}.db`));
-  return { store: new FinanceStore(ledger.db), ledger };
+  return { store: new SqliteActionLedger(ledger, false).finance, ledger };
 }
 
 try {
@@ -28,7 +29,7 @@ try {
     const result = await importStatementFile(join(dir, big.file), { store, config });
     runs.push(performance.now() - started);
     if (i === 0) {
-      const got = store.transactions({ statementId: result.statementId });
+      const got = await store.transactions({ statementId: result.statementId });
       bigExact = got.filter((t, n) => {
         const want = big.transactions[n];
         return (
@@ -57,7 +58,7 @@ try {
       { account: fixture.account },
     );
     if (result.reconciliation.status === fixture.reconcile) reconciled++;
-    const got = store.transactions({ statementId: result.statementId });
+    const got = await store.transactions({ statementId: result.statementId });
     const remaining = [...fixture.transactions];
     for (const t of got) {
       const at = remaining.findIndex(

@@ -93,7 +93,11 @@ export async function startDaemon(
     const { Telemetry } = await import("./telemetry/telemetry.js");
     telemetry = new Telemetry({ config, ledger, clock: systemClock, log });
     services.push(startPlainAgents({ config, ledger, clock: systemClock, log, telemetry }));
-    const handlers = buildCorrectionHandlers({ ledger, config, ...(shared ? { stores: shared } : {}) });
+    const handlers = buildCorrectionHandlers({
+      ledger,
+      config,
+      ...(shared ? { stores: shared } : {}),
+    });
     const embedder = embedderFromConfig(config);
     const kb = new KnowledgeBase(ledger, { ...(embedder ? { embedder } : {}), onWarning: log });
     const review = new ReviewQueue(ledger, { handlers });

@@ -71,10 +71,11 @@ export async function computeSpend(
     throw new NightshiftError(`--month "${query.month}": expected YYYY-MM, like 2026-01`);
   }
   const month = query.month ?? months.at(-1)!;
-  const { currency: shown, accountIds, otherCurrencies } = pickCurrency(
-    await store.accounts(),
-    currency,
-  );
+  const {
+    currency: shown,
+    accountIds,
+    otherCurrencies,
+  } = pickCurrency(await store.accounts(), currency);
   const monthRows = async (m: string) =>
     (await spendingIn(store, m)).filter((t) => accountIds.has(t.accountId));
   const rows = await monthRows(month);
@@ -163,7 +164,9 @@ function pickCurrency(accounts: FinanceAccount[], configured: string) {
 
 /** Money out in one month, excluding confirmed copies. */
 async function spendingIn(store: FinanceReads, month: string): Promise<FinanceTransaction[]> {
-  return (await store.transactions({ from: `${month}-01`, to: `${month}-31` })).filter((t) => t.amountCents < 0 && !t.flags.includes("duplicate"));
+  return (await store.transactions({ from: `${month}-01`, to: `${month}-31` })).filter(
+    (t) => t.amountCents < 0 && !t.flags.includes("duplicate"),
+  );
 }
 
 function isPendingDuplicate(t: FinanceTransaction): boolean {

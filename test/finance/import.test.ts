@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { NightshiftError } from "../../src/errors.js";
 import { importStatementFile } from "../../src/finance/importer.js";
-import { FinanceStore } from "../../src/ledger/finance-store.js";
 import { ReviewQueue } from "../../src/review/queue.js";
 import {
   buildBadFiles,
@@ -13,6 +12,7 @@ import {
   CUSTOM_LAYOUT,
   type Fixture,
 } from "../fixtures/finance/corpus.js";
+import { sqliteFinanceStore } from "../support/finance-agent.js";
 import { tempLedger } from "../support/temp-ledger.js";
 
 const config = parseConfig({ finance: { csv_layouts: { custom: CUSTOM_LAYOUT } } }).finance;
@@ -29,7 +29,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function setup() {
   const temp = tempLedger();
-  const store = new FinanceStore(temp.ledger.db);
+  const store = sqliteFinanceStore(temp.ledger);
   const review = new ReviewQueue(temp.ledger);
   return { ...temp, store, review, deps: { store, config, review } };
 }
@@ -59,7 +59,7 @@ describe("finance import", () => {
         expect(result.reconciliation.problems).toEqual([]);
         expect(result.reconciliation.status).toBe(fixture.reconcile);
         expect(result.accountMasked).toBe(fixture.accountMasked);
-        const stored = store.transactions({ statementId: result.statementId });
+        const stored = await store.transactions({ statementId: result.statementId });
         const got = stored.map((t) => ({
           date: t.date,
           amountCents: t.amountCents,
@@ -87,8 +87,8 @@ describe("finance import", () => {
       const attempt = importStatementFile(join(dir, file), deps, { account: "checking" });
       await expect(attempt).rejects.toThrow(NightshiftError);
       await expect(attempt).rejects.toThrow(bad[file]!);
-      expect(store.statements()).toEqual([]);
-      expect(store.transactions()).toEqual([]);
+      expect(await store.statements()).toEqual([]);
+      expect(await store.transactions()).toEqual([]);
     } finally {
       cleanup();
     }

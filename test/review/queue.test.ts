@@ -168,7 +168,9 @@ describe("human review queue", () => {
 
   it("refuses to accept an item that proposes nothing, and unknown ids", async () => {
     const item = openItem(null);
-    await expect(queue.accept(item.id, { by: "ann" })).rejects.toThrow(/proposes no output to accept/);
+    await expect(queue.accept(item.id, { by: "ann" })).rejects.toThrow(
+      /proposes no output to accept/,
+    );
     await expect(queue.accept(999, { by: "ann" })).rejects.toThrow(/no review item 999/);
   });
 });

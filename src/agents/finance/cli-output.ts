@@ -1,14 +1,18 @@
 import { count, formatLocalTime } from "../../cli/output.js";
+import type { FinanceAgent } from "../../finance/agent.js";
 import { formatMoney } from "../../finance/import/amounts.js";
 import type { ImportResult } from "../../finance/importer.js";
-import type { FinanceAgent } from "../../finance/agent.js";
 import { maskNumber } from "../../finance/mask.js";
 import { uncheckedReason } from "../../finance/reconcile.js";
 import type { FinanceStatement, FinanceTransaction } from "../../ledger/stores/finance.js";
 
 /** How the finance commands show their results: lines, tables and --json. */
 
-export function describeImport(result: ImportResult, showNumbers: boolean, currency: string): string {
+export function describeImport(
+  result: ImportResult,
+  showNumbers: boolean,
+  currency: string,
+): string {
   if (result.status === "already_imported") {
     return `${result.file}: already imported (statement ${result.statementId}, ${result.account}); nothing changed`;
   }

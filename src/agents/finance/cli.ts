@@ -129,7 +129,9 @@ export function registerFinance(program: Command, context: AgentCliContext): voi
           return void process.stdout.write(
             "no statements imported yet; `nightshift finance import FILE`\n",
           );
-        process.stdout.write(`${formatTable(statements, statementColumns(await currencies(agent)))}\n`);
+        process.stdout.write(
+          `${formatTable(statements, statementColumns(await currencies(agent)))}\n`,
+        );
       });
     });
 
@@ -161,7 +163,9 @@ export function registerFinance(program: Command, context: AgentCliContext): voi
             limit: flags.limit,
           });
           if (flags.json) return printJson(rows.map(transactionToJson));
-          process.stdout.write(`${formatTable(rows, transactionColumns(await currencies(agent)))}\n`);
+          process.stdout.write(
+            `${formatTable(rows, transactionColumns(await currencies(agent)))}\n`,
+          );
         });
       },
     );
@@ -293,4 +297,3 @@ async function recategorize(
     : "";
   process.stdout.write(`${note ?? "applied"}${rule}\n`);
 }
-

@@ -1,6 +1,10 @@
+import type { Clock } from "../../clock.js";
+import type { Config } from "../../config.js";
+import type { FinanceAgentParts } from "../../finance/agent.js";
 import { embedderFromConfig } from "../../knowledge/embedder-config.js";
 import { KnowledgeBase } from "../../knowledge/kb.js";
-import type { FinanceAgentParts } from "../../finance/agent.js";
+import type { Ledger } from "../../ledger/ledger.js";
+import type { LedgerStores } from "../../ledger/stores/index.js";
 import { buildCorrectionHandlers } from "../../review/agent-handlers.js";
 import { ReviewQueue } from "../../review/queue.js";
 import { Runtime } from "../../runtime/index.js";
@@ -16,14 +20,24 @@ export async function financeParts(context: AgentCliContext): Promise<FinanceAge
   const stores = await context.actionLedger();
   const { config } = context.loaded();
   const clock = context.clock();
-  const base = { store: stores.finance, config, clock };
-  if (stores.engine !== "sqlite") return base;
-  const ledger = context.ledger();
+  if (stores.engine !== "sqlite") return { store: stores.finance, config, clock };
+  return sqliteFinanceParts(stores, context.ledger(), config, clock);
+}
+
+/** The parts over the SQLite ledger: the finance store, its knowledge base, queue and models. */
+export function sqliteFinanceParts(
+  stores: LedgerStores,
+  ledger: Ledger,
+  config: Config,
+  clock: Clock,
+): FinanceAgentParts {
   const embedder = embedderFromConfig(config);
   const kb = new KnowledgeBase(ledger, { clock, ...(embedder ? { embedder } : {}) });
   const handlers = buildCorrectionHandlers({ ledger, config, clock, stores, knowledge: kb });
   return {
-    ...base,
+    store: stores.finance,
+    config,
+    clock,
     kb,
     review: new ReviewQueue(ledger, { handlers, clock }),
     runtime: () => new Runtime({ config, ledger, knowledge: kb, clock }),

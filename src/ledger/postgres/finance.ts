@@ -176,9 +176,7 @@ class PostgresFinanceQueries implements FinanceWrites {
   }
 
   transactionById(id: number) {
-    return this.first<FinanceTransaction>("SELECT * FROM finance_transactions WHERE id = $1", [
-      id,
-    ]);
+    return this.first<FinanceTransaction>("SELECT * FROM finance_transactions WHERE id = $1", [id]);
   }
 
   transactions(filter: TransactionFilter = {}) {
