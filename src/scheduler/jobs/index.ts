@@ -1,3 +1,4 @@
+import { agentJobs } from "../../agents/registry.js";
 import { auditJob } from "../../audit/job.js";
 import { retentionJob } from "../../retention/job.js";
 import type { JobDefinition, JobDependencies, JobFactory } from "../job.js";
@@ -11,12 +12,12 @@ import { quietHoursRelearnJob } from "./quiet-hours-relearn.js";
  */
 export const builtInJobs: readonly JobFactory[] = [quietHoursRelearnJob, auditJob, retentionJob];
 
-/** Every job the scheduler knows: the built-ins, then the user's command jobs from the config. */
+/** Every job the scheduler knows: the built-ins, the agents' (src/agents/registry.ts), then the user's command jobs from the config. */
 export function createJobs(
   dependencies: JobDependencies,
   factories: readonly JobFactory[] = builtInJobs,
 ): JobDefinition[] {
-  const jobs = factories.map((factory) => factory(dependencies));
+  const jobs = [...factories, ...agentJobs()].map((factory) => factory(dependencies));
   const names = new Set(jobs.map((job) => job.name));
   for (const job of commandJobs(dependencies.config)) {
     if (!names.has(job.name)) jobs.push(job);
