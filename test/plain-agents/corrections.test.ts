@@ -78,7 +78,7 @@ describe("corrections delivered to plain agents", () => {
   });
 
   /** A logged call by `agent` and an audit correction of it, applied as the audit applies them. */
-  function correctCall(agent: string, corrected: unknown): string {
+  async function correctCall(agent: string, corrected: unknown): Promise<string> {
     const action = h.ledger.actions.insertOne({
       agent,
       actionType: "chat",
@@ -103,7 +103,7 @@ describe("corrections delivered to plain agents", () => {
       confidenceAfter: 0.93,
       createdAt: clock.now(),
     });
-    const result = applyPendingCorrections({
+    const result = await applyPendingCorrections({
       audit,
       actions: h.ledger.actions,
       queue: h.review,
@@ -118,7 +118,7 @@ describe("corrections delivered to plain agents", () => {
   }
 
   it("lets an agent pull its pending corrections and acknowledge each once", async () => {
-    const id = correctCall("calendar", { message: { content: "Hi Sam" } });
+    const id = await correctCall("calendar", { message: { content: "Hi Sam" } });
     const list = await h.api("/v0/corrections?agent=calendar&status=pending");
     expect(list.status).toBe(200);
     const { corrections } = (await list.json()) as { corrections: Record<string, unknown>[] };
@@ -161,7 +161,7 @@ describe("corrections delivered to plain agents", () => {
   });
 
   it("posts a signed correction to the agent's webhook, retries with backoff, and never twice", async () => {
-    const id = correctCall("mailer", { message: { content: "Hi Sam" } });
+    const id = await correctCall("mailer", { message: { content: "Hi Sam" } });
     const sender = new WebhookSender({ ledger: h.ledger, agents: h.config.plain_agents, clock });
     status = 503;
     expect(await sender.runOnce()).toEqual({ delivered: 0, retrying: 1, failed: 0 });
@@ -208,7 +208,7 @@ describe("corrections delivered to plain agents", () => {
   });
 
   it("marks a delivery failed after max_attempts and records every attempt", async () => {
-    const id = correctCall("mailer", { message: { content: "Hi" } });
+    const id = await correctCall("mailer", { message: { content: "Hi" } });
     const sender = new WebhookSender({ ledger: h.ledger, agents: h.config.plain_agents, clock });
     status = 500;
     await sender.runOnce();

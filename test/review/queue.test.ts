@@ -141,16 +141,16 @@ describe("human review queue", () => {
     expect(queue.personDecisionFor(action.id)).toBeUndefined();
   });
 
-  it("keeps the item open and records nothing when the handler fails", () => {
+  it("keeps the item open and records nothing when the handler fails", async () => {
     const handlers = new CorrectionHandlers();
     handlers.register("finance", {
-      apply: () => {
+      apply: async () => {
         throw new Error("transaction 42 is locked");
       },
     });
     const failing = new ReviewQueue(ledger, { handlers, clock });
     const item = openItem();
-    expect(() => failing.accept(item.id, { by: "ann" })).toThrow(
+    await expect(failing.accept(item.id, { by: "ann" })).rejects.toThrow(
       /the finance agent could not apply review item 1: transaction 42 is locked; the item stays open/,
     );
     expect(queue.get(item.id)!.status).toBe("open");
