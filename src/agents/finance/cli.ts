@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { financeParts } from "../../cli/finance-agent.js";
 import { describePreview } from "../../cli/finance-preview.js";
 import { importProgressPrinter } from "../../cli/import-progress.js";
 import { personName } from "../../cli/kb.js";
@@ -26,7 +27,6 @@ import {
   statementColumns,
   transactionColumns,
 } from "./cli-output.js";
-import { financeParts } from "./parts.js";
 
 /** What an import needs: the parser's layouts and, when they fail, the models' help. */
 function importDeps(agent: FinanceAgent) {

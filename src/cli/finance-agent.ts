@@ -1,14 +1,13 @@
-import type { Clock } from "../../clock.js";
-import type { Config } from "../../config.js";
-import type { FinanceAgentParts } from "../../finance/agent.js";
-import { embedderFromConfig } from "../../knowledge/embedder-config.js";
-import { KnowledgeBase } from "../../knowledge/kb.js";
-import type { Ledger } from "../../ledger/ledger.js";
-import type { LedgerStores } from "../../ledger/stores/index.js";
-import { buildCorrectionHandlers } from "../../review/agent-handlers.js";
-import { ReviewQueue } from "../../review/queue.js";
-import { Runtime } from "../../runtime/index.js";
-import type { AgentCliContext } from "../agent.js";
+import type { AgentCliContext } from "../agents/agent.js";
+import type { Clock } from "../clock.js";
+import type { Config } from "../config.js";
+import type { FinanceAgentParts } from "../finance/agent.js";
+import { embedderFromConfig } from "../knowledge/embedder-config.js";
+import { KnowledgeBase } from "../knowledge/kb.js";
+import type { Ledger } from "../ledger/ledger.js";
+import type { LedgerStores } from "../ledger/stores/index.js";
+import { ReviewQueue } from "../review/queue.js";
+import { Runtime } from "../runtime/index.js";
 
 /**
  * The finance agent's parts for one CLI command, over the selected ledger. Its own data is on
@@ -33,13 +32,13 @@ export function sqliteFinanceParts(
 ): FinanceAgentParts {
   const embedder = embedderFromConfig(config);
   const kb = new KnowledgeBase(ledger, { clock, ...(embedder ? { embedder } : {}) });
-  const handlers = buildCorrectionHandlers({ ledger, config, clock, stores, knowledge: kb });
   return {
     store: stores.finance,
     config,
     clock,
     kb,
-    review: new ReviewQueue(ledger, { handlers, clock }),
+    // The agent opens items and reads decisions; people decide them through `nightshift review`.
+    review: new ReviewQueue(ledger, { clock }),
     runtime: () => new Runtime({ config, ledger, knowledge: kb, clock }),
   };
 }
