@@ -1,7 +1,9 @@
 import type { AgentCliContext } from "../agents/agent.js";
+import { CorrectionHandlers } from "../audit/handlers.js";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import type { FinanceAgentParts } from "../finance/agent.js";
+import { financeCorrectionHandler } from "../finance/corrections.js";
 import { embedderFromConfig } from "../knowledge/embedder-config.js";
 import { KnowledgeBase } from "../knowledge/kb.js";
 import type { Ledger } from "../ledger/ledger.js";
@@ -32,13 +34,16 @@ export function sqliteFinanceParts(
 ): FinanceAgentParts {
   const embedder = embedderFromConfig(config);
   const kb = new KnowledgeBase(ledger, { clock, ...(embedder ? { embedder } : {}) });
+  // A decision taken through the agent's own queue applies as `nightshift review` applies it.
+  // Built here rather than from the registry, whose finance entry loads this module's caller.
+  const handlers = new CorrectionHandlers();
+  handlers.register("finance", financeCorrectionHandler({ store: stores.finance, kb }));
   return {
     store: stores.finance,
     config,
     clock,
     kb,
-    // The agent opens items and reads decisions; people decide them through `nightshift review`.
-    review: new ReviewQueue(ledger, { clock }),
+    review: new ReviewQueue(ledger, { handlers, clock }),
     runtime: () => new Runtime({ config, ledger, knowledge: kb, clock }),
   };
 }
