@@ -26,7 +26,7 @@ import { actionRoutes, actionTrace, listActions } from "./routes-actions.js";
 import { actionAuditToJson, auditRoutes } from "./routes-audit.js";
 import { correctionRoutes } from "./routes-corrections.js";
 import { feedbackRoutes } from "./routes-feedback.js";
-import { financeRoutes } from "./routes-finance.js";
+import { financeReadHandlers, financeRoutes } from "./routes-finance.js";
 import { jobRoutes } from "./routes-jobs.js";
 import { knowledgeWriteRoutes } from "./routes-knowledge.js";
 import { monitorRoutes } from "./routes-monitor.js";
@@ -107,6 +107,7 @@ const ON_THE_SEAM = new Set<Handler>([
   oneAction,
   listActions,
   actionTrace,
+  ...financeReadHandlers,
   overview,
   knowledge,
   knowledgeEntry,

@@ -2,9 +2,10 @@ import { systemClock } from "../clock.js";
 import { NightshiftError, NotFoundError } from "../errors.js";
 import { DEFAULT_CATEGORIES } from "../finance/categorize.js";
 import { financeCorrectionHandler } from "../finance/corrections.js";
-import { FinanceStore } from "../ledger/finance-store.js";
+import { SqliteActionLedger } from "../ledger/sqlite/action-ledger.js";
+import type { FinanceStore } from "../ledger/stores/finance.js";
 import { spendingSummary, statementToJson, transactionToJson } from "../views/finance.js";
-import type { Deps, Request, Route } from "./handler.js";
+import type { Deps, Handler, Request, Route } from "./handler.js";
 import { intParam, readJsonBody } from "./http.js";
 import { personOf } from "./routes-knowledge.js";
 
@@ -20,6 +21,14 @@ export const financeRoutes: Route[] = [
   },
 ];
 
+/** The reads that work on either engine; recategorizing also teaches the knowledge base. */
+export const financeReadHandlers: Handler[] = [statements, transactions, spending];
+
+/** The selected engine's finance store; the SQLite ledger's when the caller passes no stores. */
+function financeStore(deps: Deps): FinanceStore {
+  return (deps.stores ?? new SqliteActionLedger(deps.ledger, false)).finance;
+}
+
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 function monthParam(r: Request): string | undefined {
@@ -30,15 +39,15 @@ function monthParam(r: Request): string | undefined {
   return month;
 }
 
-function statements(_r: Request, deps: Deps) {
-  return { statements: new FinanceStore(deps.ledger.db).statements().map(statementToJson) };
+async function statements(_r: Request, deps: Deps) {
+  return { statements: (await financeStore(deps).statements()).map(statementToJson) };
 }
 
 /** Newest first; `q` matches the description or payee, case-insensitively. */
-function transactions(r: Request, deps: Deps) {
+async function transactions(r: Request, deps: Deps) {
   const month = monthParam(r);
   const q = (r.query.get("q") ?? "").trim().toLowerCase();
-  const rows = new FinanceStore(deps.ledger.db).transactions({
+  const rows = await financeStore(deps).transactions({
     from: month ? `${month}-01` : undefined,
     to: month ? `${month}-31` : undefined,
     uncategorized: r.query.get("uncategorized") === "1" || undefined,
@@ -55,11 +64,11 @@ function transactions(r: Request, deps: Deps) {
   };
 }
 
-function spending(r: Request, deps: Deps) {
-  const store = new FinanceStore(deps.ledger.db);
-  const months = store.months();
+async function spending(r: Request, deps: Deps) {
+  const store = financeStore(deps);
+  const months = await store.months();
   const month = monthParam(r) ?? months.at(-1) ?? null;
-  return { months, ...spendingSummary(store.transactions(), month) };
+  return { months, ...spendingSummary(await store.transactions(), month) };
 }
 
 /**
@@ -72,9 +81,9 @@ async function recategorize(r: Request, deps: Deps) {
   if (typeof category !== "string" || category.trim() === "") {
     throw new NightshiftError('send the new category: {"category": "Groceries"}');
   }
-  const store = new FinanceStore(deps.ledger.db);
+  const store = financeStore(deps);
   const id = Number(r.segments[0]);
-  const t = Number.isInteger(id) ? store.transactionById(id) : undefined;
+  const t = Number.isInteger(id) ? await store.transactionById(id) : undefined;
   if (!t)
     throw new NotFoundError(
       `no transaction ${r.segments[0]}; GET /v0/finance/transactions lists them`,
@@ -88,6 +97,5 @@ async function recategorize(r: Request, deps: Deps) {
     corrected: { categories: [{ transaction_id: t.id, category: category.trim() }] },
     source: "person",
   });
-  await deps.kb.settled();
-  return { transaction: transactionToJson(store.transactionById(t.id)!), note };
+  return { transaction: transactionToJson((await store.transactionById(t.id))!), note };
 }

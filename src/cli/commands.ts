@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { agentCommandGroups } from "../agents/registry.js";
 import type { CliContext } from "./context.js";
 
 /** Adds one group's commands (and their options) to the program. */
@@ -90,16 +91,13 @@ export const commandGroups: CommandGroup[] = [
     load: async () => (await import("./service.js")).registerService,
   },
   {
-    commands: {
-      finance: "The finance agent: import statements, categorize spending, ask questions",
-    },
-    load: async () => (await import("./finance.js")).registerFinance,
-  },
-  {
     commands: { ledger: "the ledger's engine: SQLite or PostgreSQL" },
     load: async () => (await import("./ledger.js")).registerLedger,
   },
 ];
+
+/** The built-in groups, then each registered agent's (src/agents/registry.ts). */
+export const allCommandGroups = (): CommandGroup[] => [...commandGroups, ...agentCommandGroups()];
 
 /**
  * Registers the group that `argv` names, fully; every other command only by name and
@@ -111,8 +109,9 @@ export async function registerCommands(
   argv: string[],
 ): Promise<void> {
   const name = commandName(argv);
-  const chosen = commandGroups.find((group) => name !== undefined && name in group.commands);
-  for (const group of commandGroups) {
+  const groups = allCommandGroups();
+  const chosen = groups.find((group) => name !== undefined && name in group.commands);
+  for (const group of groups) {
     if (group === chosen) continue;
     for (const [command, description] of Object.entries(group.commands)) {
       program.command(command).description(description);

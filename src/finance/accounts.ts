@@ -1,6 +1,6 @@
 import type { Config } from "../config.js";
 import { NightshiftError } from "../errors.js";
-import type { FinanceAccount, FinanceStore } from "../ledger/finance-store.js";
+import type { FinanceAccount, FinanceWrites } from "../ledger/stores/finance.js";
 import type { ParsedStatement } from "./import/statement.js";
 import { maskNumber } from "./mask.js";
 
@@ -11,17 +11,18 @@ export const DEFAULT_ACCOUNT = "default";
  * The account a statement belongs to: the one named with --account (refused if the file says
  * another number), else the one with the same masked number and kind, else a new one.
  */
-export function resolveAccount(
+export async function resolveAccount(
   file: string,
   parsed: ParsedStatement,
-  deps: { store: FinanceStore; config: Config["finance"] },
+  store: FinanceWrites,
+  config: Config["finance"],
   options: { account?: string | undefined },
   now: number,
-): FinanceAccount {
+): Promise<FinanceAccount> {
   const masked = parsed.accountNumber ? maskNumber(parsed.accountNumber) : null;
-  const currency = parsed.currency ?? deps.config.currency;
+  const currency = parsed.currency ?? config.currency;
   if (options.account) {
-    const existing = deps.store.accountByName(options.account);
+    const existing = await store.accountByName(options.account);
     if (existing) {
       if (masked && existing.numberMasked && existing.numberMasked !== masked) {
         throw new NightshiftError(
@@ -31,7 +32,7 @@ export function resolveAccount(
       }
       return existing;
     }
-    return deps.store.insertAccount({
+    return store.ensureAccount({
       name: options.account,
       numberMasked: masked,
       kind: parsed.kind,
@@ -42,10 +43,10 @@ export function resolveAccount(
   if (!masked) {
     // Most CSV exports print no account number. They go to one default account (the import's
     // output says so) rather than being refused; --account files them where they belong.
-    const fallback = deps.store.accountByName(DEFAULT_ACCOUNT);
+    const fallback = await store.accountByName(DEFAULT_ACCOUNT);
     return (
       fallback ??
-      deps.store.insertAccount({
+      store.ensureAccount({
         name: DEFAULT_ACCOUNT,
         numberMasked: null,
         kind: parsed.kind,
@@ -54,10 +55,10 @@ export function resolveAccount(
       })
     );
   }
-  const existing = deps.store.accountByNumber(masked, parsed.kind);
+  const existing = await store.accountByNumber(masked, parsed.kind);
   if (existing) return existing;
   const name = `${parsed.kind === "card" ? "card" : "account"} ${masked}`;
-  return deps.store.insertAccount({
+  return store.ensureAccount({
     name,
     numberMasked: masked,
     kind: parsed.kind,

@@ -1,57 +1,71 @@
-import { type Clock, systemClock } from "../clock.js";
+import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
-import { embedderFromConfig } from "../knowledge/embedder-config.js";
-import { KnowledgeBase } from "../knowledge/kb.js";
-import { FinanceStore } from "../ledger/finance-store.js";
-import type { Ledger } from "../ledger/ledger.js";
-import { SqliteActionLedger } from "../ledger/sqlite/action-ledger.js";
-import { buildCorrectionHandlers } from "../review/agent-handlers.js";
-import { ReviewQueue } from "../review/queue.js";
-import { Runtime } from "../runtime/index.js";
+import { NightshiftError } from "../errors.js";
+import type { KnowledgeBase } from "../knowledge/kb.js";
+import type { FinanceStore } from "../ledger/stores/finance.js";
+import type { ReviewQueue } from "../review/queue.js";
+import type { Runtime } from "../runtime/index.js";
 import { settleRejectedDuplicates } from "./corrections.js";
 
-/** Everything the finance commands use, built over one ledger. */
-export interface FinanceAgent {
+/** What the finance commands work with, built by the caller over one ledger. */
+export interface FinanceAgentParts {
   store: FinanceStore;
-  kb: KnowledgeBase;
-  review: ReviewQueue;
   config: Config;
   clock: Clock;
-  /** Made on first use: only categorize and ask talk to models. */
+  /** The rules and remembered layouts; absent where the ledger has no knowledge base yet. */
+  kb?: KnowledgeBase | undefined;
+  /** Where possible duplicates go for a person; absent: they are only flagged. */
+  review?: ReviewQueue | undefined;
+  /** Made on first use: only categorize and ask talk to models. Absent: no models here yet. */
+  runtime?: (() => Runtime) | undefined;
+  close?: () => Promise<void>;
+}
+
+export interface FinanceAgent {
+  store: FinanceStore;
+  config: Config;
+  clock: Clock;
+  kb: KnowledgeBase | undefined;
+  review: ReviewQueue | undefined;
+  /** The knowledge base, or an error naming `what` needs it. */
+  requireKb(what: string): KnowledgeBase;
+  /** Whether `runtime()` can give one. */
+  canRunModels: boolean;
   runtime(): Runtime;
   close(): Promise<void>;
 }
 
-export async function openFinanceAgent(
-  ledger: Ledger,
-  config: Config,
-  clock: Clock = systemClock,
-): Promise<FinanceAgent> {
-  const store = new FinanceStore(ledger.db);
-  const embedder = embedderFromConfig(config);
-  const stores = new SqliteActionLedger(ledger, false);
-  const kb = new KnowledgeBase(stores.knowledge, {
-    clock,
-    ...(embedder ? { embedder } : {}),
-  });
-  const review = new ReviewQueue(stores, {
-    handlers: buildCorrectionHandlers({ ledger, config }),
-    clock,
-  });
-  await settleRejectedDuplicates(store, review);
+/** The finance agent over its parts, with people's rejected duplicates settled first. */
+export async function openFinanceAgent(parts: FinanceAgentParts): Promise<FinanceAgent> {
+  if (parts.review) await settleRejectedDuplicates(parts.store, parts.review);
   let runtime: Runtime | undefined;
   return {
-    store,
-    kb,
-    review,
-    config,
-    clock,
+    store: parts.store,
+    config: parts.config,
+    clock: parts.clock,
+    kb: parts.kb,
+    review: parts.review,
+    requireKb(what) {
+      if (parts.kb) return parts.kb;
+      throw new NightshiftError(
+        `${what} needs the knowledge base (the finance rules), which this ledger does not have yet`,
+        { status: 501, code: "needs_knowledge_base" },
+      );
+    },
+    canRunModels: parts.runtime !== undefined,
     runtime() {
-      runtime ??= new Runtime({ config, ledger, knowledge: kb, clock });
+      if (!parts.runtime) {
+        throw new NightshiftError(
+          "the finance agent cannot reach models over this ledger yet (the runtime is not on it)",
+          { status: 501, code: "needs_runtime" },
+        );
+      }
+      runtime ??= parts.runtime();
       return runtime;
     },
     async close() {
       await runtime?.close();
+      await parts.close?.();
     },
   };
 }

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import { NightshiftError } from "../errors.js";
-import type { FinanceStore } from "../ledger/finance-store.js";
+import type { FinanceReads } from "../ledger/stores/finance.js";
 import { defineStage, describeModelFailure, type Runtime } from "../runtime/index.js";
 import { checkAnswerFigures } from "./answer-check.js";
 import { DEFAULT_CATEGORIES } from "./categorize.js";
@@ -32,7 +32,7 @@ export const askQuerySchema = z.object({
 export type AskQuery = z.infer<typeof askQuerySchema>;
 
 export interface AskDeps {
-  store: FinanceStore;
+  store: FinanceReads;
   config: Config["finance"];
   clock: Clock;
   runtime?: Runtime | undefined;
@@ -62,7 +62,7 @@ export async function askQuestion(question: string, deps: AskDeps): Promise<AskR
       'ask needs a question, like "How much did I spend on restaurants last month?"',
     );
   if (!deps.runtime) return fallback(question, deps, "no model is configured");
-  const categories = knownCategories(deps.store);
+  const categories = await knownCategories(deps.store);
   const today = new Date(deps.clock.now()).toISOString().slice(0, 10);
   const parse = defineStage<string, AskQuery>({
     name: "ask.query",
@@ -106,7 +106,7 @@ export async function askQuestion(question: string, deps: AskDeps): Promise<AskR
   });
   const agent = deps.runtime.agent("finance", async (q: string, run) => {
     const query = (await run.stage(parse, q)).output;
-    facts = computeSpend(deps.store, toSpendQuery(query, deps.clock), deps.config.currency);
+    facts = await computeSpend(deps.store, toSpendQuery(query, deps.clock), deps.config.currency);
     const answer = await run.stage(phrase, { question: q, facts });
     return { query, answer };
   });
@@ -162,8 +162,8 @@ export function toSpendQuery(query: AskQuery, clock: Clock): SpendQuery {
   return { category: query.category ?? undefined, merchant: query.merchant ?? undefined, month };
 }
 
-function knownCategories(store: FinanceStore): string[] {
-  const used = store.categories();
+async function knownCategories(store: FinanceReads): Promise<string[]> {
+  const used = await store.categories();
   return [...new Set([...DEFAULT_CATEGORIES, ...used])];
 }
 
@@ -171,8 +171,8 @@ function knownCategories(store: FinanceStore): string[] {
  * No model: a simple reading of the question (a category or "at MERCHANT", a month) still gets
  * the computed figures; anything else is pointed at `finance spend`.
  */
-function fallback(question: string, deps: AskDeps, reason: string): AskResult {
-  const query = simpleQuery(question, knownCategories(deps.store), deps.clock);
+async function fallback(question: string, deps: AskDeps, reason: string): Promise<AskResult> {
+  const query = simpleQuery(question, await knownCategories(deps.store), deps.clock);
   const base: AskResult = {
     question,
     answer: "",
@@ -191,7 +191,11 @@ function fallback(question: string, deps: AskDeps, reason: string): AskResult {
       answer: `No usable answer from the models (${reason}). Use \`nightshift finance spend --category C --month YYYY-MM\` for the figures.`,
     };
   }
-  const facts = computeSpend(deps.store, toSpendQuery(query, deps.clock), deps.config.currency);
+  const facts = await computeSpend(
+    deps.store,
+    toSpendQuery(query, deps.clock),
+    deps.config.currency,
+  );
   return {
     ...base,
     facts,

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Config } from "../config.js";
 import { NightshiftError } from "../errors.js";
 import type { KnowledgeBase } from "../knowledge/kb.js";
-import type { FinanceStore, FinanceTransaction } from "../ledger/finance-store.js";
+import type { FinanceStore, FinanceTransaction } from "../ledger/stores/finance.js";
 import {
   type CheckResult,
   describeModelFailure,
@@ -84,10 +84,10 @@ export async function categorizeTransactions(
   ids?: number[],
 ): Promise<CategorizeReport> {
   const targets = ids
-    ? ids
-        .map((id) => deps.store.transactionById(id))
-        .filter((t): t is FinanceTransaction => t !== undefined)
-    : deps.store.transactions({ uncategorized: true });
+    ? (await Promise.all(ids.map((id) => deps.store.transactionById(id)))).filter(
+        (t): t is FinanceTransaction => t !== undefined,
+      )
+    : await deps.store.transactions({ uncategorized: true });
   const rules = await loadRules(deps.kb);
   const report: CategorizeReport = {
     byRule: 0,
@@ -98,12 +98,13 @@ export async function categorizeTransactions(
     actions: [],
   };
   const rest: FinanceTransaction[] = [];
-  deps.store.transaction(() => {
+  await deps.store.transaction(async (tx) => {
     for (const t of targets) {
       if (t.categorySource === "person" || t.categorySource === "audit") continue;
       const rule = applyRules(rules, t);
       if (rule) {
-        deps.store.setCategory(t.id, rule.category, "rule", 1, null);
+        const change = { category: rule.category, confidence: 1, actionId: null };
+        await tx.setCategory(t.id, { ...change, source: "rule" });
         report.byRule++;
       } else rest.push(t);
     }
@@ -155,24 +156,20 @@ async function categorizeBatch(
   const uncertain =
     expert.flags.includes("low_confidence") || expert.flags.includes("requires_audit");
   report.actions.push(expert.actionId);
-  deps.store.transaction(() => {
+  await deps.store.transaction(async (tx) => {
     for (const item of result.output.answer.categories) {
       const t = batch.find((b) => b.id === item.transaction_id);
       if (!t) continue;
       // A model's word about itself is capped by what the stage's checks earned.
       const confidence = Math.min(item.confidence, expert.confidence);
-      deps.store.setCategory(
-        t.id,
-        item.category.toLowerCase(),
-        "model",
-        confidence,
-        expert.actionId,
-      );
       const low = uncertain || confidence < runtime.threshold;
-      deps.store.setFlags(
-        t.id,
-        low ? [...t.flags, "low_confidence"] : t.flags.filter((f) => f !== "low_confidence"),
-      );
+      await tx.setCategory(t.id, {
+        category: item.category.toLowerCase(),
+        source: "model",
+        confidence,
+        actionId: expert.actionId,
+        flags: low ? [...t.flags, "low_confidence"] : t.flags.filter((f) => f !== "low_confidence"),
+      });
       report.byModel++;
       if (low) report.lowConfidence++;
     }

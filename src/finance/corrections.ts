@@ -1,8 +1,6 @@
 import { z } from "zod";
-import { KnowledgeBase } from "../knowledge/kb.js";
-import { FinanceStore } from "../ledger/finance-store.js";
-import { sqliteKnowledgeStore } from "../ledger/sqlite/knowledge.js";
-import type { RegisterHandler } from "../review/agent-handlers.js";
+import type { KnowledgeBase } from "../knowledge/kb.js";
+import type { FinanceStore } from "../ledger/stores/finance.js";
 import type { CorrectionHandler, CorrectionToApply } from "../review/handlers.js";
 import type { ReviewQueue } from "../review/queue.js";
 import { putPayeeRule } from "./rules.js";
@@ -21,10 +19,7 @@ const duplicateDecision = z.object({
  * each transaction (source "audit" or "person") and teaches a payee rule; an accepted duplicate
  * marks the copy so no total counts it twice. Applying the same correction again changes nothing.
  */
-export function financeCorrectionHandler(deps: {
-  store: FinanceStore;
-  kb: KnowledgeBase;
-}): CorrectionHandler {
+export function financeCorrectionHandler(deps: FinanceHandlerDeps): CorrectionHandler {
   return {
     async apply(correction) {
       const corrected = unwrap(correction.corrected);
@@ -37,6 +32,11 @@ export function financeCorrectionHandler(deps: {
   };
 }
 
+export interface FinanceHandlerDeps {
+  store: FinanceStore;
+  kb: KnowledgeBase;
+}
+
 /** A two-stage run's output wraps the expert's answer; a stage's output is the answer itself. */
 function unwrap(value: unknown): unknown {
   if (value && typeof value === "object" && "answer" in value)
@@ -44,26 +44,28 @@ function unwrap(value: unknown): unknown {
   return value;
 }
 
-function recategorize(
-  deps: { store: FinanceStore; kb: KnowledgeBase },
+async function recategorize(
+  deps: FinanceHandlerDeps,
   correction: CorrectionToApply,
   output: z.infer<typeof categorization>,
-): string {
+): Promise<string> {
   const changed: string[] = [];
   for (const item of output.categories) {
-    const t = deps.store.transactionById(item.transaction_id);
+    const t = await deps.store.transactionById(item.transaction_id);
     if (!t) throw new Error(`transaction ${item.transaction_id} is not in the ledger`);
     const category = item.category.toLowerCase();
     // A person's choice stands against a later audit.
     if (t.categorySource === "person" && correction.source === "audit") continue;
     if (t.category === category && t.categorySource === correction.source) continue;
-    deps.store.setCategory(t.id, category, correction.source, 1, null);
-    deps.store.setFlags(
-      t.id,
-      t.flags.filter((f) => f !== "low_confidence"),
-    );
+    await deps.store.setCategory(t.id, {
+      category,
+      source: correction.source,
+      confidence: 1,
+      actionId: null,
+      flags: t.flags.filter((f) => f !== "low_confidence"),
+    });
     if (t.payee) {
-      putPayeeRule(deps.kb, t.payee, category, {
+      await putPayeeRule(deps.kb, t.payee, category, {
         kind: correction.source === "person" ? "person" : "correction",
         ref: correction.correctionId,
       });
@@ -73,18 +75,23 @@ function recategorize(
   return changed.length ? `re-categorized ${changed.join(", ")}` : "already applied";
 }
 
-function decideDuplicate(store: FinanceStore, decision: z.infer<typeof duplicateDecision>): string {
-  const t = store.transactionById(decision.transaction_id);
-  if (!t) throw new Error(`transaction ${decision.transaction_id} is not in the ledger`);
-  const others = t.flags.filter((f) => f !== "duplicate_suspect" && f !== "duplicate");
-  if (decision.duplicate === true) {
-    store.setFlags(t.id, [...others, "duplicate"]);
-    store.setDuplicateOf(t.id, decision.duplicate_of);
-    return `#${t.id} marked a duplicate of #${decision.duplicate_of}; totals leave it out`;
-  }
-  store.setFlags(t.id, others);
-  store.setDuplicateOf(t.id, null);
-  return `#${t.id} kept as its own transaction`;
+async function decideDuplicate(
+  store: FinanceStore,
+  decision: z.infer<typeof duplicateDecision>,
+): Promise<string> {
+  return store.transaction(async (tx) => {
+    const t = await tx.transactionById(decision.transaction_id);
+    if (!t) throw new Error(`transaction ${decision.transaction_id} is not in the ledger`);
+    const others = t.flags.filter((f) => f !== "duplicate_suspect" && f !== "duplicate");
+    if (decision.duplicate === true) {
+      await tx.setFlags(t.id, [...others, "duplicate"]);
+      await tx.setDuplicateOf(t.id, decision.duplicate_of);
+      return `#${t.id} marked a duplicate of #${decision.duplicate_of}; totals leave it out`;
+    }
+    await tx.setFlags(t.id, others);
+    await tx.setDuplicateOf(t.id, null);
+    return `#${t.id} kept as its own transaction`;
+  });
 }
 
 /**
@@ -97,28 +104,18 @@ export async function settleRejectedDuplicates(
   review: Pick<ReviewQueue, "list">,
 ): Promise<number> {
   let settled = 0;
-  for (const item of await review.list({
+  const rejected = await review.list({
     status: "rejected",
     agent: "finance",
     kind: "duplicate_suspect",
-  })) {
+  });
+  for (const item of rejected) {
     const decision = duplicateDecision.safeParse(item.original);
     if (!decision.success) continue;
-    const t = store.transactionById(decision.data.transaction_id);
+    const t = await store.transactionById(decision.data.transaction_id);
     if (!t?.flags.includes("duplicate_suspect")) continue;
-    decideDuplicate(store, { ...decision.data, duplicate: false });
+    await decideDuplicate(store, { ...decision.data, duplicate: false });
     settled++;
   }
   return settled;
 }
-
-/** Wires the finance handler into every place corrections are applied (see agent-handlers.ts). */
-export const registerFinanceHandler: RegisterHandler = (handlers, deps) => {
-  handlers.register(
-    "finance",
-    financeCorrectionHandler({
-      store: new FinanceStore(deps.ledger.db),
-      kb: new KnowledgeBase(sqliteKnowledgeStore(deps.ledger)),
-    }),
-  );
-};

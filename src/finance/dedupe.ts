@@ -1,4 +1,4 @@
-import type { FinanceStore, FinanceTransaction } from "../ledger/finance-store.js";
+import type { FinanceReads, FinanceTransaction } from "../ledger/stores/finance.js";
 import type { ReviewQueue } from "../review/queue.js";
 import type { ParsedTransaction } from "./import/statement.js";
 
@@ -14,22 +14,23 @@ export type DuplicateVerdict =
  * a match on amount and date is never merged, only flagged. Among several candidates the same
  * payee wins, then the closest date.
  */
-export function checkDuplicate(
-  store: FinanceStore,
+export async function checkDuplicate(
+  store: FinanceReads,
   accountId: number,
   statementId: number,
   transaction: ParsedTransaction,
   windowDays: number,
   claimed: Set<number>,
-): DuplicateVerdict {
+): Promise<DuplicateVerdict> {
   if (transaction.bankId) {
-    const existing = store.byBankId(accountId, transaction.bankId);
+    const existing = await store.byBankId(accountId, transaction.bankId);
     if (existing) return { kind: "same_bank_id", existing };
   }
   const from = shiftDate(transaction.date, -windowDays);
   const to = shiftDate(transaction.date, windowDays);
-  const candidates = store
-    .duplicateCandidates(accountId, transaction.amountCents, from, to, statementId)
+  const candidates = (
+    await store.duplicateCandidates(accountId, transaction.amountCents, from, to, statementId)
+  )
     // Two transactions with different bank ids are two transactions, however alike.
     .filter((c) => !(c.bankId && transaction.bankId && c.bankId !== transaction.bankId))
     .filter((c) => !claimed.has(c.id));
@@ -61,13 +62,13 @@ function daysBetween(a: string, b: string): number {
 
 /** A person decides whether two alike transactions are one; accepting marks the newer a copy. */
 export async function openDuplicateReview(
-  deps: { store: FinanceStore; review?: ReviewQueue | undefined },
+  deps: { store: FinanceReads; review?: ReviewQueue | undefined },
   id: number,
   existingId: number,
 ): Promise<void> {
   if (!deps.review) return;
-  const incoming = deps.store.transactionById(id)!;
-  const existing = deps.store.transactionById(existingId)!;
+  const incoming = (await deps.store.transactionById(id))!;
+  const existing = (await deps.store.transactionById(existingId))!;
   const describe = (t: typeof incoming) =>
     `#${t.id} ${t.date} ${(t.amountCents / 100).toFixed(2)} ${t.description}`;
   await deps.review.open({

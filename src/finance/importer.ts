@@ -3,7 +3,12 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { type Clock, systemClock } from "../clock.js";
 import { NightshiftError } from "../errors.js";
-import type { FinanceAccount, FinanceStore } from "../ledger/finance-store.js";
+import type {
+  FinanceAccount,
+  FinanceStatement,
+  FinanceStore,
+  FinanceWrites,
+} from "../ledger/stores/finance.js";
 import type { ReviewQueue } from "../review/queue.js";
 import { DEFAULT_ACCOUNT, resolveAccount } from "./accounts.js";
 import { checkDuplicate, openDuplicateReview } from "./dedupe.js";
@@ -66,34 +71,57 @@ export async function importStatementFile(
   const file = basename(path);
   const bytes = await readBytes(path);
   const sha = createHash("sha256").update(bytes).digest("hex");
-  const known = deps.store.statementBySha(sha);
+  const known = await deps.store.statementBySha(sha);
   if (known) return alreadyImported(file, known);
   options.onProgress?.({ phase: "parse", file, bytes: bytes.length, lines: countLines(bytes) });
   const { parts, extraction, proposed } = await checkedStatements(bytes, path, deps);
-  // Duplicate suspects' review items, opened with the transactions (the queue is async).
-  const reviews: Promise<void>[] = [];
-  const results = deps.store.transaction(() =>
-    parts.map(({ parsed, reconciliation }, i) =>
-      store(
-        file,
-        i === 0 ? sha : `${sha}#${i + 1}`,
-        parsed,
-        reconciliation,
-        extraction,
-        { ...deps, reviews },
-        options,
-      ),
-    ),
-  );
-  await Promise.all(reviews);
+  const stored = await deps.store
+    .transaction(async (tx) => {
+      // Another machine (or process) may have imported the same file while this one parsed it.
+      const raced = await tx.statementBySha(sha);
+      if (raced) return raced;
+      const results: StoredStatement[] = [];
+      for (const [i, { parsed, reconciliation }] of parts.entries()) {
+        const partSha = i === 0 ? sha : `${sha}#${i + 1}`;
+        const input = { file, sha: partSha, parsed, reconciliation, extraction };
+        results.push(await store(tx, input, deps, options));
+      }
+      return results;
+    })
+    .catch(async (error) => {
+      if (!(error instanceof ImportedMeanwhile)) throw error;
+      return (await deps.store.statementBySha(sha)) ?? Promise.reject(error);
+    });
+  if (!Array.isArray(stored)) return alreadyImported(file, stored);
+  // A person's review is opened once the import has landed, never for rows rolled back.
+  for (const { suspects } of stored) {
+    for (const [id, existingId] of suspects) await openDuplicateReview(deps, id, existingId);
+  }
   if (proposed && deps.kb) {
     await rememberLayout(deps.kb, proposed.known, {
       kind: "import",
       ref: `${file} (${proposed.actionId})`,
     });
   }
-  const [first, ...more] = results;
+  const [first, ...more] = stored.map((s) => s.result);
   return more.length ? { ...first!, more } : first!;
+}
+
+/** The unique file_sha256 turned an insert away: the same file landed first elsewhere. */
+class ImportedMeanwhile extends Error {}
+
+interface StoredStatement {
+  result: ImportResult;
+  /** [new transaction, the one it may duplicate], for a person to decide. */
+  suspects: [number, number][];
+}
+
+interface StatementToStore {
+  file: string;
+  sha: string;
+  parsed: ParsedStatement;
+  reconciliation: Reconciliation;
+  extraction: "parser" | "model";
 }
 
 /** The statements of a file with their checks, refused whole when none has a transaction. */
@@ -130,18 +158,16 @@ async function readBytes(path: string): Promise<Uint8Array> {
   }
 }
 
-function store(
-  file: string,
-  sha: string,
-  parsed: ParsedStatement,
-  reconciliation: Reconciliation,
-  extraction: "parser" | "model",
-  deps: ImportDeps & { reviews: Promise<void>[] },
+async function store(
+  tx: FinanceWrites,
+  { file, sha, parsed, reconciliation, extraction }: StatementToStore,
+  deps: ImportDeps,
   options: ImportOptions,
-): ImportResult {
+): Promise<StoredStatement> {
   const now = (deps.clock ?? systemClock).now();
-  const account = resolveAccount(file, parsed, deps, options, now);
-  const statementId = deps.store.insertStatement({
+  const account = await resolveAccount(file, parsed, tx, deps.config, options, now);
+  const flags = statementFlags(parsed, reconciliation, extraction);
+  const statementId = await tx.insertStatement({
     accountId: account.id,
     fileName: file,
     fileSha256: sha,
@@ -156,15 +182,17 @@ function store(
     creditsCents: reconciliation.creditsCents,
     reconcileStatus: reconciliation.status,
     differenceCents: reconciliation.differenceCents,
-    flags: statementFlags(parsed, reconciliation, extraction),
+    flags,
     transactionCount: 0,
     duplicatesSkipped: 0,
     importedAt: now,
   });
-  const stored = storeProgress(file, parsed.transactions.length, options.onProgress);
-  const counts = storeTransactions(statementId, account, parsed, reconciliation, deps, stored, now);
-  deps.store.setStatementCounts(statementId, counts.imported, counts.skipped);
-  return {
+  if (statementId === null) throw new ImportedMeanwhile(file);
+  const progress = storeProgress(file, parsed.transactions.length, options.onProgress);
+  const target = { tx, statementId, account, config: deps.config };
+  const counts = await storeTransactions(target, parsed, reconciliation, progress, now);
+  await tx.setStatementCounts(statementId, counts.imported, counts.skipped);
+  const result: ImportResult = {
     file,
     status: "imported",
     statementId,
@@ -177,11 +205,8 @@ function store(
     periodEnd: parsed.periodEnd,
     imported: counts.imported,
     duplicatesSkipped: counts.skipped,
-    duplicateSuspects: counts.suspects,
-    reconciliation: {
-      ...reconciliation,
-      flags: statementFlags(parsed, reconciliation, extraction),
-    },
+    duplicateSuspects: counts.suspects.length,
+    reconciliation: { ...reconciliation, flags },
     warnings: [
       ...parsed.warnings,
       ...(account.name === DEFAULT_ACCOUNT && !options.account
@@ -192,6 +217,7 @@ function store(
     ],
     layout: parsed.layout,
   };
+  return { result, suspects: counts.suspects };
 }
 
 function statementFlags(
@@ -208,35 +234,33 @@ function statementFlags(
   ];
 }
 
-function storeTransactions(
-  statementId: number,
-  account: FinanceAccount,
+async function storeTransactions(
+  target: {
+    tx: FinanceWrites;
+    statementId: number;
+    account: FinanceAccount;
+    config: ImportDeps["config"];
+  },
   parsed: ParsedStatement,
   reconciliation: Reconciliation,
-  deps: ImportDeps & { reviews: Promise<void>[] },
   stored: (done: number) => void,
   now: number,
-): { imported: number; skipped: number; suspects: number } {
-  const counts = { imported: 0, skipped: 0, suspects: 0 };
+): Promise<{ imported: number; skipped: number; suspects: [number, number][] }> {
+  const { tx, statementId, account } = target;
+  const counts = { imported: 0, skipped: 0, suspects: [] as [number, number][] };
   const claimed = new Set<number>();
   const statementFlags = reconciliation.status === "mismatch" ? ["statement_unreconciled"] : [];
-  parsed.transactions.forEach((transaction, position) => {
-    const verdict = checkDuplicate(
-      deps.store,
-      account.id,
-      statementId,
-      transaction,
-      deps.config.duplicate_window_days,
-      claimed,
-    );
+  for (const [position, transaction] of parsed.transactions.entries()) {
+    const window = target.config.duplicate_window_days;
+    const verdict = await checkDuplicate(tx, account.id, statementId, transaction, window, claimed);
     stored(position + 1);
     if (verdict.kind === "same_bank_id") {
       counts.skipped++;
-      return;
+      continue;
     }
     const suspect = verdict.kind === "suspect" ? verdict.existing : null;
     if (suspect) claimed.add(suspect.id);
-    const id = deps.store.insertTransaction({
+    const id = await tx.insertTransaction({
       accountId: account.id,
       statementId,
       position,
@@ -250,19 +274,18 @@ function storeTransactions(
       flags: [...statementFlags, ...(suspect ? ["duplicate_suspect"] : [])],
       createdAt: now,
     });
-    counts.imported++;
-    if (suspect) {
-      counts.suspects++;
-      deps.reviews.push(openDuplicateReview(deps, id, suspect.id));
+    // The same bank id twice within one file: the bank's word that it is one transaction.
+    if (id === null) {
+      counts.skipped++;
+      continue;
     }
-  });
+    counts.imported++;
+    if (suspect) counts.suspects.push([id, suspect.id]);
+  }
   return counts;
 }
 
-function alreadyImported(
-  file: string,
-  known: NonNullable<ReturnType<FinanceStore["statementBySha"]>>,
-): ImportResult {
+function alreadyImported(file: string, known: FinanceStatement): ImportResult {
   return {
     file,
     status: "already_imported",

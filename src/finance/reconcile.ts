@@ -1,4 +1,4 @@
-import type { ReconcileStatus } from "../ledger/finance-store.js";
+import type { ReconcileStatus } from "../ledger/stores/finance.js";
 import { formatCents } from "./import/amounts.js";
 import type { ParsedStatement, PrintedTotal } from "./import/statement.js";
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { KnowledgeBase, Provenance } from "../knowledge/kb.js";
-import type { FinanceTransaction } from "../ledger/finance-store.js";
+import type { FinanceTransaction } from "../ledger/stores/finance.js";
 
 /**
  * Categorization rules live in the knowledge base (scope "finance") as structured entries, so
@@ -74,14 +74,13 @@ export function ruleMatches(
 }
 
 /** The rule a person's (or the audit's) recategorization teaches: this payee is this category. */
-export function putPayeeRule(
+export async function putPayeeRule(
   kb: KnowledgeBase,
   payee: string,
   category: string,
   provenance: Provenance,
-): void {
-  // putSoon: the correction handler that teaches the rule is still called synchronously.
-  kb.putSoon(
+): Promise<void> {
+  await kb.put(
     {
       scope: FINANCE_SCOPE,
       key: `rule:payee:${payee.toLowerCase()}`,

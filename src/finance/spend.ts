@@ -1,5 +1,5 @@
 import { NightshiftError } from "../errors.js";
-import type { FinanceStore, FinanceTransaction } from "../ledger/finance-store.js";
+import type { FinanceAccount, FinanceReads, FinanceTransaction } from "../ledger/stores/finance.js";
 import { formatMoney } from "./import/amounts.js";
 import { uncheckedReason } from "./reconcile.js";
 
@@ -53,8 +53,12 @@ export interface SpendFacts {
   unverifiedStatements: { file: string; status: "unchecked" | "mismatch"; reason: string }[];
 }
 
-export function computeSpend(store: FinanceStore, query: SpendQuery, currency: string): SpendFacts {
-  const months = store.months();
+export async function computeSpend(
+  store: FinanceReads,
+  query: SpendQuery,
+  currency: string,
+): Promise<SpendFacts> {
+  const months = await store.months();
   if (months.length === 0) {
     throw new NightshiftError(
       "no transactions imported yet; run `nightshift finance import FILE` first",
@@ -67,19 +71,28 @@ export function computeSpend(store: FinanceStore, query: SpendQuery, currency: s
     throw new NightshiftError(`--month "${query.month}": expected YYYY-MM, like 2026-01`);
   }
   const month = query.month ?? months.at(-1)!;
-  const { currency: shown, accountIds, otherCurrencies } = pickCurrency(store, currency);
-  const monthRows = (m: string) => spendingIn(store, m).filter((t) => accountIds.has(t.accountId));
-  const rows = monthRows(month);
+  const {
+    currency: shown,
+    accountIds,
+    otherCurrencies,
+  } = pickCurrency(await store.accounts(), currency);
+  const monthRows = async (m: string) =>
+    (await spendingIn(store, m)).filter((t) => accountIds.has(t.accountId));
+  const rows = await monthRows(month);
   const matching = rows.filter((t) => matches(t, query) && !isPendingDuplicate(t));
   const pending = rows.filter((t) => matches(t, query) && isPendingDuplicate(t));
   // The 3 calendar months before, a month with no spending counting as zero; months before the
   // first imported one are left out (no data is not "spent nothing").
-  const previousMonths = calendarMonthsBefore(month, 3)
-    .filter((m) => m >= months[0]!)
-    .map((m) => ({
-      month: m,
-      totalCents: sum(monthRows(m).filter((t) => matches(t, query) && !isPendingDuplicate(t))),
-    }));
+  const previousMonths = await Promise.all(
+    calendarMonthsBefore(month, 3)
+      .filter((m) => m >= months[0]!)
+      .map(async (m) => ({
+        month: m,
+        totalCents: sum(
+          (await monthRows(m)).filter((t) => matches(t, query) && !isPendingDuplicate(t)),
+        ),
+      })),
+  );
   const averagePreviousCents = previousMonths.length
     ? Math.round(previousMonths.reduce((a, m) => a + m.totalCents, 0) / previousMonths.length)
     : null;
@@ -103,15 +116,14 @@ export function computeSpend(store: FinanceStore, query: SpendQuery, currency: s
     uncategorizedCount: query.category
       ? rows.filter((t) => t.category === null && !isPendingDuplicate(t)).length
       : 0,
-    unverifiedStatements: unverified(store, matching),
+    unverifiedStatements: await unverified(store, matching),
   };
 }
 
 /** The statements the figures rest on that are not reconciled: every answer says so. */
-function unverified(store: FinanceStore, rows: FinanceTransaction[]) {
+async function unverified(store: FinanceReads, rows: FinanceTransaction[]) {
   const ids = new Set(rows.map((t) => t.statementId));
-  return store
-    .statements()
+  return (await store.statements())
     .filter((s) => ids.has(s.id) && s.reconcileStatus !== "reconciled")
     .map((s) => ({
       file: s.fileName,
@@ -139,8 +151,7 @@ export function verificationNote(facts: SpendFacts): string | null {
  * Amounts in different currencies are never added together. The configured currency is used
  * when any account is in it; when every account shares another one, that one.
  */
-function pickCurrency(store: FinanceStore, configured: string) {
-  const accounts = store.accounts();
+function pickCurrency(accounts: FinanceAccount[], configured: string) {
   const currencies = [...new Set(accounts.map((a) => a.currency))];
   const currency =
     currencies.includes(configured) || currencies.length !== 1 ? configured : currencies[0]!;
@@ -152,10 +163,10 @@ function pickCurrency(store: FinanceStore, configured: string) {
 }
 
 /** Money out in one month, excluding confirmed copies. */
-function spendingIn(store: FinanceStore, month: string): FinanceTransaction[] {
-  return store
-    .transactions({ from: `${month}-01`, to: `${month}-31` })
-    .filter((t) => t.amountCents < 0 && !t.flags.includes("duplicate"));
+async function spendingIn(store: FinanceReads, month: string): Promise<FinanceTransaction[]> {
+  return (await store.transactions({ from: `${month}-01`, to: `${month}-31` })).filter(
+    (t) => t.amountCents < 0 && !t.flags.includes("duplicate"),
+  );
 }
 
 function isPendingDuplicate(t: FinanceTransaction): boolean {

@@ -1,30 +1,43 @@
+import { agents } from "../agents/registry.js";
 import { CorrectionHandlers } from "../audit/handlers.js";
-import type { Clock } from "../clock.js";
+import { type Clock, systemClock } from "../clock.js";
 import type { Config } from "../config.js";
-import { registerFinanceHandler } from "../finance/corrections.js";
+import { KnowledgeBase } from "../knowledge/kb.js";
 import type { Ledger } from "../ledger/ledger.js";
+import { SqliteActionLedger } from "../ledger/sqlite/action-ledger.js";
+import type { LedgerStores } from "../ledger/stores/index.js";
 import { deliveryHandler } from "../plain-agents/delivery.js";
 
-/** What an agent's correction handler may need to do its work. */
+/** What the agents' correction handlers work over. */
 export interface HandlerDeps {
+  /** The SQLite ledger (the plain agents' deliveries, and the stores when none are given). */
   ledger: Ledger;
   config: Config;
   clock?: Clock;
+  /** The ledger of the selected engine; without it, the SQLite ledger's. */
+  stores?: LedgerStores;
+  /** The knowledge base corrections teach; without it, one over the SQLite ledger. */
+  knowledge?: KnowledgeBase;
 }
 
-/** Registers one agent's correction handler (e.g. finance re-categorizing a transaction). */
-export type RegisterHandler = (handlers: CorrectionHandlers, deps: HandlerDeps) => void;
-
 /**
- * Every agent that can apply corrections adds its register function here (one import, one
- * entry), so the daemon, `nightshift review accept` and the audit apply a decision the same way.
+ * The correction handlers of every registered agent (src/agents/registry.ts), so the daemon,
+ * `nightshift review accept` and the audit apply a decision the same way. Agents without a
+ * handler of their own (plain agents) receive their corrections by delivery.
  */
-const agents: RegisterHandler[] = [registerFinanceHandler];
-
-/** The correction handlers of every agent nightshift knows, built over one ledger. */
 export function buildCorrectionHandlers(deps: HandlerDeps): CorrectionHandlers {
   const handlers = new CorrectionHandlers();
-  for (const register of agents) register(handlers, deps);
-  handlers.registerFallback(deliveryHandler(deps.ledger, deps.clock));
+  const clock = deps.clock ?? systemClock;
+  const stores = deps.stores ?? new SqliteActionLedger(deps.ledger, false);
+  const agentDeps = {
+    stores,
+    knowledge: deps.knowledge ?? new KnowledgeBase(stores.knowledge, { clock }),
+    config: deps.config,
+    clock,
+  };
+  for (const agent of agents()) {
+    if (agent.correctionHandler) handlers.register(agent.name, agent.correctionHandler(agentDeps));
+  }
+  handlers.registerFallback(deliveryHandler(stores, deps.clock));
   return handlers;
 }

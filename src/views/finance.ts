@@ -1,7 +1,18 @@
 import { NOT_SPENDING } from "../finance/spend.js";
-import type { FinanceTransaction } from "../ledger/finance-store.js";
+import type { FinanceStatement, FinanceTransaction } from "../ledger/stores/finance.js";
 
-export { statementToJson, transactionToJson } from "../ledger/finance-store.js";
+const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** A transaction as the API and `--json` show it: the ledger's column names. */
+export function transactionToJson(t: FinanceTransaction): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(t).map(([key, value]) => [snake(key), value]));
+}
+
+export function statementToJson(s: FinanceStatement): Record<string, unknown> {
+  const json = Object.fromEntries(Object.entries(s).map(([key, value]) => [snake(key), value]));
+  json.imported_at = new Date(s.importedAt).toISOString();
+  return json;
+}
 
 /**
  * Money spent, by category and by month, in cents (positive): money out, not a confirmed or

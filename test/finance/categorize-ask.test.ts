@@ -4,13 +4,15 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/clock.js";
 import { parseConfig } from "../../src/config.js";
-import { type FinanceAgent, openFinanceAgent } from "../../src/finance/agent.js";
+import type { FinanceAgent } from "../../src/finance/agent.js";
 import { askQuestion } from "../../src/finance/ask.js";
 import { categorizeTransactions } from "../../src/finance/categorize.js";
 import { financeCorrectionHandler } from "../../src/finance/corrections.js";
 import { importStatementFile } from "../../src/finance/importer.js";
 import { loadRules } from "../../src/finance/rules.js";
+import type { Ledger } from "../../src/ledger/ledger.js";
 import { buildCorpus } from "../fixtures/finance/corpus.js";
+import { openTestFinanceAgent } from "../support/finance-agent.js";
 import {
   type Script,
   type ScriptedUpstream,
@@ -27,6 +29,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Fixture {
   agent: FinanceAgent;
+  ledger: Ledger;
   upstream: ScriptedUpstream;
   close(): Promise<void>;
 }
@@ -50,7 +53,7 @@ async function start(script: Script): Promise<Fixture> {
       "finance-expert": { model: "expert:3b", url: upstream.url },
     },
   });
-  const agent = await openFinanceAgent(
+  const agent = await openTestFinanceAgent(
     temp.ledger,
     config,
     new ManualClock(Date.parse("2026-02-10T12:00:00Z")),
@@ -58,6 +61,7 @@ async function start(script: Script): Promise<Fixture> {
   await importStatementFile(join(dir, "card.pdf"), { store: agent.store, config: config.finance });
   return {
     agent,
+    ledger: temp.ledger,
     upstream,
     async close() {
       await agent.close();
@@ -110,9 +114,9 @@ describe("categorize", () => {
         FEE: ["fees", 0.99],
       }),
     );
-    const { agent, upstream } = fixture;
+    const { agent, upstream, ledger } = fixture;
     const person = { kind: "person" as const, ref: "sam" };
-    await agent.kb.put(
+    await agent.kb!.put(
       {
         scope: "finance",
         key: "rule:chipotle",
@@ -126,7 +130,7 @@ describe("categorize", () => {
       },
       person,
     );
-    await agent.kb.put(
+    await agent.kb!.put(
       {
         scope: "finance",
         key: "rule:payment",
@@ -144,14 +148,14 @@ describe("categorize", () => {
 
     const report = await categorizeTransactions({
       store: agent.store,
-      kb: agent.kb,
+      kb: agent.kb!,
       config: agent.config.finance,
       runtime: agent.runtime(),
     });
 
     expect(report).toMatchObject({ byRule: 2, byModel: 5, left: 0 });
     const byDescription = Object.fromEntries(
-      agent.store.transactions().map((t) => [t.description, t]),
+      (await agent.store.transactions()).map((t) => [t.description, t]),
     );
     expect(byDescription["CHIPOTLE MEXICAN GRILL"]).toMatchObject({
       category: "restaurants",
@@ -175,11 +179,11 @@ describe("categorize", () => {
     // The logged expert stage carries the transaction ids, so the audit can correct it.
     agent.runtime().flush();
     const actionId = byDescription["SHELL OIL 57444"]!.categoryActionId!;
-    const action = agent.store.db
-      .prepare("SELECT agent, request FROM actions WHERE id = ?")
-      .get(actionId) as { agent: string; request: string };
+    const action = (await ledger.actions.get(actionId))!;
     expect(action.agent).toBe("finance");
-    expect(action.request).toContain(`"id":${byDescription["SHELL OIL 57444"]!.id},`);
+    expect(JSON.stringify(action.request)).toContain(
+      `"id":${byDescription["SHELL OIL 57444"]!.id},`,
+    );
   });
 
   it("applies an audit correction to the transaction and teaches a payee rule, idempotently", async () => {
@@ -187,12 +191,14 @@ describe("categorize", () => {
     const { agent } = fixture;
     await categorizeTransactions({
       store: agent.store,
-      kb: agent.kb,
+      kb: agent.kb!,
       config: agent.config.finance,
       runtime: agent.runtime(),
     });
-    const shell = agent.store.transactions().find((t) => t.description.startsWith("SHELL"))!;
-    const handler = financeCorrectionHandler(agent);
+    const shell = (await agent.store.transactions()).find((t) =>
+      t.description.startsWith("SHELL"),
+    )!;
+    const handler = financeCorrectionHandler({ store: agent.store, kb: agent.kb! });
     const correction = {
       correctionId: "c-1",
       actionId: shell.categoryActionId!,
@@ -203,11 +209,11 @@ describe("categorize", () => {
     };
     expect(await handler.apply(correction)).toBe(`re-categorized #${shell.id} other → fuel`);
     expect(await handler.apply(correction)).toBe("already applied");
-    expect(agent.store.transactionById(shell.id)).toMatchObject({
+    expect(await agent.store.transactionById(shell.id)).toMatchObject({
       category: "fuel",
       categorySource: "audit",
     });
-    const rules = await loadRules(agent.kb);
+    const rules = await loadRules(agent.kb!);
     expect(rules).toEqual([
       expect.objectContaining({
         match: "is",
@@ -216,7 +222,7 @@ describe("categorize", () => {
         category: "fuel",
       }),
     ]);
-    expect(await agent.kb.history("finance", rules[0]!.key)).toHaveLength(1);
+    expect(await agent.kb!.history("finance", rules[0]!.key)).toHaveLength(1);
   });
 });
 
@@ -238,8 +244,10 @@ function askScript(answer: string): Script {
 }
 
 async function withRestaurants(agent: FinanceAgent): Promise<void> {
-  const chipotle = agent.store.transactions().find((t) => t.description.startsWith("CHIPOTLE"))!;
-  await financeCorrectionHandler(agent).apply({
+  const chipotle = (await agent.store.transactions()).find((t) =>
+    t.description.startsWith("CHIPOTLE"),
+  )!;
+  await financeCorrectionHandler({ store: agent.store, kb: agent.kb! }).apply({
     correctionId: "p-1",
     actionId: "",
     agent: "finance",
@@ -323,7 +331,7 @@ describe("a model whose replies never fit the schema", () => {
     fixture = await start(wrongShape);
     const report = await categorizeTransactions({
       store: fixture.agent.store,
-      kb: fixture.agent.kb,
+      kb: fixture.agent.kb!,
       config: fixture.agent.config.finance,
       runtime: fixture.agent.runtime(),
     });

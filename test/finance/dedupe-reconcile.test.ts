@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
-import { openFinanceAgent } from "../../src/finance/agent.js";
 import { importStatementFile } from "../../src/finance/importer.js";
 import { computeSpend } from "../../src/finance/spend.js";
 import { buildCorpus } from "../fixtures/finance/corpus.js";
 import { writePdf } from "../fixtures/finance/pdf-writer.js";
+import { openTestFinanceAgent } from "../support/finance-agent.js";
 import { tempLedger } from "../support/temp-ledger.js";
 
 const config = parseConfig({});
@@ -21,7 +21,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function setup() {
   const temp = tempLedger();
-  const agent = await openFinanceAgent(temp.ledger, config);
+  const agent = await openTestFinanceAgent(temp.ledger, config);
   const deps = { store: agent.store, config: config.finance, review: agent.review };
   return { ...temp, agent, deps };
 }
@@ -38,8 +38,8 @@ describe("duplicates", () => {
         statementId: first.statementId,
         imported: 0,
       });
-      expect(agent.store.transactions()).toHaveLength(7);
-      expect(agent.store.statements()).toHaveLength(1);
+      expect(await agent.store.transactions()).toHaveLength(7);
+      expect(await agent.store.statements()).toHaveLength(1);
     } finally {
       cleanup();
     }
@@ -59,7 +59,7 @@ describe("duplicates", () => {
       const result = await importStatementFile(join(dir, "checking-again.ofx"), deps);
       expect(result).toMatchObject({ imported: 1, duplicatesSkipped: 3, duplicateSuspects: 0 });
       // Same amount and payee five days later, but a different bank id: a second charge, not a copy.
-      expect(agent.store.transactions({ flag: "duplicate_suspect" })).toEqual([]);
+      expect(await agent.store.transactions({ flag: "duplicate_suspect" })).toEqual([]);
     } finally {
       cleanup();
     }
@@ -77,21 +77,21 @@ describe("duplicates", () => {
         account: pdf.account,
       });
       expect(csv).toMatchObject({ imported: 3, duplicateSuspects: 1 });
-      const [suspect] = agent.store.transactions({ flag: "duplicate_suspect" });
+      const [suspect] = await agent.store.transactions({ flag: "duplicate_suspect" });
       expect(suspect).toMatchObject({ date: "2025-12-29", amountCents: -1285, duplicateOf: 4 });
-      const open = await agent.review.list({ agent: "finance", kind: "duplicate_suspect" });
+      const open = await agent.review!.list({ agent: "finance", kind: "duplicate_suspect" });
       expect(open).toHaveLength(1);
       expect(open[0]!.title).toContain("CHIPOTLE 1234");
 
       // Until decided, the suspect is left out of totals and said so.
-      const before = computeSpend(agent.store, { month: "2025-12" }, "USD");
+      const before = await computeSpend(agent.store, { month: "2025-12" }, "USD");
       expect(before.pendingDuplicates).toEqual({ count: 1, totalCents: 1285 });
       expect(before.totalCents).toBe(475 + 123456 + 1285 + 2000 + 1285);
 
-      const decision = await agent.review.accept(open[0]!.id, { by: "sam" });
+      const decision = await agent.review!.accept(open[0]!.id, { by: "sam" });
       expect(decision.applied).toBe(true);
-      expect(agent.store.transactionById(suspect!.id)!.flags).toEqual(["duplicate"]);
-      const after = computeSpend(agent.store, { month: "2025-12" }, "USD");
+      expect((await agent.store.transactionById(suspect!.id))!.flags).toEqual(["duplicate"]);
+      const after = await computeSpend(agent.store, { month: "2025-12" }, "USD");
       expect(after.pendingDuplicates.count).toBe(0);
       expect(after.totalCents).toBe(before.totalCents);
     } finally {
@@ -108,12 +108,12 @@ describe("duplicates", () => {
         "Date,Description,Amount\n12/27/2025,CHIPOTLE 1234,-12.85\n",
       );
       await importStatementFile(join(dir, "overlap2.csv"), deps, { account: pdf.account });
-      const [item] = await agent.review.list({ agent: "finance", kind: "duplicate_suspect" });
-      await agent.review.reject(item!.id, { by: "sam", reason: "two lunches" });
-      const reopened = await openFinanceAgent(ledger, config);
-      expect(reopened.store.transactions({ flag: "duplicate_suspect" })).toEqual([]);
+      const [item] = await agent.review!.list({ agent: "finance", kind: "duplicate_suspect" });
+      await agent.review!.reject(item!.id, { by: "sam", reason: "two lunches" });
+      const reopened = await openTestFinanceAgent(ledger, config);
+      expect(await reopened.store.transactions({ flag: "duplicate_suspect" })).toEqual([]);
       expect(
-        computeSpend(reopened.store, { month: "2025-12", merchant: "chipotle" }, "USD"),
+        await computeSpend(reopened.store, { month: "2025-12", merchant: "chipotle" }, "USD"),
       ).toMatchObject({
         count: 2,
         totalCents: 2570,
@@ -137,14 +137,14 @@ describe("bad OFX", () => {
       const result = await importStatementFile(join(dir, "two.ofx"), deps);
       expect(result.accountMasked).toBe("…6789");
       expect(result.more?.map((part) => part.accountMasked)).toEqual(["…4321"]);
-      const statements = agent.store.statements();
+      const statements = await agent.store.statements();
       expect(statements).toHaveLength(2);
       expect(new Set(statements.map((s) => s.accountName)).size).toBe(2);
-      expect(agent.store.transactions()).toHaveLength(6);
+      expect(await agent.store.transactions()).toHaveLength(6);
       // The same file again changes nothing.
       const again = await importStatementFile(join(dir, "two.ofx"), deps);
       expect(again.status).toBe("already_imported");
-      expect(agent.store.transactions()).toHaveLength(6);
+      expect(await agent.store.transactions()).toHaveLength(6);
     } finally {
       cleanup();
     }
@@ -167,7 +167,7 @@ describe("bad OFX", () => {
       await expect(importStatementFile(join(dir, "err.ofx"), deps)).rejects.toThrow(
         /err\.ofx: .*OFX status 2000 \(General error\)/,
       );
-      expect(agent.store.statements()).toEqual([]);
+      expect(await agent.store.statements()).toEqual([]);
     } finally {
       cleanup();
     }
@@ -179,7 +179,7 @@ describe("spend", () => {
     const { agent, deps, cleanup } = await setup();
     try {
       await importStatementFile(join(dir, "european.pdf"), deps);
-      const euro = computeSpend(agent.store, { month: "2026-03" }, "USD");
+      const euro = await computeSpend(agent.store, { month: "2026-03" }, "USD");
       expect(euro).toMatchObject({
         currency: "EUR",
         totalCents: 123456 + 4590 + 8900 + 6745,
@@ -187,7 +187,7 @@ describe("spend", () => {
         otherCurrencies: [],
       });
       await importStatementFile(join(dir, "card.qfx"), deps);
-      const dollars = computeSpend(agent.store, { month: "2026-02" }, "USD");
+      const dollars = await computeSpend(agent.store, { month: "2026-02" }, "USD");
       expect(dollars).toMatchObject({
         currency: "USD",
         totalCents: 875 + 6420,
@@ -221,13 +221,13 @@ describe("reconciliation", () => {
       expect(result.reconciliation.status).toBe("mismatch");
       expect(result.reconciliation.differenceCents).toBe(250);
       expect(result.reconciliation.problems[0]).toContain("difference 2.50");
-      const [statement] = agent.store.statements();
+      const [statement] = await agent.store.statements();
       expect(statement).toMatchObject({
         reconcileStatus: "mismatch",
         differenceCents: 250,
         flags: ["balance_mismatch"],
       });
-      expect(agent.store.transactions().map((t) => t.flags)).toEqual([
+      expect((await agent.store.transactions()).map((t) => t.flags)).toEqual([
         ["statement_unreconciled"],
         ["statement_unreconciled"],
       ]);
@@ -272,10 +272,10 @@ describe("reconciliation", () => {
       );
       await importStatementFile(join(dir, "cardnum.csv"), deps, { account: "visa" });
       await importStatementFile(join(dir, "bank-checking.pdf"), deps);
-      expect(agent.store.transactions({ from: "2026-05-01" })[0]!.description).toBe(
+      expect((await agent.store.transactions({ from: "2026-05-01" }))[0]!.description).toBe(
         "PAYMENT FROM CARD …9876",
       );
-      expect(agent.store.accounts().map((a) => a.numberMasked)).toEqual(["…7890", null]);
+      expect((await agent.store.accounts()).map((a) => a.numberMasked)).toEqual(["…7890", null]);
       const raw = ledger.db.prepare("SELECT * FROM finance_transactions").all();
       expect(JSON.stringify(raw)).not.toMatch(/4111|0012 3456/);
     } finally {

@@ -5,9 +5,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { modelExtractor } from "../../src/finance/import/extract.js";
 import { importStatementFile } from "../../src/finance/importer.js";
-import { FinanceStore } from "../../src/ledger/finance-store.js";
 import { Runtime } from "../../src/runtime/index.js";
 import { writePdf } from "../fixtures/finance/pdf-writer.js";
+import { sqliteFinanceStore } from "../support/finance-agent.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempLedger } from "../support/temp-ledger.js";
 
@@ -66,7 +66,7 @@ async function setup(groceries: string) {
     () => server.close(),
     () => runtime.close(),
   );
-  const store = new FinanceStore(temp.ledger.db);
+  const store = sqliteFinanceStore(temp.ledger);
   return {
     store,
     deps: { store, config: config.finance, extract: modelExtractor(runtime, config.finance) },
@@ -79,11 +79,13 @@ describe("model extraction for unknown layouts", () => {
     const result = await importStatementFile(join(dir, "odd.pdf"), deps);
     expect(result).toMatchObject({ extraction: "model", imported: 2, accountMasked: "…7777" });
     expect(result.reconciliation.status).toBe("reconciled");
-    expect(store.transactions().map((t) => [t.date, t.amountCents, t.description])).toEqual([
-      ["2026-03-02", -2500, "GROCER"],
-      ["2026-03-09", 250, "REFUND"],
-    ]);
-    expect(store.statements()[0]!.flags).toEqual(["model_extracted"]);
+    expect((await store.transactions()).map((t) => [t.date, t.amountCents, t.description])).toEqual(
+      [
+        ["2026-03-02", -2500, "GROCER"],
+        ["2026-03-09", 250, "REFUND"],
+      ],
+    );
+    expect((await store.statements())[0]!.flags).toEqual(["model_extracted"]);
     const sent = JSON.stringify(upstream!.requests.map((r) => r.body));
     expect(sent).toContain("…7777");
     expect(sent).not.toContain("4444 5555");
@@ -94,7 +96,7 @@ describe("model extraction for unknown layouts", () => {
     await expect(importStatementFile(join(dir, "odd.pdf"), deps)).rejects.toThrow(
       /odd\.pdf: cannot import: the parser does not know this layout, and the model's reading did not reconcile/,
     );
-    expect(store.statements()).toEqual([]);
-    expect(store.transactions()).toEqual([]);
+    expect(await store.statements()).toEqual([]);
+    expect(await store.transactions()).toEqual([]);
   });
 });

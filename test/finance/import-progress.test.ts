@@ -6,8 +6,8 @@ import { parseConfig } from "../../src/config.js";
 import { profileColumns } from "../../src/finance/import/column-profile.js";
 import { countLines, type ImportProgress } from "../../src/finance/import-progress.js";
 import { importStatementFile } from "../../src/finance/importer.js";
-import { FinanceStore } from "../../src/ledger/finance-store.js";
 import { runCli } from "../support/cli.js";
+import { sqliteFinanceStore } from "../support/finance-agent.js";
 import { tempHome, tempLedger } from "../support/temp-ledger.js";
 
 const ROWS = 12_345;
@@ -36,7 +36,7 @@ describe("import progress", { timeout: 120_000 }, () => {
     const events: ImportProgress[] = [];
     const result = await importStatementFile(
       path,
-      { store: new FinanceStore(temp.ledger.db), config: parseConfig({}).finance },
+      { store: sqliteFinanceStore(temp.ledger), config: parseConfig({}).finance },
       { onProgress: (p) => events.push(p) },
     );
     expect(result.imported).toBe(ROWS);

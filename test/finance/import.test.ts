@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { NightshiftError } from "../../src/errors.js";
 import { importStatementFile } from "../../src/finance/importer.js";
-import { FinanceStore } from "../../src/ledger/finance-store.js";
 import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import { ReviewQueue } from "../../src/review/queue.js";
 import {
@@ -14,6 +13,7 @@ import {
   CUSTOM_LAYOUT,
   type Fixture,
 } from "../fixtures/finance/corpus.js";
+import { sqliteFinanceStore } from "../support/finance-agent.js";
 import { tempLedger } from "../support/temp-ledger.js";
 
 const config = parseConfig({ finance: { csv_layouts: { custom: CUSTOM_LAYOUT } } }).finance;
@@ -30,7 +30,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function setup() {
   const temp = tempLedger();
-  const store = new FinanceStore(temp.ledger.db);
+  const store = sqliteFinanceStore(temp.ledger);
   const review = new ReviewQueue(new SqliteActionLedger(temp.ledger, false));
   return { ...temp, store, review, deps: { store, config, review } };
 }
@@ -60,7 +60,7 @@ describe("finance import", () => {
         expect(result.reconciliation.problems).toEqual([]);
         expect(result.reconciliation.status).toBe(fixture.reconcile);
         expect(result.accountMasked).toBe(fixture.accountMasked);
-        const stored = store.transactions({ statementId: result.statementId });
+        const stored = await store.transactions({ statementId: result.statementId });
         const got = stored.map((t) => ({
           date: t.date,
           amountCents: t.amountCents,
@@ -88,8 +88,8 @@ describe("finance import", () => {
       const attempt = importStatementFile(join(dir, file), deps, { account: "checking" });
       await expect(attempt).rejects.toThrow(NightshiftError);
       await expect(attempt).rejects.toThrow(bad[file]!);
-      expect(store.statements()).toEqual([]);
-      expect(store.transactions()).toEqual([]);
+      expect(await store.statements()).toEqual([]);
+      expect(await store.transactions()).toEqual([]);
     } finally {
       cleanup();
     }

@@ -7,9 +7,9 @@ import { layoutProposer } from "../../src/finance/import/propose-layout.js";
 import { importStatementFile } from "../../src/finance/importer.js";
 import { previewStatementFile } from "../../src/finance/preview.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
-import { FinanceStore } from "../../src/ledger/finance-store.js";
 import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import { Runtime } from "../../src/runtime/index.js";
+import { sqliteFinanceStore } from "../support/finance-agent.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempLedger } from "../support/temp-ledger.js";
 
@@ -65,7 +65,7 @@ async function setup(amountColumn: string) {
     () => server.close(),
     () => runtime.close(),
   );
-  const store = new FinanceStore(temp.ledger.db);
+  const store = sqliteFinanceStore(temp.ledger);
   const kb = new KnowledgeBase(sqliteKnowledgeStore(temp.ledger));
   const deps = {
     store,
@@ -81,12 +81,14 @@ describe("a model proposes the layout, the parser reads the numbers", () => {
     const { store, kb, deps, runtime, ledger } = await setup("Wert");
     const result = await importStatementFile(join(dir, "march.csv"), deps, { account: "giro" });
     expect(result.layout).toMatchObject({ source: "model" });
-    expect(store.transactions().map((t) => [t.date, t.amountCents, t.description])).toEqual([
-      ["2026-03-02", -320, "BAECKEREI MUELLER"],
-      ["2026-03-05", 250000, "GEHALT ACME"],
-      ["2026-03-09", -6490, "STADTWERKE STROM"],
-    ]);
-    expect(store.statements()[0]!.flags).toContain("layout_by_model");
+    expect((await store.transactions()).map((t) => [t.date, t.amountCents, t.description])).toEqual(
+      [
+        ["2026-03-02", -320, "BAECKEREI MUELLER"],
+        ["2026-03-05", 250000, "GEHALT ACME"],
+        ["2026-03-09", -6490, "STADTWERKE STROM"],
+      ],
+    );
+    expect((await store.statements())[0]!.flags).toContain("layout_by_model");
     // The model saw the header and masked rows: no figure's digits.
     const prompt = JSON.stringify(upstream!.requests.map((r) => r.body));
     expect(prompt).toContain("Wann");
@@ -115,7 +117,7 @@ describe("a model proposes the layout, the parser reads the numbers", () => {
     await expect(
       importStatementFile(join(dir, "march.csv"), deps, { account: "giro" }),
     ).rejects.toThrow(/march\.csv: cannot tell the columns apart .*model's column mapping/);
-    expect(store.statements()).toEqual([]);
+    expect(await store.statements()).toEqual([]);
     expect(await kb.list({ scope: "finance" })).toEqual([]);
   });
 
@@ -127,7 +129,7 @@ describe("a model proposes the layout, the parser reads the numbers", () => {
       layout: { source: "model", columns: { amount: "Wert", sign: "Richtung" } },
     });
     expect(preview.layoutProposedBy).not.toBeNull();
-    expect(store.statements()).toEqual([]);
+    expect(await store.statements()).toEqual([]);
     expect(await kb.list({ scope: "finance" })).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import type { LedgerStores } from "../stores/index.js";
 import { monitorHostName } from "../stores/monitor.js";
 import { PostgresActionReads } from "./action-reads.js";
 import { PostgresDashboardReads } from "./dashboard.js";
+import { PostgresFinanceStore } from "./finance.js";
 import { PostgresKnowledgeStore } from "./knowledge.js";
 import { PostgresMetricsReads } from "./metrics.js";
 import { migratePostgres } from "./migrate.js";
@@ -34,6 +35,7 @@ export class PostgresActionLedger implements LedgerStores {
   readonly retention: PostgresRetentionStore;
   readonly dashboard: PostgresDashboardReads;
   readonly metrics: PostgresMetricsReads;
+  readonly finance: PostgresFinanceStore;
 
   private constructor(
     readonly pool: pg.Pool,
@@ -50,6 +52,7 @@ export class PostgresActionLedger implements LedgerStores {
     this.retention = new PostgresRetentionStore(pool);
     this.dashboard = new PostgresDashboardReads(pool);
     this.metrics = new PostgresMetricsReads(pool);
+    this.finance = new PostgresFinanceStore(pool);
   }
 
   /** Connects and brings the schema up to date (once, whichever daemon starts first). */

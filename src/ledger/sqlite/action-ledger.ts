@@ -5,6 +5,7 @@ import { monitorHostName } from "../stores/monitor.js";
 import type { ActionWriter } from "../writer.js";
 import { SqliteActionReads } from "./action-reads.js";
 import { SqliteDashboardReads } from "./dashboard.js";
+import { SqliteFinanceStore } from "./finance.js";
 import { type SqliteKnowledgeStore, sqliteKnowledgeStore } from "./knowledge.js";
 import { SqliteMetricsReads } from "./metrics.js";
 import { SqliteMonitorStore } from "./monitor.js";
@@ -46,6 +47,7 @@ export class SqliteActionLedger implements LedgerStores {
   readonly retention: SqliteRetentionStore;
   readonly dashboard: SqliteDashboardReads;
   readonly metrics: SqliteMetricsReads;
+  readonly finance: SqliteFinanceStore;
 
   constructor(
     readonly ledger: Ledger,
@@ -62,6 +64,7 @@ export class SqliteActionLedger implements LedgerStores {
     this.retention = new SqliteRetentionStore(ledger);
     this.dashboard = new SqliteDashboardReads(ledger.db);
     this.metrics = new SqliteMetricsReads(ledger.db, ledger.path);
+    this.finance = new SqliteFinanceStore(ledger.db);
   }
 
   async close(): Promise<void> {

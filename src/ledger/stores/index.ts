@@ -11,6 +11,7 @@
  */
 import type { ActionLedger } from "./actions.js";
 import type { DashboardReads, MetricsReads } from "./dashboard.js";
+import type { FinanceStore } from "./finance.js";
 import type { KnowledgeStore } from "./knowledge.js";
 import type { MonitorStore } from "./monitor.js";
 import type { RetentionStore } from "./retention.js";
@@ -19,6 +20,7 @@ import type { SchedulerStore } from "./scheduler.js";
 
 export * from "./actions.js";
 export * from "./dashboard.js";
+export * from "./finance.js";
 export * from "./knowledge.js";
 export * from "./monitor.js";
 export * from "./retention.js";
@@ -28,6 +30,7 @@ export * from "./scheduler.js";
 export interface LedgerStores extends ActionLedger {
   readonly dashboard: DashboardReads;
   readonly metrics: MetricsReads;
+  readonly finance: FinanceStore;
   readonly knowledge: KnowledgeStore;
   readonly monitor: MonitorStore;
   readonly retention: RetentionStore;

@@ -1,3 +1,4 @@
+import { agentJobs } from "../../agents/registry.js";
 import { auditJob } from "../../audit/job.js";
 import { NightshiftError } from "../../errors.js";
 import { retentionJob } from "../../retention/job.js";
@@ -23,7 +24,7 @@ export function createJobs(
   skipped: (reason: string) => void = () => {},
 ): JobDefinition[] {
   const jobs: JobDefinition[] = [];
-  for (const factory of factories) {
+  for (const factory of [...factories, ...agentJobs()]) {
     try {
       jobs.push(factory(dependencies));
     } catch (error) {

@@ -1,29 +1,32 @@
 import type { Command } from "commander";
-import { describeError, NightshiftError, NotFoundError } from "../errors.js";
-import { type FinanceAgent, openFinanceAgent } from "../finance/agent.js";
-import { askQuestion } from "../finance/ask.js";
-import { categorizeTransactions } from "../finance/categorize.js";
-import { financeCorrectionHandler } from "../finance/corrections.js";
-import { formatMoney } from "../finance/import/amounts.js";
-import { modelExtractor } from "../finance/import/extract.js";
-import { layoutProposer } from "../finance/import/propose-layout.js";
-import { type ImportResult, importStatementFile } from "../finance/importer.js";
-import { maskNumber } from "../finance/mask.js";
-import { previewStatementFile } from "../finance/preview.js";
-import { uncheckedReason } from "../finance/reconcile.js";
-import { computeSpend, describeSpend } from "../finance/spend.js";
+import { financeParts } from "../../cli/finance-agent.js";
+import { describePreview } from "../../cli/finance-preview.js";
+import { importProgressPrinter } from "../../cli/import-progress.js";
+import { personName } from "../../cli/kb.js";
+import { wholeNumber } from "../../cli/options.js";
+import { formatTable, printJson, reportError } from "../../cli/output.js";
+import { describeError, NightshiftError, NotFoundError } from "../../errors.js";
+import { type FinanceAgent, openFinanceAgent } from "../../finance/agent.js";
+import { askQuestion } from "../../finance/ask.js";
+import { categorizeTransactions } from "../../finance/categorize.js";
+import { financeCorrectionHandler } from "../../finance/corrections.js";
+import { formatMoney } from "../../finance/import/amounts.js";
+import { modelExtractor } from "../../finance/import/extract.js";
+import { layoutProposer } from "../../finance/import/propose-layout.js";
+import { importStatementFile } from "../../finance/importer.js";
+import { previewStatementFile } from "../../finance/preview.js";
+import { computeSpend, describeSpend } from "../../finance/spend.js";
+import { statementToJson, transactionToJson } from "../../views/finance.js";
+import type { AgentCliContext } from "../agent.js";
 import {
-  type FinanceStatement,
-  type FinanceTransaction,
-  statementToJson,
-  transactionToJson,
-} from "../ledger/finance-store.js";
-import type { CliContext } from "./context.js";
-import { describePreview } from "./finance-preview.js";
-import { importProgressPrinter } from "./import-progress.js";
-import { personName } from "./kb.js";
-import { wholeNumber } from "./options.js";
-import { count, formatLocalTime, formatTable, printJson, reportError } from "./output.js";
+  accountCurrency,
+  currencies,
+  describeImport,
+  importToJson,
+  snakeKeys,
+  statementColumns,
+  transactionColumns,
+} from "./cli-output.js";
 
 /** What an import needs: the parser's layouts and, when they fail, the models' help. */
 function importDeps(agent: FinanceAgent) {
@@ -40,10 +43,10 @@ function importDeps(agent: FinanceAgent) {
 }
 
 async function withAgent<T>(
-  context: CliContext,
+  context: AgentCliContext,
   fn: (agent: FinanceAgent) => Promise<T>,
 ): Promise<T> {
-  const agent = await openFinanceAgent(context.ledger(), context.loaded().config);
+  const agent = await openFinanceAgent(await financeParts(context));
   try {
     return await fn(agent);
   } finally {
@@ -51,7 +54,7 @@ async function withAgent<T>(
   }
 }
 
-export function registerFinance(program: Command, context: CliContext): void {
+export function registerFinance(program: Command, context: AgentCliContext): void {
   const finance = program
     .command("finance")
     .description("The finance agent: import statements, categorize spending, ask questions");
@@ -98,7 +101,7 @@ export function registerFinance(program: Command, context: CliContext): void {
                 results.push(importToJson(part, flags.showNumbers ?? false));
                 if (!flags.json)
                   process.stdout.write(
-                    `${describeImport(part, flags.showNumbers ?? false, accountCurrency(agent, part.account))}\n`,
+                    `${describeImport(part, flags.showNumbers ?? false, await accountCurrency(agent, part.account))}\n`,
                   );
               }
             } catch (error) {
@@ -120,13 +123,15 @@ export function registerFinance(program: Command, context: CliContext): void {
     .option("--json", "print JSON")
     .action(async (flags: { json?: boolean }) => {
       await withAgent(context, async (agent) => {
-        const statements = agent.store.statements();
+        const statements = await agent.store.statements();
         if (flags.json) return printJson(statements.map(statementToJson));
         if (statements.length === 0)
           return void process.stdout.write(
             "no statements imported yet; `nightshift finance import FILE`\n",
           );
-        process.stdout.write(`${formatTable(statements, statementColumns(currencies(agent)))}\n`);
+        process.stdout.write(
+          `${formatTable(statements, statementColumns(await currencies(agent)))}\n`,
+        );
       });
     });
 
@@ -150,7 +155,7 @@ export function registerFinance(program: Command, context: CliContext): void {
           throw new NightshiftError(`--month "${flags.month}": expected YYYY-MM, like 2026-01`);
         }
         await withAgent(context, async (agent) => {
-          const rows = agent.store.transactions({
+          const rows = await agent.store.transactions({
             from: flags.month ? `${flags.month}-01` : undefined,
             to: flags.month ? `${flags.month}-31` : undefined,
             uncategorized: flags.uncategorized,
@@ -158,7 +163,9 @@ export function registerFinance(program: Command, context: CliContext): void {
             limit: flags.limit,
           });
           if (flags.json) return printJson(rows.map(transactionToJson));
-          process.stdout.write(`${formatTable(rows, transactionColumns(currencies(agent)))}\n`);
+          process.stdout.write(
+            `${formatTable(rows, transactionColumns(await currencies(agent)))}\n`,
+          );
         });
       },
     );
@@ -173,7 +180,7 @@ export function registerFinance(program: Command, context: CliContext): void {
     .action(
       async (flags: { category?: string; merchant?: string; month?: string; json?: boolean }) => {
         await withAgent(context, async (agent) => {
-          const facts = computeSpend(agent.store, flags, agent.config.finance.currency);
+          const facts = await computeSpend(agent.store, flags, agent.config.finance.currency);
           if (flags.json) return printJson(snakeKeys(facts));
           process.stdout.write(`${describeSpend(facts)}\n`);
           if (facts.topMerchants.length > 1) {
@@ -212,7 +219,7 @@ export function registerFinance(program: Command, context: CliContext): void {
             return recategorize(agent, txn, flags);
           const report = await categorizeTransactions({
             store: agent.store,
-            kb: agent.kb,
+            kb: agent.requireKb("nightshift finance categorize"),
             config: agent.config.finance,
             runtime: agent.runtime(),
           });
@@ -244,7 +251,7 @@ export function registerFinance(program: Command, context: CliContext): void {
           store: agent.store,
           config: agent.config.finance,
           clock: agent.clock,
-          runtime: agent.runtime(),
+          runtime: agent.canRunModels ? agent.runtime() : undefined,
         });
         if (flags.json) return printJson(snakeKeys(result));
         process.stdout.write(`${result.answer}\n`);
@@ -268,13 +275,14 @@ async function recategorize(
     );
   }
   const id = Number(txn.replace(/^#/, ""));
-  const t = Number.isInteger(id) ? agent.store.transactionById(id) : undefined;
+  const t = Number.isInteger(id) ? await agent.store.transactionById(id) : undefined;
   if (!t)
     throw new NotFoundError(
       `no transaction ${txn}; \`nightshift finance transactions\` lists them`,
     );
   const by = personName(flags.by);
-  const note = await financeCorrectionHandler(agent).apply({
+  const kb = agent.requireKb("nightshift finance categorize TXN --category");
+  const note = await financeCorrectionHandler({ store: agent.store, kb }).apply({
     correctionId: `person:${by}:${agent.clock.now()}`,
     actionId: t.categoryActionId ?? "",
     agent: "finance",
@@ -282,144 +290,10 @@ async function recategorize(
     corrected: { categories: [{ transaction_id: t.id, category: flags.category }] },
     source: "person",
   });
-  await agent.kb.settled();
-  const updated = agent.store.transactionById(t.id)!;
+  const updated = (await agent.store.transactionById(t.id))!;
   if (flags.json) return printJson({ transaction: transactionToJson(updated), note });
   const rule = updated.payee
     ? `; payee "${updated.payee}" will be ${updated.category} from now on`
     : "";
   process.stdout.write(`${note ?? "applied"}${rule}\n`);
-}
-
-function describeImport(result: ImportResult, showNumbers: boolean, currency: string): string {
-  if (result.status === "already_imported") {
-    return `${result.file}: already imported (statement ${result.statementId}, ${result.account}); nothing changed`;
-  }
-  const number = showNumbers && result.accountNumber ? ` (${result.accountNumber})` : "";
-  const period = result.periodStart ? ` for ${result.periodStart} to ${result.periodEnd}` : "";
-  const parts = [
-    `${result.file}: imported ${count(result.imported, "transaction")} into "${result.account}"${number}${period}`,
-  ];
-  if (result.duplicatesSkipped)
-    parts.push(`${result.duplicatesSkipped} already in the ledger (same bank id), skipped`);
-  if (result.duplicateSuspects)
-    parts.push(
-      `${result.duplicateSuspects} possible duplicate(s) flagged for review (\`nightshift review\`)`,
-    );
-  const r = result.reconciliation;
-  if (r.status === "reconciled") parts.push("reconciled: balances and totals agree");
-  else if (r.status === "unchecked")
-    parts.push(
-      `unchecked: ${uncheckedReason(r.flags ?? []) ?? "nothing printed to check against"}`,
-    );
-  else
-    parts.push(
-      `DOES NOT RECONCILE (difference ${formatMoney(r.differenceCents ?? 0, currency)}): ${r.problems.join("; ")}`,
-    );
-  return [...parts, ...result.warnings.map((w) => `warning: ${w}`)].join("\n  ");
-}
-
-function importToJson(
-  result: ImportResult | { file: string; status: "failed"; error: string },
-  showNumbers: boolean,
-) {
-  if (result.status === "failed") return result;
-  const { reconciliation, accountNumber, ...rest } = result;
-  return {
-    file: rest.file,
-    status: rest.status,
-    statement_id: rest.statementId,
-    account: rest.account,
-    account_number:
-      accountNumber === null ? null : showNumbers ? accountNumber : maskNumber(accountNumber),
-    format: rest.format,
-    extraction: rest.extraction,
-    period_start: rest.periodStart,
-    period_end: rest.periodEnd,
-    imported: rest.imported,
-    duplicates_skipped: rest.duplicatesSkipped,
-    duplicate_suspects: rest.duplicateSuspects,
-    reconcile_status: reconciliation.status,
-    unchecked_reason: uncheckedReason(reconciliation.flags ?? []),
-    difference_cents: reconciliation.differenceCents,
-    debits_cents: reconciliation.debitsCents,
-    credits_cents: reconciliation.creditsCents,
-    problems: reconciliation.problems,
-    flags: reconciliation.flags ?? [],
-    layout: rest.layout ?? null,
-    warnings: rest.warnings,
-  };
-}
-
-function accountCurrency(agent: FinanceAgent, name: string): string {
-  const account = agent.store.accounts().find((a) => a.name === name);
-  return account?.currency ?? agent.config.finance.currency;
-}
-
-/** Each account's currency, so every figure is shown in its own (a euro account is not dollars). */
-function currencies(agent: FinanceAgent): (accountId: number) => string {
-  const byId = new Map(agent.store.accounts().map((a) => [a.id, a.currency]));
-  return (accountId) => byId.get(accountId) ?? agent.config.finance.currency;
-}
-
-const statementColumns = (currencyOf: (accountId: number) => string) => [
-  { header: "ID", value: (s: FinanceStatement) => String(s.id), align: "right" as const },
-  { header: "ACCOUNT", value: (s: FinanceStatement) => s.accountName, max: 24 },
-  { header: "FILE", value: (s: FinanceStatement) => s.fileName, max: 32 },
-  {
-    header: "PERIOD",
-    value: (s: FinanceStatement) => (s.periodStart ? `${s.periodStart}..${s.periodEnd}` : "-"),
-  },
-  {
-    header: "TXNS",
-    value: (s: FinanceStatement) => String(s.transactionCount),
-    align: "right" as const,
-  },
-  {
-    header: "CHECK",
-    value: (s: FinanceStatement) =>
-      s.reconcileStatus === "unchecked"
-        ? `unchecked: ${uncheckedReason(s.flags) ?? "nothing to check against"}`
-        : s.reconcileStatus === "mismatch"
-          ? "FLAGGED"
-          : "reconciled",
-    max: 60,
-  },
-  {
-    header: "DIFFERENCE",
-    value: (s: FinanceStatement) =>
-      s.differenceCents ? formatMoney(s.differenceCents, currencyOf(s.accountId)) : "-",
-    align: "right" as const,
-  },
-  {
-    header: "IMPORTED",
-    value: (s: FinanceStatement) => formatLocalTime(s.importedAt),
-  },
-  { header: "FLAGS", value: (s: FinanceStatement) => s.flags.join(",") },
-];
-
-const transactionColumns = (currencyOf: (accountId: number) => string) => [
-  { header: "ID", value: (t: FinanceTransaction) => String(t.id), align: "right" as const },
-  { header: "DATE", value: (t: FinanceTransaction) => t.date },
-  {
-    header: "AMOUNT",
-    value: (t: FinanceTransaction) => formatMoney(t.amountCents, currencyOf(t.accountId)),
-    align: "right" as const,
-  },
-  { header: "DESCRIPTION", value: (t: FinanceTransaction) => t.description, max: 40 },
-  { header: "CATEGORY", value: (t: FinanceTransaction) => t.category ?? "-" },
-  { header: "BY", value: (t: FinanceTransaction) => t.categorySource ?? "-" },
-  { header: "FLAGS", value: (t: FinanceTransaction) => t.flags.join(",") },
-];
-
-/** --json speaks the ledger's snake_case, whatever the library's camelCase. */
-function snakeKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(snakeKeys);
-  if (value === null || typeof value !== "object") return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([key, v]) => [
-      key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
-      snakeKeys(v),
-    ]),
-  );
 }
