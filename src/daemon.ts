@@ -104,6 +104,7 @@ export async function startDaemon(
       ...(shared
         ? {
             actionReads: shared.actions,
+            audit: shared.audit,
             needsSqlite: (what: string) => needsSqliteLedger(what, selection),
           }
         : {}),

@@ -8,7 +8,7 @@ import { actionToJson } from "../ledger/actions.js";
 import { feedbackToJson } from "../ledger/feedback-store.js";
 import type { Ledger } from "../ledger/ledger.js";
 import { SqliteActionReads } from "../ledger/sqlite/action-reads.js";
-import type { ActionReads } from "../ledger/stores/index.js";
+import type { ActionReads, AuditStore } from "../ledger/stores/index.js";
 import { feedbackFor } from "../plain-agents/feedback.js";
 import {
   type Decision,
@@ -21,7 +21,12 @@ import type { Telemetry } from "../telemetry/telemetry.js";
 import { VERSION } from "../version.js";
 import { intParam, readJsonBody, sendError, sendJson } from "./http.js";
 import { actionRoutes, listActions } from "./routes-actions.js";
-import { actionAuditToJson, auditRoutes } from "./routes-audit.js";
+import {
+  actionAuditToJson,
+  auditHandlersOnTheSeam,
+  auditRoutes,
+  auditStore,
+} from "./routes-audit.js";
 import { correctionRoutes } from "./routes-corrections.js";
 import { feedbackRoutes } from "./routes-feedback.js";
 import { financeRoutes } from "./routes-finance.js";
@@ -37,6 +42,8 @@ export interface ApiDeps {
   actionReads?: ActionReads;
   /** With actionReads: the error for routes whose capability still reads only SQLite. */
   needsSqlite?: (what: string) => NightshiftError;
+  /** The audit's store on the selected engine; SQLite over `ledger` by default. */
+  audit?: AuditStore;
   kb: KnowledgeBase;
   /** Defaults to a queue over `ledger` with `handlers`, so API decisions are applied. */
   review?: ReviewQueue;
@@ -102,7 +109,12 @@ const routes: Route[] = [
 ];
 
 /** The routes that read through the ledger seam, so work on either engine. */
-const ON_THE_SEAM = new Set<Handler>([health, oneAction, listActions]);
+const ON_THE_SEAM = new Set<Handler>([
+  health,
+  oneAction,
+  listActions,
+  ...auditHandlersOnTheSeam,
+]);
 
 /**
  * The HTTP API under /v0: the review queue, the knowledge base and the action log, over the
@@ -280,6 +292,6 @@ async function oneAction(r: Request, deps: Deps) {
     ...actionToJson(action),
     review_items: deps.review.itemsFor(action.id).map(reviewItemToJson),
     feedback: feedbackFor(deps.ledger, action.id).map(feedbackToJson),
-    ...actionAuditToJson(deps.ledger.db, action.id),
+    ...(await actionAuditToJson(auditStore(deps), action.id)),
   };
 }

@@ -1,10 +1,10 @@
 import { reportSummary, runToJson } from "../audit/report.js";
 import { systemClock } from "../clock.js";
 import { Upstreams } from "../gateway/upstreams.js";
-import { AuditStore } from "../ledger/audit-store.js";
 import { DashboardStore } from "../ledger/dashboard-store.js";
 import { MonitorStore } from "../ledger/monitor-store.js";
 import type { Deps, Request, Route } from "./handler.js";
+import { auditStore } from "./routes-audit.js";
 
 const PERCENTILES = [0.5, 0.9, 0.99];
 const UPSTREAM_TIMEOUT_MS = 1500;
@@ -20,8 +20,8 @@ async function overview(_r: Request, deps: Deps) {
   const store = new DashboardStore(deps.ledger.db);
   const groups = store.callGroups(today, now + 1);
   const [p50, p90, p99] = store.latencyPercentiles(today, now + 1, PERCENTILES);
-  const audit = new AuditStore(deps.ledger.db);
-  const last = audit.lastFinishedRun() ?? audit.latestRun();
+  const audit = auditStore(deps);
+  const last = (await audit.lastFinishedRun()) ?? (await audit.latestRun());
   const monitor = new MonitorStore(deps.ledger.db);
   const range = monitor.range();
   const latest = range ? monitor.between(range.newest, range.newest + 1)[0] : undefined;
@@ -58,7 +58,7 @@ async function overview(_r: Request, deps: Deps) {
         }
       : null,
     last_audit: last
-      ? { run: runToJson(last), summary: reportSummary(deps.ledger, last.id) }
+      ? { run: runToJson(last), summary: await reportSummary(audit, last.id) }
       : null,
     review_open: deps.review.store.count("open"),
   };

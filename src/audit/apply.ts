@@ -1,9 +1,15 @@
 import type { Clock } from "../clock.js";
 import { describeError } from "../errors.js";
 import type { KnowledgeBase } from "../knowledge/kb.js";
-import type { Action, ActionStore } from "../ledger/actions.js";
-import type { AuditItem, AuditStore, ItemOutcome, ItemResult } from "../ledger/audit-store.js";
+import type { Action, AuditStatus } from "../ledger/actions.js";
 import { newActionId } from "../ledger/ids.js";
+import type {
+  ActionReads,
+  AuditItem,
+  AuditStore,
+  ItemResult,
+  NewCorrection,
+} from "../ledger/stores/index.js";
 import type { ReviewKind, ReviewQueue } from "../review/queue.js";
 import { canonicalJson } from "../runtime/history.js";
 import type { CorrectionHandlers } from "./handlers.js";
@@ -16,7 +22,7 @@ import type { ItemVerdict, Pattern } from "./review.js";
  */
 export interface ApplyDeps {
   audit: AuditStore;
-  actions: ActionStore;
+  actions: Pick<ActionReads, "get">;
   queue: Pick<ReviewQueue, "open" | "personDecisionFor">;
   kb: Pick<KnowledgeBase, "put">;
   handlers: CorrectionHandlers;
@@ -31,30 +37,31 @@ export interface ApplyScope {
   reviewerModel: string;
 }
 
-export interface ApplyCounts {
-  verified: number;
-  corrected: number;
-  inReview: number;
-  ruled: number;
-  patterns: number;
+/** One item's share of its batch's commit (see AuditStore.commitBatch). */
+export interface VerdictEffects {
+  result: ItemResult;
+  correction: NewCorrection | null;
+  status: { actionId: string; status: AuditStatus } | null;
 }
 
 /**
- * Records one item's verdict and its consequences: the correction row, the review item, the
- * action's audit_status and the pattern. Runs inside the caller's batch transaction; a verdict
- * already recorded for this run (a resumed batch) changes nothing.
+ * Works out one item's verdict and its consequences: the correction row, the action's
+ * audit_status, the review item and the pattern. The audit's own writes are returned for the
+ * batch's one transaction; the review item and the pattern go to their own stores first, and
+ * both are idempotent (an item of the same kind stays open once; an unchanged entry is not
+ * versioned again), so a batch that is reviewed again after a crash queues nothing twice.
  */
-export function applyVerdict(
+export async function applyVerdict(
   deps: ApplyDeps,
   scope: ApplyScope,
   item: AuditItem,
   verdict: ItemVerdict,
-): ItemOutcome | null {
-  const action = deps.actions.get(item.actionId);
-  const decision = decide(deps, action, item, verdict);
+): Promise<VerdictEffects> {
+  const action = await deps.actions.get(item.actionId);
+  const decision = await decide(deps, action, item, verdict);
   let reviewItemId: string | null = null;
   if (decision.outcome === "in_review") {
-    const { item: opened } = deps.queue.open({
+    const { item: opened } = await deps.queue.open({
       kind: decision.kind,
       agent: item.agent,
       actionId: item.actionId,
@@ -68,53 +75,60 @@ export function applyVerdict(
     });
     reviewItemId = String(opened.id);
   }
-  const result: ItemResult = { ...verdict, outcome: decision.outcome, reviewItemId };
-  if (!deps.audit.recordItem(scope.runId, result, deps.clock.now())) return null;
-  if (decision.outcome === "corrected") {
-    deps.audit.insertCorrection({
-      id: newActionId(deps.clock.now()),
-      runId: scope.runId,
-      actionId: item.actionId,
-      agent: item.agent,
-      source: "audit",
-      original: action?.response ?? null,
-      corrected: verdict.correctedOutput,
-      reasoning: verdict.reasoning,
-      reviewerModel: scope.reviewerModel,
-      confidenceBefore: item.confidenceBefore,
-      confidenceAfter: verdict.confidence,
-      createdAt: deps.clock.now(),
-    });
-  }
-  if (decision.outcome === "corrected" || decision.outcome === "verified") {
-    deps.audit.setAuditStatus(item.actionId, decision.outcome);
-    if (verdict.pattern && writePattern(deps, scope, item, verdict.pattern)) {
-      deps.audit.markPatternWritten(scope.runId, item.actionId);
-    }
-  }
-  return decision.outcome;
+  const applied = decision.outcome === "corrected" || decision.outcome === "verified";
+  const patternWritten =
+    applied && verdict.pattern ? await writePattern(deps, scope, item, verdict.pattern) : false;
+  const result: ItemResult = { ...verdict, outcome: decision.outcome, reviewItemId, patternWritten };
+  return {
+    result,
+    correction: decision.outcome === "corrected" ? correctionOf(deps, scope, item, action, verdict) : null,
+    status: applied ? { actionId: item.actionId, status: decision.outcome } : null,
+  };
+}
+
+function correctionOf(
+  deps: ApplyDeps,
+  scope: ApplyScope,
+  item: AuditItem,
+  action: Action | undefined,
+  verdict: ItemVerdict,
+): NewCorrection {
+  return {
+    id: newActionId(deps.clock.now()),
+    runId: scope.runId,
+    actionId: item.actionId,
+    agent: item.agent,
+    source: "audit",
+    original: action?.response ?? null,
+    corrected: verdict.correctedOutput,
+    reasoning: verdict.reasoning,
+    reviewerModel: scope.reviewerModel,
+    confidenceBefore: item.confidenceBefore,
+    confidenceAfter: verdict.confidence,
+    createdAt: deps.clock.now(),
+  };
 }
 
 type Decision =
   | { outcome: "verified" | "corrected" | "ruled" }
   | { outcome: "in_review"; kind: ReviewKind; title: string; context: Record<string, unknown> };
 
-function decide(
+async function decide(
   deps: ApplyDeps,
   action: Action | undefined,
   item: AuditItem,
   verdict: ItemVerdict,
-): Decision {
+): Promise<Decision> {
   const label = `${item.agent} ${action?.actionType ?? "action"} ${item.actionId.slice(0, 8)}`;
   // Ruled while the run was under way: the person's word stands and the audit leaves it alone.
-  if (action?.auditStatus === "ruled" || deps.queue.personDecisionFor(item.actionId)) {
+  if (action?.auditStatus === "ruled" || (await deps.queue.personDecisionFor(item.actionId))) {
     return { outcome: "ruled" };
   }
   if (verdict.verdict === "unsure") {
     return review("audit_unsure", `Audit unsure about ${label}`, {});
   }
   const auditOutput = verdict.verdict === "correct" ? action?.response : verdict.correctedOutput;
-  const ruling = action ? rulingOnSameInput(deps, action) : undefined;
+  const ruling = action ? await rulingOnSameInput(deps, action) : undefined;
   if (ruling && canonicalJson(ruling.output) !== canonicalJson(auditOutput ?? null)) {
     return review("contradicts_person", `Audit disagrees with a person's decision on ${label}`, {
       person_decision: ruling,
@@ -139,11 +153,12 @@ function review(kind: ReviewKind, title: string, context: Record<string, unknown
 }
 
 /** The newest decision a person made on an earlier action of the same agent on the same input. */
-function rulingOnSameInput(deps: ApplyDeps, action: Action) {
+async function rulingOnSameInput(deps: ApplyDeps, action: Action) {
   if (!action.inputKey) return undefined;
-  for (const earlier of deps.actions.byInputKey(action.agent, action.inputKey)) {
-    if (earlier.id === action.id) continue;
-    const decision = deps.queue.personDecisionFor(earlier.id);
+  const ids = await deps.audit.sameInputActions(action.agent, action.inputKey);
+  for (const id of ids) {
+    if (id === action.id) continue;
+    const decision = await deps.queue.personDecisionFor(id);
     if (decision) return decision;
   }
   return undefined;
@@ -154,10 +169,15 @@ function rulingOnSameInput(deps: ApplyDeps, action: Action) {
  * "shared": a reviewer cannot teach an agent it was not reviewing. A pattern the knowledge base
  * refuses (a malformed key) is reported and skipped; it does not stop the run.
  */
-function writePattern(deps: ApplyDeps, scope: ApplyScope, item: AuditItem, p: Pattern): boolean {
+async function writePattern(
+  deps: ApplyDeps,
+  scope: ApplyScope,
+  item: AuditItem,
+  p: Pattern,
+): Promise<boolean> {
   const target = p.scope === "shared" ? "shared" : item.agent;
   try {
-    deps.kb.put(
+    await deps.kb.put(
       { scope: target, key: p.key, content: p.content },
       { kind: "audit_run", ref: scope.runId },
     );
@@ -171,41 +191,41 @@ function writePattern(deps: ApplyDeps, scope: ApplyScope, item: AuditItem, p: Pa
 }
 
 /**
- * Applies every correction whose handler has not run yet, each in its own savepoint: a handler
- * that writes to the ledger's database commits with the correction's applied_at or not at all,
- * and a handler that throws leaves the correction pending (with the error) for the next run.
- * Corrections of an agent with no handler wait, recorded, until one is registered.
+ * Applies every correction whose handler has not run yet. Handlers are idempotent (see
+ * handlers.ts), so one that ran just before a crash runs again harmlessly; a handler that throws
+ * leaves the correction pending (with the error) for the next run. Corrections of an agent with
+ * no handler wait, recorded, until one is registered.
  */
-export function applyPendingCorrections(deps: ApplyDeps): { applied: number; failed: number } {
+export async function applyPendingCorrections(
+  deps: ApplyDeps,
+): Promise<{ applied: number; failed: number }> {
   let applied = 0;
   let failed = 0;
-  for (const agent of deps.audit.pendingAgents()) {
+  for (const agent of await deps.audit.pendingAgents()) {
     const handler = deps.handlers.for(agent);
-    for (const correction of deps.audit.pendingCorrections(agent)) {
+    for (const correction of await deps.audit.pendingCorrections(agent)) {
       if (!handler) {
-        deps.audit.noteWaiting(
+        await deps.audit.noteWaiting(
           correction.id,
           `recorded; waiting for a correction handler for agent "${agent}"`,
         );
         continue;
       }
       try {
-        deps.audit.transaction(() => {
-          const note = handler.apply({
-            correctionId: correction.id,
-            actionId: correction.actionId,
-            agent,
-            original: correction.original,
-            corrected: correction.corrected,
-            source: correction.source,
-          });
-          deps.audit.markApplied(correction.id, deps.clock.now(), note ?? "applied");
+        const note = await handler.apply({
+          correctionId: correction.id,
+          actionId: correction.actionId,
+          agent,
+          original: correction.original,
+          corrected: correction.corrected,
+          source: correction.source,
         });
+        await deps.audit.markApplied(correction.id, deps.clock.now(), note ?? "applied");
         applied++;
       } catch (error) {
         failed++;
         const message = describeError(error);
-        deps.audit.markApplyFailed(correction.id, message);
+        await deps.audit.markApplyFailed(correction.id, message);
         deps.log(`correction ${correction.id} for ${agent} not applied: ${message}`);
       }
     }

@@ -1,10 +1,12 @@
 import { embedderFromConfig } from "../knowledge/embedder-config.js";
 import { KnowledgeBase } from "../knowledge/kb.js";
-import { AuditStore } from "../ledger/audit-store.js";
+import type { Ledger } from "../ledger/ledger.js";
+import { sqliteStoresOf } from "../ledger/sqlite/stores-of.js";
+import type { LedgerStores } from "../ledger/stores/index.js";
 import { buildCorrectionHandlers } from "../review/agent-handlers.js";
 import { ReviewQueue } from "../review/queue.js";
 import { Runtime } from "../runtime/runtime.js";
-import type { JobDependencies, JobFactory } from "../scheduler/job.js";
+import type { JobDefinition, JobDependencies, JobFactory } from "../scheduler/job.js";
 import type { CorrectionHandlers } from "./handlers.js";
 import { reportSummary } from "./report.js";
 import { runtimeReviewer } from "./reviewer.js";
@@ -26,12 +28,26 @@ export interface AuditJobOptions {
   baseUrl?: string;
   /** Also told each progress line (the CLI prints them); the scheduler records them either way. */
   onLog?: (line: string) => void;
+  /** The ledger of the selected engine; the scheduler's `stores`, else SQLite over its `ledger`. */
+  stores?: LedgerStores;
+}
+
+/**
+ * What the audit takes from the scheduler: its shared parts, and the ledger's stores when the
+ * scheduler hands them out (else the SQLite stores over its `ledger`).
+ */
+export type AuditJobDependencies = Pick<JobDependencies, "ledger" | "config" | "clock"> & {
+  stores?: LedgerStores;
+};
+
+function storesFor(dependencies: AuditJobDependencies, options: AuditJobOptions): LedgerStores {
+  return options.stores ?? dependencies.stores ?? sqliteStoresOf(dependencies.ledger);
 }
 
 export function createAuditJob(options: AuditJobOptions = {}): JobFactory {
-  return (dependencies) => {
-    const { config, ledger } = dependencies;
-    const audit = new AuditStore(ledger.db);
+  return (dependencies: JobDependencies & { stores?: LedgerStores }) => {
+    const { config } = dependencies;
+    const stores = storesFor(dependencies, options);
     const modelOf = (role: string) => config.models[role]?.model;
     const models = [modelOf(config.audit.reviewer_role)].filter((m) => m !== undefined);
     const degradedModels = [modelOf(config.audit.degraded_reviewer_role)].filter(
@@ -50,11 +66,16 @@ export function createAuditJob(options: AuditJobOptions = {}): JobFactory {
         models,
         degradedModels,
       },
-      backlog: (now) => ({
-        count: audit.unauditedCount(now - config.audit.lookback_days * 86_400_000, AUDITOR_AGENT),
-      }),
+      // Async like every store read: the scheduler awaits it once seam-sched lands
+      // (JobDefinition.backlog returns BacklogInfo | Promise<BacklogInfo> there); drop the cast then.
+      backlog: (async (now: number) => ({
+        count: await stores.audit.unauditedCount(
+          now - config.audit.lookback_days * 86_400_000,
+          AUDITOR_AGENT,
+        ),
+      })) as unknown as JobDefinition["backlog"],
       run: async (context) => {
-        const { deps, close } = auditDependencies(dependencies, options);
+        const { deps, close } = auditDependencies({ ...dependencies, stores }, options);
         const log = (line: string) => {
           context.log(line);
           options.onLog?.(line);
@@ -64,11 +85,13 @@ export function createAuditJob(options: AuditJobOptions = {}): JobFactory {
             mode: context.mode,
             shouldPause: () => context.shouldPause(),
             signal: context.signal,
-            saveCheckpoint: (state) => context.saveCheckpoint(state),
+            saveCheckpoint: async (state) => {
+              await context.saveCheckpoint(state);
+            },
             onBatch: (p) => log(describeProgress(p)),
           } satisfies RunOptions);
           if (outcome.status === "paused") return { status: "paused" };
-          return { status: "done", summary: reportSummary(ledger, outcome.run.id) };
+          return { status: "done", summary: await reportSummary(stores.audit, outcome.run.id) };
         } finally {
           await close();
         }
@@ -81,16 +104,19 @@ export const auditJob: JobFactory = createAuditJob();
 
 /** The parts a run needs, built over the shared ledger; `close` releases the reviewer's models. */
 export function auditDependencies(
-  dependencies: Pick<JobDependencies, "ledger" | "config" | "clock">,
+  dependencies: AuditJobDependencies,
   options: AuditJobOptions = {},
 ): { deps: AuditDeps; close: () => Promise<void> } {
-  const { ledger, config, clock } = dependencies;
+  const { config, clock } = dependencies;
+  // The knowledge base, the review queue, the handlers and the runtime still take the SQLite
+  // `Ledger` (their engineers move them onto the seam); on PostgreSQL it is the local file.
+  const ledger: Ledger = dependencies.ledger;
   const handlers = options.handlers ?? buildCorrectionHandlers({ ledger, config });
   const embedder = embedderFromConfig(config);
   const kb = new KnowledgeBase(ledger, { clock, ...(embedder ? { embedder } : {}) });
   const runtime = new Runtime({ config, ledger, knowledge: kb, clock, baseUrl: options.baseUrl });
   const deps: AuditDeps = {
-    ledger,
+    stores: storesFor(dependencies, options),
     config,
     clock,
     reviewerFor: (role) => runtimeReviewer(runtime, config, role),

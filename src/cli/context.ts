@@ -8,7 +8,7 @@ import {
   openActionLedger,
   selectLedger,
 } from "../ledger/select.js";
-import type { ActionLedger } from "../ledger/stores/index.js";
+import type { LedgerStores } from "../ledger/stores/index.js";
 
 /** What every command needs, loaded on first use so `--help` never touches the disk. */
 export interface CliContext {
@@ -19,8 +19,8 @@ export interface CliContext {
   clock(): Clock;
   /** Which ledger engine the config selects, and where. */
   selection(): LedgerSelection;
-  /** The action log on the selected engine (the seam in ledger/stores.ts). */
-  actionLedger(): Promise<ActionLedger>;
+  /** The ledger's stores on the selected engine (the seam in ledger/stores/). */
+  actionLedger(): Promise<LedgerStores>;
   close(): void | Promise<void>;
 }
 
@@ -31,7 +31,7 @@ export function createContext(
   let loaded: LoadedConfig | undefined;
   let ledger: Ledger | undefined;
   let clock: Clock | undefined;
-  let actionLedger: Promise<ActionLedger> | undefined;
+  let actionLedger: Promise<LedgerStores> | undefined;
   let command = "this command";
   program.hook("preAction", (_program, action) => {
     const names: string[] = [];

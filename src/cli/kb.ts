@@ -9,7 +9,6 @@ import {
   knowledgeEntryToJson,
   SHARED_SCOPE,
 } from "../knowledge/kb.js";
-import { AuditStore } from "../ledger/audit-store.js";
 import type { CliContext } from "./context.js";
 import { wholeNumber } from "./options.js";
 import { count, formatLocalTime, formatTable, printJson } from "./output.js";
@@ -278,7 +277,7 @@ function registerChanges(kb: Command, context: CliContext): void {
     .action(async (run: string, flags: { by?: string; json?: boolean }) => {
       const base = openKb(context);
       // An audit run by its id or a prefix; "wrote no knowledge entries" is for runs that exist.
-      const found = new AuditStore(context.ledger().db).findRun(run);
+      const found = await (await context.actionLedger()).audit.findRun(run);
       if (!found && base.writtenBy("audit_run", run).length === 0) {
         throw new NotFoundError(
           `no such run ${run}; \`nightshift audit list\` shows the audit runs`,

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { LedgerStores } from "../stores/index.js";
 import { PostgresActionReads } from "./action-reads.js";
+import { PostgresAuditStore } from "./audit.js";
 import { migratePostgres } from "./migrate.js";
 import { connectionError, maskUrl, openPool } from "./pool.js";
 import { PostgresActionWriter, type PostgresWriterOptions } from "./writer.js";
@@ -17,6 +18,7 @@ export class PostgresActionLedger implements LedgerStores {
   readonly location: string;
   readonly actions: PostgresActionReads;
   readonly writer: PostgresActionWriter;
+  readonly audit: PostgresAuditStore;
 
   private constructor(
     readonly pool: pg.Pool,
@@ -26,6 +28,7 @@ export class PostgresActionLedger implements LedgerStores {
     this.location = maskUrl(url);
     this.actions = new PostgresActionReads(pool);
     this.writer = new PostgresActionWriter(pool, options);
+    this.audit = new PostgresAuditStore(pool);
   }
 
   /** Connects and brings the schema up to date (once, whichever daemon starts first). */

@@ -3,6 +3,7 @@ import type { Ledger } from "../ledger.js";
 import type { ActionAppender, LedgerStores } from "../stores/index.js";
 import type { ActionWriter } from "../writer.js";
 import { SqliteActionReads } from "./action-reads.js";
+import { SqliteAuditStore } from "./audit.js";
 
 /** The SQLite ActionWriter behind the async appender seam; `write` is the writer's own call. */
 export class SqliteActionAppender implements ActionAppender {
@@ -31,6 +32,7 @@ export class SqliteActionLedger implements LedgerStores {
   readonly location: string;
   readonly actions: SqliteActionReads;
   readonly writer: SqliteActionAppender;
+  readonly audit: SqliteAuditStore;
 
   constructor(
     readonly ledger: Ledger,
@@ -39,6 +41,7 @@ export class SqliteActionLedger implements LedgerStores {
     this.location = ledger.path;
     this.actions = new SqliteActionReads(ledger.actions);
     this.writer = new SqliteActionAppender(ledger.writer);
+    this.audit = new SqliteAuditStore(ledger.db);
   }
 
   async close(): Promise<void> {

@@ -10,7 +10,11 @@
  * (test/ledger/*-cases.ts) runs against both.
  */
 import type { ActionLedger } from "./actions.js";
+import type { AuditStore } from "./audit.js";
 
 export * from "./actions.js";
+export * from "./audit.js";
 
-export interface LedgerStores extends ActionLedger {}
+export interface LedgerStores extends ActionLedger {
+  readonly audit: AuditStore;
+}
