@@ -109,12 +109,7 @@ const routes: Route[] = [
 ];
 
 /** The routes that read through the ledger seam, so work on either engine. */
-const ON_THE_SEAM = new Set<Handler>([
-  health,
-  oneAction,
-  listActions,
-  ...auditHandlersOnTheSeam,
-]);
+const ON_THE_SEAM = new Set<Handler>([health, oneAction, listActions, ...auditHandlersOnTheSeam]);
 
 /**
  * The HTTP API under /v0: the review queue, the knowledge base and the action log, over the

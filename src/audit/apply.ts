@@ -78,10 +78,16 @@ export async function applyVerdict(
   const applied = decision.outcome === "corrected" || decision.outcome === "verified";
   const patternWritten =
     applied && verdict.pattern ? await writePattern(deps, scope, item, verdict.pattern) : false;
-  const result: ItemResult = { ...verdict, outcome: decision.outcome, reviewItemId, patternWritten };
+  const result: ItemResult = {
+    ...verdict,
+    outcome: decision.outcome,
+    reviewItemId,
+    patternWritten,
+  };
   return {
     result,
-    correction: decision.outcome === "corrected" ? correctionOf(deps, scope, item, action, verdict) : null,
+    correction:
+      decision.outcome === "corrected" ? correctionOf(deps, scope, item, action, verdict) : null,
     status: applied ? { actionId: item.actionId, status: decision.outcome } : null,
   };
 }

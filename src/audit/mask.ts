@@ -16,9 +16,7 @@ export function maskUrlsIn<T>(value: T): T {
   if (typeof value === "string") return maskUrlText(value) as T;
   if (Array.isArray(value)) return value.map((v) => maskUrlsIn(v)) as T;
   if (value && typeof value === "object") {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, v]) => [key, maskUrlsIn(v)]),
-    ) as T;
+    return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, maskUrlsIn(v)])) as T;
   }
   return value;
 }

@@ -1,7 +1,7 @@
 import { NotFoundError } from "../errors.js";
 import type { AuditItem, AuditRun, AuditStore, Verdict } from "../ledger/stores/index.js";
-import { maskUrlsIn } from "./mask.js";
 import { correctionToJson } from "../views/audit.js";
+import { maskUrlsIn } from "./mask.js";
 import { AUDITOR_AGENT } from "./select.js";
 
 /**

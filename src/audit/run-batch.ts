@@ -57,7 +57,11 @@ export async function reviewBatch(
     await commit();
     return { items: 0, outcomes };
   }
-  const views = await renderBatch(deps, reviewer, items.map((i) => i.actionId));
+  const views = await renderBatch(
+    deps,
+    reviewer,
+    items.map((i) => i.actionId),
+  );
   const prompt = buildReviewPrompt(views, deps.config.audit.cross_agent_window_min);
   const ids = views.map((v) => v.action.id);
   const answer = await reviewer.review(prompt, ids, run.traceId, signal);

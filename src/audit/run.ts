@@ -17,9 +17,9 @@ import type { ApplyDeps } from "./apply.js";
 import { applyPendingCorrections } from "./apply.js";
 import { planBatches } from "./batch.js";
 import { AuditRunningError, claimant, keepClaimAlive } from "./claim.js";
-import { maskedError, maskUrlText } from "./mask.js";
 import { DETAIL_LEVELS, estimateTokens, readItemContext, renderItem } from "./context.js";
 import type { CorrectionHandlers } from "./handlers.js";
+import { maskedError, maskUrlText } from "./mask.js";
 import type { Reviewer } from "./reviewer.js";
 import { batchBudget, reviewBatch } from "./run-batch.js";
 import { selectForAudit } from "./select.js";
@@ -93,7 +93,13 @@ export async function runAudit(deps: AuditDeps, options: RunOptions = {}): Promi
   const owner = claim().owner;
   const apply = applyDeps(deps, log);
   const cut = abortAfterGrace(options.signal, PAUSE_GRACE_MS);
-  const alive = keepClaimAlive(audit, run.id, claim, () => log(`audit run ${run.id} was taken over by another process`), log);
+  const alive = keepClaimAlive(
+    audit,
+    run.id,
+    claim,
+    () => log(`audit run ${run.id} was taken over by another process`),
+    log,
+  );
   let batch = run.nextBatch;
   try {
     await applyPendingCorrections(apply);
@@ -103,7 +109,15 @@ export async function runAudit(deps: AuditDeps, options: RunOptions = {}): Promi
       }
       if (alive.lost) throw new RunTakenOverError(run.id, await audit.getRun(run.id));
       const commit = () => options.saveCheckpoint?.(checkpoint(run, batch + 1));
-      const scope = { apply, reviewer: deps.reviewerFor(run.reviewerRole), run, owner, batch, commit, signal: cut.signal };
+      const scope = {
+        apply,
+        reviewer: deps.reviewerFor(run.reviewerRole),
+        run,
+        owner,
+        batch,
+        commit,
+        signal: cut.signal,
+      };
       const outcomes = await reviewBatch(deps, scope);
       await applyPendingCorrections(apply);
       options.onBatch?.({ runId: run.id, batch: batch + 1, batches: run.batches, ...outcomes });
@@ -139,7 +153,9 @@ async function claimOrStart(
     const items = (await deps.stores.audit.runItems(run.id)).length;
     log(`audit run ${run.id}: ${items} item(s) in ${run.batches} batch(es)`);
   } else {
-    const from = claimed.takenOver ? ` (taken over from ${run.host ?? "a process"} that stopped answering)` : "";
+    const from = claimed.takenOver
+      ? ` (taken over from ${run.host ?? "a process"} that stopped answering)`
+      : "";
     log(`resuming audit run ${run.id} at batch ${run.nextBatch + 1} of ${run.batches}${from}`);
   }
   return run;

@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import { auditDependencies, auditJob, createAuditJob, describeProgress } from "../audit/job.js";
+import { maskUrlText } from "../audit/mask.js";
 import { buildReport, runToJson } from "../audit/report.js";
 import { formatReport } from "../audit/report-text.js";
 import { runAudit } from "../audit/run.js";
-import { maskUrlText } from "../audit/mask.js";
 import { type Config, ensureHome } from "../config.js";
 import { NightshiftError } from "../errors.js";
 import { Ledger } from "../ledger/ledger.js";

@@ -65,8 +65,9 @@ export async function writeBatch(client: pg.PoolClient, c: BatchCommit): Promise
       ],
     );
   }
-  await client.query(
-    "UPDATE audit_runs SET next_batch = $1, heartbeat_at = $2 WHERE id = $3",
-    [c.batch + 1, c.at, c.runId],
-  );
+  await client.query("UPDATE audit_runs SET next_batch = $1, heartbeat_at = $2 WHERE id = $3", [
+    c.batch + 1,
+    c.at,
+    c.runId,
+  ]);
 }

@@ -2,7 +2,6 @@ import type pg from "pg";
 import {
   CANDIDATE_COLUMNS,
   DEFAULT_CANDIDATE_PAGE,
-
   mayClaim,
   type Row,
   toActionItem,
@@ -415,4 +414,3 @@ async function insertItems(client: pg.PoolClient, runId: string, items: NewAudit
     );
   }
 }
-

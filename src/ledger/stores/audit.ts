@@ -204,7 +204,12 @@ export interface AuditStore {
   /** Keeps the claim alive; false when the run is no longer this owner's (taken over, ended). */
   heartbeat(runId: string, owner: string, now: number): Promise<boolean>;
   /** Ends this owner's claim with a status (paused, failed); false when it was not the owner's. */
-  releaseRun(runId: string, owner: string, status: "paused" | "failed", error?: string | null): Promise<boolean>;
+  releaseRun(
+    runId: string,
+    owner: string,
+    status: "paused" | "failed",
+    error?: string | null,
+  ): Promise<boolean>;
   /** Marks the run done, its still-unaudited window actions passed; returns how many passed. */
   finishRun(runId: string, owner: string, finishedAt: number): Promise<number>;
   /**
