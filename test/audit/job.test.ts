@@ -2,9 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createAuditJob } from "../../src/audit/job.js";
 import { ManualClock } from "../../src/clock.js";
 import { type Config, parseConfig } from "../../src/config.js";
-import { AuditStore } from "../../src/ledger/audit-store.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
 import { SchedulerStore } from "../../src/ledger/scheduler-store.js";
+import { sqliteStoresOf } from "../../src/ledger/sqlite/stores-of.js";
 import { Scheduler } from "../../src/scheduler/scheduler.js";
 import { SyntheticMonitor } from "../scheduler/harness.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
@@ -55,7 +55,7 @@ describe("the audit job under the scheduler", () => {
     return { scheduler: s, store };
   }
 
-  it("declares its conditions: 12 h apart, 100 actions of backlog, the reviewer's model and GPU", () => {
+  it("declares its conditions: 12 h apart, 100 actions of backlog, the reviewer's model and GPU", async () => {
     ledger.actions.insert(Array.from({ length: 30 }, (_, i) => chatAction("chat", NOW - i * HOUR)));
     ledger.actions.insert([chatAction("auditor", NOW - HOUR), chatAction("chat", NOW - 8 * DAY)]);
     const job = createAuditJob()({ ledger, config, clock, home: "/nonexistent" });
@@ -68,7 +68,7 @@ describe("the audit job under the scheduler", () => {
       models: ["qwen2.5:14b"],
       degradedModels: ["qwen2.5:7b"],
     });
-    expect(job.backlog!(NOW + 1)).toEqual({ count: 30 });
+    expect(await job.backlog!(NOW + 1)).toEqual({ count: 30 });
     const { scheduler: s } = scheduler();
     const [status] = s.status("audit");
     expect(status!.assessment.runnable).toBe(false);
@@ -98,8 +98,8 @@ describe("the audit job under the scheduler", () => {
     const first = await s.runNow("audit", { force: true });
     await stopping;
     expect(first.status).toBe("paused");
-    const audit = new AuditStore(ledger.db);
-    const run = audit.latestRun()!;
+    const audit = sqliteStoresOf(ledger).audit;
+    const run = (await audit.latestRun())!;
     expect(run).toMatchObject({ status: "paused", nextBatch: 2, batches: 3 });
     expect(store.getRun(first.runId!)?.checkpoint).toMatchObject({ run_id: run.id, next_batch: 2 });
 

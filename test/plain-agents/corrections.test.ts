@@ -4,8 +4,8 @@ import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { applyPendingCorrections } from "../../src/audit/apply.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
-import { AuditStore } from "../../src/ledger/audit-store.js";
 import { DeliveryStore } from "../../src/ledger/delivery-store.js";
+import { sqliteStoresOf } from "../../src/ledger/sqlite/stores-of.js";
 import { WebhookSender } from "../../src/plain-agents/webhook.js";
 import { buildCorrectionHandlers } from "../../src/review/agent-handlers.js";
 import { type PlainHarness, postJson, startPlainHarness } from "./harness.js";
@@ -78,7 +78,7 @@ describe("corrections delivered to plain agents", () => {
   });
 
   /** A logged call by `agent` and an audit correction of it, applied as the audit applies them. */
-  function correctCall(agent: string, corrected: unknown): string {
+  async function correctCall(agent: string, corrected: unknown): Promise<string> {
     const action = h.ledger.actions.insertOne({
       agent,
       actionType: "chat",
@@ -87,9 +87,10 @@ describe("corrections delivered to plain agents", () => {
       status: "ok",
       response: { message: { content: "Dear Sir" } },
     });
-    const audit = new AuditStore(h.ledger.db);
+    const stores = sqliteStoresOf(h.ledger);
+    const audit = stores.audit;
     const id = `corr-${action.id}`;
-    audit.insertCorrection({
+    await audit.insertCorrection({
       id,
       runId: null,
       actionId: action.id,
@@ -103,9 +104,9 @@ describe("corrections delivered to plain agents", () => {
       confidenceAfter: 0.93,
       createdAt: clock.now(),
     });
-    const result = applyPendingCorrections({
+    const result = await applyPendingCorrections({
       audit,
-      actions: h.ledger.actions,
+      actions: stores.actions,
       queue: h.review,
       kb: new KnowledgeBase(h.ledger),
       handlers: buildCorrectionHandlers({ ledger: h.ledger, config: h.config, clock }),
@@ -118,7 +119,7 @@ describe("corrections delivered to plain agents", () => {
   }
 
   it("lets an agent pull its pending corrections and acknowledge each once", async () => {
-    const id = correctCall("calendar", { message: { content: "Hi Sam" } });
+    const id = await correctCall("calendar", { message: { content: "Hi Sam" } });
     const list = await h.api("/v0/corrections?agent=calendar&status=pending");
     expect(list.status).toBe(200);
     const { corrections } = (await list.json()) as { corrections: Record<string, unknown>[] };
@@ -161,7 +162,7 @@ describe("corrections delivered to plain agents", () => {
   });
 
   it("posts a signed correction to the agent's webhook, retries with backoff, and never twice", async () => {
-    const id = correctCall("mailer", { message: { content: "Hi Sam" } });
+    const id = await correctCall("mailer", { message: { content: "Hi Sam" } });
     const sender = new WebhookSender({ ledger: h.ledger, agents: h.config.plain_agents, clock });
     status = 503;
     expect(await sender.runOnce()).toEqual({ delivered: 0, retrying: 1, failed: 0 });
@@ -208,7 +209,7 @@ describe("corrections delivered to plain agents", () => {
   });
 
   it("marks a delivery failed after max_attempts and records every attempt", async () => {
-    const id = correctCall("mailer", { message: { content: "Hi" } });
+    const id = await correctCall("mailer", { message: { content: "Hi" } });
     const sender = new WebhookSender({ ledger: h.ledger, agents: h.config.plain_agents, clock });
     status = 500;
     await sender.runOnce();

@@ -11,9 +11,13 @@ export interface TestEngine {
   name: "SQLite" | "PostgreSQL";
   /** False where PostgreSQL is not installed here (never in CI, where its absence fails). */
   available: boolean;
-  /** Opens a fresh, empty ledger; `close` closes it and removes what it made. */
+  /**
+   * Opens a fresh, empty ledger; `close` closes it and removes what it made. SQLite: the file
+   * nightshift.db in `home` when given (where the CLI and the daemon look), else in a temp dir.
+   */
   open(
     label: string,
+    home?: string,
   ): Promise<{ stores: LedgerStores; url: string | null; close(): Promise<void> }>;
 }
 
@@ -21,17 +25,16 @@ export const ENGINES: TestEngine[] = [
   {
     name: "SQLite",
     available: true,
-    async open() {
-      const home = tempHome();
-      const stores = new SqliteActionLedger(
-        Ledger.open(join(home.home, "nightshift.db"), { flushIntervalMs: 5 }),
-      );
+    async open(_label, home) {
+      const temp = home ? null : tempHome();
+      const path = join(home ?? temp!.home, "nightshift.db");
+      const stores = new SqliteActionLedger(Ledger.open(path, { flushIntervalMs: 5 }));
       return {
         stores,
         url: null,
         close: async () => {
           await stores.close();
-          home.cleanup();
+          temp?.cleanup();
         },
       };
     },

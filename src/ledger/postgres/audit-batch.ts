@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { json } from "../audit-rows.js";
-import type { BatchCommit } from "../stores/audit.js";
+import type { BatchCommit, NewCorrection } from "../stores/audit.js";
 
 /** One batch's writes, inside the caller's transaction (see PostgresAuditStore.commitBatch). */
 export async function writeBatch(client: pg.PoolClient, c: BatchCommit): Promise<void> {
@@ -24,28 +24,7 @@ export async function writeBatch(client: pg.PoolClient, c: BatchCommit): Promise
       ],
     );
   }
-  for (const x of c.corrections) {
-    await client.query(
-      `INSERT INTO corrections (id, run_id, action_id, agent, source, original, corrected,
-        reasoning, reviewer_model, confidence_before, confidence_after, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       ON CONFLICT DO NOTHING`,
-      [
-        x.id,
-        x.runId,
-        x.actionId,
-        x.agent,
-        x.source,
-        json(x.original),
-        json(x.corrected),
-        x.reasoning,
-        x.reviewerModel,
-        x.confidenceBefore,
-        x.confidenceAfter,
-        x.createdAt,
-      ],
-    );
-  }
+  for (const x of c.corrections) await insertCorrection(client, x);
   for (const { actionId, status } of c.statuses) {
     await client.query("UPDATE actions SET audit_status = $1 WHERE id = $2", [status, actionId]);
   }
@@ -70,4 +49,32 @@ export async function writeBatch(client: pg.PoolClient, c: BatchCommit): Promise
     c.at,
     c.runId,
   ]);
+}
+
+/** Inserts a correction unless its run already corrected the action; true when inserted. */
+export async function insertCorrection(
+  client: pg.Pool | pg.PoolClient,
+  x: NewCorrection,
+): Promise<boolean> {
+  const result = await client.query(
+    `INSERT INTO corrections (id, run_id, action_id, agent, source, original, corrected,
+      reasoning, reviewer_model, confidence_before, confidence_after, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+     ON CONFLICT DO NOTHING`,
+    [
+      x.id,
+      x.runId,
+      x.actionId,
+      x.agent,
+      x.source,
+      json(x.original),
+      json(x.corrected),
+      x.reasoning,
+      x.reviewerModel,
+      x.confidenceBefore,
+      x.confidenceAfter,
+      x.createdAt,
+    ],
+  );
+  return result.rowCount === 1;
 }

@@ -24,12 +24,13 @@ import {
   type LearningDay,
   type NewAuditItem,
   type NewAuditRun,
+  type NewCorrection,
   type RunClaim,
   RunTakenOverError,
   type TraceUsage,
   type Verdict,
 } from "../stores/audit.js";
-import { writeBatch } from "./audit-batch.js";
+import { insertCorrection, writeBatch } from "./audit-batch.js";
 import { inTransaction } from "./transaction.js";
 
 /**
@@ -266,6 +267,10 @@ export class PostgresAuditStore implements AuditStore {
     const sql = `SELECT i.*, r.reviewer_model FROM audit_items i
       JOIN audit_runs r ON r.id = i.run_id WHERE i.action_id = $1 ORDER BY r.started_at`;
     return (await this.rows(sql, [actionId])).map(toActionItem);
+  }
+
+  async insertCorrection(correction: NewCorrection): Promise<boolean> {
+    return insertCorrection(this.pool, correction);
   }
 
   async pendingAgents(): Promise<string[]> {

@@ -26,6 +26,7 @@ import {
   type LearningDay,
   type NewAuditItem,
   type NewAuditRun,
+  type NewCorrection,
   type RunClaim,
   RunTakenOverError,
   type TraceUsage,
@@ -228,22 +229,7 @@ export class SqliteAuditStore implements AuditStore {
           r.actionId,
         );
       }
-      for (const x of c.corrections) {
-        this.s.insertCorrection!.run(
-          x.id,
-          x.runId,
-          x.actionId,
-          x.agent,
-          x.source,
-          json(x.original),
-          json(x.corrected),
-          x.reasoning,
-          x.reviewerModel,
-          x.confidenceBefore,
-          x.confidenceAfter,
-          x.createdAt,
-        );
-      }
+      for (const x of c.corrections) this.insertCorrectionRow(x);
       for (const { actionId, status } of c.statuses) this.s.setAudit!.run(status, actionId);
       for (const i of c.insights) {
         this.s.insertInsight!.run(
@@ -331,6 +317,28 @@ export class SqliteAuditStore implements AuditStore {
 
   async actionItems(actionId: string): Promise<ActionAuditItem[]> {
     return (this.s.actionItems!.all(actionId) as Row[]).map(toActionItem);
+  }
+
+  async insertCorrection(x: NewCorrection): Promise<boolean> {
+    return this.insertCorrectionRow(x);
+  }
+
+  private insertCorrectionRow(x: NewCorrection): boolean {
+    const info = this.s.insertCorrection!.run(
+      x.id,
+      x.runId,
+      x.actionId,
+      x.agent,
+      x.source,
+      json(x.original),
+      json(x.corrected),
+      x.reasoning,
+      x.reviewerModel,
+      x.confidenceBefore,
+      x.confidenceAfter,
+      x.createdAt,
+    );
+    return info.changes === 1;
   }
 
   async pendingAgents(): Promise<string[]> {

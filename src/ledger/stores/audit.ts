@@ -238,6 +238,11 @@ export interface AuditStore {
   /** Every run's look at one action, oldest first. */
   actionItems(actionId: string): Promise<ActionAuditItem[]>;
 
+  /**
+   * Records a correction outside a batch (a person's, or a run's replayed); false when this run
+   * (or, without a run, this id) already has it.
+   */
+  insertCorrection(correction: NewCorrection): Promise<boolean>;
   /** Agents with corrections their handler has not applied yet. */
   pendingAgents(): Promise<string[]>;
   pendingCorrections(agent: string): Promise<Correction[]>;
