@@ -35,6 +35,25 @@ function cli(home: string, args: string[]): { child: ChildProcess; exit: Promise
   return { child, exit };
 }
 
+/** `nightshift serve` on a free port with this home's config; resolves once it listens. */
+function serve(home: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [...CLI, "serve", "--port", "0"], {
+    cwd: ROOT,
+    env: { ...process.env, NIGHTSHIFT_HOME: home, NIGHTSHIFT_LEDGER_URL: "" },
+  });
+  let output = "";
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match && /\n {2}ledger: .*\n/.test(output)) resolve({ child, url: match[1]! });
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`daemon exited with ${code}:\n${output}`)));
+  });
+}
+
 /**
  * Two machines sharing one PostgreSQL ledger both start the night audit: it runs once. The
  * first machine's reviewer call is held until the second machine has been refused, so the two
@@ -147,13 +166,47 @@ describe.skipIf(postgresUrl === null)(
         "verified",
       ]);
 
-      // The report reads the same from the other machine.
+      // The report reads the same from the other machine, on the command line and from /v0.
       const report = await cli(homes[1]!.home, ["audit", "report", "--json"]).exit;
       expect(JSON.parse(report.stdout)).toMatchObject({
         run: { id: run!.id, status: "done" },
         items: { total: 6 },
         corrections: { total: 3, applied: 3 },
       });
-    }, 120_000);
+      const daemon = await serve(homes[1]!.home);
+      try {
+        const get = async (path: string) => {
+          const response = await fetch(`${daemon.url}${path}`);
+          return {
+            status: response.status,
+            body: (await response.json()) as Record<string, unknown>,
+          };
+        };
+        expect(await get("/v0/audit/runs")).toMatchObject({
+          status: 200,
+          body: { runs: [{ id: run!.id, status: "done", summary: { items: 6, corrections: 3 } }] },
+        });
+        expect(await get(`/v0/audit/runs/${run!.id.slice(0, 10)}`)).toMatchObject({
+          status: 200,
+          body: { run: { id: run!.id }, verdicts: { correct: 3, incorrect: 3 } },
+        });
+        const corrected = actions.find((a) => wrong.has(a.id))!;
+        expect(await get(`/v0/actions/${corrected.id}`)).toMatchObject({
+          status: 200,
+          body: {
+            audit: [{ run_id: run!.id, verdict: "incorrect" }],
+            corrections: [{ corrected: { category: "Right" } }],
+          },
+        });
+        const curve = await get("/v0/audit/learning-curve?days=3");
+        expect(curve.status).toBe(200);
+        expect(curve.body.days).toEqual(
+          expect.arrayContaining([expect.objectContaining({ wrong: expect.any(Number) })]),
+        );
+      } finally {
+        daemon.child.kill("SIGTERM");
+        await new Promise((resolve) => daemon.child.once("exit", resolve));
+      }
+    }, 180_000);
   },
 );
