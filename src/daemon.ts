@@ -104,7 +104,7 @@ export async function startDaemon(
       ...(shared
         ? {
             actionReads: shared.actions,
-            audit: shared.audit,
+            stores: shared,
             needsSqlite: (what: string) => needsSqliteLedger(what, selection),
           }
         : {}),

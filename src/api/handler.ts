@@ -8,7 +8,7 @@ import { actionToJson } from "../ledger/actions.js";
 import { feedbackToJson } from "../ledger/feedback-store.js";
 import type { Ledger } from "../ledger/ledger.js";
 import { SqliteActionReads } from "../ledger/sqlite/action-reads.js";
-import type { ActionReads, AuditStore } from "../ledger/stores/index.js";
+import type { ActionReads, LedgerStores } from "../ledger/stores/index.js";
 import { feedbackFor } from "../plain-agents/feedback.js";
 import {
   type Decision,
@@ -42,8 +42,8 @@ export interface ApiDeps {
   actionReads?: ActionReads;
   /** With actionReads: the error for routes whose capability still reads only SQLite. */
   needsSqlite?: (what: string) => NightshiftError;
-  /** The audit's store on the selected engine; SQLite over `ledger` by default. */
-  audit?: AuditStore;
+  /** The ledger's stores on the selected engine; SQLite over `ledger` by default. */
+  stores?: LedgerStores;
   kb: KnowledgeBase;
   /** Defaults to a queue over `ledger` with `handlers`, so API decisions are applied. */
   review?: ReviewQueue;

@@ -1,10 +1,13 @@
+import { auditDependencies } from "../audit/job.js";
 import { buildReport, reportSummary, runToJson } from "../audit/report.js";
+import { runAudit } from "../audit/run.js";
 import { systemClock } from "../clock.js";
+import { NightshiftError } from "../errors.js";
 import { sqliteStoresOf } from "../ledger/sqlite/stores-of.js";
-import type { AuditStore } from "../ledger/stores/index.js";
+import type { AuditRun, AuditStore, LedgerStores } from "../ledger/stores/index.js";
 import { auditItemToJson, correctionToJson, learningDayToJson } from "../views/audit.js";
 import type { Deps, Handler, Request, Route } from "./handler.js";
-import { intParam } from "./http.js";
+import { intParam, readJsonBody } from "./http.js";
 
 /**
  * The night shift's runs and their reports, as `nightshift audit report --json` gives them, and
@@ -13,6 +16,7 @@ import { intParam } from "./http.js";
  */
 export const auditRoutes: Route[] = [
   { method: "GET", pattern: ["audit", "runs"], handler: auditRuns },
+  { method: "POST", pattern: ["audit", "runs"], handler: startAudit },
   { method: "GET", pattern: ["audit", "runs", ":id"], handler: auditReport },
   { method: "GET", pattern: ["audit", "learning-curve"], handler: learningCurve },
 ];
@@ -20,9 +24,51 @@ export const auditRoutes: Route[] = [
 /** The audit routes' handlers: they read through the store seam, so work on either engine. */
 export const auditHandlersOnTheSeam: Handler[] = auditRoutes.map((r) => r.handler);
 
-/** The audit's store on the selected engine; the SQLite one over `ledger` when none is passed. */
-export function auditStore(deps: Pick<Deps, "audit" | "ledger">): AuditStore {
-  return deps.audit ?? sqliteStoresOf(deps.ledger).audit;
+/** The ledger's stores on the selected engine; the SQLite ones over `ledger` when none are passed. */
+function ledgerStores(deps: Pick<Deps, "stores" | "ledger">): LedgerStores {
+  return deps.stores ?? sqliteStoresOf(deps.ledger);
+}
+
+/** The audit's store on the selected engine. */
+export function auditStore(deps: Pick<Deps, "stores" | "ledger">): AuditStore {
+  return ledgerStores(deps).audit;
+}
+
+/**
+ * POST /v0/audit/runs {"seed"?}: starts the audit now in this daemon (or resumes the unfinished
+ * run), whatever the idle conditions, as `nightshift audit run --now` does. Answers once the run
+ * is claimed, with the run; 409 naming the running run, its host and start when one runs on any
+ * machine sharing the ledger. The run goes on in the background; its report is GET .../:id.
+ */
+async function startAudit(r: Request, deps: Deps) {
+  const body = await readJsonBody(r.req);
+  if (body.seed !== undefined && typeof body.seed !== "string") {
+    throw new NightshiftError(`"seed" must be a string (got ${JSON.stringify(body.seed)})`);
+  }
+  const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const { deps: audit, close } = auditDependencies(
+    {
+      ledger: deps.ledger,
+      stores: ledgerStores(deps),
+      config: deps.config,
+      clock: deps.clock ?? systemClock,
+    },
+    deps.handlers ? { handlers: deps.handlers } : {},
+  );
+  let claimed!: (run: AuditRun) => void;
+  const started = new Promise<AuditRun>((resolve) => {
+    claimed = resolve;
+  });
+  const running = runAudit(
+    { ...audit, log: (line) => log(`nightshift audit: ${line}`) },
+    { seed: body.seed, onClaimed: claimed },
+  ).finally(() => close());
+  // Refused (another run holds the claim) or failed before claiming: the caller hears why.
+  const run = await Promise.race([started, running.then((outcome) => outcome.run)]);
+  running.catch((error: unknown) =>
+    log(`nightshift audit: run ${run.id} stopped: ${String(error)}`),
+  );
+  return { run: runToJson(run), started: true };
 }
 
 async function auditRuns(r: Request, deps: Deps) {

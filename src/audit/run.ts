@@ -69,6 +69,8 @@ export interface RunOptions {
   saveCheckpoint?(state: unknown): void | Promise<void>;
   /** Told after each batch is committed. */
   onBatch?(progress: BatchProgress): void;
+  /** Told once the run is claimed (created, resumed or taken over), before any review. */
+  onClaimed?(run: AuditRun): void;
 }
 
 export interface BatchProgress {
@@ -90,6 +92,7 @@ export async function runAudit(deps: AuditDeps, options: RunOptions = {}): Promi
   await deps.stores.writer.flush();
   const claim = claimant(deps.clock, deps.host);
   const run = await claimOrStart(deps, options, claim, log);
+  options.onClaimed?.(run);
   const owner = claim().owner;
   const apply = applyDeps(deps, log);
   const cut = abortAfterGrace(options.signal, PAUSE_GRACE_MS);

@@ -65,6 +65,7 @@ describe.skipIf(postgresUrl === null)(
     let upstream: ScriptedUpstream;
     let ledger: PostgresActionLedger;
     const homes = [tempHome(), tempHome()];
+    const daemons: ChildProcess[] = [];
 
     beforeAll(async () => {
       upstream = await startScriptedUpstream({ models: ["qwen2.5:14b"] });
@@ -82,6 +83,11 @@ describe.skipIf(postgresUrl === null)(
       }
     });
     afterAll(async () => {
+      for (const child of daemons) {
+        if (child.exitCode !== null || child.signalCode !== null) continue;
+        child.kill("SIGTERM");
+        await new Promise((resolve) => child.once("exit", resolve));
+      }
       await ledger?.close();
       await upstream?.close();
       for (const home of homes) home.cleanup();
@@ -137,6 +143,18 @@ describe.skipIf(postgresUrl === null)(
         host: `${hostname()} pid ${first.child.pid}`,
       });
 
+      // The other machine's daemon is asked over /v0 while the run goes on: refused, naming it.
+      const daemon = await serve(homes[1]!.home);
+      daemons.push(daemon.child);
+      const started = await fetch(`${daemon.url}/v0/audit/runs`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      expect(started.status).toBe(409);
+      expect(((await started.json()) as { error: string }).error).toContain(
+        `an audit is already running: run ${run!.id} on ${hostname()} pid ${first.child.pid}`,
+      );
       const second = await cli(homes[1]!.home, ["audit", "run", "--now"]).exit;
       expect(second.code).toBe(1);
       expect(second.stderr).toContain(
@@ -173,7 +191,6 @@ describe.skipIf(postgresUrl === null)(
         items: { total: 6 },
         corrections: { total: 3, applied: 3 },
       });
-      const daemon = await serve(homes[1]!.home);
       try {
         const get = async (path: string) => {
           const response = await fetch(`${daemon.url}${path}`);
@@ -197,6 +214,23 @@ describe.skipIf(postgresUrl === null)(
             audit: [{ run_id: run!.id, verdict: "incorrect" }],
             corrections: [{ corrected: { category: "Right" } }],
           },
+        });
+        // Once it is done, /v0 starts the next run in that daemon, on the shared ledger.
+        const next = await fetch(`${daemon.url}/v0/audit/runs`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ seed: "night-2" }),
+        });
+        expect(next.status).toBe(200);
+        const { run: nextRun } = (await next.json()) as { run: { id: string; seed: string } };
+        expect(nextRun.seed).toBe("night-2");
+        const deadline = Date.now() + 60_000;
+        while ((await ledger.audit.getRun(nextRun.id))?.status !== "done") {
+          if (Date.now() > deadline) throw new Error("the run started over /v0 did not finish");
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect(await ledger.audit.getRun(nextRun.id)).toMatchObject({
+          host: expect.stringMatching(/ pid \d+$/),
         });
         const curve = await get("/v0/audit/learning-curve?days=3");
         expect(curve.status).toBe(200);
