@@ -15,7 +15,14 @@ describe("the audit store on SQLite (two connections to one file)", () => {
     const path = join(home.home, "audit-contract.db");
     const a = new SqliteActionLedger(Ledger.open(path, { flushIntervalMs: 5 }));
     const b = new SqliteActionLedger(Ledger.open(path, { flushIntervalMs: 5 }));
-    return { a, b, close: async () => (await a.close(), await b.close()) };
+    return {
+      a,
+      b,
+      close: async () => {
+        await a.close();
+        await b.close();
+      },
+    };
   });
 });
 
@@ -26,7 +33,14 @@ describe.skipIf(postgresUrl === null)(
       const url = await createTestDatabase("audit_contract");
       const a = await PostgresActionLedger.open(url, { flushIntervalMs: 5 });
       const b = await PostgresActionLedger.open(url, { flushIntervalMs: 5 });
-      return { a, b, close: async () => (await a.close(), await b.close()) };
+      return {
+        a,
+        b,
+        close: async () => {
+          await a.close();
+          await b.close();
+        },
+      };
     });
   },
 );
