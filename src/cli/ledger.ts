@@ -19,7 +19,7 @@ export function registerLedger(program: Command, context: CliContext): void {
   ledger
     .command("migrate")
     .description(
-      "copy the SQLite ledger's actions into PostgreSQL, verified by counts and sha256; run it again to resume",
+      "copy the SQLite ledger (actions and every other table) into PostgreSQL, verified; run it again to resume",
     )
     .requiredOption("--to <url>", "the PostgreSQL ledger: postgres://user:password@host/db")
     .option("--from <file>", "the SQLite ledger to copy (default: the data dir's)")
@@ -28,13 +28,14 @@ export function registerLedger(program: Command, context: CliContext): void {
     .action(async (flags: MigrateFlags) => {
       const from = flags.from ?? context.loaded().dbPath;
       const result = await migrateLedger(from, flags.to, parseBatch(flags.batch));
-      if (flags.json) return printJson(result);
-      process.stdout.write(
-        `copied ${result.copied} actions to ${result.target} in ${result.copy_seconds.toFixed(1)} s (${Math.round(result.copy_rate)}/s)` +
-          `${result.resumed_from ? `, resuming after ${result.resumed_from}` : ""}\n` +
-          `verified ${result.verified} of ${result.total} actions: sha256 ${result.sha256} on both sides` +
-          `${result.repaired ? ` (${result.repaired} missing actions copied during verification)` : ""}\n`,
-      );
+      if (flags.json) printJson(result);
+      else printMigration(result);
+      const notCopied = result.tables.filter((t) => t.skipped && t.total > 0);
+      if (notCopied.length > 0) {
+        throw new NightshiftError(
+          `${notCopied.length} table(s) not copied: ${notCopied.map((t) => `${t.table} (${t.skipped})`).join("; ")}`,
+        );
+      }
     });
 }
 
@@ -53,6 +54,7 @@ async function migrateLedger(from: string, to: string, batchSize: number) {
   );
   const { migratePostgres } = await import("../ledger/postgres/migrate.js");
   const { copySqliteLedger } = await import("../ledger/postgres/copy-from-sqlite.js");
+  const { copySqliteTables } = await import("../ledger/postgres/copy-tables.js");
   checkPostgresUrl(to, "--to");
   if (!existsSync(from)) throw new NightshiftError(`no SQLite ledger at ${from} to copy (--from)`);
   const db = openDatabase(from, { readonly: true });
@@ -71,6 +73,13 @@ async function migrateLedger(from: string, to: string, batchSize: number) {
       batchSize,
       onProgress: progress,
     });
+    const tables = await copySqliteTables({
+      db,
+      source: realpathSync(from),
+      pool,
+      onProgress: (p) =>
+        progress({ phase: `copy ${p.table}`, done: p.done, total: p.total, rate: Number.NaN }),
+    });
     progress.done();
     return {
       source: from,
@@ -83,6 +92,15 @@ async function migrateLedger(from: string, to: string, batchSize: number) {
       verified: result.verified,
       sha256: result.digest,
       repaired: result.repaired,
+      tables: tables.map((t) => ({
+        table: t.table,
+        total: t.total,
+        copied: t.copied,
+        resumed_from: t.resumedFrom,
+        verified: t.verified,
+        ...(t.keyDigest ? { key_sha256: t.keyDigest } : {}),
+        ...(t.skipped ? { skipped: t.skipped } : {}),
+      })),
     };
   } finally {
     db.close();
@@ -91,17 +109,46 @@ async function migrateLedger(from: string, to: string, batchSize: number) {
 }
 
 /** Progress on stderr, at most twice a second: one updating line on a terminal, else lines. */
-function progressPrinter(): ((p: CopyProgress) => void) & { done(): void } {
+type Migration = Awaited<ReturnType<typeof migrateLedger>>;
+
+function printMigration(result: Migration): void {
+  const lines = [
+    `copied ${result.copied} actions to ${result.target} in ${result.copy_seconds.toFixed(1)} s (${Math.round(result.copy_rate)}/s)` +
+      `${result.resumed_from ? `, resuming after ${result.resumed_from}` : ""}`,
+    `verified ${result.verified} of ${result.total} actions: sha256 ${result.sha256} on both sides` +
+      `${result.repaired ? ` (${result.repaired} missing actions copied during verification)` : ""}`,
+  ];
+  for (const t of result.tables) {
+    if (t.skipped) {
+      lines.push(
+        `  ${t.table}: ${t.total} row${t.total === 1 ? "" : "s"}, not copied: ${t.skipped}`,
+      );
+    } else {
+      const resumed = t.resumed_from ? `, resuming after ${t.resumed_from}` : "";
+      lines.push(
+        `  ${t.table}: ${t.copied} of ${t.total} copied${resumed}, ${t.verified} verified by key`,
+      );
+    }
+  }
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/** A progress line: CopyProgress, or a table's copy (phase "copy TABLE", rate unknown: NaN). */
+type ProgressLine = Omit<CopyProgress, "phase"> & { phase: string };
+
+function progressPrinter(): ((p: ProgressLine) => void) & { done(): void } {
   const tty = process.stderr.isTTY === true;
   let last = 0;
   let shown = false;
-  const print = (p: CopyProgress) => {
+  const print = (p: ProgressLine) => {
     const now = performance.now();
     if (now - last < (tty ? 500 : 2000) && p.done < p.total) return;
     last = now;
     shown = true;
     const pct = p.total ? ((100 * p.done) / p.total).toFixed(1) : "100.0";
-    const line = `${p.phase}: ${p.done} of ${p.total} actions (${pct}%, ${Math.round(p.rate)}/s)`;
+    const rate = Number.isFinite(p.rate) ? `, ${Math.round(p.rate)}/s` : "";
+    const what = p.phase.startsWith("copy ") ? "rows" : "actions";
+    const line = `${p.phase}: ${p.done} of ${p.total} ${what} (${pct}%${rate})`;
     process.stderr.write(tty ? `\r${line}\u001b[K` : `${line}\n`);
   };
   return Object.assign(print, {
