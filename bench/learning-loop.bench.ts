@@ -182,7 +182,7 @@ async function main(): Promise<void> {
   const outcome = await runAudit(deps, { seed: "learning-loop" });
   const auditMs = performance.now() - auditStarted;
   await close();
-  const report = buildReport(ledger, outcome.run.id);
+  const report = await buildReport(deps.stores.audit, outcome.run.id);
   console.log(
     `night audit: ${report.items.total} items in ${outcome.run.batches} batch(es), ${report.corrections.total} corrections, ${report.patterns_written.count} patterns written, ${auditMs.toFixed(0)} ms`,
   );

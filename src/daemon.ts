@@ -14,7 +14,6 @@ import { SqliteActionLedger } from "./ledger/sqlite/action-ledger.js";
 import type { LedgerStores } from "./ledger/stores/index.js";
 import { UserActivity } from "./monitor/activity.js";
 import { startMonitor } from "./monitor/index.js";
-import { deliveryHandler } from "./plain-agents/delivery.js";
 import { startPlainAgents } from "./plain-agents/service.js";
 import { buildCorrectionHandlers } from "./review/agent-handlers.js";
 import { ReviewQueue } from "./review/queue.js";
@@ -155,7 +154,8 @@ export async function startDaemon(
       scheduler = createScheduler({
         stores,
         monitor: stores.monitor,
-        ...(shared ? {} : { sqlite: ledger }),
+        // Jobs' runtimes (the audit's reviewer) log through this machine's SQLite file.
+        sqlite: ledger,
         config,
         home: loaded.home,
         clock: systemClock,

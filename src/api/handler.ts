@@ -5,7 +5,6 @@ import { NightshiftError, NotFoundError } from "../errors.js";
 import { type KnowledgeBase, knowledgeEntryToJson, SHARED_SCOPE } from "../knowledge/kb.js";
 import { actionToJson } from "../ledger/actions.js";
 import type { Ledger } from "../ledger/ledger.js";
-import { sqliteStores } from "../ledger/select.js";
 import { SqliteActionLedger } from "../ledger/sqlite/action-ledger.js";
 import { SqliteActionReads } from "../ledger/sqlite/action-reads.js";
 import type { ActionReads, LedgerStores } from "../ledger/stores/index.js";
@@ -23,7 +22,12 @@ import { VERSION } from "../version.js";
 import { intParam, readJsonBody, sendError, sendJson } from "./http.js";
 import { ledgerStores } from "./ledger-stores.js";
 import { actionRoutes, actionTrace, listActions } from "./routes-actions.js";
-import { actionAuditToJson, auditRoutes } from "./routes-audit.js";
+import {
+  actionAuditToJson,
+  auditHandlersOnTheSeam,
+  auditRoutes,
+  auditStore,
+} from "./routes-audit.js";
 import { correctionRoutes } from "./routes-corrections.js";
 import { feedbackRoutes } from "./routes-feedback.js";
 import { financeReadHandlers, financeRoutes } from "./routes-finance.js";
@@ -109,6 +113,7 @@ const ON_THE_SEAM = new Set<Handler>([
   actionTrace,
   ...financeReadHandlers,
   overview,
+  ...auditHandlersOnTheSeam,
   knowledge,
   knowledgeEntry,
   knowledgeHistory,
@@ -305,6 +310,6 @@ async function oneAction(r: Request, deps: Deps) {
     ...actionToJson(action),
     review_items: (await deps.review.itemsFor(action.id)).map(reviewItemToJson),
     feedback: (await feedbackFor(ledgerStores(deps), action.id)).map(feedbackToJson),
-    ...actionAuditToJson(deps.ledger.db, action.id),
+    ...(await actionAuditToJson(auditStore(deps), action.id)),
   };
 }

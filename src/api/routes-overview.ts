@@ -1,8 +1,8 @@
 import { reportSummary, runToJson } from "../audit/report.js";
 import { systemClock } from "../clock.js";
 import { Upstreams } from "../gateway/upstreams.js";
-import { AuditStore } from "../ledger/audit-store.js";
 import type { Deps, Request, Route } from "./handler.js";
+import { auditStore } from "./routes-audit.js";
 
 const PERCENTILES = [0.5, 0.9, 0.99];
 const UPSTREAM_TIMEOUT_MS = 1500;
@@ -22,7 +22,7 @@ export async function overview(_r: Request, deps: Deps) {
   const store = deps.stores.dashboard;
   const groups = await store.callGroups(today, now + 1);
   const [p50, p90, p99] = await store.latencyPercentiles(today, now + 1, PERCENTILES);
-  const audit = new AuditStore(deps.ledger.db);
+  const audit = auditStore(deps);
   const last = (await audit.lastFinishedRun()) ?? (await audit.latestRun());
   const monitor = deps.stores.monitor;
   const range = await monitor.range();
@@ -60,7 +60,7 @@ export async function overview(_r: Request, deps: Deps) {
         }
       : null,
     last_audit: last
-      ? { run: runToJson(last), summary: await reportSummary(deps.ledger, last.id) }
+      ? { run: runToJson(last), summary: await reportSummary(audit, last.id) }
       : null,
     review_open: await deps.review.store.count("open"),
   };

@@ -1,9 +1,15 @@
 import type { Clock } from "../clock.js";
 import { describeError } from "../errors.js";
 import type { KnowledgeBase } from "../knowledge/kb.js";
-import type { Action, ActionStore } from "../ledger/actions.js";
-import type { AuditItem, AuditStore, ItemOutcome, ItemResult } from "../ledger/audit-store.js";
+import type { Action, AuditStatus } from "../ledger/actions.js";
 import { newActionId } from "../ledger/ids.js";
+import type {
+  ActionReads,
+  AuditItem,
+  AuditStore,
+  ItemResult,
+  NewCorrection,
+} from "../ledger/stores/index.js";
 import type { ReviewKind, ReviewQueue } from "../review/queue.js";
 import { canonicalJson } from "../runtime/history.js";
 import type { CorrectionHandlers } from "./handlers.js";
@@ -16,9 +22,9 @@ import type { ItemVerdict, Pattern } from "./review.js";
  */
 export interface ApplyDeps {
   audit: AuditStore;
-  actions: ActionStore;
+  actions: Pick<ActionReads, "get">;
   queue: Pick<ReviewQueue, "open" | "personDecisionFor">;
-  kb: Pick<KnowledgeBase, "putSoon">;
+  kb: Pick<KnowledgeBase, "put">;
   handlers: CorrectionHandlers;
   clock: Clock;
   /** config.audit.apply_confidence */
@@ -31,32 +37,27 @@ export interface ApplyScope {
   reviewerModel: string;
 }
 
-export interface ApplyCounts {
-  verified: number;
-  corrected: number;
-  inReview: number;
-  ruled: number;
-  patterns: number;
-}
-
-/** What a verdict leads to, decided (and its review item opened) before the batch commits. */
-export interface PreparedVerdict {
-  action: Action | undefined;
-  outcome: ItemOutcome;
-  reviewItemId: string | null;
+/** One item's share of its batch's commit (see AuditStore.commitBatch). */
+export interface VerdictEffects {
+  result: ItemResult;
+  correction: NewCorrection | null;
+  status: { actionId: string; status: AuditStatus } | null;
 }
 
 /**
- * Decides what a verdict leads to and opens its review item. Runs before the batch's transaction
- * (the review queue is async); opening again on a resumed batch finds the same item.
+ * Works out one item's verdict and its consequences: the correction row, the action's
+ * audit_status, the review item and the pattern. The audit's own writes are returned for the
+ * batch's one transaction; the review item and the pattern go to their own stores first, and
+ * both are idempotent (an item of the same kind stays open once; an unchanged entry is not
+ * versioned again), so a batch that is reviewed again after a crash queues nothing twice.
  */
-export async function prepareVerdict(
+export async function applyVerdict(
   deps: ApplyDeps,
   scope: ApplyScope,
   item: AuditItem,
   verdict: ItemVerdict,
-): Promise<PreparedVerdict> {
-  const action = deps.actions.get(item.actionId);
+): Promise<VerdictEffects> {
+  const action = await deps.actions.get(item.actionId);
   const decision = await decide(deps, action, item, verdict);
   let reviewItemId: string | null = null;
   if (decision.outcome === "in_review") {
@@ -74,47 +75,44 @@ export async function prepareVerdict(
     });
     reviewItemId = String(opened.id);
   }
-  return { action, outcome: decision.outcome, reviewItemId };
+  const applied = decision.outcome === "corrected" || decision.outcome === "verified";
+  const patternWritten =
+    applied && verdict.pattern ? await writePattern(deps, scope, item, verdict.pattern) : false;
+  const result: ItemResult = {
+    ...verdict,
+    outcome: decision.outcome,
+    reviewItemId,
+    patternWritten,
+  };
+  return {
+    result,
+    correction:
+      decision.outcome === "corrected" ? correctionOf(deps, scope, item, action, verdict) : null,
+    status: applied ? { actionId: item.actionId, status: decision.outcome } : null,
+  };
 }
 
-/**
- * Records one item's prepared verdict and its consequences: the correction row, the action's
- * audit_status and the pattern. Runs inside the caller's batch transaction; a verdict already
- * recorded for this run (a resumed batch) changes nothing.
- */
-export function applyVerdict(
+function correctionOf(
   deps: ApplyDeps,
   scope: ApplyScope,
   item: AuditItem,
+  action: Action | undefined,
   verdict: ItemVerdict,
-  prepared: PreparedVerdict,
-): ItemOutcome | null {
-  const { action, outcome, reviewItemId } = prepared;
-  const result: ItemResult = { ...verdict, outcome, reviewItemId };
-  if (!deps.audit.recordItem(scope.runId, result, deps.clock.now())) return null;
-  if (outcome === "corrected") {
-    deps.audit.insertCorrection({
-      id: newActionId(deps.clock.now()),
-      runId: scope.runId,
-      actionId: item.actionId,
-      agent: item.agent,
-      source: "audit",
-      original: action?.response ?? null,
-      corrected: verdict.correctedOutput,
-      reasoning: verdict.reasoning,
-      reviewerModel: scope.reviewerModel,
-      confidenceBefore: item.confidenceBefore,
-      confidenceAfter: verdict.confidence,
-      createdAt: deps.clock.now(),
-    });
-  }
-  if (outcome === "corrected" || outcome === "verified") {
-    deps.audit.setAuditStatus(item.actionId, outcome);
-    if (verdict.pattern && writePattern(deps, scope, item, verdict.pattern)) {
-      deps.audit.markPatternWritten(scope.runId, item.actionId);
-    }
-  }
-  return outcome;
+): NewCorrection {
+  return {
+    id: newActionId(deps.clock.now()),
+    runId: scope.runId,
+    actionId: item.actionId,
+    agent: item.agent,
+    source: "audit",
+    original: action?.response ?? null,
+    corrected: verdict.correctedOutput,
+    reasoning: verdict.reasoning,
+    reviewerModel: scope.reviewerModel,
+    confidenceBefore: item.confidenceBefore,
+    confidenceAfter: verdict.confidence,
+    createdAt: deps.clock.now(),
+  };
 }
 
 type Decision =
@@ -163,9 +161,10 @@ function review(kind: ReviewKind, title: string, context: Record<string, unknown
 /** The newest decision a person made on an earlier action of the same agent on the same input. */
 async function rulingOnSameInput(deps: ApplyDeps, action: Action) {
   if (!action.inputKey) return undefined;
-  for (const earlier of deps.actions.byInputKey(action.agent, action.inputKey)) {
-    if (earlier.id === action.id) continue;
-    const decision = await deps.queue.personDecisionFor(earlier.id);
+  const ids = await deps.audit.sameInputActions(action.agent, action.inputKey);
+  for (const id of ids) {
+    if (id === action.id) continue;
+    const decision = await deps.queue.personDecisionFor(id);
     if (decision) return decision;
   }
   return undefined;
@@ -176,11 +175,15 @@ async function rulingOnSameInput(deps: ApplyDeps, action: Action) {
  * "shared": a reviewer cannot teach an agent it was not reviewing. A pattern the knowledge base
  * refuses (a malformed key) is reported and skipped; it does not stop the run.
  */
-function writePattern(deps: ApplyDeps, scope: ApplyScope, item: AuditItem, p: Pattern): boolean {
+async function writePattern(
+  deps: ApplyDeps,
+  scope: ApplyScope,
+  item: AuditItem,
+  p: Pattern,
+): Promise<boolean> {
   const target = p.scope === "shared" ? "shared" : item.agent;
   try {
-    // putSoon: this runs inside the batch's synchronous transaction; a bad key still throws here.
-    deps.kb.putSoon(
+    await deps.kb.put(
       { scope: target, key: p.key, content: p.content },
       { kind: "audit_run", ref: scope.runId },
     );
@@ -194,21 +197,21 @@ function writePattern(deps: ApplyDeps, scope: ApplyScope, item: AuditItem, p: Pa
 }
 
 /**
- * Applies every correction whose handler has not run yet. A handler that throws leaves the
- * correction pending (with the error) for the next run; handlers are idempotent, so one that
- * succeeded just before a crash is harmlessly applied again. Corrections of an agent with no
- * handler wait, recorded, until one is registered.
+ * Applies every correction whose handler has not run yet. Handlers are idempotent (see
+ * handlers.ts), so one that ran just before a crash runs again harmlessly; a handler that throws
+ * leaves the correction pending (with the error) for the next run. Corrections of an agent with
+ * no handler wait, recorded, until one is registered.
  */
 export async function applyPendingCorrections(
   deps: ApplyDeps,
 ): Promise<{ applied: number; failed: number }> {
   let applied = 0;
   let failed = 0;
-  for (const agent of deps.audit.pendingAgents()) {
+  for (const agent of await deps.audit.pendingAgents()) {
     const handler = deps.handlers.for(agent);
-    for (const correction of deps.audit.pendingCorrections(agent)) {
+    for (const correction of await deps.audit.pendingCorrections(agent)) {
       if (!handler) {
-        deps.audit.noteWaiting(
+        await deps.audit.noteWaiting(
           correction.id,
           `recorded; waiting for a correction handler for agent "${agent}"`,
         );
@@ -227,12 +230,12 @@ export async function applyPendingCorrections(
           reviewerModel: correction.reviewerModel,
           confidenceAfter: correction.confidenceAfter,
         });
-        deps.audit.markApplied(correction.id, deps.clock.now(), note ?? "applied");
+        await deps.audit.markApplied(correction.id, deps.clock.now(), note ?? "applied");
         applied++;
       } catch (error) {
         failed++;
         const message = describeError(error);
-        deps.audit.markApplyFailed(correction.id, message);
+        await deps.audit.markApplyFailed(correction.id, message);
         deps.log(`correction ${correction.id} for ${agent} not applied: ${message}`);
       }
     }

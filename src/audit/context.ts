@@ -1,4 +1,5 @@
-import type { Action, ActionStore } from "../ledger/actions.js";
+import type { Action } from "../ledger/actions.js";
+import type { ActionReads } from "../ledger/stores/index.js";
 import { AUDITOR_AGENT } from "./select.js";
 
 /**
@@ -21,20 +22,39 @@ export interface ItemView {
 /** Request keys that are plumbing, not input a reviewer needs to judge the answer. */
 const PLUMBING = new Set(["format", "options", "stream", "keep_alive", "stream_options"]);
 
-export function renderItem(
-  actions: ActionStore,
+/** What rendering reads around an action; fetched once, rendered at every detail level. */
+export interface ItemContext {
+  action: Action;
+  parent: Action | undefined;
+  siblings: Action[];
+  attempts: Action[];
+  nearby: Action[];
+}
+
+export async function readItemContext(
+  actions: Pick<ActionReads, "get" | "children" | "list">,
   action: Action,
-  level: number,
   crossAgentWindowMs: number,
-): ItemView {
+): Promise<ItemContext> {
+  const [parent, siblings, attempts, nearby] = await Promise.all([
+    action.parentId ? actions.get(action.parentId) : undefined,
+    action.parentId ? actions.children(action.parentId) : [],
+    actions.children(action.id),
+    nearbyActions(actions, action, crossAgentWindowMs),
+  ]);
+  return {
+    action,
+    parent,
+    siblings: siblings.filter((a) => a.id !== action.id),
+    attempts,
+    nearby,
+  };
+}
+
+export function renderItem(context: ItemContext, level: number): ItemView {
+  const { action, parent, siblings, attempts, nearby } = context;
   const max = DETAIL_LEVELS[Math.min(level, DETAIL_LEVELS.length - 1)]!;
   const short = Math.min(max, 400);
-  const parent = action.parentId ? actions.get(action.parentId) : undefined;
-  const siblings = action.parentId
-    ? actions.children(action.parentId).filter((a) => a.id !== action.id)
-    : [];
-  const attempts = actions.children(action.id);
-  const nearby = nearbyActions(actions, action, crossAgentWindowMs);
   const view = {
     action_id: action.id,
     agent: action.agent,
@@ -64,15 +84,19 @@ export function renderItem(
 }
 
 /** Up to three actions of other agents within the cross-agent window, nearest first. */
-function nearbyActions(actions: ActionStore, action: Action, windowMs: number): Action[] {
+async function nearbyActions(
+  actions: Pick<ActionReads, "list">,
+  action: Action,
+  windowMs: number,
+): Promise<Action[]> {
   if (windowMs <= 0) return [];
-  return actions
-    .list({
-      since: action.startedAt - windowMs,
-      until: action.startedAt + windowMs + 1,
-      limit: 50,
-      order: "asc",
-    })
+  const around = await actions.list({
+    since: action.startedAt - windowMs,
+    until: action.startedAt + windowMs + 1,
+    limit: 50,
+    order: "asc",
+  });
+  return around
     .filter((a) => a.agent !== action.agent && a.agent !== AUDITOR_AGENT && a.parentId === null)
     .sort(
       (a, b) => Math.abs(a.startedAt - action.startedAt) - Math.abs(b.startedAt - action.startedAt),

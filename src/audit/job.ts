@@ -1,8 +1,8 @@
 import { embedderFromConfig } from "../knowledge/embedder-config.js";
 import { KnowledgeBase } from "../knowledge/kb.js";
-import { AuditStore } from "../ledger/audit-store.js";
-import { SqliteActionLedger } from "../ledger/sqlite/action-ledger.js";
-import { sqliteKnowledgeStore } from "../ledger/sqlite/knowledge.js";
+import type { Ledger } from "../ledger/ledger.js";
+import { sqliteStoresOf } from "../ledger/sqlite/stores-of.js";
+import type { LedgerStores } from "../ledger/stores/index.js";
 import { buildCorrectionHandlers } from "../review/agent-handlers.js";
 import { ReviewQueue } from "../review/queue.js";
 import { Runtime } from "../runtime/runtime.js";
@@ -28,12 +28,26 @@ export interface AuditJobOptions {
   baseUrl?: string;
   /** Also told each progress line (the CLI prints them); the scheduler records them either way. */
   onLog?: (line: string) => void;
+  /** The ledger of the selected engine; the scheduler's `stores`, else SQLite over its `ledger`. */
+  stores?: LedgerStores;
+}
+
+/**
+ * What the audit takes from the scheduler: its shared parts, and the ledger's stores when the
+ * scheduler hands them out (else the SQLite stores over its `ledger`).
+ */
+export type AuditJobDependencies = Pick<JobDependencies, "ledger" | "config" | "clock"> & {
+  stores?: LedgerStores;
+};
+
+function storesFor(dependencies: AuditJobDependencies, options: AuditJobOptions): LedgerStores {
+  return options.stores ?? dependencies.stores ?? sqliteStoresOf(dependencies.ledger);
 }
 
 export function createAuditJob(options: AuditJobOptions = {}): JobFactory {
-  return (dependencies) => {
-    const { config, ledger } = dependencies;
-    const audit = new AuditStore(ledger.db);
+  return (dependencies: JobDependencies & { stores?: LedgerStores }) => {
+    const { config } = dependencies;
+    const stores = storesFor(dependencies, options);
     const modelOf = (role: string) => config.models[role]?.model;
     const models = [modelOf(config.audit.reviewer_role)].filter((m) => m !== undefined);
     const degradedModels = [modelOf(config.audit.degraded_reviewer_role)].filter(
@@ -52,11 +66,14 @@ export function createAuditJob(options: AuditJobOptions = {}): JobFactory {
         models,
         degradedModels,
       },
-      backlog: (now) => ({
-        count: audit.unauditedCount(now - config.audit.lookback_days * 86_400_000, AUDITOR_AGENT),
+      backlog: async (now: number) => ({
+        count: await stores.audit.unauditedCount(
+          now - config.audit.lookback_days * 86_400_000,
+          AUDITOR_AGENT,
+        ),
       }),
       run: async (context) => {
-        const { deps, close } = auditDependencies(dependencies, options);
+        const { deps, close } = auditDependencies({ ...dependencies, stores }, options);
         const log = (line: string) => {
           context.log(line);
           options.onLog?.(line);
@@ -66,11 +83,13 @@ export function createAuditJob(options: AuditJobOptions = {}): JobFactory {
             mode: context.mode,
             shouldPause: () => context.shouldPause(),
             signal: context.signal,
-            saveCheckpoint: (state) => context.saveCheckpoint(state),
+            saveCheckpoint: async (state) => {
+              await context.saveCheckpoint(state);
+            },
             onBatch: (p) => log(describeProgress(p)),
           } satisfies RunOptions);
           if (outcome.status === "paused") return { status: "paused" };
-          return { status: "done", summary: reportSummary(ledger, outcome.run.id) };
+          return { status: "done", summary: await reportSummary(stores.audit, outcome.run.id) };
         } finally {
           await close();
         }
@@ -83,24 +102,28 @@ export const auditJob: JobFactory = createAuditJob();
 
 /** The parts a run needs, built over the shared ledger; `close` releases the reviewer's models. */
 export function auditDependencies(
-  dependencies: Pick<JobDependencies, "ledger" | "config" | "clock">,
+  dependencies: AuditJobDependencies,
   options: AuditJobOptions = {},
 ): { deps: AuditDeps; close: () => Promise<void> } {
-  const { ledger, config, clock } = dependencies;
-  const handlers = options.handlers ?? buildCorrectionHandlers({ ledger, config });
+  const { config, clock } = dependencies;
+  const stores = storesFor(dependencies, options);
+  // The runtime logs the reviewer's stages through a SQLite ledger: the selected one, or on
+  // PostgreSQL this machine's local file (the runtime is not on the seam yet).
+  const ledger: Ledger = dependencies.ledger;
+  const handlers = options.handlers ?? buildCorrectionHandlers({ ledger, config, stores, clock });
   const embedder = embedderFromConfig(config);
-  const kb = new KnowledgeBase(sqliteKnowledgeStore(ledger), {
+  const kb = new KnowledgeBase(stores.knowledge, {
     clock,
     ...(embedder ? { embedder } : {}),
   });
   const runtime = new Runtime({ config, ledger, knowledge: kb, clock, baseUrl: options.baseUrl });
   const deps: AuditDeps = {
-    ledger,
+    stores,
     config,
     clock,
     reviewerFor: (role) => runtimeReviewer(runtime, config, role),
     handlers,
-    queue: new ReviewQueue(new SqliteActionLedger(ledger, false), { handlers, clock }),
+    queue: new ReviewQueue(stores, { handlers, clock }),
     kb,
   };
   return { deps, close: () => runtime.close() };

@@ -1,7 +1,7 @@
 import { NotFoundError } from "../errors.js";
-import { type AuditItem, type AuditRun, AuditStore, type Verdict } from "../ledger/audit-store.js";
-import type { Ledger } from "../ledger/ledger.js";
+import type { AuditItem, AuditRun, AuditStore, Verdict } from "../ledger/stores/index.js";
 import { correctionToJson } from "../views/audit.js";
+import { maskUrlsIn } from "./mask.js";
 import { AUDITOR_AGENT } from "./select.js";
 
 /**
@@ -56,8 +56,8 @@ export interface AuditReport {
 }
 
 /** The run by id or unique prefix, or the latest; a NotFoundError naming what to do otherwise. */
-export function findRun(store: AuditStore, idOrPrefix?: string): AuditRun {
-  const run = idOrPrefix ? store.findRun(idOrPrefix) : store.latestRun();
+export async function findRun(store: AuditStore, idOrPrefix?: string): Promise<AuditRun> {
+  const run = idOrPrefix ? await store.findRun(idOrPrefix) : await store.latestRun();
   if (run) return run;
   throw new NotFoundError(
     idOrPrefix
@@ -66,13 +66,18 @@ export function findRun(store: AuditStore, idOrPrefix?: string): AuditRun {
   );
 }
 
-export function buildReport(ledger: Ledger, idOrPrefix?: string): AuditReport {
-  const store = new AuditStore(ledger.db);
-  const run = findRun(store, idOrPrefix);
-  const items = store.runItems(run.id);
-  const corrections = store.runCorrections(run.id);
-  const usage = store.traceUsage(run.traceId, AUDITOR_AGENT);
-  return {
+export async function buildReport(store: AuditStore, idOrPrefix?: string): Promise<AuditReport> {
+  const run = await findRun(store, idOrPrefix);
+  const [items, corrections, usage, insights, calibration, calibrationAll] = await Promise.all([
+    store.runItems(run.id),
+    store.runCorrections(run.id),
+    store.traceUsage(run.traceId, AUDITOR_AGENT),
+    store.runInsights(run.id),
+    store.calibrationPoints(run.id),
+    store.calibrationPoints(null),
+  ]);
+  // Errors and reasoning quote what an upstream said, URLs included: never its credentials.
+  return maskUrlsIn({
     run: runToJson(run),
     items: {
       total: items.length,
@@ -99,7 +104,7 @@ export function buildReport(ledger: Ledger, idOrPrefix?: string): AuditReport {
     },
     patterns_written: patternsWritten(items),
     review_items_opened: items.filter((i) => i.reviewItemId !== null).length,
-    insights: store.runInsights(run.id).map((i) => ({
+    insights: insights.map((i) => ({
       action_ids: i.actionIds,
       agents: i.agents,
       description: i.description,
@@ -113,14 +118,17 @@ export function buildReport(ledger: Ledger, idOrPrefix?: string): AuditReport {
       model_ms: Math.round(usage.modelMs),
       elapsed_ms: run.finishedAt === null ? null : run.finishedAt - run.startedAt,
     },
-    calibration: calibrate(store.calibrationPoints(run.id)),
-    calibration_all_runs: calibrate(store.calibrationPoints(null)),
-  };
+    calibration: calibrate(calibration),
+    calibration_all_runs: calibrate(calibrationAll),
+  });
 }
 
 /** The few figures the scheduler records with a finished run. */
-export function reportSummary(ledger: Ledger, runId: string): Record<string, unknown> {
-  const report = buildReport(ledger, runId);
+export async function reportSummary(
+  store: AuditStore,
+  runId: string,
+): Promise<Record<string, unknown>> {
+  const report = await buildReport(store, runId);
   return {
     run_id: runId,
     items: report.items.total,
@@ -172,6 +180,7 @@ export function runToJson(run: AuditRun): Record<string, unknown> {
     reviewer_role: run.reviewerRole,
     reviewer_model: run.reviewerModel,
     trace_id: run.traceId,
+    host: run.host,
     window_start: iso(run.windowStart),
     window_end: iso(run.windowEnd),
     sample_rate: run.sampleRate,
@@ -179,7 +188,7 @@ export function runToJson(run: AuditRun): Record<string, unknown> {
     next_batch: run.nextBatch,
     started_at: iso(run.startedAt),
     finished_at: iso(run.finishedAt),
-    error: run.error,
+    error: maskUrlsIn(run.error),
   };
 }
 

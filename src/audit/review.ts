@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { AuditItem, Verdict } from "../ledger/audit-store.js";
+import type { AuditItem, Verdict } from "../ledger/stores/index.js";
 import type { ItemView } from "./context.js";
 
 /**

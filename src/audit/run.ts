@@ -3,29 +3,37 @@ import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import { describeError } from "../errors.js";
 import type { KnowledgeBase } from "../knowledge/kb.js";
-import { type AuditRun, AuditStore, type NewAuditItem } from "../ledger/audit-store.js";
 import { newActionId, newTraceId } from "../ledger/ids.js";
-import type { Ledger } from "../ledger/ledger.js";
+import type {
+  AuditRun,
+  ClaimResult,
+  LedgerStores,
+  NewAuditItem,
+  RunClaim,
+} from "../ledger/stores/index.js";
+import { RunTakenOverError } from "../ledger/stores/index.js";
 import type { ReviewQueue } from "../review/queue.js";
-import {
-  type ApplyDeps,
-  applyPendingCorrections,
-  applyVerdict,
-  type PreparedVerdict,
-  prepareVerdict,
-} from "./apply.js";
-import { availableTokens, type BatchBudget, planBatches } from "./batch.js";
-import { DETAIL_LEVELS, estimateTokens, type ItemView, renderItem } from "./context.js";
+import type { ApplyDeps } from "./apply.js";
+import { applyPendingCorrections } from "./apply.js";
+import { planBatches } from "./batch.js";
+import { AuditRunningError, claimant, keepClaimAlive } from "./claim.js";
+import { DETAIL_LEVELS, estimateTokens, readItemContext, renderItem } from "./context.js";
 import type { CorrectionHandlers } from "./handlers.js";
-import { buildReviewPrompt, REVIEWER_SYSTEM, readVerdicts } from "./review.js";
+import { maskedError, maskUrlText } from "./mask.js";
 import type { Reviewer } from "./reviewer.js";
+import { batchBudget, reviewBatch } from "./run-batch.js";
 import { selectForAudit } from "./select.js";
+
+export { batchBudget } from "./run-batch.js";
 
 /**
  * One audit run, from selection to the last batch. The run's own tables are the source of truth
- * for its progress: each batch's verdicts, corrections, review items, patterns and the run's
+ * for its progress: each batch's verdicts, corrections, audit statuses, insights and the run's
  * next_batch are committed in one transaction, so a run killed at any point resumes at the first
- * batch not committed, and nothing is reviewed or corrected twice.
+ * batch not committed, and nothing is corrected twice.
+ *
+ * One run at a time across machines (claim.ts): the run is claimed in the store before any work,
+ * and a second audit anywhere gets an AuditRunningError naming the run, its host and start.
  *
  * A pause takes effect between batches. When `signal` aborts, the reviewer call in flight gets
  * PAUSE_GRACE_MS to finish (a reply about to arrive is kept, so nothing is reviewed twice); a
@@ -33,15 +41,18 @@ import { selectForAudit } from "./select.js";
  * scheduler's 10 s, and the run resumes at that batch with nothing of it committed.
  */
 export interface AuditDeps {
-  ledger: Ledger;
+  /** The ledger of the selected engine: the action log, its appender, and the audit's tables. */
+  stores: Pick<LedgerStores, "actions" | "writer" | "audit">;
   config: Config;
   clock: Clock;
   /** The reviewer for a role (normal: audit.reviewer_role; degraded: degraded_reviewer_role). */
   reviewerFor(role: string): Reviewer;
   handlers: CorrectionHandlers;
-  queue: ReviewQueue;
-  kb: KnowledgeBase;
+  queue: Pick<ReviewQueue, "open" | "personDecisionFor">;
+  kb: Pick<KnowledgeBase, "put" | "embedPending">;
   log?(message: string): void;
+  /** Recorded with the claimed run; this machine's name and process id by default. */
+  host?: string;
 }
 
 export interface RunOptions {
@@ -52,12 +63,14 @@ export interface RunOptions {
   /** Aborted by the scheduler to pause now, cutting the reviewer call in flight. */
   signal?: AbortSignal | undefined;
   /**
-   * The scheduler's checkpoint, saved inside the batch's transaction when it writes to the same
-   * database (it does), so the batch's results and the checkpoint land together or not at all.
+   * The scheduler's checkpoint, saved after each batch's commit. The run's tables stay the
+   * source of truth: a checkpoint older than them only makes the resumed run skip ahead.
    */
-  saveCheckpoint?(state: unknown): void;
+  saveCheckpoint?(state: unknown): void | Promise<void>;
   /** Told after each batch is committed. */
   onBatch?(progress: BatchProgress): void;
+  /** Told once the run is claimed (created, resumed or taken over), before any review. */
+  onClaimed?(run: AuditRun): void;
 }
 
 export interface BatchProgress {
@@ -72,55 +85,90 @@ export type AuditOutcome = { status: "done"; run: AuditRun } | { status: "paused
 
 const PAUSE_GRACE_MS = 3000;
 
-/** Room per item for its verdict in the reply, and for the reply's insights. */
-const REPLY_PER_ITEM = 200;
-const REPLY_RESERVE = 512;
-
 export async function runAudit(deps: AuditDeps, options: RunOptions = {}): Promise<AuditOutcome> {
-  const audit = new AuditStore(deps.ledger.db);
-  const log = deps.log ?? (() => {});
+  const { audit } = deps.stores;
+  const log = (message: string) => deps.log?.(maskUrlText(message));
   // Actions the gateway queued are part of the window; make them visible first.
-  deps.ledger.writer.flush();
-  let run = audit.unfinishedRun();
-  if (run) {
-    log(`resuming audit run ${run.id} at batch ${run.nextBatch + 1} of ${run.batches}`);
-    audit.setRunStatus(run.id, "running");
-  } else {
-    run = startRun(deps, audit, options);
-    log(
-      `audit run ${run.id}: ${audit.runItems(run.id).length} item(s) in ${run.batches} batch(es)`,
-    );
-  }
-  const reviewer = deps.reviewerFor(run.reviewerRole);
-  const apply = applyDeps(deps, audit, log);
-  await applyPendingCorrections(apply);
-  let batch = run.nextBatch;
+  await deps.stores.writer.flush();
+  const claim = claimant(deps.clock, deps.host);
+  const run = await claimOrStart(deps, options, claim, log);
+  options.onClaimed?.(run);
+  const owner = claim().owner;
+  const apply = applyDeps(deps, log);
   const cut = abortAfterGrace(options.signal, PAUSE_GRACE_MS);
+  const alive = keepClaimAlive(
+    audit,
+    run.id,
+    claim,
+    () => log(`audit run ${run.id} was taken over by another process`),
+    log,
+  );
+  let batch = run.nextBatch;
   try {
+    await applyPendingCorrections(apply);
     for (; batch < run.batches; batch++) {
-      if (options.shouldPause?.() || options.signal?.aborted)
-        return pause(audit, run, batch, options);
+      if (options.shouldPause?.() || options.signal?.aborted) {
+        return await pause(deps, run, owner, batch, options);
+      }
+      if (alive.lost) throw new RunTakenOverError(run.id, await audit.getRun(run.id));
       const commit = () => options.saveCheckpoint?.(checkpoint(run, batch + 1));
-      const scope = { audit, apply, reviewer, run, batch, commit, signal: cut.signal };
+      const scope = {
+        apply,
+        reviewer: deps.reviewerFor(run.reviewerRole),
+        run,
+        owner,
+        batch,
+        commit,
+        signal: cut.signal,
+      };
       const outcomes = await reviewBatch(deps, scope);
       await applyPendingCorrections(apply);
       options.onBatch?.({ runId: run.id, batch: batch + 1, batches: run.batches, ...outcomes });
     }
   } catch (error) {
-    if (options.signal?.aborted) return pause(audit, run, batch, options);
-    audit.setRunStatus(run.id, "failed", describeError(error));
-    throw error;
+    if (error instanceof RunTakenOverError) throw error;
+    if (options.signal?.aborted) return pause(deps, run, owner, batch, options);
+    await audit.releaseRun(run.id, owner, "failed", maskUrlText(describeError(error)));
+    throw maskedError(error);
   } finally {
+    alive.stop();
     cut.dispose();
   }
-  const passed = audit.markWindowPassed(run.windowStart, run.windowEnd);
-  audit.finishRun(run.id, deps.clock.now(), passed);
+  await audit.finishRun(run.id, owner, deps.clock.now());
   await embedPatterns(deps, log);
-  deps.ledger.writer.flush();
-  return { status: "done", run: audit.getRun(run.id)! };
+  await deps.stores.writer.flush();
+  return { status: "done", run: (await audit.getRun(run.id))! };
 }
 
-function startRun(deps: AuditDeps, audit: AuditStore, options: RunOptions): AuditRun {
+/** Resumes this ledger's unfinished run, or selects and creates a new one; refuses when busy. */
+async function claimOrStart(
+  deps: AuditDeps,
+  options: RunOptions,
+  claim: () => RunClaim,
+  log: (message: string) => void,
+): Promise<AuditRun> {
+  let claimed: ClaimResult = await deps.stores.audit.claimRun(claim());
+  if (claimed.kind === "none") claimed = await startRun(deps, options, claim);
+  if (claimed.kind === "busy") throw new AuditRunningError(claimed.run);
+  if (claimed.kind === "none") throw new Error("createRun claimed nothing"); // never: it creates
+  const { run } = claimed;
+  if (claimed.kind === "created") {
+    const items = (await deps.stores.audit.runItems(run.id)).length;
+    log(`audit run ${run.id}: ${items} item(s) in ${run.batches} batch(es)`);
+  } else {
+    const from = claimed.takenOver
+      ? ` (taken over from ${run.host ?? "a process"} that stopped answering)`
+      : "";
+    log(`resuming audit run ${run.id} at batch ${run.nextBatch + 1} of ${run.batches}${from}`);
+  }
+  return run;
+}
+
+async function startRun(
+  deps: AuditDeps,
+  options: RunOptions,
+  claim: () => RunClaim,
+): Promise<ClaimResult> {
   const { config, clock } = deps;
   const mode = options.mode ?? "normal";
   const role =
@@ -129,26 +177,26 @@ function startRun(deps: AuditDeps, audit: AuditStore, options: RunOptions): Audi
   const now = clock.now();
   const seed = options.seed ?? randomBytes(8).toString("hex");
   const windowStart = now - config.audit.lookback_days * 86_400_000;
-  const selection = selectForAudit(audit, {
+  const selection = await selectForAudit(deps.stores.audit, {
     since: windowStart,
     until: now,
     seed,
     sampleRate: config.audit.sample_rate,
   });
-  const budget = batchBudget(config, reviewer.contextWindow);
   const windowMs = config.audit.cross_agent_window_min * 60_000;
   const sizes = new Map<string, number[]>();
-  const cost = (item: { actionId: string }, level: number) => {
-    let sized = sizes.get(item.actionId);
-    if (!sized) {
-      const action = deps.ledger.actions.get(item.actionId)!;
-      sized = DETAIL_LEVELS.map((_, l) =>
-        estimateTokens(renderItem(deps.ledger.actions, action, l, windowMs).text),
-      );
-      sizes.set(item.actionId, sized);
-    }
-    return sized[level]!;
-  };
+  for (const item of selection.items) {
+    const action = await deps.stores.actions.get(item.actionId);
+    if (!action) continue;
+    const context = await readItemContext(deps.stores.actions, action, windowMs);
+    sizes.set(
+      item.actionId,
+      DETAIL_LEVELS.map((_, level) => estimateTokens(renderItem(context, level).text)),
+    );
+  }
+  const cost = (item: { actionId: string }, level: number) =>
+    sizes.get(item.actionId)?.[level] ?? 0;
+  const budget = batchBudget(config, reviewer.contextWindow);
   const { planned, batches } = planBatches(selection.items, budget, cost, windowMs);
   const items: NewAuditItem[] = planned.map(({ item, batch }) => ({
     actionId: item.actionId,
@@ -158,125 +206,20 @@ function startRun(deps: AuditDeps, audit: AuditStore, options: RunOptions): Audi
     startedAt: item.startedAt,
     confidenceBefore: item.confidence,
   }));
-  return audit.createRun(
-    {
-      id: newActionId(now),
-      seed,
-      traceId: newTraceId(),
-      mode,
-      reviewerRole: role,
-      reviewerModel: reviewer.model,
-      windowStart,
-      windowEnd: now,
-      sampleRate: config.audit.sample_rate,
-      batches,
-      startedAt: now,
-    },
-    items,
-  );
-}
-
-export function batchBudget(config: Config, contextWindow: number): BatchBudget {
-  return {
-    contextWindow,
-    fixedTokens: estimateTokens(REVIEWER_SYSTEM) + 100,
-    replyPerItem: REPLY_PER_ITEM,
-    replyReserve: REPLY_RESERVE,
-    maxItems: config.audit.batch_max_items,
+  const run = {
+    id: newActionId(now),
+    seed,
+    traceId: newTraceId(),
+    mode,
+    reviewerRole: role,
+    reviewerModel: reviewer.model,
+    windowStart,
+    windowEnd: now,
+    sampleRate: config.audit.sample_rate,
+    batches,
+    startedAt: now,
   };
-}
-
-interface BatchScope {
-  audit: AuditStore;
-  apply: ApplyDeps;
-  reviewer: Reviewer;
-  run: AuditRun;
-  batch: number;
-  /** Runs inside the batch's transaction, after its writes. */
-  commit(): void;
-  signal?: AbortSignal | undefined;
-}
-
-async function reviewBatch(
-  deps: AuditDeps,
-  { audit, apply, reviewer, run, batch, commit, signal }: BatchScope,
-): Promise<{ items: number; outcomes: Record<string, number> }> {
-  const items = audit.batchItems(run.id, batch).filter((i) => i.verdict === null);
-  const outcomes: Record<string, number> = {};
-  if (items.length === 0) {
-    audit.transaction(() => {
-      audit.setNextBatch(run.id, batch + 1);
-      commit();
-    });
-    return { items: 0, outcomes };
-  }
-  const views = renderBatch(
-    deps,
-    reviewer,
-    items.map((i) => i.actionId),
-  );
-  const prompt = buildReviewPrompt(views, deps.config.audit.cross_agent_window_min);
-  const answer = await reviewer.review(
-    prompt,
-    views.map((v) => v.action.id),
-    run.traceId,
-    signal,
-  );
-  const { verdicts, insights } = readVerdicts(items, views, answer.review, answer.failure);
-  const scope = { runId: run.id, reviewerModel: reviewer.model };
-  // The review queue is async: each verdict's review item is opened before the batch commits.
-  const prepared: PreparedVerdict[] = [];
-  for (const [index, item] of items.entries()) {
-    prepared.push(await prepareVerdict(apply, scope, item, verdicts[index]!));
-  }
-  audit.transaction(() => {
-    // Another process resuming the same run may have committed this batch meanwhile.
-    const open = new Set(
-      audit
-        .batchItems(run.id, batch)
-        .filter((i) => i.verdict === null)
-        .map((i) => i.actionId),
-    );
-    for (const [index, item] of items.entries()) {
-      if (!open.has(item.actionId)) continue;
-      const outcome = applyVerdict(apply, scope, item, verdicts[index]!, prepared[index]!);
-      if (outcome) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-    }
-    for (const insight of insights) {
-      audit.insertInsight({
-        id: newActionId(deps.clock.now()),
-        runId: run.id,
-        batch,
-        actionIds: insight.actionIds,
-        agents: [
-          ...new Set(
-            insight.actionIds.map((id) => deps.ledger.actions.get(id)?.agent ?? "unknown"),
-          ),
-        ],
-        description: insight.description,
-        confidence: insight.confidence,
-        createdAt: deps.clock.now(),
-      });
-    }
-    audit.setNextBatch(run.id, batch + 1);
-    commit();
-  });
-  return { items: items.length, outcomes };
-}
-
-/** Each item at the most detailed level that keeps the batch inside the reviewer's window. */
-function renderBatch(deps: AuditDeps, reviewer: Reviewer, ids: string[]): ItemView[] {
-  const budget = batchBudget(deps.config, reviewer.contextWindow);
-  const room = availableTokens(budget) - budget.replyPerItem * ids.length;
-  const windowMs = deps.config.audit.cross_agent_window_min * 60_000;
-  const actions = ids.map((id) => deps.ledger.actions.get(id)).filter((a) => a !== undefined);
-  let views: ItemView[] = [];
-  for (let level = 0; level < DETAIL_LEVELS.length; level++) {
-    views = actions.map((a) => renderItem(deps.ledger.actions, a, level, windowMs));
-    const tokens = views.reduce((sum, v) => sum + estimateTokens(v.text), 0);
-    if (tokens <= room) break;
-  }
-  return views;
+  return deps.stores.audit.createRun(run, items, claim());
 }
 
 /**
@@ -314,10 +257,16 @@ function abortAfterGrace(outer: AbortSignal | undefined, graceMs: number) {
   };
 }
 
-function pause(audit: AuditStore, run: AuditRun, batch: number, options: RunOptions): AuditOutcome {
-  audit.setRunStatus(run.id, "paused");
-  options.saveCheckpoint?.(checkpoint(run, batch));
-  return { status: "paused", run: audit.getRun(run.id)! };
+async function pause(
+  deps: AuditDeps,
+  run: AuditRun,
+  owner: string,
+  batch: number,
+  options: RunOptions,
+): Promise<AuditOutcome> {
+  await deps.stores.audit.releaseRun(run.id, owner, "paused");
+  await options.saveCheckpoint?.(checkpoint(run, batch));
+  return { status: "paused", run: (await deps.stores.audit.getRun(run.id))! };
 }
 
 /** The selection itself is the run's audit_items rows; the checkpoint names it and the position. */
@@ -332,10 +281,10 @@ function checkpoint(run: AuditRun, nextBatch: number) {
   };
 }
 
-function applyDeps(deps: AuditDeps, audit: AuditStore, log: (m: string) => void): ApplyDeps {
+function applyDeps(deps: AuditDeps, log: (m: string) => void): ApplyDeps {
   return {
-    audit,
-    actions: deps.ledger.actions,
+    audit: deps.stores.audit,
+    actions: deps.stores.actions,
     queue: deps.queue,
     kb: deps.kb,
     handlers: deps.handlers,

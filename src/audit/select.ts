@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { AuditStore, CandidateRow } from "../ledger/audit-store.js";
+import type { AuditStore, CandidateRow } from "../ledger/stores/index.js";
 
 /**
  * Which actions a run reviews: every flagged or failed one, plus a deterministic random sample of
@@ -95,7 +95,10 @@ export function sampleKey(seed: string, actionId: string): number {
  * has any), taken in order of their sample key; so the draw is reproducible from the seed and
  * spread across agents.
  */
-export function selectForAudit(store: AuditStore, options: SelectionOptions): Selection {
+export async function selectForAudit(
+  store: Pick<AuditStore, "candidates">,
+  options: SelectionOptions,
+): Promise<Selection> {
   const items: SelectedAction[] = [];
   const rest = new Map<string, { key: number; row: CandidateRow }[]>();
   // Parents start before their children, so a scan in time order has seen a call's attempt
@@ -103,7 +106,7 @@ export function selectForAudit(store: AuditStore, options: SelectionOptions): Se
   const attempts = new Set<string>();
   let considered = 0;
   let reviewable = 0;
-  for (const row of store.candidates(options.since, options.until)) {
+  for await (const row of store.candidates(options.since, options.until)) {
     if (row.agent === AUDITOR_AGENT) continue;
     considered++;
     if (row.actionType === "attempt") attempts.add(row.id);

@@ -1,11 +1,13 @@
 import type { Command } from "commander";
 import { auditDependencies, auditJob, createAuditJob, describeProgress } from "../audit/job.js";
+import { maskUrlText } from "../audit/mask.js";
 import { buildReport, runToJson } from "../audit/report.js";
 import { formatReport } from "../audit/report-text.js";
 import { runAudit } from "../audit/run.js";
-import type { Config } from "../config.js";
+import { type Config, ensureHome } from "../config.js";
 import { NightshiftError } from "../errors.js";
-import { AuditStore } from "../ledger/audit-store.js";
+import { Ledger } from "../ledger/ledger.js";
+import type { LedgerStores } from "../ledger/stores/index.js";
 import { createScheduler } from "../scheduler/create-scheduler.js";
 import { builtInJobs } from "../scheduler/jobs/index.js";
 import type { CliContext } from "./context.js";
@@ -34,7 +36,7 @@ export function registerAudit(program: Command, context: CliContext): void {
     .action(async (flags: RunFlags) => {
       const runId = flags.now ? await runNow(context, flags) : await runScheduled(context, flags);
       if (!runId) return;
-      const report = buildReport(context.ledger(), runId);
+      const report = await buildReport((await context.actionLedger()).audit, runId);
       if (flags.json) printJson(report);
       else process.stdout.write(`\n${formatReport(report)}\n`);
     });
@@ -44,12 +46,14 @@ export function registerAudit(program: Command, context: CliContext): void {
     .description("the audit runs, newest first")
     .option("--limit <n>", "how many", wholeNumber("--limit"), 20)
     .option("--json", "print JSON")
-    .action(({ limit, ...flags }: { limit: number; json?: boolean }) => {
-      const store = new AuditStore(context.ledger().db);
-      const runs: Record<string, unknown>[] = store.listRuns(limit).map((run) => ({
+    .action(async ({ limit, ...flags }: { limit: number; json?: boolean }) => {
+      const store = (await context.actionLedger()).audit;
+      const listed = await store.listRuns(limit);
+      const counts = await store.runCounts(listed.map((run) => run.id));
+      const runs: Record<string, unknown>[] = listed.map((run) => ({
         ...runToJson(run),
-        items: store.runItems(run.id).length,
-        corrections: store.runCorrections(run.id).length,
+        items: counts.get(run.id)?.items ?? 0,
+        corrections: counts.get(run.id)?.corrections ?? 0,
       }));
       if (flags.json) return printJson(runs);
       if (runs.length === 0) {
@@ -74,8 +78,8 @@ export function registerAudit(program: Command, context: CliContext): void {
       "what a run reviewed, found, changed and cost, and the confidence calibration (default: the latest run)",
     )
     .option("--json", "print JSON")
-    .action((run: string | undefined, flags: { json?: boolean }) => {
-      const report = buildReport(context.ledger(), run);
+    .action(async (run: string | undefined, flags: { json?: boolean }) => {
+      const report = await buildReport((await context.actionLedger()).audit, run);
       if (flags.json) printJson(report);
       else process.stdout.write(`${formatReport(report)}\n`);
     });
@@ -83,15 +87,29 @@ export function registerAudit(program: Command, context: CliContext): void {
 
 /** Progress goes to stderr, so `--json` output on stdout stays one parseable document. */
 function progress(line: string): void {
-  process.stderr.write(`${line}\n`);
+  process.stderr.write(`${maskUrlText(line)}\n`);
+}
+
+/**
+ * The SQLite ledger that the parts not on the store seam yet (knowledge base, review queue,
+ * correction handlers, runtime, scheduler state) still take: the selected one, or on PostgreSQL
+ * this machine's local file, as the daemon does. Closed with the returned function.
+ */
+function localLedger(context: CliContext): { ledger: Ledger; close(): void } {
+  if (context.selection().engine === "sqlite") return { ledger: context.ledger(), close() {} };
+  const { home, dbPath, config } = context.loaded();
+  ensureHome(home);
+  const ledger = Ledger.open(dbPath, { flushIntervalMs: config.ledger.flush_interval_ms });
+  return { ledger, close: () => ledger.close() };
 }
 
 async function runNow(context: CliContext, flags: RunFlags): Promise<string> {
   const { config } = context.loaded();
-  const ledger = context.ledger();
+  const stores = await context.actionLedger();
+  const local = localLedger(context);
   const baseUrl = await reviewerBaseUrl(config);
   const { deps, close } = auditDependencies(
-    { ledger, config, clock: context.clock() },
+    { ledger: local.ledger, stores, config, clock: context.clock() },
     baseUrl ? { baseUrl } : {},
   );
   try {
@@ -102,6 +120,7 @@ async function runNow(context: CliContext, flags: RunFlags): Promise<string> {
     return outcome.run.id;
   } finally {
     await close();
+    local.close();
   }
 }
 
@@ -111,10 +130,25 @@ async function runScheduled(context: CliContext, flags: RunFlags): Promise<strin
     throw new NightshiftError("--seed needs --now: the scheduler draws its own seed");
   }
   const { config, home } = context.loaded();
-  const ledger = context.ledger();
-  const baseUrl = await reviewerBaseUrl(config);
-  const job = createAuditJob({ onLog: progress, ...(baseUrl ? { baseUrl } : {}) });
   const stores = await context.actionLedger();
+  // The scheduler's own state is on the SQLite ledger until seam-sched moves it onto the seam.
+  const local = localLedger(context);
+  try {
+    return await runThroughScheduler(stores, local.ledger, config, home, context);
+  } finally {
+    local.close();
+  }
+}
+
+async function runThroughScheduler(
+  stores: LedgerStores,
+  ledger: Ledger,
+  config: Config,
+  home: string,
+  context: CliContext,
+): Promise<string | undefined> {
+  const baseUrl = await reviewerBaseUrl(config);
+  const job = createAuditJob({ onLog: progress, stores, ...(baseUrl ? { baseUrl } : {}) });
   const scheduler = createScheduler({
     stores,
     monitor: stores.monitor,
@@ -141,7 +175,7 @@ async function runScheduled(context: CliContext, flags: RunFlags): Promise<strin
   if (result.status === "paused") {
     progress("the audit paused; it resumes where it stopped when the machine is quiet again");
   }
-  return new AuditStore(ledger.db).latestRun()?.id;
+  return (await stores.audit.latestRun())?.id;
 }
 
 /**

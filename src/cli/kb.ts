@@ -9,7 +9,6 @@ import {
   knowledgeEntryToJson,
   SHARED_SCOPE,
 } from "../knowledge/kb.js";
-import { AuditStore } from "../ledger/audit-store.js";
 import type { CliContext } from "./context.js";
 import { wholeNumber } from "./options.js";
 import { count, formatLocalTime, formatTable, printJson } from "./output.js";
@@ -92,16 +91,6 @@ async function embedAfterChange(kb: KnowledgeBase): Promise<void> {
       `nightshift: saved, but not embedded yet (${(error as Error).message}); full-text search finds it now, \`nightshift kb reindex\` embeds it later\n`,
     );
   }
-}
-
-/**
- * An audit run by its id or a unique prefix. Only the SQLite audit store can say today; on
- * PostgreSQL the run is taken as the full id given (the audit domain moves onto the seam
- * separately: then this asks its store on either engine).
- */
-async function findAuditRun(context: CliContext, run: string): Promise<{ id: string } | undefined> {
-  if (context.selection().engine === "postgres") return undefined;
-  return await new AuditStore(context.ledger().db).findRun(run);
 }
 
 function parseData(value: string | undefined): unknown {
@@ -293,7 +282,8 @@ function registerChanges(kb: Command, context: CliContext): void {
     .option("--json", "JSON output")
     .action(async (run: string, flags: { by?: string; json?: boolean }) => {
       const base = await openKb(context);
-      const found = await findAuditRun(context, run);
+      // An audit run by its id or a prefix; "wrote no knowledge entries" is for runs that exist.
+      const found = await (await context.actionLedger()).audit.findRun(run);
       if (!found && (await base.writtenBy("audit_run", run)).length === 0) {
         throw new NotFoundError(
           `no such run ${run}; \`nightshift audit list\` shows the audit runs`,

@@ -1,5 +1,4 @@
-import type { ActionAuditItem, LearningDay } from "../ledger/audit-reads.js";
-import type { Correction } from "../ledger/audit-store.js";
+import type { ActionAuditItem, Correction, LearningDay } from "../ledger/stores/index.js";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

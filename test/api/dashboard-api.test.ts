@@ -171,13 +171,13 @@ describe("the API the dashboard reads", () => {
       original: { category: "Dining" },
       corrected: { category: "Coffee" },
     });
-    seedAuditRun(ledger, NOW - DAY, [
+    await seedAuditRun(ledger, NOW - DAY, [
       item(0, "incorrect", 0.55),
       item(1, "incorrect", 0.6),
       item(2, "correct", 0.95),
       item(3, "unsure", 0.75),
     ]);
-    seedAuditRun(ledger, NOW, [item(4, "incorrect", 0.85), item(5, "correct", 0.92)]);
+    await seedAuditRun(ledger, NOW, [item(4, "incorrect", 0.85), item(5, "correct", 0.92)]);
 
     const { body: wrong } = await get(`/v0/actions/${actions[0]!.id}`);
     expect(wrong.audit).toMatchObject([

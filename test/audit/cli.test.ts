@@ -1,14 +1,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AuditStore } from "../../src/ledger/audit-store.js";
-import { Ledger } from "../../src/ledger/ledger.js";
+import type { LedgerStores } from "../../src/ledger/stores/index.js";
 import { CLI } from "../support/cli.js";
+import { ENGINES } from "../support/engines.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
 import { reviewerScript } from "./reviewer-script.js";
-import { DAY, HOUR, insertStages } from "./seed.js";
+import { DAY, HOUR, stageAction } from "./seed.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -42,43 +43,50 @@ async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void
   }
 }
 
-describe("nightshift audit (CLI)", () => {
+describe.each(ENGINES)("nightshift audit (CLI) on $name", (engine) => {
   let home: string;
   let cleanup: () => void;
   let upstream: ScriptedUpstream;
-  let ledger: Ledger;
+  let stores: LedgerStores;
+  let closeStores: () => Promise<void>;
 
-  beforeEach(async () => {
+  beforeEach(async (context) => {
+    if (!engine.available) return context.skip();
     ({ home, cleanup } = tempHome());
     upstream = await startScriptedUpstream({ models: ["qwen2.5:14b"] });
+    const opened = await engine.open("audit_cli", home);
+    stores = opened.stores;
+    closeStores = opened.close;
     writeFileSync(
       join(home, "nightshift.yaml"),
       JSON.stringify({
         models: { auditor: { model: "qwen2.5:14b", url: upstream.url, context_window: 32768 } },
         audit: { sample_rate: 0, batch_max_items: 2, cross_agent_window_min: 1 },
+        // SQLite: the CLI opens the same file as the test; PostgreSQL: the same database.
+        ledger: opened.url ? { url: opened.url } : {},
       }),
     );
-    ledger = Ledger.open(join(home, "nightshift.db"));
   });
   afterEach(async () => {
-    ledger.close();
-    await upstream.close();
-    cleanup();
+    await closeStores?.();
+    await upstream?.close();
+    cleanup?.();
   });
 
   /** Six flagged categorizations an hour apart: three batches of two, one mistake in each. */
-  function seedMistakes() {
+  async function seedMistakes() {
     const start = Date.now() - DAY;
     const merchants = ["Starbucks", "Shell", "Netflix", "Uber", "Whole Foods", "Delta"];
-    const actions = insertStages(
-      ledger,
-      merchants.map((merchant, i) => ({
-        input: { merchant },
-        output: { category: i % 2 === 0 ? "Wrong" : "Right" },
-        at: start + i * HOUR,
-        confidence: 0.6,
-        flags: ["low_confidence"],
-      })),
+    const actions = await stores.actions.insert(
+      merchants.map((merchant, i) =>
+        stageAction({
+          input: { merchant },
+          output: { category: i % 2 === 0 ? "Wrong" : "Right" },
+          at: start + i * HOUR,
+          confidence: 0.6,
+          flags: ["low_confidence"],
+        }),
+      ),
     );
     const wrong = new Set(actions.filter((_, i) => i % 2 === 0).map((a) => a.id));
     return reviewerScript((id) =>
@@ -89,18 +97,19 @@ describe("nightshift audit (CLI)", () => {
   }
 
   it("resumes a run killed with SIGKILL mid-batch without correcting anything twice", async () => {
-    const reviewer = seedMistakes();
+    const reviewer = await seedMistakes();
     // The second reviewer call hangs long enough to be killed in the middle of it.
     upstream.setScript((request) => {
       const reply = reviewer.script(request) as { content: string };
       return reviewer.calls.length === 2 ? { ...reply, delayMs: 60_000 } : reply;
     });
     const first = cli(home, ["audit", "run", "--now"]);
-    const audit = new AuditStore(ledger.db);
+    const audit = stores.audit;
     await until(() => reviewer.calls.length === 2);
-    const run = audit.latestRun()!;
+    const run = (await audit.latestRun())!;
     expect(run).toMatchObject({ status: "running", nextBatch: 1, batches: 3 });
-    expect(audit.runCorrections(run.id)).toHaveLength(1);
+    expect(run.host).toBe(`${hostname()} pid ${first.child.pid}`);
+    expect(await audit.runCorrections(run.id)).toHaveLength(1);
     first.child.kill("SIGKILL");
     expect((await first.exit).signal).toBe("SIGKILL");
 
@@ -110,10 +119,10 @@ describe("nightshift audit (CLI)", () => {
     expect(second.code).toBe(0);
     expect(second.stdout).toContain(`Audit run ${run.id}  done`);
 
-    const corrections = audit.runCorrections(run.id);
+    const corrections = await audit.runCorrections(run.id);
     expect(corrections).toHaveLength(3);
     expect(new Set(corrections.map((c) => c.actionId)).size).toBe(3);
-    const items = audit.runItems(run.id);
+    const items = await audit.runItems(run.id);
     expect(items.every((i) => i.verdict !== null)).toBe(true);
     // Batch 2 was asked twice (the killed call and the resumed one); batches 1 and 3 once.
     const asked = reviewer.calls.flat();
@@ -142,12 +151,12 @@ describe("nightshift audit (CLI)", () => {
   }, 90_000);
 
   it("says which conditions block the audit when run without --now", async () => {
-    seedMistakes();
+    await seedMistakes();
     const result = await cli(home, ["audit", "run"]).exit;
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("the audit's conditions do not hold now");
     expect(result.stderr).toContain("nightshift audit run --now");
-    expect(new AuditStore(ledger.db).latestRun()).toBeUndefined();
+    expect(await stores.audit.latestRun()).toBeUndefined();
   }, 60_000);
 
   it("answers a report request before any run with what to do", async () => {

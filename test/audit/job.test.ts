@@ -2,9 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createAuditJob } from "../../src/audit/job.js";
 import { ManualClock } from "../../src/clock.js";
 import { type Config, parseConfig } from "../../src/config.js";
-import { AuditStore } from "../../src/ledger/audit-store.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
 import { SqliteSchedulerStore } from "../../src/ledger/sqlite/scheduler.js";
+import { sqliteStoresOf } from "../../src/ledger/sqlite/stores-of.js";
 import { Scheduler } from "../../src/scheduler/scheduler.js";
 import { jobDependencies, SyntheticMonitor } from "../scheduler/harness.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
@@ -68,7 +68,7 @@ describe("the audit job under the scheduler", () => {
       models: ["qwen2.5:14b"],
       degradedModels: ["qwen2.5:7b"],
     });
-    expect(job.backlog!(NOW + 1)).toEqual({ count: 30 });
+    expect(await job.backlog!(NOW + 1)).toEqual({ count: 30 });
     const { scheduler: s } = scheduler();
     const [status] = await s.status("audit");
     expect(status!.assessment.runnable).toBe(false);
@@ -98,8 +98,8 @@ describe("the audit job under the scheduler", () => {
     const first = await s.runNow("audit", { force: true });
     await stopping;
     expect(first.status).toBe("paused");
-    const audit = new AuditStore(ledger.db);
-    const run = audit.latestRun()!;
+    const audit = sqliteStoresOf(ledger).audit;
+    const run = (await audit.latestRun())!;
     expect(run).toMatchObject({ status: "paused", nextBatch: 2, batches: 3 });
     expect((await store.getRun(first.runId!))?.checkpoint).toMatchObject({
       run_id: run.id,

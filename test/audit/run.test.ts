@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AuditRunningError } from "../../src/audit/claim.js";
 import { CorrectionHandlers, type CorrectionToApply } from "../../src/audit/handlers.js";
 import { auditDependencies } from "../../src/audit/job.js";
 import { buildReport } from "../../src/audit/report.js";
@@ -8,10 +9,10 @@ import { type Config, parseConfig } from "../../src/config.js";
 import { startGateway } from "../../src/gateway/server.js";
 import { embedderFromConfig } from "../../src/knowledge/embedder-config.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
-import { AuditStore } from "../../src/ledger/audit-store.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
 import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
+import { sqliteStoresOf } from "../../src/ledger/sqlite/stores-of.js";
 import { UserActivity } from "../../src/monitor/activity.js";
 import { ReviewQueue } from "../../src/review/queue.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
@@ -170,7 +171,7 @@ describe("an audit run", () => {
       corrected: { category: "Coffee" },
       source: "audit",
     });
-    const [correction] = new AuditStore(ledger.db).runCorrections(outcome.run.id);
+    const [correction] = await sqliteStoresOf(ledger).audit.runCorrections(outcome.run.id);
     expect(correction).toMatchObject({
       reviewerModel: "qwen2.5:14b",
       confidenceBefore: 0.55,
@@ -215,7 +216,7 @@ describe("an audit run", () => {
     upstream.setScript(reviewerScript((id) => answers.get(id)).script);
     const { run } = await runAudit(deps(configWith()), { seed: "s" });
 
-    const report = buildReport(ledger, run.id.slice(0, 12));
+    const report = await buildReport(sqliteStoresOf(ledger).audit, run.id.slice(0, 12));
     expect(report.items).toEqual({
       total: 6,
       by_reason: { low_confidence: 4, requires_audit: 1, check_failed: 1 },
@@ -270,7 +271,7 @@ describe("an audit run", () => {
     const { run } = await runAudit(deps(configWith({ batch_max_items: 2 })), { seed: "s" });
 
     expect(reviewer.calls).toEqual([[meeting!.id, purchase!.id]]);
-    const insights = new AuditStore(ledger.db).runInsights(run.id);
+    const insights = await sqliteStoresOf(ledger).audit.runInsights(run.id);
     expect(insights).toHaveLength(1);
     expect(insights[0]).toMatchObject({
       actionIds: [meeting!.id, purchase!.id],
@@ -294,7 +295,9 @@ describe("an audit run", () => {
       seed: "s",
       shouldPause: () => batches >= 1,
       onBatch: () => batches++,
-      saveCheckpoint: (state) => checkpoints.push(state),
+      saveCheckpoint: (state) => {
+        checkpoints.push(state);
+      },
     });
     expect(first.status).toBe("paused");
     expect(first.run.nextBatch).toBe(1);
@@ -306,7 +309,7 @@ describe("an audit run", () => {
     expect(reviewed).toHaveLength(6);
     expect(new Set(reviewed).size).toBe(6);
     expect(applied.filter((c) => c.source === "audit")).toHaveLength(1);
-    expect(new AuditStore(ledger.db).runCorrections(first.run.id)).toHaveLength(1);
+    expect(await sqliteStoresOf(ledger).audit.runCorrections(first.run.id)).toHaveLength(1);
   });
 
   it("on a pause, cuts a reviewer call that outlasts the grace period and redoes only that batch", async () => {
@@ -506,11 +509,13 @@ describe("an audit run", () => {
     });
     const { run } = await runAudit(deps(configWith()), {});
     expect(ledger.actions.get(day.starbucks!.id)!.auditStatus).toBe("ruled");
-    const audit = new AuditStore(ledger.db);
-    expect(audit.runItems(run.id).find((i) => i.actionId === day.starbucks!.id)!.outcome).toBe(
-      "ruled",
+    const audit = sqliteStoresOf(ledger).audit;
+    expect(
+      (await audit.runItems(run.id)).find((i) => i.actionId === day.starbucks!.id)!.outcome,
+    ).toBe("ruled");
+    expect((await audit.runCorrections(run.id)).map((c) => c.actionId)).not.toContain(
+      day.starbucks!.id,
     );
-    expect(audit.runCorrections(run.id).map((c) => c.actionId)).not.toContain(day.starbucks!.id);
   });
 
   it("keeps a correction whose handler failed pending, and applies it on the next run", async () => {
@@ -530,24 +535,27 @@ describe("an audit run", () => {
       ).script,
     );
     const { run } = await runAudit(deps(configWith()), {});
-    const audit = new AuditStore(ledger.db);
-    expect(audit.runCorrections(run.id)[0]).toMatchObject({
+    const audit = sqliteStoresOf(ledger).audit;
+    expect((await audit.runCorrections(run.id))[0]).toMatchObject({
       appliedAt: null,
       applyError: "the transactions table is locked",
     });
-    expect(buildReport(ledger, run.id).corrections).toMatchObject({ total: 1, failed: 1 });
+    expect((await buildReport(sqliteStoresOf(ledger).audit, run.id)).corrections).toMatchObject({
+      total: 1,
+      failed: 1,
+    });
 
     failing = false;
     await clock.advance(DAY);
     await runAudit(deps(configWith()), {});
-    expect(audit.runCorrections(run.id)[0]).toMatchObject({
+    expect((await audit.runCorrections(run.id))[0]).toMatchObject({
       applyNote: "re-categorized",
       applyError: null,
     });
-    expect(audit.runCorrections(run.id)[0]!.appliedAt).not.toBeNull();
+    expect((await audit.runCorrections(run.id))[0]!.appliedAt).not.toBeNull();
   });
 
-  it("lets two audits started together share one run and correct nothing twice", async () => {
+  it("runs one of two audits started together; the other names the running run", async () => {
     const day = await seedDay();
     upstream.setScript(
       reviewerScript((id) =>
@@ -557,11 +565,25 @@ describe("an audit run", () => {
       ).script,
     );
     const config = configWith({ batch_max_items: 2 });
-    const [a, b] = await Promise.all([runAudit(deps(config), {}), runAudit(deps(config), {})]);
-    expect(a.run.id).toBe(b.run.id);
-    const audit = new AuditStore(ledger.db);
-    expect(audit.listRuns()).toHaveLength(1);
-    expect(audit.runCorrections(a.run.id)).toHaveLength(1);
+    const results = await Promise.allSettled([
+      runAudit(deps(config), {}),
+      runAudit(deps(config), {}),
+    ]);
+    const done = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    const refused = results.flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
+    expect(done).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    const a = done[0]!;
+    expect(refused[0]).toBeInstanceOf(AuditRunningError);
+    expect((refused[0] as Error).message).toContain(
+      `an audit is already running: run ${a.run.id} on `,
+    );
+    expect((refused[0] as Error).message).toContain(
+      `pid ${process.pid}, started 2026-03-10T03:00:00.000Z`,
+    );
+    const audit = sqliteStoresOf(ledger).audit;
+    expect(await audit.listRuns()).toHaveLength(1);
+    expect(await audit.runCorrections(a.run.id)).toHaveLength(1);
     expect(applied.filter((c) => c.source === "audit")).toHaveLength(1);
   });
 });

@@ -1,43 +1,75 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { crossAgentClusters, planBatches } from "../../src/audit/batch.js";
 import { sampleQuota, selectForAudit } from "../../src/audit/select.js";
-import { AuditStore } from "../../src/ledger/audit-store.js";
-import type { Ledger } from "../../src/ledger/ledger.js";
-import { tempLedger } from "../support/temp-ledger.js";
+import type { NewAction } from "../../src/ledger/actions.js";
+import { newActionId } from "../../src/ledger/ids.js";
+import type { AuditStore, LedgerStores } from "../../src/ledger/stores/index.js";
+import { ENGINES } from "../support/engines.js";
 import { chatAction, DAY, HOUR, MINUTE } from "./seed.js";
 
 const NOW = Date.parse("2026-03-10T03:00:00Z");
 
-describe("audit selection", () => {
-  let ledger: Ledger;
-  let cleanup: () => void;
+/** Marks an action audited the way a run does: through a run's batch commit. */
+async function markAudited(audit: AuditStore, actionId: string): Promise<void> {
+  const claim = { owner: "test", host: "test", now: NOW, staleAfterMs: 60_000 };
+  const run = {
+    id: newActionId(NOW),
+    seed: "s",
+    traceId: "t",
+    mode: "normal" as const,
+    reviewerRole: "auditor",
+    reviewerModel: "m",
+    windowStart: 0,
+    windowEnd: 0,
+    sampleRate: 0,
+    batches: 1,
+    startedAt: NOW,
+  };
+  await audit.createRun(run, [], claim);
+  const statuses = [{ actionId, status: "verified" as const }];
+  const empty = { results: [], corrections: [], insights: [] };
+  await audit.commitBatch({ runId: run.id, owner: "test", batch: 0, statuses, ...empty, at: NOW });
+  await audit.finishRun(run.id, "test", NOW);
+}
+
+/** Actions with ids chosen up front, so a child can name its parent in the same insert. */
+function withIds(actions: NewAction[]): NewAction[] {
+  return actions.map((a) => ({ id: newActionId(a.startedAt), ...a }));
+}
+
+describe.each(ENGINES)("audit selection on $name", (engine) => {
+  let stores: LedgerStores;
+  let close: () => Promise<void>;
   let store: AuditStore;
   const window = { since: NOW - 7 * DAY, until: NOW, sampleRate: 0.05 };
 
-  beforeEach(() => {
-    ({ ledger, cleanup } = tempLedger());
-    store = new AuditStore(ledger.db);
+  beforeEach(async (context) => {
+    if (!engine.available) return context.skip();
+    ({ stores, close } = await engine.open("select"));
+    store = stores.audit;
   });
-  afterEach(() => cleanup());
+  afterEach(async () => {
+    await close?.();
+  });
 
   /** Unflagged chats spread over the window, per agent. */
-  function seedBusyAndQuietAgents(): void {
+  async function seedBusyAndQuietAgents(): Promise<void> {
     const counts = { finance: 1200, calendar: 300, research: 40, code: 3 };
     const rows = Object.entries(counts).flatMap(([agent, n]) =>
       Array.from({ length: n }, (_, i) => chatAction(agent, NOW - 6 * DAY + i * 7 * MINUTE)),
     );
-    ledger.actions.insert(rows);
+    await stores.actions.insert(rows);
   }
 
-  it("takes every flagged, failed or check-failed action and names why", () => {
+  it("takes every flagged, failed or check-failed action and names why", async () => {
     const at = NOW - DAY;
-    const [low, must, check, failed] = ledger.actions.insert([
+    const [low, must, check, failed] = await stores.actions.insert([
       chatAction("finance", at, { flags: ["low_confidence"] }),
       chatAction("finance", at + 1, { flags: ["low_confidence", "requires_audit"] }),
       chatAction("calendar", at + 2, { flags: ["check_failed"] }),
       chatAction("research", at + 3, { status: "error", error: "upstream answered 500" }),
     ]);
-    const { items } = selectForAudit(store, { ...window, seed: "s1", sampleRate: 0 });
+    const { items } = await selectForAudit(store, { ...window, seed: "s1", sampleRate: 0 });
     expect(items.map((i) => [i.actionId, i.reason])).toEqual([
       [low!.id, "low_confidence"],
       [must!.id, "requires_audit"],
@@ -46,7 +78,7 @@ describe("audit selection", () => {
     ]);
   });
 
-  it("takes a runtime stage that failed with requires_audit, even though no model won", () => {
+  it("takes a runtime stage that failed with requires_audit, even though no model won", async () => {
     const at = NOW - DAY;
     // As the runtime writes a stage with no valid reply (older rows carry no model), and its
     // failed attempt beneath it, which is the stage's trace rather than an item of its own.
@@ -57,16 +89,15 @@ describe("audit selection", () => {
       flags: ["requires_audit"],
       response: null,
     };
-    const [withoutModel, withModel, attempt, unflaggedNoModel] = ledger.actions.insert([
+    const rows = withIds([
       chatAction("finance", at, { ...failedStage, model: null }),
       chatAction("finance", at + 1, { ...failedStage, actionType: "ask.query" }),
       chatAction("finance", at + 2, { actionType: "attempt", status: "error", flags: [] }),
       chatAction("finance", at + 3, { model: null }),
     ]);
-    ledger.db
-      .prepare("UPDATE actions SET parent_id = ? WHERE id = ?")
-      .run(withModel!.id, attempt!.id);
-    const { items } = selectForAudit(store, { ...window, seed: "s1", sampleRate: 1 });
+    rows[2]!.parentId = rows[1]!.id!;
+    const [withoutModel, withModel, , unflaggedNoModel] = await stores.actions.insert(rows);
+    const { items } = await selectForAudit(store, { ...window, seed: "s1", sampleRate: 1 });
     expect(items.map((i) => [i.actionId, i.reason])).toEqual([
       [withoutModel!.id, "requires_audit"],
       [withModel!.id, "requires_audit"],
@@ -74,10 +105,10 @@ describe("audit selection", () => {
     expect(items.map((i) => i.actionId)).not.toContain(unflaggedNoModel!.id);
   });
 
-  it("skips what was audited, the auditor's own calls, embeddings, attempts and old actions", () => {
+  it("skips what was audited, the auditor's own calls, embeddings, attempts and old actions", async () => {
     const at = NOW - DAY;
     const flagged = { flags: ["requires_audit"] };
-    const [audited, , , stage, attempt, gatewayCall] = ledger.actions.insert([
+    const rows = withIds([
       chatAction("finance", at, flagged),
       chatAction("auditor", at, flagged),
       chatAction("finance", at, { ...flagged, actionType: "embed" }),
@@ -87,20 +118,19 @@ describe("audit selection", () => {
       chatAction("finance", NOW - 8 * DAY, flagged),
     ]);
     // The runtime's attempt, and the gateway call it made, are the stage's trace, not items.
-    ledger.db.prepare("UPDATE actions SET parent_id = ? WHERE id = ?").run(stage!.id, attempt!.id);
-    ledger.db
-      .prepare("UPDATE actions SET parent_id = ? WHERE id = ?")
-      .run(attempt!.id, gatewayCall!.id);
-    ledger.actions.setAuditStatus([audited!.id], "verified");
-    const { items } = selectForAudit(store, { ...window, seed: "s1" });
+    rows[4]!.parentId = rows[3]!.id!;
+    rows[5]!.parentId = rows[4]!.id!;
+    const [audited, , , stage] = await stores.actions.insert(rows);
+    await markAudited(store, audited!.id);
+    const { items } = await selectForAudit(store, { ...window, seed: "s1" });
     expect(items.map((i) => i.actionId)).toEqual([stage!.id]);
   });
 
-  it("samples about 5 % of the rest, the same actions for the same seed", () => {
-    seedBusyAndQuietAgents();
-    const first = selectForAudit(store, { ...window, seed: "night-1" });
-    const again = selectForAudit(store, { ...window, seed: "night-1" });
-    const other = selectForAudit(store, { ...window, seed: "night-2" });
+  it("samples about 5 % of the rest, the same actions for the same seed", async () => {
+    await seedBusyAndQuietAgents();
+    const first = await selectForAudit(store, { ...window, seed: "night-1" });
+    const again = await selectForAudit(store, { ...window, seed: "night-1" });
+    const other = await selectForAudit(store, { ...window, seed: "night-2" });
     const ids = (s: typeof first) => s.items.map((i) => i.actionId);
     expect(ids(again)).toEqual(ids(first));
     expect(ids(other)).not.toEqual(ids(first));
@@ -110,9 +140,9 @@ describe("audit selection", () => {
     expect(first.items.every((i) => i.reason === "sample")).toBe(true);
   });
 
-  it("spreads the sample across agents so a busy one does not crowd out the rest", () => {
-    seedBusyAndQuietAgents();
-    const { items } = selectForAudit(store, { ...window, seed: "night-1" });
+  it("spreads the sample across agents so a busy one does not crowd out the rest", async () => {
+    await seedBusyAndQuietAgents();
+    const { items } = await selectForAudit(store, { ...window, seed: "night-1" });
     const perAgent = Object.fromEntries(
       ["finance", "calendar", "research", "code"].map((agent) => [
         agent,
@@ -134,7 +164,7 @@ describe("audit batches", () => {
     maxItems: 16,
   };
 
-  it("fills each batch up to the reviewer's context window and never past it", () => {
+  it("fills each batch up to the reviewer's context window and never past it", async () => {
     const items = Array.from({ length: 30 }, (_, i) => ({
       agent: "finance",
       startedAt: i * HOUR,
@@ -153,14 +183,14 @@ describe("audit batches", () => {
     expect(batches).toBeGreaterThan(5);
   });
 
-  it("shortens an item too long for any batch rather than dropping it", () => {
+  it("shortens an item too long for any batch rather than dropping it", async () => {
     const items = [{ agent: "finance", startedAt: 0 }];
     const cost = (_: unknown, level: number) => [9000, 5000, 900][level]!;
     const { planned } = planBatches(items, budget, cost, 0);
     expect(planned).toEqual([{ item: items[0], batch: 0, level: 2 }]);
   });
 
-  it("keeps actions of different agents close in time in the same batch", () => {
+  it("keeps actions of different agents close in time in the same batch", async () => {
     // One finance item per hour; a calendar meeting 10 minutes after the 7th.
     const items = Array.from({ length: 12 }, (_, i) => ({ agent: "finance", startedAt: i * HOUR }));
     items.push({ agent: "calendar", startedAt: 6 * HOUR + 10 * MINUTE });

@@ -2,7 +2,7 @@ import { Ollama } from "ollama";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { selectForAudit } from "../../src/audit/select.js";
-import { AuditStore } from "../../src/ledger/audit-store.js";
+import { sqliteStoresOf } from "../../src/ledger/sqlite/stores-of.js";
 import { runCli } from "../support/cli.js";
 import { type PlainHarness, postJson, startPlainHarness } from "./harness.js";
 
@@ -68,7 +68,7 @@ describe("self-reporting from the ollama and openai clients", () => {
     const action = await h.waitForAction(seen.at(-1)!);
     expect(action).toMatchObject({ agent: "mailer", confidence: 0.93, flags: [] });
 
-    const selection = selectForAudit(new AuditStore(h.ledger.db), {
+    const selection = await selectForAudit(sqliteStoresOf(h.ledger).audit, {
       since: 0,
       until: Date.now() + 1000,
       seed: "s",

@@ -5,10 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { applyPendingCorrections } from "../../src/audit/apply.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
 import type { Action } from "../../src/ledger/actions.js";
-import { AuditStore } from "../../src/ledger/audit-store.js";
-import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import { WebhookSender } from "../../src/plain-agents/webhook.js";
-import { buildCorrectionHandlers } from "../../src/review/agent-handlers.js";
 import { testEngines } from "../support/ledger-engines.js";
 import { type PlainHarness, postJson, startPlainHarness } from "./harness.js";
 
@@ -106,22 +103,8 @@ describe.each(testEngines)("corrections delivered to plain agents on $name", (en
       reviewerModel: "qwen2.5:14b",
       confidenceAfter: 0.93,
     };
-    if (engine.name === "postgres") {
-      // The audit's own tables are not on PostgreSQL yet; it hands a correction over through the
-      // same handler registry, which is what this exercises.
-      const handler = h.handlers.for(agent)!;
-      await handler.apply({
-        correctionId: id,
-        actionId: action.id,
-        agent,
-        source: "audit",
-        runId: null,
-        ...correction,
-      });
-      return id;
-    }
-    const audit = new AuditStore(h.ledger.db);
-    audit.insertCorrection({
+    const audit = h.stores.audit;
+    await audit.insertCorrection({
       id,
       runId: null,
       actionId: action.id,
@@ -133,10 +116,10 @@ describe.each(testEngines)("corrections delivered to plain agents on $name", (en
     });
     const result = await applyPendingCorrections({
       audit,
-      actions: h.ledger.actions,
+      actions: h.stores.actions,
       queue: h.review,
-      kb: new KnowledgeBase(sqliteKnowledgeStore(h.ledger)),
-      handlers: buildCorrectionHandlers({ ledger: h.ledger, config: h.config, clock }),
+      kb: new KnowledgeBase(h.stores.knowledge),
+      handlers: h.handlers,
       clock,
       applyConfidence: 0.85,
       log: () => {},

@@ -7,7 +7,6 @@ import type { Action } from "../../src/ledger/actions.js";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { PostgresActionLedger } from "../../src/ledger/postgres/action-ledger.js";
 import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
-import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import type { LedgerStores } from "../../src/ledger/stores/index.js";
 import { UserActivity } from "../../src/monitor/activity.js";
 import { deliveryHandler } from "../../src/plain-agents/delivery.js";

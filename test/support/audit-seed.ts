@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { AuditStore, type Verdict } from "../../src/ledger/audit-store.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
+import { sqliteStoresOf } from "../../src/ledger/sqlite/stores-of.js";
+import type { ItemResult, NewCorrection, Verdict } from "../../src/ledger/stores/index.js";
 
 export interface SeedItem {
   actionId: string;
@@ -18,10 +19,11 @@ export interface SeedItem {
  * Writes a finished audit run through the audit's own store, as `nightshift audit run` leaves
  * it: its items with verdicts and outcomes, and a correction for each wrong one.
  */
-export function seedAuditRun(ledger: Ledger, at: number, items: SeedItem[]): string {
-  const store = new AuditStore(ledger.db);
+export async function seedAuditRun(ledger: Ledger, at: number, items: SeedItem[]): Promise<string> {
+  const store = sqliteStoresOf(ledger).audit;
   const id = randomUUID();
-  store.createRun(
+  const claim = { owner: "seed", host: "seed", now: at, staleAfterMs: 0 };
+  await store.createRun(
     {
       id,
       seed: "seed",
@@ -36,29 +38,29 @@ export function seedAuditRun(ledger: Ledger, at: number, items: SeedItem[]): str
       startedAt: at,
     },
     items.map((i) => ({ ...i, reason: "low_confidence", batch: 0 })),
+    claim,
   );
+  const results: ItemResult[] = [];
+  const corrections: NewCorrection[] = [];
+  const statuses: { actionId: string; status: "corrected" | "in_review" | "verified" }[] = [];
   for (const i of items) {
     const wrong = i.verdict === "incorrect";
-    store.recordItem(
-      id,
-      {
-        actionId: i.actionId,
-        verdict: i.verdict,
-        correctedOutput: wrong ? (i.corrected ?? null) : null,
-        reasoning: wrong ? "The merchant is a coffee shop, not a restaurant." : "Looks right.",
-        confidence: 0.9,
-        outcome: wrong ? "corrected" : i.verdict === "unsure" ? "in_review" : "verified",
-        pattern: null,
-        reviewItemId: null,
-      },
-      at,
-    );
-    store.setAuditStatus(
-      i.actionId,
-      wrong ? "corrected" : i.verdict === "unsure" ? "in_review" : "verified",
-    );
+    results.push({
+      actionId: i.actionId,
+      verdict: i.verdict,
+      correctedOutput: wrong ? (i.corrected ?? null) : null,
+      reasoning: wrong ? "The merchant is a coffee shop, not a restaurant." : "Looks right.",
+      confidence: 0.9,
+      outcome: wrong ? "corrected" : i.verdict === "unsure" ? "in_review" : "verified",
+      pattern: null,
+      reviewItemId: null,
+    });
+    statuses.push({
+      actionId: i.actionId,
+      status: wrong ? "corrected" : i.verdict === "unsure" ? "in_review" : "verified",
+    });
     if (wrong) {
-      store.insertCorrection({
+      corrections.push({
         id: randomUUID(),
         runId: id,
         actionId: i.actionId,
@@ -74,6 +76,16 @@ export function seedAuditRun(ledger: Ledger, at: number, items: SeedItem[]): str
       });
     }
   }
-  store.finishRun(id, at, 0);
+  await store.commitBatch({
+    runId: id,
+    owner: "seed",
+    batch: 0,
+    results,
+    corrections,
+    statuses,
+    insights: [],
+    at,
+  });
+  await store.finishRun(id, "seed", at);
   return id;
 }

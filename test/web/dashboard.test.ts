@@ -297,7 +297,7 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
         })),
       );
       const wrong = Math.ceil(daysAgo / 3);
-      seedAuditRun(
+      await seedAuditRun(
         daemon.ledger,
         at + 3_600_000,
         calls.map((c, i) => ({
@@ -336,7 +336,7 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
     }));
     const id = await chat(daemon, "Categorize: STARBUCKS 4.50");
     const action = daemon.ledger.actions.get(id)!;
-    seedAuditRun(daemon.ledger, Date.now(), [
+    await seedAuditRun(daemon.ledger, Date.now(), [
       {
         actionId: id,
         agent: AGENT,

@@ -2,6 +2,7 @@ import type pg from "pg";
 import type { LedgerStores } from "../stores/index.js";
 import { monitorHostName } from "../stores/monitor.js";
 import { PostgresActionReads } from "./action-reads.js";
+import { PostgresAuditStore } from "./audit.js";
 import { PostgresDashboardReads } from "./dashboard.js";
 import { PostgresFinanceStore } from "./finance.js";
 import { PostgresKnowledgeStore } from "./knowledge.js";
@@ -36,6 +37,7 @@ export class PostgresActionLedger implements LedgerStores {
   readonly dashboard: PostgresDashboardReads;
   readonly metrics: PostgresMetricsReads;
   readonly finance: PostgresFinanceStore;
+  readonly audit: PostgresAuditStore;
 
   private constructor(
     readonly pool: pg.Pool,
@@ -53,6 +55,7 @@ export class PostgresActionLedger implements LedgerStores {
     this.dashboard = new PostgresDashboardReads(pool);
     this.metrics = new PostgresMetricsReads(pool);
     this.finance = new PostgresFinanceStore(pool);
+    this.audit = new PostgresAuditStore(pool);
   }
 
   /** Connects and brings the schema up to date (once, whichever daemon starts first). */

@@ -4,6 +4,7 @@ import type { ActionAppender, LedgerStores } from "../stores/index.js";
 import { monitorHostName } from "../stores/monitor.js";
 import type { ActionWriter } from "../writer.js";
 import { SqliteActionReads } from "./action-reads.js";
+import { SqliteAuditStore } from "./audit.js";
 import { SqliteDashboardReads } from "./dashboard.js";
 import { SqliteFinanceStore } from "./finance.js";
 import { type SqliteKnowledgeStore, sqliteKnowledgeStore } from "./knowledge.js";
@@ -48,6 +49,7 @@ export class SqliteActionLedger implements LedgerStores {
   readonly dashboard: SqliteDashboardReads;
   readonly metrics: SqliteMetricsReads;
   readonly finance: SqliteFinanceStore;
+  readonly audit: SqliteAuditStore;
 
   constructor(
     readonly ledger: Ledger,
@@ -65,6 +67,7 @@ export class SqliteActionLedger implements LedgerStores {
     this.dashboard = new SqliteDashboardReads(ledger.db);
     this.metrics = new SqliteMetricsReads(ledger.db, ledger.path);
     this.finance = new SqliteFinanceStore(ledger.db);
+    this.audit = new SqliteAuditStore(ledger.db);
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,7 @@
  * (test/ledger/*-cases.ts) runs against both.
  */
 import type { ActionLedger } from "./actions.js";
+import type { AuditStore } from "./audit.js";
 import type { DashboardReads, MetricsReads } from "./dashboard.js";
 import type { FinanceStore } from "./finance.js";
 import type { KnowledgeStore } from "./knowledge.js";
@@ -19,6 +20,7 @@ import type { ReviewStores } from "./review.js";
 import type { SchedulerStore } from "./scheduler.js";
 
 export * from "./actions.js";
+export * from "./audit.js";
 export * from "./dashboard.js";
 export * from "./finance.js";
 export * from "./knowledge.js";
@@ -28,6 +30,7 @@ export * from "./review.js";
 export * from "./scheduler.js";
 
 export interface LedgerStores extends ActionLedger {
+  readonly audit: AuditStore;
   readonly dashboard: DashboardReads;
   readonly metrics: MetricsReads;
   readonly finance: FinanceStore;

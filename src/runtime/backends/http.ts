@@ -40,17 +40,21 @@ export function httpClient(
   url: string,
   ask: (target: PostTarget, request: ModelRequest) => Promise<ModelReply>,
 ): ModelClient {
+  // user:pass@ in a configured URL is the server's Basic auth: sent as a header, never shown,
+  // logged (an action's upstream) or quoted in an error (fetch refuses such URLs anyway).
+  const credentials = splitCredentials(url);
   const target: PostTarget = {
-    url,
+    url: credentials.url,
     role: config.role,
     model: config.model,
     timeoutMs: config.timeoutMs,
+    ...(credentials.authorization ? { authorization: credentials.authorization } : {}),
   };
   return {
     role: config.role,
     model: config.model,
     backend,
-    location,
+    location: splitCredentials(location).url,
     gpu: config.gpu ?? null,
     loggedByGateway: config.loggedByGateway,
     chat: (request) => ask(target, request),
@@ -63,6 +67,25 @@ export interface PostTarget {
   role: string;
   model: string;
   timeoutMs: number;
+  /** `Basic ...` from credentials in the configured URL. */
+  authorization?: string;
+}
+
+/** The URL without user:password@, and those credentials as a Basic authorization value. */
+export function splitCredentials(raw: string): { url: string; authorization: string | null } {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    return { url: raw, authorization: null };
+  }
+  if (!parsed.username && !parsed.password) return { url: raw, authorization: null };
+  const user = decodeURIComponent(parsed.username);
+  const password = decodeURIComponent(parsed.password);
+  parsed.username = "";
+  parsed.password = "";
+  const url = raw.endsWith("/") ? parsed.href : parsed.href.replace(/\/$/, "");
+  return { url, authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` };
 }
 
 /** POSTs JSON and returns the parsed reply; transport and HTTP failures become NightshiftErrors. */
@@ -78,7 +101,7 @@ export async function postJson(
   try {
     response = await fetch(target.url, {
       method: "POST",
-      headers,
+      headers: target.authorization ? { authorization: target.authorization, ...headers } : headers,
       body: JSON.stringify(body),
       signal: combined,
     });
