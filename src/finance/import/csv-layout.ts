@@ -5,6 +5,7 @@ import {
   isAmountColumn,
   isDateColumn,
   isTextColumn,
+  mostly,
 } from "./column-profile.js";
 import type { HeaderRole } from "./header-names.js";
 
@@ -299,8 +300,11 @@ function pickDescription(
   const rank = (p: ColumnProfile) => {
     return (
       (few(p) ? 0 : 100) +
-      // Blank in half the rows or more: notes on some transactions, not what tells them apart.
-      (rowCount >= 4 && p.filled * 2 <= rowCount ? -30 : 0) +
+      // Blank in half the rows or more: notes on some transactions (or the cells a ragged row
+      // pushed past the others' ends), not what tells them apart.
+      (p.filled * 2 <= rowCount && rowCount >= 3 ? -30 : 0) +
+      // A status ("Complete") or a kind ("Merchant Transaction") in nearly every row: a type.
+      (mostly(p, p.kinds) ? -60 : 0) +
       (p.roles.includes("description") ? 20 : p.roles.includes("payee") ? 10 : 0) +
       (p.distinct + p.texts) / Math.max(1, 2 * p.filled) -
       // Short codes ("UMC-", "POS") are types, not descriptions.
