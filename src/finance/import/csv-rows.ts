@@ -181,8 +181,13 @@ function readRow(cells: string[], ctx: Ctx, where: string, date: string): Parsed
     description: description || payeeCell,
     payee: payeeCell || payeeFromDescription(description),
     bankId: cell(columns.id) || null,
-    balanceCents: money(columns.balance, "balance"),
+    balanceCents: balanceAfter(money(columns.balance, "balance"), amountCents, columns),
   };
+}
+
+/** The balance after the row, which is what the checks hold: ASN prints the one before it. */
+function balanceAfter(printed: number | null, amount: number, columns: Columns): number | null {
+  return printed !== null && columns.balanceBefore ? printed + amount : printed;
 }
 
 // Rows that print a balance, not a movement: "Saldo Anterior", "Opening balance", "Saldo final".
