@@ -3,9 +3,11 @@ import { reconcileStatement } from "../reconcile.js";
 import { type DecimalMark, detectDecimalMark } from "./amounts.js";
 import { DATE_IN_TEXT, type DayMonthOrder, inferOrder, isoDate } from "./dates.js";
 import { readFigures } from "./pdf-figures.js";
+import { headerColumns } from "./pdf-header.js";
 import { statementPeriod } from "./pdf-period.js";
 import { readTable } from "./pdf-table.js";
 import type { Line } from "./pdf-text.js";
+import { unreadRows } from "./pdf-unread.js";
 import { readPdfLinesIsolated } from "./pdf-worker.js";
 import type { AccountKind, ParsedStatement } from "./statement.js";
 
@@ -39,7 +41,11 @@ export function parsePdfLines(lines: Line[], file: string): ParsedStatement {
     order: inferOrder(dateSamples, fallback),
     orderProven: inferOrder(dateSamples, "DM") === inferOrder(dateSamples, "MD"),
   };
-  const guess: AccountKind = CARD_WORDS.test(texts.join("\n")) ? "card" : "bank";
+  // What the statement says of itself above its table; a "CREDIT CARD" bill paid from a bank
+  // account, in a row, says nothing about the account.
+  const top = lines.findIndex((line) => headerColumns(line) !== null);
+  const preamble = (top > 0 ? texts.slice(0, top) : texts).join("\n");
+  const guess: AccountKind = CARD_WORDS.test(preamble) ? "card" : "bank";
   const first = readAs(doc, guess);
   if (reconcileStatement(first).status === "reconciled") return first;
   // A card prints charges plain and a bank prints deposits plain: where the words misled, the
@@ -67,7 +73,7 @@ interface Document {
 }
 
 const CARD_WORDS =
-  /credit card|card statement|card (?:no|number)|mastercard|\bvisa\b|american express|minimum (?:payment|amount)|credit limit|new balance|previous balance/i;
+  /\bcards?\b|credit card|card statement|card (?:no|number)|mastercard|\bvisa\b|american express|minimum (?:payment|amount)|credit limit|new balance|previous balance/i;
 
 function readAs(doc: Document, kind: AccountKind): ParsedStatement {
   const { lines, texts, file, decimal, order } = doc;
@@ -80,6 +86,18 @@ function readAs(doc: Document, kind: AccountKind): ParsedStatement {
   }
   const warnings = [...table.warnings];
   const flags: string[] = [];
+  const unread = unreadRows(lines, table.consumed, order, table.rows.length);
+  if (unread.length > 0 && table.rows.length === 0)
+    throw new NightshiftError(
+      `${file}: cannot import: a transaction table was found but none of its ${unread.length} dated lines with an amount could be read (such as "${unread[0]!.text.slice(0, 80)}")`,
+      { code: "layout_unknown" },
+    );
+  if (unread.length > 0) {
+    flags.push("rows_unread");
+    warnings.push(
+      `${unread.length} more line(s) with a date and an amount than transactions read (such as "${unread[0]!.text.slice(0, 80)}"): check them against the statement`,
+    );
+  }
   const period = statementPeriod(texts, order, table.rows, flags, warnings);
   const ambiguous = table.rows.some((r) => /^\d{1,2}[-/.]\d{1,2}/.test(r.dateText));
   if (!doc.orderProven && ambiguous) {
