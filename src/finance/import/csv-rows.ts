@@ -52,6 +52,7 @@ export function readCsvRows(
   };
   const transactions: ParsedTransaction[] = [];
   const skipped: number[] = [];
+  const noAmount: number[] = [];
   const balanceLines: number[] = [];
   const conflicts: string[] = [];
   for (const row of table.body) {
@@ -66,6 +67,11 @@ export function readCsvRows(
         appendText(transactions.at(-1)!, row.cells, columns);
       continue;
     }
+    if (!rowHasAmount(row.cells, ctx)) {
+      // A dated row with no figure (a pending or a note row) is no movement: named, not guessed.
+      noAmount.push(row.line);
+      continue;
+    }
     const where = `${table.file} line ${row.line}`;
     const transaction = readRow(row.cells, ctx, where, toIso({ ...date, year: date.year }));
     const conflict = markerConflict(row.cells, ctx, transaction.amountCents);
@@ -78,6 +84,12 @@ export function readCsvRows(
         `skipped ${skipped.length} line(s) with an amount but no date (line ${skipped.slice(0, 5).join(", ")}): totals or notes, not transactions`,
       ]
     : [];
+  if (noAmount.length) {
+    flags.push("rows_without_amount");
+    warnings.push(
+      `skipped ${noAmount.length} dated line(s) with no amount (line ${noAmount.slice(0, 5).join(", ")}): check them against the bank's own view`,
+    );
+  }
   if (inverted) {
     flags.push("sign_from_marker");
     warnings.push(
@@ -192,7 +204,7 @@ function balanceAfter(printed: number | null, amount: number, columns: Columns):
 
 // Rows that print a balance, not a movement: "Saldo Anterior", "Opening balance", "Saldo final".
 const BALANCE_LINE =
-  /^(?:saldo(?: anterior| inicial| final| do dia)?|(?:opening|closing|previous|starting|ending|beginning|new) balance|balance (?:brought|carried) forward|anfangssaldo|endsaldo|solde (?:precedent|initial|final))$/i;
+  /^(?:saldo(?: anterior| inicial| final| do dia)?|(?:opening|closing|previous|starting|ending|beginning|new) balance|balance (?:brought|carried) forward|anfangssaldo|endsaldo|solde (?:precedent|initial|final))(?:\s+(?:as (?:of|at)|per|on|at|au|am|vom|del?)\b.*)?$/i;
 
 /** Every row with a marker and a signed amount says the opposite: the signs are inverted. */
 function markersAllDisagree(table: CsvTable, columns: Columns, decimal: DecimalMark): boolean {
