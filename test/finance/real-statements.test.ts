@@ -38,10 +38,10 @@ describe.skipIf(corpus.length === 0)("real statements", () => {
     expect(inexact).toEqual([]);
   });
 
-  it("reads at least 89 % of all corpus transactions exactly", () => {
+  it("reads at least 99 % of all corpus transactions exactly", () => {
     const wanted = corpus.filter((e) => e.expected.expect === "import");
     const total = wanted.reduce((n, e) => n + e.expected.transactions.length, 0);
     const exact = outcomes.reduce((n, o) => n + o.exact, 0);
-    expect(exact / total).toBeGreaterThanOrEqual(0.89);
+    expect(exact / total).toBeGreaterThanOrEqual(0.99);
   });
 });

@@ -14,7 +14,9 @@ export interface ParsedAmount {
   marker: "CR" | "DR" | null;
 }
 
-const CURRENCY = /[$€£¥₹]|\b(?:USD|EUR|GBP|CHF|CAD|AUD)\b/gi;
+// "S$", "HK$", "RM": a currency printed against the figure says nothing about its value.
+const CURRENCY =
+  /\b(?:S|A|C|NZ|HK|US|NT|R)\$|[$€£¥₹]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|SGD|NZD|HKD|MYR|RM|JPY|INR|SEK|NOK|DKK|PLN|CZK|ZAR)\b/gi;
 
 /** The whole text must be one amount; anything else (a date, a word) answers null. */
 export function parseAmount(text: string, decimal?: DecimalMark): ParsedAmount | null {

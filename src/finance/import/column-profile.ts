@@ -27,6 +27,8 @@ export interface ColumnProfile {
   accounts: number;
   /** Average length of the filled cells: descriptions are longer than codes. */
   length: number;
+  /** Cells that are a status or a kind of transaction ("Completed", "Card payment"). */
+  kinds: number;
 }
 
 const DEBIT_WORDS = new Set([
@@ -138,8 +140,16 @@ function profileColumn(
     texts: count((cell) => /\p{L}{2,}/u.test(cell)),
     accounts: count((cell) => ACCOUNT_NUMBER.test(cell)),
     length: values.reduce((n, v) => n + v.length, 0) / Math.max(1, values.length),
+    kinds: count((cell) => STATUS.test(cell) || KIND.test(cell)),
   };
 }
+
+// What payment apps and banks print in their status and type columns (Venmo, PayPal, Revolut,
+// N26, Monzo): words that say how a transaction went or what sort it is, never with whom.
+const STATUS =
+  /^(?:complete[d]?|pending|posted|cleared|uncleared|booked|settled|authori[sz]ed|declined|failed|reversed|cancell?ed|processed|success(?:ful)?|rejected|returned|reconciled)$/i;
+const KIND =
+  /^(?:(?:card|merchant|standard|instant|general|mobile|online|bank|wire|direct|atm|pos|p2p|peer)[ _-])?(?:transactions?|payments?|transfers?|charges?|purchases?|withdrawals?|deposits?|debit|credit|refunds?|top[ _-]?up|exchange|fees?)$/i;
 
 const ACCOUNT_NUMBER =
   /^(?:[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?|\d{2,6}(?:[\s-]\d{2,8}){2,})$/;

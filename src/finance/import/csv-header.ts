@@ -10,12 +10,18 @@ export function findHeader(rows: string[][], fits: (row: string[]) => boolean): 
     const row = rows[i]!;
     if (fits(row)) return i;
   }
+  // A summary block can have its own names row ("Description,,Summary Amt."): the header is the
+  // names row that transactions follow, else the first one.
+  let firstNames = -1;
   for (let i = 0; i < limit; i++) {
     const row = rows[i]!;
-    if (looksLikeData(row)) return headerAfterPreamble(rows, i, limit);
-    if (namesColumns(row)) return i;
+    if (looksLikeData(row))
+      return firstNames >= 0 ? firstNames : headerAfterPreamble(rows, i, limit);
+    if (!namesColumns(row)) continue;
+    if (rows[i + 1] && looksLikeData(rows[i + 1]!)) return i;
+    if (firstNames < 0) firstNames = i;
   }
-  return -1;
+  return firstNames;
 }
 
 // A header names columns: no figures in it (a headerless file's "DEBIT,...,-12.23" is data).

@@ -5,6 +5,7 @@ import {
   isAmountColumn,
   isDateColumn,
   isTextColumn,
+  mostly,
 } from "./column-profile.js";
 import type { HeaderRole } from "./header-names.js";
 
@@ -17,6 +18,8 @@ export interface Columns {
   debit: number | null;
   credit: number | null;
   balance: number | null;
+  /** The balance column prints each row's balance before it (ASN), not after. */
+  balanceBefore?: boolean | undefined;
   /** A debit/credit marker column ("Af Bij", "Transaction Type", "CRDT/DBIT"). */
   sign: number | null;
   id: number | null;
@@ -66,6 +69,8 @@ export function guessLayout(
   );
   return {
     columns: {
+      balanceBefore:
+        money.balance !== null && balanceBefore(...signedAndBalance(money, rows, decimal)),
       date,
       description,
       payee:
@@ -174,6 +179,22 @@ function moneyColumns(
   return null;
 }
 
+/** Each row's signed amount and printed balance, for telling how the balance column runs. */
+function signedAndBalance(
+  money: Money,
+  rows: string[][],
+  decimal: DecimalMark,
+): [(number | null)[], (number | null)[]] {
+  const value = (row: string[], i: number | null) =>
+    i === null ? null : amountCell(row[i] ?? "", decimal);
+  const amounts = rows.map((row) =>
+    money.amount !== null
+      ? value(row, money.amount)
+      : Math.abs(value(row, money.credit) ?? 0) - Math.abs(value(row, money.debit) ?? 0),
+  );
+  return [amounts, rows.map((row) => value(row, money.balance))];
+}
+
 function chains(amount: number, balance: number, column: (i: number) => (number | null)[]) {
   const [a, b] = [column(amount), column(balance)];
   return follows(a, b) || follows([...a].reverse(), [...b].reverse());
@@ -270,16 +291,36 @@ function chainedBalance(
   return null;
 }
 
+/**
+ * A balance column follows the amounts: each row's balance is the one before plus its amount
+ * (the balance after the row), or plus the amount of the row before (ASN prints the balance
+ * *before* each row).
+ */
 function follows(amounts: (number | null)[], balances: (number | null)[]): boolean {
+  return linked(amounts, balances, 0) || linked(amounts, balances, 1);
+}
+
+/** The balance column holds each row's balance before the row, not after it. */
+export function balanceBefore(amounts: (number | null)[], balances: (number | null)[]): boolean {
+  const [a, b] = [[...amounts].reverse(), [...balances].reverse()];
+  return (
+    !linked(amounts, balances, 0) &&
+    !linked(a, b, 0) &&
+    (linked(amounts, balances, 1) || linked(a, b, 1))
+  );
+}
+
+function linked(amounts: (number | null)[], balances: (number | null)[], lag: 0 | 1): boolean {
   let links = 0;
   let holds = 0;
   for (let i = 1; i < balances.length; i++) {
-    const [before, now, amount] = [balances[i - 1], balances[i], amounts[i]];
+    const [before, now, amount] = [balances[i - 1], balances[i], amounts[i - lag]];
     if (before == null || now == null || amount == null) continue;
     links++;
     if (before + amount === now) holds++;
   }
-  return links > 0 && holds >= Math.max(1, Math.ceil(links * 0.9));
+  // A balance before each row is the rarer layout: one link could be a coincidence.
+  return links > lag && holds >= Math.max(1, Math.ceil(links * 0.9));
 }
 
 /**
@@ -299,8 +340,11 @@ function pickDescription(
   const rank = (p: ColumnProfile) => {
     return (
       (few(p) ? 0 : 100) +
-      // Blank in half the rows or more: notes on some transactions, not what tells them apart.
-      (rowCount >= 4 && p.filled * 2 <= rowCount ? -30 : 0) +
+      // Blank in half the rows or more: notes on some transactions (or the cells a ragged row
+      // pushed past the others' ends), not what tells them apart.
+      (p.filled * 2 <= rowCount && rowCount >= 3 ? -30 : 0) +
+      // A status ("Complete") or a kind ("Merchant Transaction") in nearly every row: a type.
+      (mostly(p, p.kinds) ? -60 : 0) +
       (p.roles.includes("description") ? 20 : p.roles.includes("payee") ? 10 : 0) +
       (p.distinct + p.texts) / Math.max(1, 2 * p.filled) -
       // Short codes ("UMC-", "POS") are types, not descriptions.

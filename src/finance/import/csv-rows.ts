@@ -52,6 +52,7 @@ export function readCsvRows(
   };
   const transactions: ParsedTransaction[] = [];
   const skipped: number[] = [];
+  const noAmount: number[] = [];
   const balanceLines: number[] = [];
   const conflicts: string[] = [];
   for (const row of table.body) {
@@ -62,6 +63,13 @@ export function readCsvRows(
     }
     if (!date || date.year === null) {
       if (rowHasAmount(row.cells, ctx)) skipped.push(row.line);
+      else if (transactions.length > 0 && continuesText(row.cells, columns))
+        appendText(transactions.at(-1)!, row.cells, columns);
+      continue;
+    }
+    if (!rowHasAmount(row.cells, ctx)) {
+      // A dated row with no figure (a pending or a note row) is no movement: named, not guessed.
+      noAmount.push(row.line);
       continue;
     }
     const where = `${table.file} line ${row.line}`;
@@ -76,6 +84,12 @@ export function readCsvRows(
         `skipped ${skipped.length} line(s) with an amount but no date (line ${skipped.slice(0, 5).join(", ")}): totals or notes, not transactions`,
       ]
     : [];
+  if (noAmount.length) {
+    flags.push("rows_without_amount");
+    warnings.push(
+      `skipped ${noAmount.length} dated line(s) with no amount (line ${noAmount.slice(0, 5).join(", ")}): check them against the bank's own view`,
+    );
+  }
   if (inverted) {
     flags.push("sign_from_marker");
     warnings.push(
@@ -92,11 +106,16 @@ export function readCsvRows(
       `${ctx.unmarked.length} row(s) have no debit/credit marker (line ${ctx.unmarked.slice(0, 5).join(", ")}): read as money out`,
     );
   }
-  if (unsignedCharges(transactions, columns)) {
-    for (const t of transactions) t.amountCents = -t.amountCents;
+  if (unsignedAmounts(transactions, columns)) {
+    // A headerless export says nothing of what its figures are: unsigned figures there are the
+    // charges of a card or the money out of an account. A column the bank named is read as printed.
+    const named = (table.header?.[columns.amount!] ?? "").trim() !== "";
+    if (!named) for (const t of transactions) t.amountCents = -t.amountCents;
     flags.push("sign_assumed");
     warnings.push(
-      "every amount is unsigned and nothing marks money in: read as charges (money out), as card exports print them; map a sign column in finance.csv_layouts if that is wrong",
+      named
+        ? "every amount is unsigned and nothing marks money out: read as printed (money in); map a sign column in finance.csv_layouts if that is wrong"
+        : "every amount is unsigned and nothing marks money in: read as charges (money out), as card exports print them; map a sign column in finance.csv_layouts if that is wrong",
     );
   }
   return {
@@ -107,6 +126,29 @@ export function readCsvRows(
     warnings,
     contradictions: contradictions(transactions, conflicts, table, columns),
   };
+}
+
+/**
+ * A row with no date and no figure whose only text sits in the description or payee column
+ * continues the transaction above it: banks wrap a long description onto a second line
+ * ("DEBIT PURCHASE" then "15/04/18 UBER EATS ..." under it).
+ */
+function continuesText(cells: string[], columns: Columns): boolean {
+  const text = new Set([columns.description, columns.payee]);
+  const filled = cells.flatMap((cell, i) => (cell.trim() ? [i] : []));
+  return (
+    filled.length > 0 &&
+    filled.every((i) => text.has(i)) &&
+    !filled.some((i) => /^[-+(]?\D{0,3}\d[\d.,' ]*\)?-?$/.test(cells[i]!.trim())) &&
+    !BALANCE_LINE.test(cells[columns.description]?.trim() ?? "")
+  );
+}
+
+function appendText(transaction: ParsedTransaction, cells: string[], columns: Columns): void {
+  const more = (cells[columns.description] ?? "").replace(/\s+/g, " ").trim();
+  if (more) transaction.description = `${transaction.description} ${more}`.trim();
+  const payee = columns.payee === null ? "" : (cells[columns.payee] ?? "").trim();
+  if (payee && !transaction.payee) transaction.payee = payee;
 }
 
 function rowHasAmount(cells: string[], ctx: Ctx): boolean {
@@ -151,13 +193,18 @@ function readRow(cells: string[], ctx: Ctx, where: string, date: string): Parsed
     description: description || payeeCell,
     payee: payeeCell || payeeFromDescription(description),
     bankId: cell(columns.id) || null,
-    balanceCents: money(columns.balance, "balance"),
+    balanceCents: balanceAfter(money(columns.balance, "balance"), amountCents, columns),
   };
+}
+
+/** The balance after the row, which is what the checks hold: ASN prints the one before it. */
+function balanceAfter(printed: number | null, amount: number, columns: Columns): number | null {
+  return printed !== null && columns.balanceBefore ? printed + amount : printed;
 }
 
 // Rows that print a balance, not a movement: "Saldo Anterior", "Opening balance", "Saldo final".
 const BALANCE_LINE =
-  /^(?:saldo(?: anterior| inicial| final| do dia)?|(?:opening|closing|previous|starting|ending|beginning|new) balance|balance (?:brought|carried) forward|anfangssaldo|endsaldo|solde (?:precedent|initial|final))$/i;
+  /^(?:saldo(?: anterior| inicial| final| do dia)?|(?:opening|closing|previous|starting|ending|beginning|new) balance|balance (?:brought|carried) forward|anfangssaldo|endsaldo|solde (?:precedent|initial|final))(?:\s+(?:as (?:of|at)|per|on|at|au|am|vom|del?)\b.*)?$/i;
 
 /** Every row with a marker and a signed amount says the opposite: the signs are inverted. */
 function markersAllDisagree(table: CsvTable, columns: Columns, decimal: DecimalMark): boolean {
@@ -207,8 +254,8 @@ function contradictions(
   return out;
 }
 
-/** One unsigned amount column, no marker, no balance to follow: a list of charges. */
-function unsignedCharges(transactions: ParsedTransaction[], columns: Columns): boolean {
+/** One unsigned amount column, no marker, no balance to follow: the sign cannot be told. */
+function unsignedAmounts(transactions: ParsedTransaction[], columns: Columns): boolean {
   if (columns.amount === null || columns.sign !== null || columns.balance !== null) return false;
   return (
     transactions.some((t) => t.amountCents > 0) && transactions.every((t) => t.amountCents >= 0)

@@ -222,9 +222,10 @@ function buildStatement(
 function describeColumns(header: string[] | null, columns: Columns): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [role, index] of Object.entries(columns)) {
-    if (index === null) continue;
+    if (typeof index !== "number") continue;
     out[role] = header?.[index]?.trim() || `column ${index + 1}`;
   }
+  if (columns.balanceBefore && out.balance) out.balance += " (before each row)";
   return out;
 }
 

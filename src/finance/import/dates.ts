@@ -53,8 +53,9 @@ const ISO = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$/;
 const NUMERIC = /^(\d{1,2})[-/.](\d{1,2})(?:[-/.](\d{2}|\d{4}))?$/;
 // "10-Nov-9": some exports drop the year's leading zero, written only between hyphens (a lone
 // digit after a spaced date is more likely the next word's).
+// "02JUN" and "02JUN2023": card statements run the day into the month.
 const DAY_NAME = new RegExp(
-  `^(\\d{1,2})(?:st|nd|rd|th)?[\\s-]+${MONTH_NAME}(?:[\\s,-]+(\\d{2}|\\d{4})|-(\\d))?$`,
+  `^(\\d{1,2})(?:st|nd|rd|th)?[\\s-]*${MONTH_NAME}(?:[\\s,-]+(\\d{2}|\\d{4})|-(\\d)|(\\d{4}))?$`,
 );
 const NAME_DAY = new RegExp(`^${MONTH_NAME}\\s+(\\d{1,2})(?:st|nd|rd|th)?(?:,?\\s+(\\d{4}))?$`);
 
@@ -89,7 +90,7 @@ export function parseDate(text: string, order: DayMonthOrder): DateParts | null 
   m = DAY_NAME.exec(s);
   if (m) {
     const month = monthNumber(m[2]!);
-    return month ? valid({ year: fullYear(m[3] ?? m[4]), month, day: Number(m[1]) }) : null;
+    return month ? valid({ year: fullYear(m[3] ?? m[4] ?? m[5]), month, day: Number(m[1]) }) : null;
   }
   m = NAME_DAY.exec(s);
   if (m) {

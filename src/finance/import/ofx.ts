@@ -25,10 +25,8 @@ function readStatement(text: string, file: string, card: boolean): ParsedStateme
   const rounded: number[] = [];
   const list = block(text, "BANKTRANLIST") ?? "";
   const transactions: ParsedTransaction[] = [];
-  for (const match of text.matchAll(/<STMTTRN>([\s\S]*?)<\/STMTTRN>/gi)) {
-    transactions.push(
-      readTransaction(match[1]!, file, transactions.length + 1, { rounded, currency }),
-    );
+  for (const body of transactionBlocks(text)) {
+    transactions.push(readTransaction(body, file, transactions.length + 1, { rounded, currency }));
   }
   const account = leaf(text, "ACCTID");
   for (const t of transactions) if (t.bankId) t.bankId = maskAccountIn(t.bankId, account);
@@ -62,6 +60,21 @@ function readStatement(text: string, file: string, card: boolean): ParsedStateme
  * An OFX file can carry an investment statement or a server's error instead of a bank or card
  * statement; each is refused with what it is, never read as an empty account.
  */
+/**
+ * Each <STMTTRN>'s content. The aggregate is closed by the spec, but some servers leave it open:
+ * then it runs to the next <STMTTRN> or the end of the list, never silently swallowing the rest.
+ */
+function transactionBlocks(text: string): string[] {
+  const blocks: string[] = [];
+  const open = /<STMTTRN>/gi;
+  for (let m = open.exec(text); m; m = open.exec(text)) {
+    const rest = text.slice(m.index + m[0].length);
+    const end = /<\/STMTTRN>|<STMTTRN>|<\/BANKTRANLIST>|<\/(?:CC)?STMTRS>/i.exec(rest);
+    blocks.push(end ? rest.slice(0, end.index) : rest);
+  }
+  return blocks;
+}
+
 function refuseWhatIsNotABankStatement(text: string, file: string): void {
   if (/<(?:CC)?STMTRS>/i.test(text)) return;
   if (/<INVSTMTRS>|<INVSTMTMSGSRSV1>/i.test(text)) {
@@ -70,6 +83,16 @@ function refuseWhatIsNotABankStatement(text: string, file: string): void {
       { code: "unsupported_statement" },
     );
   }
+  refuseServerError(text, file);
+  if (/<ACCTINFORS>/i.test(text)) {
+    throw new NightshiftError(
+      `${file}: an account list (ACCTINFORS) from the bank's server, not a statement: it holds no transactions; download the statement itself`,
+      { code: "unsupported_statement" },
+    );
+  }
+}
+
+function refuseServerError(text: string, file: string): void {
   for (const status of text.matchAll(/<STATUS>([\s\S]*?)<\/STATUS>/gi)) {
     const code = leaf(status[1]!, "CODE");
     if (code !== null && code !== "0") {
@@ -120,7 +143,7 @@ function amount(
   // OFX amounts use a point, but some banks write a comma; never grouping separators. Any
   // number of decimals is allowed: beyond the currency's minor unit they are rounded, half
   // away from zero.
-  const m = /^([-+]?)(\d*)[.,]?(\d*)$/.exec(raw.trim().replace(/\s/g, ""));
+  const m = /^([-+]?)(\d*)[.,]?(\d*)$/.exec(ungroup(raw.trim().replace(/\s/g, "")));
   if (!m || (m[2] === "" && m[3] === "")) {
     throw new NightshiftError(`${file}: ${where} "${raw}" is not an amount`, { code: "bad_file" });
   }
@@ -135,6 +158,13 @@ function amount(
   if (!Number.isSafeInteger(cents))
     throw new NightshiftError(`${file}: ${where} "${raw}" is out of range`, { code: "bad_file" });
   return m[1] === "-" ? -cents : cents;
+}
+
+/** "1,234.56" and "1.234,56": grouping in threes before a different decimal mark is dropped. */
+function ungroup(raw: string): string {
+  if (/^[-+]?\d{1,3}(?:,\d{3})+\.\d+$/.test(raw)) return raw.replace(/,/g, "");
+  if (/^[-+]?\d{1,3}(?:\.\d{3})+,\d*$/.test(raw)) return raw.replace(/\./g, "");
+  return raw;
 }
 
 /**

@@ -17,12 +17,12 @@ const LABELS: { kind: "opening" | "closing" | PrintedTotal["side"]; pattern: str
   {
     kind: "opening",
     pattern:
-      "(?:opening|beginning|starting|previous|prior|old) balance|balance (?:brought|b/f|carried from)|balance forward|anfangssaldo|saldo anterior|alter saldo",
+      "(?:opening|beginning|starting|previous|prior|old|last month['’]?s?) balance|previous statement balance|balance (?:from |of )?(?:the )?(?:previous|last) statement|balance (?:brought|b/f|carried from)|balance forward|anfangssaldo|saldo anterior|alter saldo",
   },
   {
     kind: "closing",
     pattern:
-      "(?:total )?balance due|(?:closing|ending|new|current|statement) balance|balance (?:carried forward|c/f)|endsaldo|neuer saldo|saldo final",
+      "(?:total )?balance due|total (?:amount )?due|total (?:outstanding )?balance|total outstanding|grand total|(?:closing|ending|new|current|statement) balance|balance (?:carried forward|c/f)|endsaldo|neuer saldo|saldo final",
   },
   {
     kind: "out",

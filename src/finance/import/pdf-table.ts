@@ -16,7 +16,10 @@ import {
  */
 
 const SUMMARY_ROW =
-  /^(?:(?:opening|closing|beginning|ending|starting|previous|new)\s+balance|balance (?:brought|carried) forward|balance forward|totals?\b|subtotal|summe|anfangssaldo|endsaldo)/i;
+  /^(?:(?:opening|closing|beginning|ending|starting|previous|new|last month['’]?s?)\s+balance|balance (?:brought|carried) forward|balance forward|balance [bc]\/f\b|balance (?:from |of )?(?:the )?(?:previous|last) statement|previous statement balance|totals?\b|sub[- ]?totals?\b|grand total|summe|anfangssaldo|endsaldo)/i;
+// Rows that print the balance the statement ends with: left to the figures scan as the closing.
+const CLOSING_ROW =
+  /^(?:new balance|closing balance|ending balance|total (?:amount )?due|total (?:outstanding )?balance|total outstanding|grand total|balance due|balance c\/f|balance carried forward)/i;
 const FOOTER = /^(?:page \d+|seite \d+|continued|\d+ of \d+)/i;
 
 export interface TableContext {
@@ -54,6 +57,7 @@ export function readTable(lines: Line[], ctx: TableContext): Table {
   const sections: Row[][] = [];
   let columns: Column[] | null = null;
   let page = 0;
+  let skip = -1;
   let pageRows = 0;
   let last: { row: Row; line: Line } | null = null;
   let pendingDate: { date: Row["date"]; text: string; description: string } | null = null;
@@ -72,19 +76,31 @@ export function readTable(lines: Line[], ctx: TableContext): Table {
       pageRows = 0;
       last = null;
     }
-    const header = headerColumns(line);
+    if (skip === index) return;
+    // A heading line with words under it is read with them ("Transaction" over "Date").
+    const two = twoLineHeader(lines, index);
+    const header = two ?? headerColumns(line);
     if (header) {
       columns = header;
       table.found = true;
       table.consumed.add(index);
+      if (two) {
+        skip = index + 1;
+        table.consumed.add(index + 1);
+      }
       sections.push([]);
       return;
     }
     if (!columns) return;
     const read = readCells(line.cells, columns, ctx);
     if (SUMMARY_ROW.test(read.description)) {
-      if (/^(?:totals?|subtotal|summe)\b/i.test(read.description) && read.amount) {
-        for (const { role, value } of read.amount) {
+      if (CLOSING_ROW.test(read.description)) {
+        // not consumed: the figures scan reads it as the closing balance
+      } else if (/^(?:totals?|sub[- ]?totals?|summe)\b/i.test(read.description) && read.amount) {
+        // A card's single amount column totals charges net of credits, or the balance with the
+        // previous one: no side can be told, so the balances check it instead.
+        const single = read.amount.every(({ role }) => role === "amount" || role === "balance");
+        for (const { role, value } of ctx.kind === "card" && single ? [] : read.amount) {
           const side =
             role === "debit" ? "out" : role === "credit" ? "in" : role === "amount" ? "any" : null;
           if (side) table.totals.push({ label: read.description, side, cents: value.cents });
@@ -134,6 +150,38 @@ export function readTable(lines: Line[], ctx: TableContext): Table {
   for (const row of table.rows)
     row.transaction.payee = payeeFromDescription(row.transaction.description);
   return table;
+}
+
+const headerWords = (text: string) => /^[\p{L}\s().$/&-]{1,30}$/u.test(text);
+
+/**
+ * Headings printed on two lines ("Transaction" over "Date", "Value" over "Date"): the line below
+ * holds only words, each under a heading above, and the two read together make the header.
+ */
+function twoLineHeader(lines: Line[], index: number): Column[] | null {
+  const [line, next] = [lines[index]!, lines[index + 1]];
+  if (!next || next.page !== line.page || line.y - next.y > line.size * 2.2) return null;
+  if ([...line.cells, ...next.cells].some((c) => /\d/.test(c.text))) return null;
+  if (next.cells.some((c) => !headerWords(c.text))) return null;
+  // A title over a header row ("Transaction Details") is no heading: that row reads alone.
+  if (line.cells.length < 2 || headerColumns(next)) return null;
+  const used = new Set<number>();
+  const cells = line.cells.map((cell) => {
+    const under = next.cells.filter((n, i) => {
+      const overlaps = n.x0 < cell.x1 + 2 && n.x1 > cell.x0 - 2;
+      if (overlaps) used.add(i);
+      return overlaps;
+    });
+    if (under.length === 0) return cell;
+    return {
+      text: [cell.text, ...under.map((u) => u.text)].join(" "),
+      x0: Math.min(cell.x0, ...under.map((u) => u.x0)),
+      x1: Math.max(cell.x1, ...under.map((u) => u.x1)),
+    };
+  });
+  if (used.size === 0) return null;
+  const all = [...cells, ...next.cells.filter((_, i) => !used.has(i))].sort((a, b) => a.x0 - b.x0);
+  return headerColumns({ ...line, cells: all, text: all.map((c) => c.text).join(" ") });
 }
 
 /**
