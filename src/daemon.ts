@@ -5,7 +5,7 @@ import { removeDaemonRecord, writeDaemonRecord } from "./daemon-record.js";
 import { getJson } from "./gateway/merge.js";
 import { type Gateway, startGateway } from "./gateway/server.js";
 import { embedderFromConfig } from "./knowledge/embedder-config.js";
-import { KnowledgeBase, settleKnowledgeWrites } from "./knowledge/kb.js";
+import { KnowledgeBase } from "./knowledge/kb.js";
 import { boundShutdown, installLastResort } from "./last-resort.js";
 import { Ledger } from "./ledger/ledger.js";
 import type { PostgresActionLedger } from "./ledger/postgres/action-ledger.js";
@@ -183,7 +183,6 @@ export async function startDaemon(
     stopping ??= (async () => {
       await stopAll(services, log);
       await gateway.close();
-      await settleKnowledgeWrites();
       if (shared) await closeShared(shared, ledger, log);
       ledger.close();
       removeDaemonRecord(loaded.home);

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { type Clock, clockFromEnvironment } from "../clock.js";
 import { ensureHome, type LoadedConfig, loadConfig } from "../config.js";
-import { settleKnowledgeWrites } from "../knowledge/kb.js";
 import { Ledger } from "../ledger/ledger.js";
 import {
   type LedgerSelection,
@@ -86,8 +85,6 @@ export function createContext(
       return clock;
     },
     async close() {
-      // A correction handler's knowledge write (putSoon) lands before its ledger closes.
-      await settleKnowledgeWrites();
       const opened = actionLedger;
       actionLedger = undefined;
       if (opened) await (await opened.catch(() => undefined))?.close();

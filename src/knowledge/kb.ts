@@ -29,17 +29,6 @@ export interface KnowledgeBaseOptions {
   onWarning?: (message: string) => void;
 }
 
-/**
- * Writes started by putSoon and not yet landed, in this process. Every knowledge base's reads
- * wait for them, and so does closing the ledger (settleKnowledgeWrites), so none is cut off.
- */
-const pending = new Set<Promise<void>>();
-
-/** Resolves once every putSoon write so far has landed (or been reported). */
-export async function settleKnowledgeWrites(): Promise<void> {
-  while (pending.size > 0) await Promise.all([...pending]);
-}
-
 /** What a put did: the entry's version after it, and whether that version is new. */
 export interface PutResult {
   entry: KnowledgeEntry;
@@ -93,29 +82,6 @@ export class KnowledgeBase implements KnowledgeSource {
     });
   }
 
-  /**
-   * A put for a caller that cannot wait: a correction handler, which the review queue and the
-   * audit still call inside their own synchronous transactions. A bad entry throws here and now;
-   * the write lands right after, reads of the knowledge base wait for it, and a write that
-   * fails then (the database) is reported through onWarning.
-   */
-  putSoon(input: EntryInput, provenance: Provenance): void {
-    validateEntry(input);
-    validateProvenance(provenance);
-    const write = this.put(input, provenance).then(
-      () => undefined,
-      (error: unknown) =>
-        this.warn(`knowledge entry ${input.scope}/${input.key} not written: ${String(error)}`),
-    );
-    pending.add(write);
-    void write.finally(() => pending.delete(write));
-  }
-
-  /** Resolves once every putSoon write so far has landed (or been reported). */
-  settled(): Promise<void> {
-    return settleKnowledgeWrites();
-  }
-
   private warn(message: string): void {
     if (this.options.onWarning) this.options.onWarning(message);
     else process.stderr.write(`nightshift: ${message}\n`);
@@ -138,27 +104,23 @@ export class KnowledgeBase implements KnowledgeSource {
 
   /** The current version, or undefined if the entry never existed or is deleted. */
   async get(scope: string, key: string): Promise<KnowledgeEntry | undefined> {
-    await this.settled();
     const current = await this.store.current(scope, key);
     return current && !current.deleted ? toEntry(current) : undefined;
   }
 
   /** Every version of an entry, oldest first (tombstones included). */
   async history(scope: string, key: string): Promise<KnowledgeEntry[]> {
-    await this.settled();
     return (await this.store.versions(scope, key)).map(toEntry);
   }
 
   /** Scopes holding a given key (live or not): lets the CLI find KEY without --scope. */
   async scopesOf(key: string): Promise<string[]> {
-    await this.settled();
     return (await this.store.list({ key, includeDeleted: true })).map((row) => row.scope);
   }
 
   async list(
     filter: { scope?: string; includeDeleted?: boolean; limit?: number } = {},
   ): Promise<KnowledgeEntry[]> {
-    await this.settled();
     const rows = await this.store.list({
       ...(filter.scope === undefined ? {} : { scopes: [filter.scope] }),
       includeDeleted: filter.includeDeleted ?? false,
@@ -169,7 +131,6 @@ export class KnowledgeBase implements KnowledgeSource {
 
   /** Every version one source wrote, oldest first (e.g. the patterns of one audit run). */
   async writtenBy(kind: ProvenanceKind, ref: string): Promise<KnowledgeEntry[]> {
-    await this.settled();
     return (await this.store.bySource(kind, ref)).map(toEntry);
   }
 
@@ -208,7 +169,6 @@ export class KnowledgeBase implements KnowledgeSource {
 
   /** Full-text search only (FTS5 with bm25 on SQLite, tsvector with ts_rank on PostgreSQL). */
   async searchText(options: SearchOptions): Promise<KnowledgeHit[]> {
-    await this.settled();
     const matches = await this.store.searchText(
       options.text,
       options.scopes,
@@ -222,7 +182,6 @@ export class KnowledgeBase implements KnowledgeSource {
    * vectors. If embedding the query fails, answers from full text alone with a warning.
    */
   async searchDetailed(options: SearchOptions): Promise<SearchResult> {
-    await this.settled();
     const embedder = this.options.embedder;
     if (!embedder || !(await this.store.hasEmbeddings(embedder.model, options.scopes))) {
       return { hits: await this.searchText(options), mode: "fts" };
@@ -259,7 +218,6 @@ export class KnowledgeBase implements KnowledgeSource {
    * entries stay searchable by full text and are embedded on the next call.
    */
   async embedPending(options: { batchSize?: number; signal?: AbortSignal } = {}): Promise<number> {
-    await this.settled();
     const embedder = this.options.embedder;
     if (!embedder) return 0;
     let done = 0;

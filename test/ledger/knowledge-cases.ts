@@ -372,16 +372,6 @@ export function knowledgeContract(open: () => Promise<KnowledgeHarness>): void {
     expect((await store.current("finance", "k1"))!.embeddingModel).toBe("m1");
   });
 
-  it("lets a synchronous caller write soon: a bad entry throws at once, a good one is read next", async () => {
-    expect(() => kb.putSoon({ scope: "bad scope", key: "k", content: "x" }, run("r9"))).toThrow(
-      /invalid knowledge scope/,
-    );
-    kb.putSoon({ scope: "finance", key: "rule:payee:shell", content: "Shell is Fuel" }, run("r9"));
-    const other = new KnowledgeBase(harness.store, { clock });
-    expect((await other.get("finance", "rule:payee:shell"))?.version).toBe(1);
-    expect((await kb.writtenBy("audit_run", "r9")).map((e) => e.key)).toEqual(["rule:payee:shell"]);
-  });
-
   it("numbers versions without gaps or repeats while two daemons write the same entry", async () => {
     const other = await harness.other();
     try {
