@@ -99,7 +99,7 @@ export async function startDaemon(
     const { Telemetry } = await import("./telemetry/telemetry.js");
     telemetry = new Telemetry({ config, ledger, stores, clock: systemClock, log });
     services.push(startPlainAgents({ config, ledger: stores, clock: systemClock, log, telemetry }));
-    const handlers = buildCorrectionHandlers({ ledger, config, stores });
+    const handlers = buildCorrectionHandlers({ config, stores });
     const embedder = embedderFromConfig(config);
     const kb = new KnowledgeBase(stores.knowledge, {
       ...(embedder ? { embedder } : {}),

@@ -110,7 +110,7 @@ export function auditDependencies(
   // The runtime logs the reviewer's stages through a SQLite ledger: the selected one, or on
   // PostgreSQL this machine's local file (the runtime is not on the seam yet).
   const ledger: Ledger = dependencies.ledger;
-  const handlers = options.handlers ?? buildCorrectionHandlers({ ledger, config, stores, clock });
+  const handlers = options.handlers ?? buildCorrectionHandlers({ config, stores, clock });
   const embedder = embedderFromConfig(config);
   const kb = new KnowledgeBase(stores.knowledge, {
     clock,

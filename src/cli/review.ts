@@ -1,8 +1,6 @@
 import type { Command } from "commander";
 import { NightshiftError } from "../errors.js";
-import { deliveryHandler } from "../plain-agents/delivery.js";
 import { buildCorrectionHandlers } from "../review/agent-handlers.js";
-import { CorrectionHandlers } from "../review/handlers.js";
 import {
   type DecisionResult,
   type ReviewItem,
@@ -21,15 +19,7 @@ async function openQueue(context: CliContext): Promise<ReviewQueue> {
   const stores = await context.actionLedger();
   const { config } = context.loaded();
   const clock = context.clock();
-  let handlers: CorrectionHandlers;
-  if (context.selection().engine === "sqlite") {
-    handlers = buildCorrectionHandlers({ ledger: context.ledger(), config, clock });
-  } else {
-    // The agents' own handlers still take the SQLite ledger (finance: its store); on PostgreSQL a
-    // decision is recorded and, for plain agents, delivered.
-    handlers = new CorrectionHandlers();
-    handlers.registerFallback(deliveryHandler(stores, clock));
-  }
+  const handlers = buildCorrectionHandlers({ stores, config, clock });
   return new ReviewQueue(stores, { handlers, clock });
 }
 

@@ -13,7 +13,6 @@ import {
   SHARED_SCOPE,
   toEntry,
   validateEntry,
-  validateProvenance,
 } from "./entry.js";
 import { clampLimit, embeddingText, fuse, toHit } from "./hybrid.js";
 import { draftRevert } from "./revert.js";
@@ -80,11 +79,6 @@ export class KnowledgeBase implements KnowledgeSource {
       for (const input of inputs) results.push(await draftPut(draft, input, provenance, note));
       return results;
     });
-  }
-
-  private warn(message: string): void {
-    if (this.options.onWarning) this.options.onWarning(message);
-    else process.stderr.write(`nightshift: ${message}\n`);
   }
 
   /** Removes an entry by writing a tombstone version; its history stays. */

@@ -3,19 +3,15 @@ import { CorrectionHandlers } from "../audit/handlers.js";
 import { type Clock, systemClock } from "../clock.js";
 import type { Config } from "../config.js";
 import { KnowledgeBase } from "../knowledge/kb.js";
-import type { Ledger } from "../ledger/ledger.js";
-import { SqliteActionLedger } from "../ledger/sqlite/action-ledger.js";
 import type { LedgerStores } from "../ledger/stores/index.js";
 import { deliveryHandler } from "../plain-agents/delivery.js";
 
 /** What the agents' correction handlers work over. */
 export interface HandlerDeps {
-  /** The SQLite ledger (the plain agents' deliveries, and the stores when none are given). */
-  ledger: Ledger;
   config: Config;
   clock?: Clock;
-  /** The ledger of the selected engine; without it, the SQLite ledger's. */
-  stores?: LedgerStores;
+  /** The ledger of the selected engine: the agents' own data, the plain agents' deliveries. */
+  stores: LedgerStores;
   /** The knowledge base corrections teach; without it, one over the SQLite ledger. */
   knowledge?: KnowledgeBase;
 }
@@ -28,7 +24,7 @@ export interface HandlerDeps {
 export function buildCorrectionHandlers(deps: HandlerDeps): CorrectionHandlers {
   const handlers = new CorrectionHandlers();
   const clock = deps.clock ?? systemClock;
-  const stores = deps.stores ?? new SqliteActionLedger(deps.ledger, false);
+  const { stores } = deps;
   const agentDeps = {
     stores,
     knowledge: deps.knowledge ?? new KnowledgeBase(stores.knowledge, { clock }),

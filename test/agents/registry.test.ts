@@ -70,7 +70,10 @@ describe("agents as a category", () => {
 
     it("receives a person's decision on its own item through its correction handler", async () => {
       const config = parseConfig({});
-      const handlers = buildCorrectionHandlers({ ledger: temp.ledger, config });
+      const handlers = buildCorrectionHandlers({
+        stores: new SqliteActionLedger(temp.ledger, false),
+        config,
+      });
       const queue = new ReviewQueue(new SqliteActionLedger(temp.ledger, false), { handlers });
       const { item } = await queue.open({
         kind: "other",

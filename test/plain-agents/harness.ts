@@ -9,7 +9,6 @@ import { PostgresActionLedger } from "../../src/ledger/postgres/action-ledger.js
 import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import type { LedgerStores } from "../../src/ledger/stores/index.js";
 import { UserActivity } from "../../src/monitor/activity.js";
-import { deliveryHandler } from "../../src/plain-agents/delivery.js";
 import { buildCorrectionHandlers } from "../../src/review/agent-handlers.js";
 import type { CorrectionHandlers } from "../../src/review/handlers.js";
 import { ReviewQueue } from "../../src/review/queue.js";
@@ -78,9 +77,7 @@ export async function startPlainHarness(
   const shared =
     options.engine?.name === "postgres" ? await options.engine.open("plain_agents") : undefined;
   const stores = shared?.stores ?? new SqliteActionLedger(ledger, false);
-  const handlers = buildCorrectionHandlers({ ledger, config, clock });
-  // As the daemon does: plain agents' corrections go to the shared ledger.
-  if (shared) handlers.registerFallback(deliveryHandler(stores, clock));
+  const handlers = buildCorrectionHandlers({ stores, config, clock });
   const review = new ReviewQueue(stores, { handlers, clock });
   const kb = new KnowledgeBase(stores.knowledge);
   const api = createGatewayApi({
