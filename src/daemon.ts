@@ -1,11 +1,10 @@
 import { createGatewayApi } from "./api/index.js";
+import { assembleApp } from "./app.js";
 import { systemClock } from "./clock.js";
 import { ensureHome, type LoadedConfig } from "./config.js";
 import { removeDaemonRecord, writeDaemonRecord } from "./daemon-record.js";
 import { getJson } from "./gateway/merge.js";
 import { type Gateway, startGateway } from "./gateway/server.js";
-import { embedderFromConfig } from "./knowledge/embedder-config.js";
-import { KnowledgeBase } from "./knowledge/kb.js";
 import { boundShutdown, installLastResort } from "./last-resort.js";
 import { Ledger } from "./ledger/ledger.js";
 import type { PostgresActionLedger } from "./ledger/postgres/action-ledger.js";
@@ -15,8 +14,6 @@ import type { LedgerStores } from "./ledger/stores/index.js";
 import { UserActivity } from "./monitor/activity.js";
 import { startMonitor } from "./monitor/index.js";
 import { startPlainAgents } from "./plain-agents/service.js";
-import { buildCorrectionHandlers } from "./review/agent-handlers.js";
-import { ReviewQueue } from "./review/queue.js";
 import { createScheduler } from "./scheduler/create-scheduler.js";
 import type { Scheduler } from "./scheduler/scheduler.js";
 import type { Telemetry } from "./telemetry/telemetry.js";
@@ -99,13 +96,10 @@ export async function startDaemon(
     const { Telemetry } = await import("./telemetry/telemetry.js");
     telemetry = new Telemetry({ config, ledger, stores, clock: systemClock, log });
     services.push(startPlainAgents({ config, ledger: stores, clock: systemClock, log, telemetry }));
-    const handlers = buildCorrectionHandlers({ config, stores });
-    const embedder = embedderFromConfig(config);
-    const kb = new KnowledgeBase(stores.knowledge, {
-      ...(embedder ? { embedder } : {}),
+    const { kb, review, handlers } = assembleApp(stores, config, {
+      clock: systemClock,
       onWarning: log,
     });
-    const review = new ReviewQueue(stores, { handlers });
     let scheduler: Scheduler | undefined;
     const api = createGatewayApi({
       scheduler: () => scheduler,

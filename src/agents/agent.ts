@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { App } from "../app.js";
 import type { CorrectionHandler } from "../audit/handlers.js";
 import type { Clock } from "../clock.js";
 import type { Config, LoadedConfig } from "../config.js";
@@ -61,4 +62,6 @@ export interface AgentCliContext {
   actionLedger(): Promise<LedgerStores>;
   /** The SQLite ledger, for the parts not yet on the seam; refuses when PostgreSQL is selected. */
   ledger(): Ledger;
+  /** The knowledge base, correction handlers and review queue over that ledger (src/app.ts). */
+  app(): Promise<App>;
 }

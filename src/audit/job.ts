@@ -1,10 +1,7 @@
-import { embedderFromConfig } from "../knowledge/embedder-config.js";
-import { KnowledgeBase } from "../knowledge/kb.js";
+import { assembleApp } from "../app.js";
 import type { Ledger } from "../ledger/ledger.js";
 import { sqliteStoresOf } from "../ledger/sqlite/stores-of.js";
 import type { LedgerStores } from "../ledger/stores/index.js";
-import { buildCorrectionHandlers } from "../review/agent-handlers.js";
-import { ReviewQueue } from "../review/queue.js";
 import { Runtime } from "../runtime/runtime.js";
 import type { JobDependencies, JobFactory } from "../scheduler/job.js";
 import type { CorrectionHandlers } from "./handlers.js";
@@ -110,11 +107,9 @@ export function auditDependencies(
   // The runtime logs the reviewer's stages through a SQLite ledger: the selected one, or on
   // PostgreSQL this machine's local file (the runtime is not on the seam yet).
   const ledger: Ledger = dependencies.ledger;
-  const handlers = options.handlers ?? buildCorrectionHandlers({ config, stores, clock });
-  const embedder = embedderFromConfig(config);
-  const kb = new KnowledgeBase(stores.knowledge, {
+  const { kb, handlers, review } = assembleApp(stores, config, {
     clock,
-    ...(embedder ? { embedder } : {}),
+    ...(options.handlers ? { handlers: options.handlers } : {}),
   });
   const runtime = new Runtime({ config, ledger, knowledge: kb, clock, baseUrl: options.baseUrl });
   const deps: AuditDeps = {
@@ -123,7 +118,7 @@ export function auditDependencies(
     clock,
     reviewerFor: (role) => runtimeReviewer(runtime, config, role),
     handlers,
-    queue: new ReviewQueue(stores, { handlers, clock }),
+    queue: review,
     kb,
   };
   return { deps, close: () => runtime.close() };

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { App } from "../app.js";
 import { type Clock, clockFromEnvironment } from "../clock.js";
 import { ensureHome, type LoadedConfig, loadConfig } from "../config.js";
 import { Ledger } from "../ledger/ledger.js";
@@ -21,6 +22,8 @@ export interface CliContext {
   selection(): LedgerSelection;
   /** The ledger's stores on the selected engine (the seam in ledger/stores/). */
   actionLedger(): Promise<LedgerStores>;
+  /** The parts over that ledger (knowledge base, correction handlers, review queue): src/app.ts. */
+  app(): Promise<App>;
   close(): void | Promise<void>;
 }
 
@@ -32,6 +35,7 @@ export function createContext(
   let ledger: Ledger | undefined;
   let clock: Clock | undefined;
   let actionLedger: Promise<LedgerStores> | undefined;
+  let app: Promise<App> | undefined;
   let command = "this command";
   program.hook("preAction", (_program, action) => {
     const names: string[] = [];
@@ -49,6 +53,17 @@ export function createContext(
     selection() {
       const { config, dbPath } = context.loaded();
       return selectLedger(config.ledger, dbPath);
+    },
+    app() {
+      app ??= (async () => {
+        // Loaded on first use: `nightshift actions` needs none of it.
+        const { assembleApp } = await import("../app.js");
+        return assembleApp(await context.actionLedger(), context.loaded().config, {
+          clock: context.clock(),
+          onWarning: (message) => process.stderr.write(`nightshift: ${message}\n`),
+        });
+      })();
+      return app;
     },
     actionLedger() {
       const selection = context.selection();
@@ -86,6 +101,7 @@ export function createContext(
     },
     async close() {
       const opened = actionLedger;
+      app = undefined;
       actionLedger = undefined;
       if (opened) await (await opened.catch(() => undefined))?.close();
       ledger?.close();

@@ -18,15 +18,17 @@ import { Runtime } from "../runtime/index.js";
  * out and the commands that need models say so.
  */
 export async function financeParts(context: AgentCliContext): Promise<FinanceAgentParts> {
-  const stores = await context.actionLedger();
-  const { config } = context.loaded();
-  const clock = context.clock();
-  return financePartsOver(
-    stores,
-    stores.engine === "sqlite" ? context.ledger() : undefined,
+  const app = await context.app();
+  const ledger = app.stores.engine === "sqlite" ? context.ledger() : undefined;
+  const { config, clock, kb } = app;
+  return {
+    store: app.stores.finance,
     config,
     clock,
-  );
+    kb,
+    review: app.review,
+    ...(ledger ? { runtime: () => new Runtime({ config, ledger, knowledge: kb, clock }) } : {}),
+  };
 }
 
 /** The parts over a ledger's stores; `ledger` (SQLite) gives the runtime its action log. */

@@ -1,10 +1,9 @@
 import { userInfo } from "node:os";
 import type { Command } from "commander";
 import { NightshiftError, NotFoundError } from "../errors.js";
-import { embedderFromConfig } from "../knowledge/embedder-config.js";
 import { importEntries } from "../knowledge/import.js";
 import {
-  KnowledgeBase,
+  type KnowledgeBase,
   type KnowledgeEntry,
   knowledgeEntryToJson,
   SHARED_SCOPE,
@@ -31,12 +30,7 @@ export function personName(by: string | undefined): string {
 
 /** The knowledge base on the selected ledger engine (SQLite or PostgreSQL). */
 async function openKb(context: CliContext): Promise<KnowledgeBase> {
-  const embedder = embedderFromConfig(context.loaded().config);
-  const stores = await context.actionLedger();
-  return new KnowledgeBase(stores.knowledge, {
-    ...(embedder ? { embedder } : {}),
-    onWarning: (message) => process.stderr.write(`nightshift: ${message}\n`),
-  });
+  return (await context.app()).kb;
 }
 
 /** Finds the scope of KEY: the --scope given, else the only scope holding it. */

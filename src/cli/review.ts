@@ -1,10 +1,9 @@
 import type { Command } from "commander";
 import { NightshiftError } from "../errors.js";
-import { buildCorrectionHandlers } from "../review/agent-handlers.js";
 import {
   type DecisionResult,
   type ReviewItem,
-  ReviewQueue,
+  type ReviewQueue,
   type ReviewStatus,
   reviewItemToJson,
 } from "../review/queue.js";
@@ -16,11 +15,7 @@ import { formatTable, printJson } from "./output.js";
 const STATUSES: (ReviewStatus | "all")[] = ["open", "accepted", "rejected", "edited", "all"];
 
 async function openQueue(context: CliContext): Promise<ReviewQueue> {
-  const stores = await context.actionLedger();
-  const { config } = context.loaded();
-  const clock = context.clock();
-  const handlers = buildCorrectionHandlers({ stores, config, clock });
-  return new ReviewQueue(stores, { handlers, clock });
+  return (await context.app()).review;
 }
 
 /** Review ids are small integers, as a person would type them. */
