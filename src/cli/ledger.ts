@@ -4,6 +4,7 @@ import { NightshiftError } from "../errors.js";
 import { openDatabase } from "../ledger/db.js";
 import type { CopyProgress } from "../ledger/postgres/copy-from-sqlite.js";
 import { maskUrl } from "../ledger/postgres/url.js";
+import { monitorHostName } from "../ledger/stores/monitor.js";
 import type { CliContext } from "./context.js";
 import { printJson } from "./output.js";
 
@@ -27,7 +28,8 @@ export function registerLedger(program: Command, context: CliContext): void {
     .option("--json", "print the result as JSON")
     .action(async (flags: MigrateFlags) => {
       const from = flags.from ?? context.loaded().dbPath;
-      const result = await migrateLedger(from, flags.to, parseBatch(flags.batch));
+      const host = monitorHostName(context.loaded().config.monitor.host);
+      const result = await migrateLedger(from, flags.to, parseBatch(flags.batch), host);
       if (flags.json) printJson(result);
       else printMigration(result);
       const notCopied = result.tables.filter((t) => t.skipped && t.total > 0);
@@ -47,7 +49,7 @@ function parseBatch(value: string): number {
   return n;
 }
 
-async function migrateLedger(from: string, to: string, batchSize: number) {
+async function migrateLedger(from: string, to: string, batchSize: number, host: string) {
   // The pg client loads with this command only, not with every command's start-up.
   const { checkPostgresUrl, connectionError, openPool } = await import(
     "../ledger/postgres/pool.js"
@@ -77,6 +79,8 @@ async function migrateLedger(from: string, to: string, batchSize: number) {
       db,
       source: realpathSync(from),
       pool,
+      // The monitor keeps samples per machine on PostgreSQL: this ledger's are this machine's.
+      fill: { host },
       onProgress: (p) =>
         progress({ phase: `copy ${p.table}`, done: p.done, total: p.total, rate: Number.NaN }),
     });

@@ -64,7 +64,7 @@ export async function openActionLedger(
 export function needsSqliteLedger(what: string, selection: LedgerSelection): NightshiftError {
   return new NightshiftError(
     `${what} works only on the SQLite ledger so far, and this config selects the PostgreSQL ledger at ${selection.location} ` +
-      "(ledger.url or NIGHTSHIFT_LEDGER_URL). The action log (nightshift actions, trace, status, prune, ledger migrate; /v0/actions, /v0/overview, /metrics) is on PostgreSQL; " +
+      "(ledger.url or NIGHTSHIFT_LEDGER_URL). Everything else is on PostgreSQL; replaying a stage and the finance commands that ask models (categorize, ask) still log through the runtime's SQLite ledger; " +
       `to use ${what}, run it without ledger.url against the SQLite file ${selection.path}.`,
     { status: 501, code: "needs_sqlite_ledger" },
   );

@@ -246,12 +246,13 @@ describe.skipIf(postgresUrl === null)("two daemons sharing one PostgreSQL ledger
   }, 120_000);
 
   it("says which commands need the SQLite ledger instead of reading the wrong one", async () => {
-    const result = await cli(homeA.home, ["kb", "show", "payee:acme"], {
+    // The runtime (replay of a stage) still logs through the SQLite ledger.
+    const result = await cli(homeA.home, ["replay", "0196a1b2c3d4"], {
       NIGHTSHIFT_LEDGER_URL: ledgerUrl,
     });
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(
-      /^nightshift: nightshift kb show works only on the SQLite ledger so far, and this config selects the PostgreSQL ledger at postgres:\/\/nightshift:\*\*\*@/,
+      /^nightshift: nightshift replay works only on the SQLite ledger so far, and this config selects the PostgreSQL ledger at postgres:\/\/nightshift:\*\*\*@/,
     );
   }, 60_000);
 });

@@ -45,6 +45,11 @@ export interface TableCopyOptions {
   pool: pg.Pool;
   batchSize?: number;
   onProgress?: (progress: TableCopyProgress) => void;
+  /**
+   * Values for columns PostgreSQL has and SQLite does not, by column name: the monitor's `host`
+   * (the machine the SQLite ledger belongs to), for one.
+   */
+  fill?: Record<string, unknown>;
 }
 
 /**
@@ -89,9 +94,11 @@ async function copyTable(
   options: TableCopyOptions,
 ): Promise<TableCopyResult> {
   const { db, pool, source } = options;
-  const columns = table.columns.filter((c) => !c.generated && sqliteColumns.includes(c.name));
+  const fill = options.fill ?? {};
+  const known = (name: string) => sqliteColumns.includes(name) || name in fill;
+  const columns = table.columns.filter((c) => !c.generated && known(c.name));
   const required = table.columns.find(
-    (c) => !c.generated && !c.nullable && !c.hasDefault && !sqliteColumns.includes(c.name),
+    (c) => !c.generated && !c.nullable && !c.hasDefault && !known(c.name),
   );
   if (required) {
     return skipped(
@@ -108,7 +115,12 @@ async function copyTable(
     const why = await collisionRisk(pool, table);
     if (why) return skipped(table.name, db, why);
   }
-  const reader = new TableReader(db, table, columns);
+  const reader = new TableReader(
+    db,
+    table,
+    columns.filter((c) => sqliteColumns.includes(c.name)),
+    fill,
+  );
   const total = reader.total;
   const resumedFrom = Number(mark.rows[0]?.copied ?? 0);
   let position = Number(mark.rows[0]?.last_rowid ?? -Number.MAX_SAFE_INTEGER);
@@ -227,7 +239,12 @@ class TableReader {
   private readonly select: (after: number, limit: number) => Record<string, unknown>[];
   private readonly byRowid: boolean;
 
-  constructor(db: Db, table: PgTable, columns: PgColumn[]) {
+  constructor(
+    db: Db,
+    table: PgTable,
+    columns: PgColumn[],
+    private readonly fill: Record<string, unknown> = {},
+  ) {
     this.total = Number(db.prepare(`SELECT count(*) FROM "${table.name}"`).pluck().get());
     this.byRowid = hasRowid(db, table.name);
     const list = quoted(columns);
@@ -237,9 +254,8 @@ class TableReader {
       );
       this.select = (after, limit) => statement.all(after, limit);
     } else {
-      const order = table.primaryKey.length
-        ? quoted(table.primaryKey.map((name) => ({ name })))
-        : list;
+      const keyed = table.primaryKey.filter((name) => columns.some((c) => c.name === name));
+      const order = keyed.length ? quoted(keyed.map((name) => ({ name }))) : list;
       const statement = db.prepare<[number, number], Record<string, unknown>>(
         `SELECT ${list} FROM "${table.name}" ORDER BY ${order} LIMIT ? OFFSET ?`,
       );
@@ -249,7 +265,7 @@ class TableReader {
 
   /** The next batch after `position`, and the position after it (a rowid, or an offset). */
   after(position: number, limit: number): { rows: Record<string, unknown>[]; last: number } {
-    const rows = this.select(position, limit);
+    const rows = this.select(position, limit).map((row) => ({ ...this.fill, ...row }));
     if (rows.length === 0) return { rows, last: position };
     const last = this.byRowid
       ? Number(rows[rows.length - 1]!.$rowid)
