@@ -10,6 +10,7 @@ import { CLI } from "../support/cli.js";
 import { createTestDatabase, POSTGRES_SKIP, postgresUrl } from "../support/postgres-db.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
+import { waitFor } from "../support/wait-for.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -224,11 +225,9 @@ describe.skipIf(postgresUrl === null)(
         expect(next.status).toBe(200);
         const { run: nextRun } = (await next.json()) as { run: { id: string; seed: string } };
         expect(nextRun.seed).toBe("night-2");
-        const deadline = Date.now() + 60_000;
-        while ((await ledger.audit.getRun(nextRun.id))?.status !== "done") {
-          if (Date.now() > deadline) throw new Error("the run started over /v0 did not finish");
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+        await waitFor("the run started over /v0 to finish", async () =>
+          (await ledger.audit.getRun(nextRun.id))?.status === "done" ? true : undefined,
+        );
         expect(await ledger.audit.getRun(nextRun.id)).toMatchObject({
           host: expect.stringMatching(/ pid \d+$/),
         });

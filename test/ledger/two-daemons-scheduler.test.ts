@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, postgresUrl } from "../support/postgres-db.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
+import { waitFor } from "../support/wait-for.js";
 
 const CLI = ["--import", "tsx", "src/cli/main.ts"];
 
@@ -65,17 +66,6 @@ function startDaemon(home: string, upstream: string, ledgerUrl: string): Promise
     child.stderr!.on("data", onData);
     child.once("exit", (code) => reject(new Error(`daemon exited with ${code}:\n${output}`)));
   });
-}
-
-/** Polls the shared database until `check` gives a value (the event itself, bounded). */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe.skipIf(postgresUrl === null)(

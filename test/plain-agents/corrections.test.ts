@@ -6,7 +6,7 @@ import { applyPendingCorrections } from "../../src/audit/apply.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
 import type { Action } from "../../src/ledger/actions.js";
 import { WebhookSender } from "../../src/plain-agents/webhook.js";
-import { testEngines } from "../support/ledger-engines.js";
+import { ENGINES } from "../support/engines.js";
 import { type PlainHarness, postJson, startPlainHarness } from "./harness.js";
 
 const SECRET = "a-webhook-secret-of-32-characters";
@@ -54,7 +54,7 @@ async function startWebhook(reply: () => number) {
   return { url, received, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-describe.each(testEngines)("corrections delivered to plain agents on $name", (engine) => {
+describe.each(ENGINES)("corrections delivered to plain agents on $name", (engine) => {
   let h: PlainHarness;
   let clock: ReturnType<typeof manualClock>;
   let hook: Awaited<ReturnType<typeof startWebhook>>;

@@ -14,7 +14,7 @@ import type { CorrectionHandlers } from "../../src/review/handlers.js";
 import { ReviewQueue } from "../../src/review/queue.js";
 import { Telemetry } from "../../src/telemetry/telemetry.js";
 import { waitForAction } from "../gateway/harness.js";
-import type { TestEngine } from "../support/ledger-engines.js";
+import type { TestEngine } from "../support/engines.js";
 import {
   type ScriptedUpstream,
   type ScriptedUpstreamOptions,
@@ -75,7 +75,7 @@ export async function startPlainHarness(
   const clock = options.clock ?? { now: () => Date.now(), sleep: async () => {} };
   telemetry = new Telemetry({ config, ledger, clock, env: options.env ?? {} });
   const shared =
-    options.engine?.name === "postgres" ? await options.engine.open("plain_agents") : undefined;
+    options.engine?.name === "PostgreSQL" ? await options.engine.open("plain_agents") : undefined;
   const stores = shared?.stores ?? new SqliteActionLedger(ledger, false);
   const handlers = buildCorrectionHandlers({ stores, config, clock });
   const review = new ReviewQueue(stores, { handlers, clock });

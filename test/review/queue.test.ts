@@ -4,9 +4,9 @@ import type { Action } from "../../src/ledger/actions.js";
 import type { LedgerStores } from "../../src/ledger/stores/index.js";
 import { CorrectionHandlers, type CorrectionToApply } from "../../src/review/handlers.js";
 import { ReviewQueue } from "../../src/review/queue.js";
-import { testEngines } from "../support/ledger-engines.js";
+import { ENGINES } from "../support/engines.js";
 
-describe.each(testEngines)("human review queue on $name", (engine) => {
+describe.each(ENGINES)("human review queue on $name", (engine) => {
   let stores: LedgerStores;
   let close: () => Promise<void>;
   let applied: CorrectionToApply[];
