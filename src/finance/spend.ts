@@ -188,8 +188,9 @@ function matches(t: FinanceTransaction, query: SpendQuery): boolean {
   return true;
 }
 
+/** The name a transaction is counted under: its payee, else its description (a statement may print neither). */
 export function merchantOf(t: Pick<FinanceTransaction, "payee" | "description">): string {
-  return t.payee ?? t.description;
+  return t.payee?.trim() || t.description.trim() || "(no payee or description)";
 }
 
 function topMerchants(rows: FinanceTransaction[]): MerchantFigure[] {
