@@ -51,7 +51,7 @@ export function createScheduler(deps: CreateSchedulerDeps): Scheduler {
     clock,
     jobs,
     idleGate: monitorIdleGate(monitor, config, deps.activity),
-    quietWindow: storedQuietWindow(store, monitor, config),
+    quietWindow: storedQuietWindow(monitor, config),
     ...(deps.activity ? { activity: deps.activity } : {}),
     models: new ModelManager(config),
     gpuFreeMb: (gpu) => latestFreeVram(monitor, clock.now(), gpu),

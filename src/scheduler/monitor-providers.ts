@@ -1,18 +1,18 @@
 import type { Config } from "../config.js";
-import type { SchedulerStore } from "../ledger/stores/index.js";
 import {
   describeReason,
   evaluateIdleGate,
   type IdleGateResult,
   isInQuietWindow,
-  learnQuietHours,
   type MonitorStore,
   nextQuietWindow,
-  type QuietHoursProfile,
+  relearnQuietHours,
+  storedQuietHours,
 } from "../monitor/index.js";
 import type { IdleGate, IdleVerdict, LoadExclusion, QuietWindow } from "./conditions.js";
 
-export const QUIET_PROFILE_KEY = "quiet_hours_profile";
+/** A machine's profile older than this is learned again before it is used (the relearn job's interval). */
+const PROFILE_MAX_AGE_MS = 24 * 3_600_000;
 
 /**
  * The scheduler's idle gate over the monitor's: same thresholds and window, minus the load the
@@ -64,16 +64,13 @@ export function toVerdict(
  * stored (learning afresh each minute would read months of samples). With no stored profile
  * yet, one is learned and stored on first use.
  */
-export function storedQuietWindow(
-  schedulerStore: SchedulerStore,
-  monitorStore: MonitorStore,
-  config: Config,
-): QuietWindow {
+export function storedQuietWindow(monitorStore: MonitorStore, config: Config): QuietWindow {
   return async (now) => {
-    let profile = await schedulerStore.getState<QuietHoursProfile>(QUIET_PROFILE_KEY);
-    if (!profile) {
-      profile = await learnQuietHours(monitorStore, config, now);
-      await schedulerStore.setState(QUIET_PROFILE_KEY, profile, now);
+    // This machine's own profile (per host on a shared ledger). The relearn job runs on one
+    // machine a day; every other machine relearns its own here once its profile is a day old.
+    let profile = await storedQuietHours(monitorStore, config, now);
+    if (now - profile.generatedAt > PROFILE_MAX_AGE_MS) {
+      profile = await relearnQuietHours(monitorStore, config, now);
     }
     if (!profile.ready) {
       return { inside: false, detail: `no quiet hours learned yet (${profile.needs})` };
