@@ -7,6 +7,7 @@ import { postgresMigrations } from "../../src/ledger/postgres/migrate.js";
 import { createTestDatabase, postgresUrl } from "../support/postgres-db.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
+import { waitFor } from "../support/wait-for.js";
 
 const CLI = ["--import", "tsx", "src/cli/main.ts"];
 
@@ -75,14 +76,16 @@ async function chat(url: string, agent: string, count: number): Promise<string[]
 /** Waits (bounded) until every id is in the shared ledger; returns those still missing. */
 async function waitForIds(db: pg.Client, ids: string[]): Promise<string[]> {
   let missing = ids;
-  for (let tries = 0; tries < 300 && missing.length > 0; tries++) {
+  const landed = async () => {
     const { rows } = await db.query<{ id: string }>("SELECT id FROM actions WHERE id = ANY($1)", [
       missing,
     ]);
     const found = new Set(rows.map((r) => r.id));
     missing = missing.filter((id) => !found.has(id));
-    if (missing.length) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    return missing.length === 0 ? true : undefined;
+  };
+  // On timeout the caller's assertion names the ids still missing.
+  await waitFor("every action in the shared ledger", landed, 30_000).catch(() => undefined);
   return missing;
 }
 
