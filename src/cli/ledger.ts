@@ -32,13 +32,30 @@ export function registerLedger(program: Command, context: CliContext): void {
       const result = await migrateLedger(from, flags.to, parseBatch(flags.batch), host);
       if (flags.json) printJson(result);
       else printMigration(result);
+      if (result.body_problems.length > 0) throw bodyProblemsError(result.body_problems);
       const notCopied = result.tables.filter((t) => t.skipped && t.total > 0);
       if (notCopied.length > 0) {
         throw new NightshiftError(
           `${notCopied.length} table(s) not copied: ${notCopied.map((t) => `${t.table} (${t.skipped})`).join("; ")}`,
         );
       }
+      const short = result.tables.filter((t) => !t.skipped && t.verified < t.total);
+      if (short.length > 0) {
+        throw new NightshiftError(
+          `${short.length} table(s) not fully copied: ${short.map((t) => `${t.table} (${t.total - t.verified} of ${t.total} rows missing${t.why ? `: ${t.why}` : ""})`).join("; ")}`,
+        );
+      }
     });
+}
+
+function bodyProblemsError(problems: Migration["body_problems"]): NightshiftError {
+  const shown = problems
+    .slice(0, 5)
+    .map((p) => `action ${p.action_id} ${p.column}: ${p.path} (${p.problem})`);
+  const more = problems.length > 5 ? `; and ${problems.length - 5} more (--json lists all)` : "";
+  return new NightshiftError(
+    `${problems.length} action(s) not copied because their body file is missing or corrupt: ${shown.join("; ")}${more}. Restore the files and run the same command again to copy them.`,
+  );
 }
 
 function parseBatch(value: string): number {
@@ -71,6 +88,8 @@ async function migrateLedger(from: string, to: string, batchSize: number, host: 
     const result = await copySqliteLedger({
       db,
       source: realpathSync(from),
+      // Bodies kept as files beside the ledger go into PostgreSQL's rows (BodyStore's layout).
+      bodiesDir: `${realpathSync(from)}.bodies`,
       pool,
       batchSize,
       onProgress: progress,
@@ -96,6 +115,12 @@ async function migrateLedger(from: string, to: string, batchSize: number, host: 
       verified: result.verified,
       sha256: result.digest,
       repaired: result.repaired,
+      body_problems: result.bodyProblems.map((p) => ({
+        action_id: p.actionId,
+        column: p.column,
+        path: p.path,
+        problem: p.why,
+      })),
       tables: tables.map((t) => ({
         table: t.table,
         total: t.total,
@@ -104,6 +129,7 @@ async function migrateLedger(from: string, to: string, batchSize: number, host: 
         verified: t.verified,
         ...(t.keyDigest ? { key_sha256: t.keyDigest } : {}),
         ...(t.skipped ? { skipped: t.skipped } : {}),
+        ...(t.unreadable ? { unreadable: t.unreadable, why: t.why } : {}),
       })),
     };
   } finally {
@@ -122,6 +148,9 @@ function printMigration(result: Migration): void {
     `verified ${result.verified} of ${result.total} actions: sha256 ${result.sha256} on both sides` +
       `${result.repaired ? ` (${result.repaired} missing actions copied during verification)` : ""}`,
   ];
+  for (const p of result.body_problems) {
+    lines.push(`  action ${p.action_id} not copied: ${p.column} body ${p.path}: ${p.problem}`);
+  }
   for (const t of result.tables) {
     if (t.skipped) {
       lines.push(

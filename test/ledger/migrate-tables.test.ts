@@ -3,9 +3,14 @@ import { join } from "node:path";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Db, openDatabase } from "../../src/ledger/db.js";
+import { Ledger } from "../../src/ledger/ledger.js";
+import { copySqliteLedger } from "../../src/ledger/postgres/copy-from-sqlite.js";
 import { copySqliteTables } from "../../src/ledger/postgres/copy-tables.js";
 import { migratePostgres } from "../../src/ledger/postgres/migrate.js";
+import { PostgresDeliveries } from "../../src/ledger/postgres/deliveries.js";
 import { openPool } from "../../src/ledger/postgres/pool.js";
+import { SqliteDeliveries } from "../../src/ledger/sqlite/deliveries.js";
+import type { CorrectionForDelivery } from "../../src/ledger/stores/review.js";
 import { createTestDatabase, postgresUrl } from "../support/postgres-db.js";
 import { tempHome } from "../support/temp-ledger.js";
 
@@ -152,6 +157,76 @@ describe.skipIf(postgresUrl === null)("ledger migrate: every other table", () =>
       expect((await pool.query("SELECT count(*)::int AS n FROM parents")).rows[0].n).toBe(121);
     } finally {
       other.close();
+    }
+  });
+});
+
+describe.skipIf(postgresUrl === null)("ledger migrate: webhook deliveries", () => {
+  const temp = tempHome();
+  afterAll(() => temp.cleanup());
+  const T = Date.parse("2026-03-01T12:00:00Z");
+  const correction = (i: number): CorrectionForDelivery => ({
+    correctionId: `corr-${i}`,
+    agent: "plain-bot",
+    actionId: `act-${i}`,
+    source: i === 1 ? "person" : "audit",
+    runId: i === 1 ? null : "run-1",
+    original: { category: "Misc" },
+    corrected: { category: "Coffee", note: `n\u00e9 ${i}` },
+    reasoning: "the merchant is a cafe",
+    reviewerModel: i === 1 ? null : "qwen2.5:32b",
+    confidenceAfter: 0.93,
+  });
+
+  it("carries pending deliveries with their correction, due once on PostgreSQL", async () => {
+    const path = join(temp.home, "deliveries.db");
+    const ledger = Ledger.open(path);
+    const sqlite = new SqliteDeliveries(ledger.db);
+    for (const i of [1, 2, 3, 4]) await sqlite.enqueue(correction(i), T + i);
+    // One already tried once (lease ran out, so due again), one acknowledged, one whose
+    // correction row is gone (it cannot be delivered on either engine).
+    expect(await sqlite.claim("corr-2", T + 10, T + 20)).toBe(true);
+    await sqlite.retryAt("corr-2", T + 30, "503 from the agent");
+    await sqlite.recordAttempt({
+      correctionId: "corr-2",
+      deliveryId: "d-1",
+      url: "http://127.0.0.1:9/hook",
+      attemptedAt: T + 10,
+      httpStatus: 503,
+      error: "503 from the agent",
+      durationMs: 12.5,
+    });
+    expect(await sqlite.acknowledge("corr-3", "pull", T + 40, "seen")).toBe(true);
+    ledger.db.prepare("DELETE FROM corrections WHERE id = 'corr-4'").run();
+    const before = await Promise.all(["corr-1", "corr-2", "corr-3"].map((id) => sqlite.get(id)));
+
+    const pool = openPool(await createTestDatabase("migrate_deliveries"));
+    try {
+      await migratePostgres(pool);
+      await copySqliteLedger({ db: ledger.db, source: path, pool });
+      const results = await copySqliteTables({ db: ledger.db, source: path, pool });
+      const deliveries = results.find((r) => r.table === "correction_deliveries")!;
+      expect(deliveries).toMatchObject({ total: 4, copied: 3, verified: 3, unreadable: 1 });
+      expect(deliveries.skipped).toBeUndefined();
+      expect(deliveries.why).toMatch(/correction is not in the corrections table/);
+      expect(results.find((r) => r.table === "delivery_attempts")).toMatchObject({ verified: 1 });
+
+      const pg = new PostgresDeliveries(pool);
+      const after = await Promise.all(["corr-1", "corr-2", "corr-3"].map((id) => pg.get(id)));
+      expect(after).toEqual(before);
+      expect(await pg.attempts("corr-2")).toEqual(await sqlite.attempts("corr-2"));
+      const due = await pg.due("plain-bot", T + 100, 10);
+      expect(due.map((d) => d.correctionId)).toEqual(["corr-1", "corr-2"]);
+      // Taken once: a second sender (another daemon) finds it leased.
+      expect(await pg.claim("corr-1", T + 100, T + 200)).toBe(true);
+      expect(await pg.claim("corr-1", T + 101, T + 201)).toBe(false);
+
+      const again = await copySqliteTables({ db: ledger.db, source: path, pool });
+      expect(again.find((r) => r.table === "correction_deliveries")).toMatchObject({ copied: 0 });
+      expect((await pg.get("corr-1"))?.attempts).toBe(1);
+    } finally {
+      await pool.end();
+      ledger.close();
     }
   });
 });

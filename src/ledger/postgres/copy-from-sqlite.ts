@@ -1,8 +1,10 @@
 import type pg from "pg";
 import { NightshiftError } from "../../errors.js";
 import type { ActionRow } from "../actions.js";
+import { BodyStore } from "../body-store.js";
 import type { Db } from "../db.js";
 import { COPY_BATCH, copyBatchValues, RowDigest } from "./copy-rows.js";
+import { type BodyProblem, BodyInliner, chunkByBodyBytes } from "./inline-bodies.js";
 import { withoutNul } from "./insert.js";
 
 export interface CopyProgress {
@@ -19,6 +21,8 @@ export interface CopyOptions {
   /** Names this copy in ledger_copies, so a second run resumes it: the SQLite file's real path. */
   source: string;
   pool: pg.Pool;
+  /** Where the SQLite ledger keeps large bodies as files; default: `source` + ".bodies". */
+  bodiesDir?: string;
   batchSize?: number;
   onProgress?: (progress: CopyProgress) => void;
 }
@@ -36,6 +40,11 @@ export interface CopyResult {
   digest: string;
   /** Actions found missing by the verification (written after the checkpoint passed them) and copied then. */
   repaired: number;
+  /**
+   * Actions not copied because a body file they refer to is missing or corrupt, by id and path;
+   * a run after restoring the files copies them. While any is left, the copy is not verified.
+   */
+  bodyProblems: BodyProblem[];
 }
 
 /**
@@ -45,15 +54,18 @@ export interface CopyResult {
  */
 export async function copySqliteLedger(options: CopyOptions): Promise<CopyResult> {
   const batchSize = options.batchSize ?? 5000;
+  const bodies = new BodyInliner(
+    new BodyStore(options.bodiesDir ?? `${options.source}.bodies`, Number.POSITIVE_INFINITY),
+  );
   const client = await options.pool.connect();
   try {
-    const copy = await copyActions(client, options, batchSize);
-    let verify = await verifyActions(client, options, batchSize);
+    const copy = await copyActions(client, options, batchSize, bodies);
+    let verify = await verifyActions(client, options, batchSize, bodies);
     let repaired = 0;
     if (verify.missing.length > 0) {
       repaired = verify.missing.length;
       await sendMissing(client, options, verify.missing, batchSize);
-      verify = await verifyActions(client, options, batchSize);
+      verify = await verifyActions(client, options, batchSize, bodies);
     }
     if (verify.missing.length > 0 || verify.differing.length > 0) {
       const ids = [...verify.missing.map((r) => r.id), ...verify.differing].slice(0, 5);
@@ -62,18 +74,26 @@ export async function copySqliteLedger(options: CopyOptions): Promise<CopyResult
         { status: 500, code: "ledger" },
       );
     }
-    await client.query(
-      `UPDATE ledger_copies SET verified_at = (extract(epoch FROM clock_timestamp()) * 1000)::bigint
-       WHERE source = $1`,
-      [options.source],
-    );
-    return { ...copy, verified: verify.count, digest: verify.digest, repaired };
+    const bodyProblems = [...bodies.problems.values()];
+    if (bodyProblems.length === 0) {
+      await client.query(
+        `UPDATE ledger_copies SET verified_at = (extract(epoch FROM clock_timestamp()) * 1000)::bigint
+         WHERE source = $1`,
+        [options.source],
+      );
+    }
+    return { ...copy, verified: verify.count, digest: verify.digest, repaired, bodyProblems };
   } finally {
     client.release();
   }
 }
 
-async function copyActions(client: pg.PoolClient, options: CopyOptions, batchSize: number) {
+async function copyActions(
+  client: pg.PoolClient,
+  options: CopyOptions,
+  batchSize: number,
+  bodies: BodyInliner,
+) {
   const { db, source } = options;
   const total = Number(db.prepare("SELECT count(*) FROM actions").pluck().get());
   const { rows: marks } = await client.query<{ last_id: string; copied: number }>(
@@ -89,11 +109,17 @@ async function copyActions(client: pg.PoolClient, options: CopyOptions, batchSiz
   let rows = select.all(marks[0]?.last_id ?? "", batchSize);
   while (rows.length > 0) {
     const last = rows[rows.length - 1]!.id;
-    copied += rows.length;
-    const sent = client.query(COPY_BATCH, [...copyBatchValues(rows), source, last, copied, total]);
-    // Read the next batch while PostgreSQL writes this one.
-    const next = select.all(last, batchSize);
-    await sent;
+    let next: ActionRow[] = [];
+    const chunks = chunkByBodyBytes(rows);
+    for (const [i, chunk] of chunks.entries()) {
+      const send = bodies.inline(chunk);
+      copied += send.length;
+      const at = chunk[chunk.length - 1]!.id;
+      const sent = client.query(COPY_BATCH, [...copyBatchValues(send), source, at, copied, total]);
+      // Read the next batch while PostgreSQL writes this one.
+      if (i === chunks.length - 1) next = select.all(last, batchSize);
+      await sent;
+    }
     const seconds = (performance.now() - t0) / 1000;
     options.onProgress?.({
       phase: "copy",
@@ -108,7 +134,12 @@ async function copyActions(client: pg.PoolClient, options: CopyOptions, batchSiz
   return { total, copied: sent, resumedFrom, copySeconds, copyRate: sent / (copySeconds || 1e-9) };
 }
 
-async function verifyActions(client: pg.PoolClient, options: CopyOptions, batchSize: number) {
+async function verifyActions(
+  client: pg.PoolClient,
+  options: CopyOptions,
+  batchSize: number,
+  bodies: BodyInliner,
+) {
   const select = options.db.prepare<[string, number], ActionRow>(
     "SELECT * FROM actions WHERE id > ? ORDER BY id LIMIT ?",
   );
@@ -119,17 +150,21 @@ async function verifyActions(client: pg.PoolClient, options: CopyOptions, batchS
   const differing: string[] = [];
   const t0 = performance.now();
   for (let rows = select.all("", batchSize); rows.length > 0; ) {
-    const ids = rows.map((r) => withoutNul(r.id) as string);
-    const { rows: found } = await client.query<ActionRow>(
-      "SELECT * FROM actions WHERE id = ANY($1::text[])",
-      [ids],
-    );
-    const byId = new Map(found.map((r) => [r.id, r]));
-    for (const row of rows) {
-      const canonical = sourceDigest.add(row);
-      const target = byId.get(withoutNul(row.id) as string);
-      if (!target) missing.push(row);
-      else if (targetDigest.add(target) !== canonical) differing.push(row.id);
+    for (const chunk of chunkByBodyBytes(rows)) {
+      // A row whose body file cannot be read is a body problem, reported as such, not compared.
+      const inlined = bodies.inline(chunk);
+      const ids = inlined.map((r) => withoutNul(r.id) as string);
+      const { rows: found } = await client.query<ActionRow>(
+        "SELECT * FROM actions WHERE id = ANY($1::text[])",
+        [ids],
+      );
+      const byId = new Map(found.map((r) => [r.id, r]));
+      for (const row of inlined) {
+        const canonical = sourceDigest.add(row);
+        const target = byId.get(withoutNul(row.id) as string);
+        if (!target) missing.push(row);
+        else if (targetDigest.add(target) !== canonical) differing.push(row.id);
+      }
     }
     const seconds = (performance.now() - t0) / 1000;
     const done = sourceDigest.count;

@@ -2,6 +2,8 @@ import { createHash } from "node:crypto";
 import type pg from "pg";
 import type { Db } from "../db.js";
 import { withoutNul } from "./insert.js";
+import { sourceOf, type TableSource } from "./copy-sources.js";
+import { TableReader } from "./table-reader.js";
 import {
   type PgColumn,
   type PgTable,
@@ -37,6 +39,9 @@ export interface TableCopyResult {
   keyDigest: string | null;
   /** Why the table was not copied; nothing was written to it. */
   skipped?: string;
+  /** Rows of the table its source query cannot read (a delivery whose correction is gone), and why. */
+  unreadable?: number;
+  why?: string;
 }
 
 export interface TableCopyOptions {
@@ -78,7 +83,7 @@ export async function copySqliteTables(options: TableCopyOptions): Promise<Table
     else results.push(skipped(name, options.db, "PostgreSQL has no table of that name"));
   }
   for (const table of referencedFirst(common)) {
-    results.push(await copyTable(table, sqlite.get(table.name)!, options));
+    results.push(await copyTable(table, sourceOf(table.name, sqlite), options));
   }
   return results;
 }
@@ -90,10 +95,11 @@ function skipped(table: string, db: Db, why: string): TableCopyResult {
 
 async function copyTable(
   table: PgTable,
-  sqliteColumns: string[],
+  from: TableSource,
   options: TableCopyOptions,
 ): Promise<TableCopyResult> {
   const { db, pool, source } = options;
+  const sqliteColumns = from.columns;
   const fill = options.fill ?? {};
   const known = (name: string) => sqliteColumns.includes(name) || name in fill;
   const columns = table.columns.filter((c) => !c.generated && known(c.name));
@@ -118,6 +124,7 @@ async function copyTable(
   const reader = new TableReader(
     db,
     table,
+    from,
     columns.filter((c) => sqliteColumns.includes(c.name)),
     fill,
   );
@@ -152,6 +159,7 @@ async function copyTable(
     resumedFrom,
     verified: verify.found,
     keyDigest: verify.digest,
+    ...(reader.unreadable > 0 ? { unreadable: reader.unreadable, why: from.unreadable } : {}),
   };
 }
 
@@ -230,56 +238,6 @@ async function moveSequences(pool: pg.Pool, table: PgTable, columns: PgColumn[])
         WHERE m IS NOT NULL`,
       [`"${table.name}"`, column.name],
     );
-  }
-}
-
-/** Reads a SQLite table in rowid order (or key order for a WITHOUT ROWID table), in batches. */
-class TableReader {
-  readonly total: number;
-  private readonly select: (after: number, limit: number) => Record<string, unknown>[];
-  private readonly byRowid: boolean;
-
-  constructor(
-    db: Db,
-    table: PgTable,
-    columns: PgColumn[],
-    private readonly fill: Record<string, unknown> = {},
-  ) {
-    this.total = Number(db.prepare(`SELECT count(*) FROM "${table.name}"`).pluck().get());
-    this.byRowid = hasRowid(db, table.name);
-    const list = quoted(columns);
-    if (this.byRowid) {
-      const statement = db.prepare<[number, number], Record<string, unknown>>(
-        `SELECT rowid AS "$rowid", ${list} FROM "${table.name}" WHERE rowid > ? ORDER BY rowid LIMIT ?`,
-      );
-      this.select = (after, limit) => statement.all(after, limit);
-    } else {
-      const keyed = table.primaryKey.filter((name) => columns.some((c) => c.name === name));
-      const order = keyed.length ? quoted(keyed.map((name) => ({ name }))) : list;
-      const statement = db.prepare<[number, number], Record<string, unknown>>(
-        `SELECT ${list} FROM "${table.name}" ORDER BY ${order} LIMIT ? OFFSET ?`,
-      );
-      this.select = (after, limit) => statement.all(limit, Math.max(after, 0));
-    }
-  }
-
-  /** The next batch after `position`, and the position after it (a rowid, or an offset). */
-  after(position: number, limit: number): { rows: Record<string, unknown>[]; last: number } {
-    const rows = this.select(position, limit).map((row) => ({ ...this.fill, ...row }));
-    if (rows.length === 0) return { rows, last: position };
-    const last = this.byRowid
-      ? Number(rows[rows.length - 1]!.$rowid)
-      : Math.max(position, 0) + rows.length;
-    return { rows, last };
-  }
-}
-
-function hasRowid(db: Db, table: string): boolean {
-  try {
-    db.prepare(`SELECT rowid FROM "${table}" LIMIT 1`).get();
-    return true;
-  } catch {
-    return false;
   }
 }
 
