@@ -4,7 +4,7 @@ import type { ActionRow } from "../actions.js";
 import { BodyStore } from "../body-store.js";
 import type { Db } from "../db.js";
 import { COPY_BATCH, copyBatchValues, RowDigest } from "./copy-rows.js";
-import { type BodyProblem, BodyInliner, chunkByBodyBytes } from "./inline-bodies.js";
+import { BodyInliner, type BodyProblem, chunkByBodyBytes } from "./inline-bodies.js";
 import { withoutNul } from "./insert.js";
 
 export interface CopyProgress {

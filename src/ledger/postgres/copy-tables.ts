@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import type pg from "pg";
 import type { Db } from "../db.js";
-import { withoutNul } from "./insert.js";
 import { sourceOf, type TableSource } from "./copy-sources.js";
+import { withoutNul } from "./insert.js";
 import { TableReader } from "./table-reader.js";
 import {
   type PgColumn,

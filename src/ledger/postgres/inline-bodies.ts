@@ -58,7 +58,12 @@ export class BodyInliner {
   private read(actionId: string, column: BodyProblem["column"], text: string): string | null {
     const ref = parseRef(text);
     if (!ref) {
-      this.problems.set(actionId, { actionId, column, path: "", why: `unreadable reference ${text}` });
+      this.problems.set(actionId, {
+        actionId,
+        column,
+        path: "",
+        why: `unreadable reference ${text}`,
+      });
       return null;
     }
     const path = this.files.pathOf(ref.sha256);

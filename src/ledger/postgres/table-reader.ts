@@ -66,4 +66,3 @@ function hasRowid(db: Db, table: string): boolean {
     return false;
   }
 }
-
