@@ -357,14 +357,13 @@ export class Scheduler {
         clock.now() - this.options.config.scheduler.lease_ttl_s * 1000,
       );
       if (stale?.status === "running") {
-        await store.recordDecision({
-          at: clock.now(),
-          job,
-          runId: stale.id,
-          decision: "interrupted",
-          reason: `holder ${stale.holder} stopped heartbeating; will resume from its checkpoint`,
-          details: null,
-        });
+        // Every daemon sharing the ledger sees the same stale run; the store lets one mark it.
+        await store.interruptStaleRun(
+          stale.id,
+          clock.now() - this.options.config.scheduler.lease_ttl_s * 1000,
+          clock.now(),
+          `holder ${stale.holder} stopped heartbeating; will resume from its checkpoint`,
+        );
       }
     }
   }

@@ -187,6 +187,35 @@ export function schedulerContract(open: () => Promise<TwoMachines>): void {
     expect((await m.b.decisions(name)).map((d) => d.decision)).toEqual(["resume", "start"]);
   });
 
+  it("marks a dead holder's run interrupted once when both machines find it stale at once", async () => {
+    const name = job();
+    const id = `${name}-1`;
+    await m.a.startRun(start({ job: name, newRunId: id }));
+    // Alive (heartbeat at T0, not before T0 - 1): neither machine may mark it.
+    expect(await m.b.interruptStaleRun(id, T0 - 1, T0 + 1, "too early")).toBe(false);
+    const now = T0 + 2 * TTL;
+    const tries = await Promise.all(
+      [m.a, m.b, m.a, m.b].map((store, i) =>
+        store.interruptStaleRun(id, now - TTL, now + i, `holder stopped (try ${i})`),
+      ),
+    );
+    expect(tries.filter(Boolean)).toHaveLength(1);
+    expect((await m.b.getRun(id))?.status).toBe("interrupted");
+    const decisions = await m.a.decisions(name);
+    expect(decisions.map((d) => [d.decision, d.runId])).toEqual([
+      ["interrupted", id],
+      ["start", id],
+    ]);
+    expect(decisions[0]!.reason).toMatch(/^holder stopped \(try \d\)$/);
+    // The other machine resumes it; a later scan finds nothing left to mark.
+    const later = now + 10;
+    const resumed = await m.b.startRun(
+      start({ job: name, holder: "host-b", now: later, staleBefore: later - TTL }),
+    );
+    expect(resumed).toMatchObject({ started: true, resumed: true, run: { id, status: "running" } });
+    expect(await m.a.interruptStaleRun(id, later - TTL, later + 1, "again")).toBe(false);
+  });
+
   it("resumes a paused run on the other machine", async () => {
     const name = job();
     await m.a.startRun(start({ job: name, newRunId: `${name}-p` }));

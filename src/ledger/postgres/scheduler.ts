@@ -142,6 +142,21 @@ export class PostgresSchedulerStore implements SchedulerStore {
     return row && toRun(row);
   }
 
+  interruptStaleRun(id: string, staleBefore: number, now: number, reason: string) {
+    return inTransaction(this.pool, async (c) => {
+      // The row lock makes a second daemon's UPDATE wait, then re-check the status: it finds none.
+      const run = await one<RunRow>(
+        c,
+        `UPDATE scheduler_runs SET status = 'interrupted'
+         WHERE id = $1 AND status = 'running' AND heartbeat_at < $2 RETURNING *`,
+        [id, staleBefore],
+      );
+      if (!run) return false;
+      await c.query(INSERT_DECISION, [now, run.job, id, "interrupted", storableText(reason), null]);
+      return true;
+    });
+  }
+
   async heartbeatRun(id: string, holder: string, now: number): Promise<boolean> {
     const result = await this.pool.query(
       `UPDATE scheduler_runs SET heartbeat_at = $1

@@ -37,6 +37,8 @@ const SQL = {
     ORDER BY heartbeat_at DESC LIMIT 1`,
   lastSuccess: `SELECT * FROM scheduler_runs WHERE job = ? AND status = 'done'
     ORDER BY finished_at DESC LIMIT 1`,
+  interrupt: `UPDATE scheduler_runs SET status = 'interrupted'
+    WHERE id = ? AND status = 'running' AND heartbeat_at < ? RETURNING job`,
   heartbeatRun: `UPDATE scheduler_runs SET heartbeat_at = ?
     WHERE id = ? AND holder = ? AND status = 'running'`,
   checkpoint: `UPDATE scheduler_runs SET checkpoint = ?, checkpoint_at = ?, heartbeat_at = ?
@@ -153,6 +155,24 @@ export class SqliteSchedulerStore implements SchedulerStore {
   async lastSuccess(job: string): Promise<JobRun | undefined> {
     const row = this.s.lastSuccess.get(job) as RunRow | undefined;
     return row && toRun(row);
+  }
+
+  async interruptStaleRun(id: string, staleBefore: number, now: number, reason: string) {
+    return this.db
+      .transaction(() => {
+        const run = this.s.interrupt!.get(id, staleBefore) as { job: string } | undefined;
+        if (run)
+          this.recordSync({
+            at: now,
+            job: run.job,
+            runId: id,
+            decision: "interrupted",
+            reason,
+            details: null,
+          });
+        return run !== undefined;
+      })
+      .immediate();
   }
 
   async heartbeatRun(id: string, holder: string, now: number): Promise<boolean> {

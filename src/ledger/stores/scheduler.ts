@@ -134,6 +134,12 @@ export interface SchedulerStore {
   /** The run of `job` some holder is working on now (running, heartbeat since `staleBefore`). */
   liveRun(job: string, staleBefore: number): Promise<JobRun | undefined>;
   lastSuccess(job: string): Promise<JobRun | undefined>;
+  /**
+   * Marks a run its holder left "running" (heartbeat before `staleBefore`) interrupted and
+   * records the "interrupted" decision, in one transaction: true for the one caller across every
+   * daemon sharing the ledger that did it, false when the run was alive, resumed or already marked.
+   */
+  interruptStaleRun(id: string, staleBefore: number, now: number, reason: string): Promise<boolean>;
   /** False when `holder` no longer owns the run (another holder took it over). */
   heartbeatRun(id: string, holder: string, now: number): Promise<boolean>;
   /**
