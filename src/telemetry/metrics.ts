@@ -154,10 +154,11 @@ export class Metrics {
           g.set({ agent: d.agent, state: d.status }, d.count);
       },
     );
-    this.gpuGauges(store, now);
+    this.gpuGauges(store, stores.monitor.host, now);
   }
 
-  private gpuGauges(store: MetricsReads, now: () => number): void {
+  /** This machine's GPUs, labelled with its host name: each daemon exports its own machine's. */
+  private gpuGauges(store: MetricsReads, host: string, now: () => number): void {
     const registers = [this.registry];
     const fields = [
       [
@@ -188,17 +189,17 @@ export class Metrics {
       new Gauge({
         name,
         help,
-        labelNames: ["gpu", "vendor"],
+        labelNames: ["host", "gpu", "vendor"],
         registers,
         async collect() {
           // One query per scrape, started by the first of the GPU gauges: a scrape starts every
           // collect in registration order before awaiting any of them.
-          if (i === 0) readings = store.latestGpus();
+          if (i === 0) readings = store.latestGpus(host);
           const latest = await readings;
           this.reset();
           for (const r of latest) {
             const v = value(r);
-            if (v !== null) this.set({ gpu: String(r.gpu), vendor: r.vendor ?? "" }, v);
+            if (v !== null) this.set({ host, gpu: String(r.gpu), vendor: r.vendor ?? "" }, v);
           }
         },
       });

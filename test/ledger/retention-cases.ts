@@ -282,7 +282,7 @@ export function retentionContract(open: () => Promise<RetentionFixture>): void {
         f.stores.metrics.reviewBacklog(),
         f.stores.metrics.jobStates(),
         f.stores.metrics.deliveries(),
-        f.stores.metrics.latestGpus(),
+        f.stores.metrics.latestGpus(f.stores.monitor.host),
       ]) {
         expect(Array.isArray(await read)).toBe(true);
       }

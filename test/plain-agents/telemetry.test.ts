@@ -172,7 +172,7 @@ describe("Prometheus metrics at /metrics", () => {
     // The collector was down: both spans are counted as dropped, and the calls were not held up.
     expect(samples("nightshift_otel_spans_dropped_total")).toEqual([{ value: "2" }]);
     expect(samples("nightshift_gpu_utilization_ratio")).toEqual([
-      { value: "0.45", labels: { gpu: "0", vendor: "nvidia" } },
+      { value: "0.45", labels: { host: expect.any(String), gpu: "0", vendor: "nvidia" } },
     ]);
     expect(samples("nightshift_gpu_memory_used_bytes")[0]!.value).toBe(String(1024 * 1048576));
     expect(families.has("nightshift_review_backlog")).toBe(true);

@@ -52,11 +52,14 @@ export class PostgresMetricsReads implements MetricsReads {
     }));
   }
 
-  async latestGpus(): Promise<GpuMetric[]> {
+  async latestGpus(host: string): Promise<GpuMetric[]> {
+    // Per host: one machine's clock or a stopped monitor must not hide another machine's GPUs,
+    // and each daemon exports its own machine's, as an exporter on that machine would.
     const rows = await this.rows(
       "monitor_gpu_samples",
       `SELECT g.* FROM monitor_gpu_samples g
-       WHERE g.ts = (SELECT max(ts) FROM monitor_gpu_samples)`,
+       WHERE g.host = $1 AND g.ts = (SELECT max(ts) FROM monitor_gpu_samples WHERE host = $1)`,
+      [host],
     );
     return rows.map(gpuMetric);
   }
@@ -69,12 +72,12 @@ export class PostgresMetricsReads implements MetricsReads {
   }
 
   /** The query's rows, or none when `table` does not exist in this database. */
-  private async rows(table: string, sql: string): Promise<Counted[]> {
+  private async rows(table: string, sql: string, params: unknown[] = []): Promise<Counted[]> {
     const { rows } = await this.pool.query<{ found: boolean }>(
       "SELECT to_regclass($1) IS NOT NULL AS found",
       [table],
     );
     if (!rows[0]?.found) return [];
-    return (await this.pool.query(sql)).rows as Counted[];
+    return (await this.pool.query(sql, params)).rows as Counted[];
   }
 }

@@ -66,7 +66,8 @@ export class SqliteMetricsReads implements MetricsReads {
     }));
   }
 
-  async latestGpus(): Promise<GpuMetric[]> {
+  /** A SQLite ledger holds one machine's samples: the daemon's own, whatever it is named. */
+  async latestGpus(_host: string): Promise<GpuMetric[]> {
     return (this.s.gpus!.all() as Counted[]).map(gpuMetric);
   }
 

@@ -70,8 +70,12 @@ export interface MetricsReads {
   reviewBacklog(): Promise<{ agent: string; count: number }[]>;
   jobStates(): Promise<{ job: string; status: string; count: number }[]>;
   deliveries(): Promise<{ agent: string; status: string; count: number }[]>;
-  /** Each GPU's reading from the newest sample that has any. */
-  latestGpus(): Promise<GpuMetric[]>;
+  /**
+   * Each GPU of `host` (the daemon's own machine, as its monitor names it) from that machine's
+   * newest sample with GPU readings. On PostgreSQL other machines' GPUs are theirs to report;
+   * SQLite holds one machine's samples.
+   */
+  latestGpus(host: string): Promise<GpuMetric[]>;
   /** The ledger's size on disk (SQLite: file and log; PostgreSQL: the database). */
   ledgerSizeBytes(): Promise<number>;
 }
