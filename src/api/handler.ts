@@ -1,26 +1,21 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Clock } from "../clock.js";
-import type { Config } from "../config.js";
 import { NightshiftError, NotFoundError } from "../errors.js";
-import { type KnowledgeBase, knowledgeEntryToJson, SHARED_SCOPE } from "../knowledge/kb.js";
+import { knowledgeEntryToJson, SHARED_SCOPE } from "../knowledge/kb.js";
 import { actionToJson } from "../ledger/actions.js";
-import type { Ledger } from "../ledger/ledger.js";
 import { SqliteActionLedger } from "../ledger/sqlite/action-ledger.js";
 import { SqliteActionReads } from "../ledger/sqlite/action-reads.js";
-import type { ActionReads, LedgerStores } from "../ledger/stores/index.js";
+import type { ActionReads } from "../ledger/stores/index.js";
 import { feedbackFor, feedbackToJson } from "../plain-agents/feedback.js";
-import type { CorrectionHandlers } from "../review/handlers.js";
 import {
   type Decision,
   ReviewQueue,
   type ReviewStatus,
   reviewItemToJson,
 } from "../review/queue.js";
-import type { Scheduler } from "../scheduler/scheduler.js";
-import type { Telemetry } from "../telemetry/telemetry.js";
 import { VERSION } from "../version.js";
 import { intParam, readJsonBody, sendError, sendJson } from "./http.js";
 import { ledgerStores } from "./ledger-stores.js";
+import type { ApiDeps, ApiRequestHandler, Deps, Handler, Request, Route } from "./route-types.js";
 import { actionRoutes, actionTrace, listActions } from "./routes-actions.js";
 import {
   actionAuditToJson,
@@ -37,49 +32,7 @@ import { monitorRoutes } from "./routes-monitor.js";
 import { overview, overviewRoutes } from "./routes-overview.js";
 import { replayRoutes } from "./routes-replay.js";
 
-export interface ApiDeps {
-  ledger: Ledger;
-  /** The action log when it is not the SQLite ledger's (PostgreSQL, see ledger/stores.ts). */
-  actionReads?: ActionReads;
-  /** The ledger of the selected engine; a SQLite one over `ledger` by default. */
-  stores?: LedgerStores;
-  /** With actionReads: the error for routes whose capability still reads only SQLite. */
-  needsSqlite?: (what: string) => NightshiftError;
-  kb: KnowledgeBase;
-  /** Defaults to a queue over `ledger` with `handlers`, so API decisions are applied. */
-  review?: ReviewQueue;
-  handlers?: CorrectionHandlers;
-  config: Config;
-  /** The daemon's scheduler, once started (GET /v0/jobs, run, pause); absent in the CLI. */
-  scheduler?: () => Scheduler | undefined;
-  /** "Now" for the dashboard's day boundaries; the system clock by default. */
-  clock?: Clock;
-  /** Where unexpected errors (bugs) are written; stderr by default. */
-  log?: (line: string) => void;
-  /** Serves /metrics when set (see src/telemetry). */
-  telemetry?: Telemetry;
-}
-
-/** Handles a request; resolves false when the path is not under /v0 (for another handler). */
-export type ApiRequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
-
-export interface Request {
-  method: string;
-  /** Path segments after /v0, percent-decoded one by one (so a key may hold "/"). */
-  segments: string[];
-  query: URLSearchParams;
-  req: IncomingMessage;
-}
-
-export type Deps = ApiDeps & { review: ReviewQueue; stores: LedgerStores };
-export type Handler = (request: Request, deps: Deps) => unknown | Promise<unknown>;
-
-export interface Route {
-  method: "GET" | "POST";
-  /** Literal segments, or ":name" for a parameter. */
-  pattern: string[];
-  handler: Handler;
-}
+export type { ApiDeps, ApiRequestHandler } from "./route-types.js";
 
 const REVIEW_STATUSES = ["open", "accepted", "rejected", "edited"];
 const DECISIONS: Record<string, Decision> = { accept: "accept", reject: "reject", edit: "edit" };

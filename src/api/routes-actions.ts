@@ -10,8 +10,8 @@ import {
   LISTED_BODY_CHARS,
   traceToTree,
 } from "../views/actions.js";
-import type { Deps, Request, Route } from "./handler.js";
 import { intParam } from "./http.js";
+import type { Deps, Request, Route } from "./route-types.js";
 
 const STATUSES = ["ok", "error"];
 const AUDIT_STATUSES = ["verified", "corrected", "in_review", "ruled", "passed", "none"];

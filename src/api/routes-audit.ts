@@ -6,8 +6,8 @@ import { NightshiftError } from "../errors.js";
 import { sqliteStoresOf } from "../ledger/sqlite/stores-of.js";
 import type { AuditRun, AuditStore, LedgerStores } from "../ledger/stores/index.js";
 import { auditItemToJson, correctionToJson, learningDayToJson } from "../views/audit.js";
-import type { Deps, Handler, Request, Route } from "./handler.js";
 import { intParam, readJsonBody } from "./http.js";
+import type { Deps, Handler, Request, Route } from "./route-types.js";
 
 /**
  * The night shift's runs and their reports, as `nightshift audit report --json` gives them, and

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from "node:http";
 import { systemClock } from "../clock.js";
 import { feedbackToJson, giveFeedback, parseFeedbackBody } from "../plain-agents/feedback.js";
-import type { ApiDeps } from "./handler.js";
 import { readJsonBody } from "./http.js";
 import { ledgerStores } from "./ledger-stores.js";
+import type { ApiDeps } from "./route-types.js";
 
 /** The shape of handler.ts's routes, for route files of their own. */
 export interface ApiRoute {

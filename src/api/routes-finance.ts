@@ -5,8 +5,8 @@ import { financeCorrectionHandler } from "../finance/corrections.js";
 import { SqliteActionLedger } from "../ledger/sqlite/action-ledger.js";
 import type { FinanceStore } from "../ledger/stores/finance.js";
 import { spendingSummary, statementToJson, transactionToJson } from "../views/finance.js";
-import type { Deps, Handler, Request, Route } from "./handler.js";
 import { intParam, readJsonBody } from "./http.js";
+import type { Deps, Handler, Request, Route } from "./route-types.js";
 import { personOf } from "./routes-knowledge.js";
 
 /** The finance agent's data: statements, transactions, spending; recategorize one transaction. */

@@ -1,8 +1,8 @@
 import { NightshiftError } from "../errors.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import { decisionToJson, statusToJson } from "../views/jobs.js";
-import type { Deps, Request, Route } from "./handler.js";
 import { readJsonBody } from "./http.js";
+import type { Deps, Request, Route } from "./route-types.js";
 
 /**
  * The daemon's background jobs: state, blockers and recent runs; start one now or pause one at

@@ -1,7 +1,7 @@
 import { NightshiftError } from "../errors.js";
 import { knowledgeEntryToJson } from "../knowledge/kb.js";
-import type { Deps, Request, Route } from "./handler.js";
 import { readJsonBody } from "./http.js";
+import type { Deps, Request, Route } from "./route-types.js";
 
 /**
  * Changes to the knowledge base, as the CLI's `kb rollback` and `kb revert-run` make them. Each

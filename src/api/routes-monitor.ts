@@ -5,7 +5,7 @@ import { evaluateIdleGate } from "../monitor/idle-gate.js";
 import { learnQuietHours } from "../monitor/quiet-hours.js";
 import { type MachineSeries, seriesFromRollups, seriesFromSamples } from "../views/machine.js";
 import { idleToJson, profileToJson } from "../views/monitor.js";
-import type { Deps, Request, Route } from "./handler.js";
+import type { Deps, Request, Route } from "./route-types.js";
 
 /** The ranges the Machine page offers; up to a day is drawn from raw samples, longer from rollups. */
 const RANGES: Record<string, number> = {

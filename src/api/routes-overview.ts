@@ -1,7 +1,7 @@
 import { reportSummary, runToJson } from "../audit/report.js";
 import { systemClock } from "../clock.js";
 import { Upstreams } from "../gateway/upstreams.js";
-import type { Deps, Request, Route } from "./handler.js";
+import type { Deps, Request, Route } from "./route-types.js";
 import { auditStore } from "./routes-audit.js";
 
 const PERCENTILES = [0.5, 0.9, 0.99];
