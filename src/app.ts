@@ -1,3 +1,4 @@
+import type { App } from "./app-parts.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { embedderFromConfig } from "./knowledge/embedder-config.js";
@@ -7,23 +8,7 @@ import { buildCorrectionHandlers } from "./review/agent-handlers.js";
 import type { CorrectionHandlers } from "./review/handlers.js";
 import { ReviewQueue } from "./review/queue.js";
 
-/**
- * The composition root: what runs over the ledger, built once from the config for whichever
- * engine it selects. The daemon, the CLI (CliContext.app) and the audit take their knowledge
- * base, correction handlers and review queue from here, so a capability is wired in one place
- * and every caller applies a decision, teaches a rule or searches the same way.
- */
-export interface App {
-  readonly config: Config;
-  readonly clock: Clock;
-  /** The ledger of the selected engine (SQLite or PostgreSQL), every domain's store. */
-  readonly stores: LedgerStores;
-  readonly kb: KnowledgeBase;
-  /** Every registered agent's correction handler (src/agents/registry.ts), plain agents' delivery. */
-  readonly handlers: CorrectionHandlers;
-  /** The human review queue, applying decisions through `handlers`. */
-  readonly review: ReviewQueue;
-}
+export type { App };
 
 export interface AppOptions {
   clock: Clock;
@@ -33,6 +18,12 @@ export interface AppOptions {
   handlers?: CorrectionHandlers;
 }
 
+/**
+ * The composition root: what runs over the ledger, built once from the config for whichever
+ * engine it selects. The daemon, the CLI (CliContext.app) and the audit take their knowledge
+ * base, correction handlers and review queue from here, so a capability is wired in one place
+ * and every caller applies a decision, teaches a rule or searches the same way.
+ */
 export function assembleApp(stores: LedgerStores, config: Config, options: AppOptions): App {
   const { clock } = options;
   const embedder = embedderFromConfig(config);

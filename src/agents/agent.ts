@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { App } from "../app.js";
+import type { App } from "../app-parts.js";
 import type { CorrectionHandler } from "../audit/handlers.js";
 import type { Clock } from "../clock.js";
 import type { Config, LoadedConfig } from "../config.js";

@@ -1,5 +1,5 @@
-import { userInfo } from "node:os";
 import type { Command } from "commander";
+import { personName } from "../agents/command-options.js";
 import { NightshiftError, NotFoundError } from "../errors.js";
 import { importEntries } from "../knowledge/import.js";
 import {
@@ -18,15 +18,7 @@ interface ScopeFlags {
 }
 
 /** The person behind a CLI change, for provenance: --by, else the login name. */
-export function personName(by: string | undefined): string {
-  if (by?.trim()) return by.trim();
-  try {
-    return userInfo().username;
-  } catch {
-    // No passwd entry (some containers): the environment is the next best witness.
-    return process.env.USER || process.env.LOGNAME || "unknown";
-  }
-}
+export { personName };
 
 /** The knowledge base on the selected ledger engine (SQLite or PostgreSQL). */
 async function openKb(context: CliContext): Promise<KnowledgeBase> {

@@ -1,21 +1,2 @@
-import { NightshiftError } from "../errors.js";
-
-/**
- * The one parser of every numeric option, given to commander as the option's argument parser:
- * `--limit abc`, `--limit 0` or `--limit 2.5` is refused with the same message everywhere, before
- * the command touches anything, and the command exits non-zero.
- */
-export function wholeNumber(
-  flag: string,
-  { min = 1, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {},
-): (value: string) => number {
-  return (value) => {
-    const n = /^[+-]?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > max) {
-      const range =
-        max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
-      throw new NightshiftError(`${flag} ${value}: expected a whole number ${range}`);
-    }
-    return n;
-  };
-}
+// The option parsers the CLI shares with the agents' own commands (src/agents).
+export { wholeNumber } from "../agents/command-options.js";

@@ -1,24 +1,2 @@
-import { describeError, isNightshiftError } from "../errors.js";
-
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
-
 export { type Column, formatLocalTime, formatTable } from "../views/table.js";
-
-/** Expected errors become one stderr line; anything else is a bug and keeps its stack. */
-export function reportError(error: unknown): number {
-  if (isNightshiftError(error)) {
-    process.stderr.write(`nightshift: ${describeError(error)}\n`);
-  } else {
-    process.stderr.write(
-      `nightshift: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-  }
-  return 1;
-}
-
-/** "1 action", "2 actions": a count with its noun in the right number. */
-export function count(n: number, singular: string, plural = `${singular}s`): string {
-  return `${n} ${n === 1 ? singular : plural}`;
-}
+export { count, printJson, reportError } from "../views/terminal.js";

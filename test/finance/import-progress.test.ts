@@ -1,11 +1,11 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { importProgressPrinter } from "../../src/cli/import-progress.js";
 import { parseConfig } from "../../src/config.js";
 import { profileColumns } from "../../src/finance/import/column-profile.js";
 import { countLines, type ImportProgress } from "../../src/finance/import-progress.js";
 import { importStatementFile } from "../../src/finance/importer.js";
+import { importProgressPrinter } from "../../src/views/import-progress.js";
 import { runCli } from "../support/cli.js";
 import { sqliteFinanceStore } from "../support/finance-agent.js";
 import { tempHome, tempLedger } from "../support/temp-ledger.js";

@@ -1,4 +1,4 @@
-import { financePartsOver } from "../../src/cli/finance-agent.js";
+import { financePartsOver } from "../../src/agents/finance/parts.js";
 import { type Clock, systemClock } from "../../src/clock.js";
 import type { Config } from "../../src/config.js";
 import { type FinanceAgent, openFinanceAgent } from "../../src/finance/agent.js";

@@ -1,10 +1,11 @@
-import { count, formatLocalTime } from "../../cli/output.js";
 import type { FinanceAgent } from "../../finance/agent.js";
 import { formatMoney } from "../../finance/import/amounts.js";
 import type { ImportResult } from "../../finance/importer.js";
 import { maskNumber } from "../../finance/mask.js";
 import { uncheckedReason } from "../../finance/reconcile.js";
 import type { FinanceStatement, FinanceTransaction } from "../../ledger/stores/finance.js";
+import { formatLocalTime } from "../../views/table.js";
+import { count } from "../../views/terminal.js";
 
 /** How the finance commands show their results: lines, tables and --json. */
 

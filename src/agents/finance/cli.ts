@@ -1,10 +1,4 @@
 import type { Command } from "commander";
-import { financeParts } from "../../cli/finance-agent.js";
-import { describePreview } from "../../cli/finance-preview.js";
-import { importProgressPrinter } from "../../cli/import-progress.js";
-import { personName } from "../../cli/kb.js";
-import { wholeNumber } from "../../cli/options.js";
-import { formatTable, printJson, reportError } from "../../cli/output.js";
 import { describeError, NightshiftError, NotFoundError } from "../../errors.js";
 import { type FinanceAgent, openFinanceAgent } from "../../finance/agent.js";
 import { askQuestion } from "../../finance/ask.js";
@@ -17,7 +11,12 @@ import { importStatementFile } from "../../finance/importer.js";
 import { previewStatementFile } from "../../finance/preview.js";
 import { computeSpend, describeSpend } from "../../finance/spend.js";
 import { statementToJson, transactionToJson } from "../../views/finance.js";
+import { describePreview } from "../../views/finance-preview.js";
+import { importProgressPrinter } from "../../views/import-progress.js";
+import { formatTable } from "../../views/table.js";
+import { printJson, reportError } from "../../views/terminal.js";
 import type { AgentCliContext } from "../agent.js";
+import { personName, wholeNumber } from "../command-options.js";
 import {
   accountCurrency,
   currencies,
@@ -27,6 +26,7 @@ import {
   statementColumns,
   transactionColumns,
 } from "./cli-output.js";
+import { financeParts } from "./parts.js";
 
 /** What an import needs: the parser's layouts and, when they fail, the models' help. */
 function importDeps(agent: FinanceAgent) {

@@ -1,15 +1,15 @@
-import type { AgentCliContext } from "../agents/agent.js";
-import { CorrectionHandlers } from "../audit/handlers.js";
-import type { Clock } from "../clock.js";
-import type { Config } from "../config.js";
-import type { FinanceAgentParts } from "../finance/agent.js";
-import { financeCorrectionHandler } from "../finance/corrections.js";
-import { embedderFromConfig } from "../knowledge/embedder-config.js";
-import { KnowledgeBase } from "../knowledge/kb.js";
-import type { Ledger } from "../ledger/ledger.js";
-import type { LedgerStores } from "../ledger/stores/index.js";
-import { ReviewQueue } from "../review/queue.js";
-import { Runtime } from "../runtime/index.js";
+import { CorrectionHandlers } from "../../audit/handlers.js";
+import type { Clock } from "../../clock.js";
+import type { Config } from "../../config.js";
+import type { FinanceAgentParts } from "../../finance/agent.js";
+import { financeCorrectionHandler } from "../../finance/corrections.js";
+import { embedderFromConfig } from "../../knowledge/embedder-config.js";
+import { KnowledgeBase } from "../../knowledge/kb.js";
+import type { Ledger } from "../../ledger/ledger.js";
+import type { LedgerStores } from "../../ledger/stores/index.js";
+import { ReviewQueue } from "../../review/queue.js";
+import { Runtime } from "../../runtime/index.js";
+import type { AgentCliContext } from "../agent.js";
 
 /**
  * The finance agent's parts for one CLI command, over the selected ledger: its store, the

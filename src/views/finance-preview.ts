@@ -1,6 +1,6 @@
 import { formatCents } from "../finance/import/amounts.js";
 import type { ImportPreview } from "../finance/preview.js";
-import { formatTable } from "./output.js";
+import { formatTable } from "./table.js";
 
 /** `finance import --dry-run`: what would be imported, how it was read, and how it checks. */
 export function describePreview(preview: ImportPreview): string {
