@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { json } from "../audit-rows.js";
-import type { BatchCommit, NewCorrection } from "../stores/audit.js";
+import type { BatchCommit, NewAuditItem, NewCorrection } from "../stores/audit.js";
 
 /** One batch's writes, inside the caller's transaction (see PostgresAuditStore.commitBatch). */
 export async function writeBatch(client: pg.PoolClient, c: BatchCommit): Promise<void> {
@@ -77,4 +77,31 @@ export async function insertCorrection(
     ],
   );
   return result.rowCount === 1;
+}
+
+/** A new run's items, in multi-row inserts. */
+export async function insertItems(client: pg.PoolClient, runId: string, items: NewAuditItem[]) {
+  // Multi-row inserts of at most 1,000 rows (7 parameters each, far under the 65,535 limit).
+  for (let start = 0; start < items.length; start += 1000) {
+    const chunk = items.slice(start, start + 1000);
+    const values: unknown[] = [];
+    const tuples = chunk.map((item, i) => {
+      values.push(
+        runId,
+        item.actionId,
+        item.agent,
+        item.reason,
+        item.batch,
+        item.startedAt,
+        item.confidenceBefore,
+      );
+      const b = i * 7;
+      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7})`;
+    });
+    await client.query(
+      `INSERT INTO audit_items (run_id, action_id, agent, reason, batch, started_at,
+        confidence_before) VALUES ${tuples.join(", ")}`,
+      values,
+    );
+  }
 }

@@ -1,11 +1,8 @@
 import type pg from "pg";
 import {
-  CANDIDATE_COLUMNS,
-  DEFAULT_CANDIDATE_PAGE,
   mayClaim,
   type Row,
   toActionItem,
-  toCandidate,
   toCorrection,
   toInsight,
   toItem,
@@ -17,20 +14,17 @@ import {
   type AuditRun,
   type AuditStore,
   type BatchCommit,
-  type CandidateRow,
   type ClaimResult,
   type Correction,
   type Insight,
-  type LearningDay,
   type NewAuditItem,
   type NewAuditRun,
   type NewCorrection,
   type RunClaim,
   RunTakenOverError,
-  type TraceUsage,
-  type Verdict,
 } from "../stores/audit.js";
-import { insertCorrection, writeBatch } from "./audit-batch.js";
+import { insertCorrection, insertItems, writeBatch } from "./audit-batch.js";
+import { type Client, PostgresAuditSelection } from "./audit-selection.js";
 import { inTransaction } from "./transaction.js";
 
 /**
@@ -39,16 +33,11 @@ import { inTransaction } from "./transaction.js";
  */
 const AUDIT_CLAIM_LOCK = 0x6e_73_61_75; // "nsau"
 
-type Client = pg.Pool | pg.PoolClient;
-
-/** The audit's tables on a PostgreSQL server that several daemons share. */
-export class PostgresAuditStore implements AuditStore {
-  constructor(private readonly pool: pg.Pool) {}
-
-  private async rows(sql: string, values: unknown[] = [], client: Client = this.pool) {
-    return (await client.query<Row>(sql, values)).rows;
-  }
-
+/**
+ * The audit's tables on a PostgreSQL server that several daemons share: runs, batches and
+ * corrections here; what it selects and measures over the action log in audit-selection.ts.
+ */
+export class PostgresAuditStore extends PostgresAuditSelection implements AuditStore {
   private async runRow(id: string, client: Client = this.pool): Promise<Row | undefined> {
     return (await this.rows("SELECT * FROM audit_runs WHERE id = $1", [id], client))[0];
   }
@@ -302,120 +291,5 @@ export class PostgresAuditStore implements AuditStore {
 
   async markApplyFailed(id: string, error: string): Promise<void> {
     await this.pool.query("UPDATE corrections SET apply_error = $1 WHERE id = $2", [error, id]);
-  }
-
-  async *candidates(
-    since: number,
-    until: number,
-    pageSize = DEFAULT_CANDIDATE_PAGE,
-  ): AsyncIterable<CandidateRow> {
-    let after = { startedAt: since - 1, id: "" };
-    for (;;) {
-      const rows = await this.rows(
-        `SELECT ${CANDIDATE_COLUMNS} FROM actions
-         WHERE started_at >= $1 AND started_at < $2 AND audit_status IS NULL
-         AND (started_at, id) > ($3, $4)
-         ORDER BY started_at, id LIMIT $5`,
-        [since, until, after.startedAt, after.id, pageSize],
-      );
-      for (const row of rows) yield toCandidate(row);
-      const last = rows.at(-1);
-      if (rows.length < pageSize || !last) return;
-      after = { startedAt: Number(last.started_at), id: String(last.id) };
-    }
-  }
-
-  async sameInputActions(agent: string, inputKey: string): Promise<string[]> {
-    const rows = await this.rows(
-      `SELECT id FROM actions WHERE agent = $1 AND input_key = $2
-       ORDER BY started_at DESC, id DESC LIMIT 20`,
-      [agent, inputKey],
-    );
-    return rows.map((r) => String(r.id));
-  }
-
-  async traceUsage(traceId: string, agent: string): Promise<TraceUsage> {
-    // Tokens from the attempts (a gateway or model_call child repeats them); time from the
-    // stage actions, the trace's roots.
-    const [r] = await this.rows(
-      `SELECT
-        count(*) FILTER (WHERE action_type = 'attempt') AS calls,
-        coalesce(sum(tokens_in) FILTER (WHERE action_type = 'attempt'), 0) AS tokens_in,
-        coalesce(sum(tokens_out) FILTER (WHERE action_type = 'attempt'), 0) AS tokens_out,
-        coalesce(sum(latency_ms) FILTER (WHERE parent_id IS NULL), 0) AS model_ms
-       FROM actions WHERE trace_id = $1 AND agent = $2`,
-      [traceId, agent],
-    );
-    return {
-      calls: Number(r!.calls),
-      tokensIn: Number(r!.tokens_in),
-      tokensOut: Number(r!.tokens_out),
-      modelMs: Number(r!.model_ms),
-    };
-  }
-
-  async unauditedCount(since: number, exceptAgent: string): Promise<number> {
-    const [r] = await this.rows(
-      `SELECT count(*) AS n FROM actions
-       WHERE started_at >= $1 AND audit_status IS NULL AND agent <> $2`,
-      [since, exceptAgent],
-    );
-    return Number(r!.n);
-  }
-
-  async calibrationPoints(runId: string | null) {
-    const rows = await this.rows(
-      `SELECT confidence_before AS c, verdict FROM audit_items
-       WHERE verdict IS NOT NULL AND confidence_before IS NOT NULL
-       AND ($1::text IS NULL OR run_id = $1)`,
-      [runId],
-    );
-    return rows.map((r) => ({ confidence: Number(r.c), verdict: r.verdict as Verdict }));
-  }
-
-  async learningCurve(since: number): Promise<LearningDay[]> {
-    // The day in this process's zone, as SQLite's 'localtime' gives it on the embedded engine.
-    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    const rows = await this.rows(
-      `SELECT to_char(to_timestamp(started_at / 1000.0) AT TIME ZONE $2, 'YYYY-MM-DD') AS day,
-        count(*) AS reviewed,
-        count(*) FILTER (WHERE verdict = 'incorrect') AS wrong,
-        count(*) FILTER (WHERE verdict = 'unsure') AS unsure
-       FROM audit_items WHERE verdict IS NOT NULL AND started_at >= $1
-       GROUP BY day ORDER BY day`,
-      [since, zone],
-    );
-    return rows.map((r) => ({
-      day: String(r.day),
-      reviewed: Number(r.reviewed),
-      wrong: Number(r.wrong),
-      unsure: Number(r.unsure),
-    }));
-  }
-}
-
-async function insertItems(client: pg.PoolClient, runId: string, items: NewAuditItem[]) {
-  // Multi-row inserts of at most 1,000 rows (7 parameters each, far under the 65,535 limit).
-  for (let start = 0; start < items.length; start += 1000) {
-    const chunk = items.slice(start, start + 1000);
-    const values: unknown[] = [];
-    const tuples = chunk.map((item, i) => {
-      values.push(
-        runId,
-        item.actionId,
-        item.agent,
-        item.reason,
-        item.batch,
-        item.startedAt,
-        item.confidenceBefore,
-      );
-      const b = i * 7;
-      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7})`;
-    });
-    await client.query(
-      `INSERT INTO audit_items (run_id, action_id, agent, reason, batch, started_at,
-        confidence_before) VALUES ${tuples.join(", ")}`,
-      values,
-    );
   }
 }

@@ -1,12 +1,9 @@
 import type { Statement } from "better-sqlite3";
 import {
-  CANDIDATE_COLUMNS,
-  DEFAULT_CANDIDATE_PAGE,
   json,
   mayClaim,
   type Row,
   toActionItem,
-  toCandidate,
   toCorrection,
   toInsight,
   toItem,
@@ -19,109 +16,30 @@ import {
   type AuditRun,
   type AuditStore,
   type BatchCommit,
-  type CandidateRow,
   type ClaimResult,
   type Correction,
   type Insight,
-  type LearningDay,
   type NewAuditItem,
   type NewAuditRun,
   type NewCorrection,
   type RunClaim,
   RunTakenOverError,
-  type TraceUsage,
-  type Verdict,
 } from "../stores/audit.js";
+import { SqliteAuditSelection } from "./audit-selection.js";
+import { auditStatements } from "./audit-statements.js";
 
 /**
- * The audit's tables on SQLite. Claims and batches run in IMMEDIATE transactions: they read then
+ * The audit's tables on SQLite: runs, batches and corrections here; what it selects and measures
+ * over the action log in audit-selection.ts. Claims and batches run in IMMEDIATE transactions: they read then
  * write (is a run running? is this batch still open?), and a deferred transaction would fail
  * outright, not wait, if another process's writer got in between.
  */
-export class SqliteAuditStore implements AuditStore {
+export class SqliteAuditStore extends SqliteAuditSelection implements AuditStore {
   private readonly s: Record<string, Statement>;
 
   constructor(readonly db: Db) {
-    const p = (sql: string) => db.prepare(sql);
-    this.s = {
-      insertRun: p(`INSERT INTO audit_runs (id, seed, trace_id, mode, reviewer_role, reviewer_model,
-        window_start, window_end, sample_rate, status, batches, next_batch, started_at,
-        owner, host, heartbeat_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, 0, ?, ?, ?, ?)`),
-      insertItem: p(`INSERT INTO audit_items (run_id, action_id, agent, reason, batch, started_at,
-        confidence_before) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-      run: p("SELECT * FROM audit_runs WHERE id = ?"),
-      runsByPrefix: p("SELECT * FROM audit_runs WHERE id >= ? ORDER BY id LIMIT 2"),
-      latest: p("SELECT * FROM audit_runs ORDER BY started_at DESC, id DESC LIMIT 1"),
-      latestDone: p(
-        "SELECT * FROM audit_runs WHERE status = 'done' ORDER BY finished_at DESC LIMIT 1",
-      ),
-      unfinished: p(`SELECT * FROM audit_runs WHERE status IN ('running', 'paused', 'failed')
-        ORDER BY status = 'running' DESC, started_at DESC LIMIT 1`),
-      listRuns: p("SELECT * FROM audit_runs ORDER BY started_at DESC, id DESC LIMIT ?"),
-      claim: p(`UPDATE audit_runs SET status = 'running', error = NULL, owner = ?, host = ?,
-        heartbeat_at = ? WHERE id = ?`),
-      heartbeat: p(`UPDATE audit_runs SET heartbeat_at = ?
-        WHERE id = ? AND owner = ? AND status = 'running'`),
-      release: p(`UPDATE audit_runs SET status = ?, error = ?
-        WHERE id = ? AND owner = ? AND status = 'running'`),
-      finish: p(`UPDATE audit_runs SET status = 'done', finished_at = ?, passed = ?, error = NULL
-        WHERE id = ? AND owner = ? AND status = 'running'`),
-      setNextBatch: p("UPDATE audit_runs SET next_batch = ?, heartbeat_at = ? WHERE id = ?"),
-      batchItems: p("SELECT * FROM audit_items WHERE run_id = ? AND batch = ? ORDER BY started_at"),
-      runItems: p("SELECT * FROM audit_items WHERE run_id = ? ORDER BY batch, started_at"),
-      itemCounts: p("SELECT count(*) FROM audit_items WHERE run_id = ?"),
-      correctionCounts: p("SELECT count(*) FROM corrections WHERE run_id = ?"),
-      recordItem: p(`UPDATE audit_items SET verdict = ?, corrected_output = ?, reasoning = ?,
-        confidence = ?, outcome = ?, pattern = ?, review_item_id = ?, reviewed_at = ?,
-        pattern_written = ? WHERE run_id = ? AND action_id = ? AND verdict IS NULL`),
-      insertCorrection: p(`INSERT OR IGNORE INTO corrections (id, run_id, action_id, agent, source,
-        original, corrected, reasoning, reviewer_model, confidence_before, confidence_after,
-        created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      pendingAgents: p("SELECT DISTINCT agent FROM corrections WHERE applied_at IS NULL"),
-      pending: p(
-        "SELECT * FROM corrections WHERE applied_at IS NULL AND agent = ? ORDER BY created_at, id",
-      ),
-      waiting: p("UPDATE corrections SET apply_note = ? WHERE id = ? AND applied_at IS NULL"),
-      applied: p(
-        "UPDATE corrections SET applied_at = ?, apply_note = ?, apply_error = NULL WHERE id = ?",
-      ),
-      applyFailed: p("UPDATE corrections SET apply_error = ? WHERE id = ?"),
-      runCorrections: p("SELECT * FROM corrections WHERE run_id = ? ORDER BY created_at, id"),
-      actionCorrections: p("SELECT * FROM corrections WHERE action_id = ? ORDER BY created_at"),
-      insertInsight: p(`INSERT OR IGNORE INTO insights (id, run_id, batch, action_ids, agents,
-        description, confidence, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-      runInsights: p("SELECT * FROM insights WHERE run_id = ? ORDER BY batch, created_at"),
-      actionItems: p(`SELECT i.*, r.reviewer_model FROM audit_items i
-        JOIN audit_runs r ON r.id = i.run_id WHERE i.action_id = ? ORDER BY r.started_at`),
-      candidates: p(`SELECT ${CANDIDATE_COLUMNS} FROM actions
-        WHERE started_at >= ? AND started_at < ? AND audit_status IS NULL
-        AND (started_at > ? OR (started_at = ? AND id > ?))
-        ORDER BY started_at, id LIMIT ?`),
-      sameInput: p(`SELECT id FROM actions INDEXED BY actions_input_key
-        WHERE input_key = ? AND agent = ? ORDER BY started_at DESC, id DESC LIMIT 20`),
-      markPassed: p(`UPDATE actions SET audit_status = 'passed'
-        WHERE started_at >= ? AND started_at < ? AND audit_status IS NULL`),
-      setAudit: p("UPDATE actions SET audit_status = ? WHERE id = ?"),
-      // Tokens from the attempts (a gateway or model_call child repeats them); time from the
-      // stage actions, the trace's roots.
-      traceUsage: p(`SELECT
-        coalesce(sum(action_type = 'attempt'), 0) AS calls,
-        coalesce(sum(CASE WHEN action_type = 'attempt' THEN tokens_in END), 0) AS tokens_in,
-        coalesce(sum(CASE WHEN action_type = 'attempt' THEN tokens_out END), 0) AS tokens_out,
-        coalesce(sum(CASE WHEN parent_id IS NULL THEN latency_ms END), 0) AS model_ms
-        FROM actions WHERE trace_id = ? AND agent = ?`),
-      unaudited: p(`SELECT count(*) FROM actions
-        WHERE started_at >= ? AND audit_status IS NULL AND agent != ?`),
-      calibration: p(`SELECT confidence_before AS c, verdict FROM audit_items
-        WHERE verdict IS NOT NULL AND confidence_before IS NOT NULL
-        AND (? IS NULL OR run_id = ?)`),
-      // Counted in SQL so a year of audits is one grouped scan of audit_items, not rows in JS.
-      learning: p(`SELECT date(started_at / 1000, 'unixepoch', 'localtime') AS day,
-          count(*) AS reviewed, sum(verdict = 'incorrect') AS wrong, sum(verdict = 'unsure') AS unsure
-        FROM audit_items WHERE verdict IS NOT NULL AND started_at >= ?
-        GROUP BY day ORDER BY day`),
-    };
+    super(db);
+    this.s = auditStatements(db);
   }
 
   private immediate<T>(fn: () => T): T {
@@ -359,61 +277,5 @@ export class SqliteAuditStore implements AuditStore {
 
   async markApplyFailed(id: string, error: string): Promise<void> {
     this.s.applyFailed!.run(error, id);
-  }
-
-  async *candidates(
-    since: number,
-    until: number,
-    pageSize = DEFAULT_CANDIDATE_PAGE,
-  ): AsyncIterable<CandidateRow> {
-    let after = { startedAt: since - 1, id: "" };
-    for (;;) {
-      const rows = this.s.candidates!.all(
-        since,
-        until,
-        after.startedAt,
-        after.startedAt,
-        after.id,
-        pageSize,
-      ) as Row[];
-      for (const row of rows) yield toCandidate(row);
-      const last = rows.at(-1);
-      if (rows.length < pageSize || !last) return;
-      after = { startedAt: Number(last.started_at), id: String(last.id) };
-    }
-  }
-
-  async sameInputActions(agent: string, inputKey: string): Promise<string[]> {
-    return this.s.sameInput!.pluck().all(inputKey, agent) as string[];
-  }
-
-  async traceUsage(traceId: string, agent: string): Promise<TraceUsage> {
-    const r = this.s.traceUsage!.get(traceId, agent) as Row;
-    return {
-      calls: Number(r.calls),
-      tokensIn: Number(r.tokens_in),
-      tokensOut: Number(r.tokens_out),
-      modelMs: Number(r.model_ms),
-    };
-  }
-
-  async unauditedCount(since: number, exceptAgent: string): Promise<number> {
-    return Number(this.s.unaudited!.pluck().get(since, exceptAgent));
-  }
-
-  async calibrationPoints(runId: string | null) {
-    return (this.s.calibration!.all(runId, runId) as Row[]).map((r) => ({
-      confidence: Number(r.c),
-      verdict: r.verdict as Verdict,
-    }));
-  }
-
-  async learningCurve(since: number): Promise<LearningDay[]> {
-    return (this.s.learning!.all(since) as Row[]).map((r) => ({
-      day: String(r.day),
-      reviewed: Number(r.reviewed),
-      wrong: Number(r.wrong),
-      unsure: Number(r.unsure),
-    }));
   }
 }
