@@ -13,6 +13,7 @@ import {
   type QuietWindow,
   resolveSettings,
 } from "./conditions.js";
+import { DecisionJournal } from "./decision-journal.js";
 import type { JobDefinition } from "./job.js";
 import type { ModelManager } from "./models.js";
 import { ActiveRun, type RunnerDeps, type RunResult } from "./run-job.js";
@@ -63,7 +64,7 @@ export interface JobStatus {
 export class Scheduler {
   private readonly active = new Map<string, ActiveRun>();
   private readonly definitions: Map<string, JobDefinition>;
-  private readonly lastSkipKey = new Map<string, string>();
+  private readonly journal: DecisionJournal;
   /** Jobs whose start is being decided in the store, so one process never starts one twice. */
   private readonly launching = new Set<string>();
   private readonly deps: RunnerDeps;
@@ -83,6 +84,7 @@ export class Scheduler {
       warn: options.warn ?? ((line) => process.stderr.write(`${line}\n`)),
       realNow: () => performance.now(),
     };
+    this.journal = new DecisionJournal(this.deps);
     this.listen();
   }
 
@@ -150,9 +152,9 @@ export class Scheduler {
       const settings = resolveSettings(definition, this.options.config);
       const { assessment, facts } = await this.assess(definition, settings);
       assessments.push(assessment);
-      await this.trackDue(assessment);
+      await this.journal.trackDue(assessment);
       if (!assessment.runnable) {
-        await this.recordSkip(assessment);
+        await this.journal.recordSkip(assessment);
         continue;
       }
       const plan = { mode: assessment.mode, forced: false, lastSuccessId: facts.lastSuccessId };
@@ -234,7 +236,9 @@ export class Scheduler {
 
   private async runLoop(signal: AbortSignal): Promise<void> {
     const every = this.options.config.scheduler.evaluate_every_s * 1000;
-    await this.guarded("recovering stale runs", () => this.recoverStaleRuns());
+    await this.guarded("recovering stale runs", () =>
+      this.journal.recoverStaleRuns(this.jobNames()),
+    );
     while (!signal.aborted) {
       await this.guarded("evaluating jobs", () => this.evaluate());
       try {
@@ -286,7 +290,7 @@ export class Scheduler {
     reason: string,
   ): Promise<ActiveRun | RunResult> {
     const job = definition.name;
-    if (plan.mode === "degraded") await this.announceDegraded(job, settings);
+    if (plan.mode === "degraded") await this.journal.announceDegraded(job, settings);
     this.launching.add(job);
     let started: ActiveRun | RunResult;
     try {
@@ -296,75 +300,13 @@ export class Scheduler {
     }
     if (!(started instanceof ActiveRun)) return started;
     this.active.set(job, started);
-    this.lastSkipKey.delete(job);
+    this.journal.forgetSkips(job);
     void started.finished.finally(() => this.active.delete(job)).catch(() => undefined);
     return started;
-  }
-
-  private async announceDegraded(job: string, settings: JobSettings): Promise<void> {
-    const { store, clock } = this.options;
-    const since = await store.dueSince(job);
-    const hours = since === null ? 0 : (clock.now() - since) / 3_600_000;
-    const reason = `${job} has been due for ${hours.toFixed(0)} h (limit ${settings.degradedAfterH} h) and the machine was never idle; running it in degraded mode (${settings.degradedModels.join(", ") || "no model"}, ${settings.degradedUsesGpu ? "on its GPU" : "CPU only"}, niced)`;
-    await store.recordDecision({
-      at: clock.now(),
-      job,
-      runId: null,
-      decision: "degraded",
-      reason,
-      details: { due_hours: Math.round(hours) },
-    });
-    this.deps.warn(`nightshift: WARNING: ${reason}`);
-  }
-
-  private async trackDue(assessment: Assessment): Promise<void> {
-    const { store, clock } = this.options;
-    if (assessment.due && assessment.dueSince === null) {
-      await store.setDueSince(assessment.job, clock.now(), clock.now());
-    } else if (!assessment.due && assessment.dueSince !== null) {
-      await store.setDueSince(assessment.job, null, clock.now());
-    }
-  }
-
-  /** Records a skip when the set of blocking conditions changes, not every minute. */
-  private async recordSkip(assessment: Assessment): Promise<void> {
-    const key = assessment.blockers.map((b) => `${b.condition}:${b.metric ?? ""}`).join(",");
-    if (this.lastSkipKey.get(assessment.job) === key) return;
-    this.lastSkipKey.set(assessment.job, key);
-    if (assessment.blockers.some((b) => b.condition === "running")) return;
-    const reason = assessment.blockers.map((b) => b.message).join("; ");
-    await this.options.store.recordDecision({
-      at: this.options.clock.now(),
-      job: assessment.job,
-      runId: null,
-      decision: "skip",
-      reason,
-      details: { blockers: assessment.blockers },
-    });
   }
 
   private reasonFor(assessment: Assessment): string {
     if (assessment.mode === "degraded") return "due past the degraded limit; machine never idle";
     return "all conditions hold";
-  }
-
-  /** Runs this holder left "running" when it died are marked interrupted, to resume later. */
-  private async recoverStaleRuns(): Promise<void> {
-    const { store, clock } = this.options;
-    for (const job of this.jobNames()) {
-      const stale = await store.resumableRun(
-        job,
-        clock.now() - this.options.config.scheduler.lease_ttl_s * 1000,
-      );
-      if (stale?.status === "running") {
-        // Every daemon sharing the ledger sees the same stale run; the store lets one mark it.
-        await store.interruptStaleRun(
-          stale.id,
-          clock.now() - this.options.config.scheduler.lease_ttl_s * 1000,
-          clock.now(),
-          `holder ${stale.holder} stopped heartbeating; will resume from its checkpoint`,
-        );
-      }
-    }
   }
 }
