@@ -6,7 +6,6 @@ import type {
   AggregateSourceRow,
   CompressedFields,
   CompressSourceRow,
-  PruneRunRow,
   RangeCounts,
   ScanCursor,
 } from "../stores/retention.js";
@@ -43,8 +42,6 @@ export class RetentionStatements {
   private readonly rangeCounts: Statement;
   private readonly indexCount: Statement;
   private readonly flaggedUnaudited: Statement;
-  private readonly insertRun: Statement;
-  private readonly finishRun: Statement;
 
   constructor(readonly db: Db) {
     // The audit's corrections and the review queue refer to actions by id. Their tables are
@@ -135,15 +132,6 @@ export class RetentionStatements {
       `SELECT count(DISTINCT f.action_id) FROM action_flags f
        WHERE f.started_at >= ? AND f.started_at < ?
          AND EXISTS (SELECT 1 FROM actions a WHERE a.id = f.action_id AND a.audit_status IS NULL)`,
-    );
-    this.insertRun = db.prepare(
-      `INSERT INTO prune_runs (id, trigger, status, pid, started_at, size_before)
-       VALUES (?, ?, 'running', ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET status = 'running', pid = excluded.pid, finished_at = NULL`,
-    );
-    this.finishRun = db.prepare(
-      `UPDATE prune_runs SET status = @status, finished_at = @finishedAt, size_after = @sizeAfter,
-         report = @report, error = @error WHERE id = @id`,
     );
   }
 
@@ -260,69 +248,5 @@ export class RetentionStatements {
   /** Unaudited rows that carry a flag, started in [from, to). */
   countFlaggedUnaudited(from: number, to: number): number {
     return Number(this.flaggedUnaudited.pluck().get(from, to));
-  }
-
-  /** Records a run as running; a resumed run (same id) keeps its first start and size. */
-  startRun(id: string, trigger: string, startedAt: number, sizeBefore: number): void {
-    this.insertRun.run(id, trigger, process.pid, startedAt, sizeBefore);
-  }
-
-  finish(run: {
-    id: string;
-    status: PruneRunRow["status"];
-    finishedAt: number;
-    sizeAfter: number | null;
-    report: unknown;
-    error: string | null;
-  }): void {
-    this.finishRun.run({
-      id: run.id,
-      status: run.status,
-      finishedAt: run.finishedAt,
-      sizeAfter: run.sizeAfter,
-      report: run.report === null ? null : JSON.stringify(run.report),
-      error: run.error,
-    });
-  }
-
-  run(id: string): PruneRunRow | undefined {
-    return this.db.prepare("SELECT * FROM prune_runs WHERE id = ?").get(id) as
-      | PruneRunRow
-      | undefined;
-  }
-
-  runs(limit = 20): PruneRunRow[] {
-    return this.db
-      .prepare("SELECT * FROM prune_runs ORDER BY started_at DESC LIMIT ?")
-      .all(limit) as PruneRunRow[];
-  }
-
-  /** Runs left 'running' by a process that is gone (killed) become 'interrupted'. */
-  markInterrupted(at: number): number {
-    const stale = (
-      this.db.prepare("SELECT id, pid FROM prune_runs WHERE status = 'running'").all() as Array<{
-        id: string;
-        pid: number;
-      }>
-    ).filter((run) => !isAlive(run.pid));
-    const mark = this.db.prepare(
-      "UPDATE prune_runs SET status = 'interrupted', finished_at = ? WHERE id = ? AND status = 'running'",
-    );
-    this.transaction(() => {
-      for (const run of stale) mark.run(at, run.id);
-    });
-    return stale.length;
-  }
-}
-
-/** Whether a prune's process still runs: a SQLite ledger is on this machine, so its pid says. */
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -18,6 +18,7 @@ import type {
 } from "../stores/retention.js";
 import { collectBodyFiles } from "./body-collect.js";
 import { type Checkpointer, startCheckpointer } from "./checkpointer.js";
+import { PruneRuns } from "./prune-runs.js";
 import { applyAggregate, applyCompress } from "./retention-batches.js";
 import { type BatchReader, openReader } from "./retention-reader.js";
 import { RetentionStatements } from "./retention-statements.js";
@@ -31,6 +32,7 @@ import { reclaimSpace, truncateWal } from "./space.js";
  */
 export class SqliteRetentionStore implements RetentionStore {
   private prepared: RetentionStatements | undefined;
+  private pruneRuns: PruneRuns | undefined;
 
   constructor(private readonly ledger: Ledger) {}
 
@@ -38,6 +40,11 @@ export class SqliteRetentionStore implements RetentionStore {
   private get s(): RetentionStatements {
     this.prepared ??= new RetentionStatements(this.ledger.db);
     return this.prepared;
+  }
+
+  private get r(): PruneRuns {
+    this.pruneRuns ??= new PruneRuns(this.ledger.db);
+    return this.pruneRuns;
   }
 
   async openSession(options: PruneSessionOptions): Promise<PruneSession> {
@@ -65,7 +72,7 @@ export class SqliteRetentionStore implements RetentionStore {
   }
 
   async startRun(id: string, trigger: string, startedAt: number, sizeBefore: number) {
-    this.s.startRun(id, trigger, startedAt, sizeBefore);
+    this.r.startRun(id, trigger, startedAt, sizeBefore);
   }
 
   async finishRun(run: {
@@ -76,19 +83,19 @@ export class SqliteRetentionStore implements RetentionStore {
     report: unknown;
     error: string | null;
   }): Promise<void> {
-    this.s.finish(run);
+    this.r.finish(run);
   }
 
   async run(id: string): Promise<PruneRunRow | undefined> {
-    return this.s.run(id);
+    return this.r.run(id);
   }
 
   async runs(limit?: number): Promise<PruneRunRow[]> {
-    return this.s.runs(limit);
+    return this.r.runs(limit);
   }
 
   async markInterrupted(at: number): Promise<number> {
-    return this.s.markInterrupted(at);
+    return this.r.markInterrupted(at);
   }
 }
 
