@@ -1,6 +1,18 @@
 import { availableParallelism } from "node:os";
 import type { SchedulerStore } from "../ledger/stores/index.js";
-import type { RunResult } from "./run-job.js";
+import type { JobMode } from "./job.js";
+
+/** How a run of a job ended (or why it did not start). */
+export interface RunResult {
+  job: string;
+  runId: string | null;
+  status: "done" | "paused" | "failed" | "skipped";
+  mode: JobMode;
+  reason?: string;
+  summary?: Record<string, unknown>;
+  /** From the pause request to the GPU lease released and the job's models unloaded. */
+  pauseToReleaseMs?: number;
+}
 
 /** What a run held, for the decisions recorded at its end. */
 export interface EndedRun {

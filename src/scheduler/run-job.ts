@@ -6,18 +6,9 @@ import { leaseHolderOf, type SchedulerStore } from "../ledger/stores/index.js";
 import type { IdleGate, JobSettings } from "./conditions.js";
 import type { JobContext, JobDefinition, JobMode, JobOutcome } from "./job.js";
 import type { ModelManager, ResidentModel } from "./models.js";
-import { CpuShare, recordRunEnd } from "./run-end.js";
+import { CpuShare, type RunResult, recordRunEnd } from "./run-end.js";
 
-export interface RunResult {
-  job: string;
-  runId: string | null;
-  status: "done" | "paused" | "failed" | "skipped";
-  mode: JobMode;
-  reason?: string;
-  summary?: Record<string, unknown>;
-  /** From the pause request to the GPU lease released and the job's models unloaded. */
-  pauseToReleaseMs?: number;
-}
+export type { RunResult };
 
 export interface RunPlan {
   definition: JobDefinition;
