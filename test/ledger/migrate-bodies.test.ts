@@ -1,11 +1,19 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { PostgresActionLedger } from "../../src/ledger/postgres/action-ledger.js";
 import { copySqliteLedger } from "../../src/ledger/postgres/copy-from-sqlite.js";
+import { runCli } from "../support/cli.js";
 import { createTestDatabase, postgresUrl } from "../support/postgres-db.js";
 import { tempHome } from "../support/temp-ledger.js";
 
@@ -97,5 +105,26 @@ describe.skipIf(postgresUrl === null)("ledger migrate: bodies kept in files", ()
     const result = await copy(target.pool);
     expect(result).toMatchObject({ total: 6, verified: 6, repaired: 2, bodyProblems: [] });
     expect((await target.actions.get(ids[4]!))?.request).toEqual(image(4));
+  });
+
+  it("`nightshift ledger migrate` names the action and file it could not copy, and exits 1", async () => {
+    const missing = file(image(3));
+    renameSync(missing, `${missing}.away`);
+    try {
+      const url = await createTestDatabase("migrate_bodies_cli");
+      const run = runCli(temp.home, ["ledger", "migrate", "--to", url, "--json"]);
+      expect(run.code).toBe(1);
+      const where = join(realpathSync(`${path}.bodies`), missing.slice(`${path}.bodies`.length));
+      expect(run.stderr).toContain(
+        `nightshift: 1 action(s) not copied because their body file is missing or corrupt: action ${ids[3]} request: ${where} (the body file is missing). Restore the files and run the same command again to copy them.`,
+      );
+      const result = JSON.parse(run.stdout);
+      expect(result).toMatchObject({ total: 6, verified: 5 });
+      expect(result.body_problems).toEqual([
+        { action_id: ids[3], column: "request", path: where, problem: "the body file is missing" },
+      ]);
+    } finally {
+      renameSync(`${missing}.away`, missing);
+    }
   });
 });
