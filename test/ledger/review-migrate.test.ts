@@ -80,7 +80,9 @@ describe.skipIf(postgresUrl === null)("ledger migrate: the review domain's table
       expect(byTable.review_items).toMatchObject({ copied: 3, verified: 3 });
       expect(byTable.review_items!.skipped).toBeUndefined();
       expect(byTable.action_feedback).toMatchObject({ copied: 1 });
-      expect(byTable.correction_deliveries!.skipped).toMatch(/action_id is required/);
+      // Read through SQLite's join with corrections (see migrate-tables.test.ts for pending ones).
+      expect(byTable.correction_deliveries!.skipped).toBeUndefined();
+      expect(byTable.correction_deliveries!.verified).toBe(byTable.correction_deliveries!.total);
       for (const item of opened) {
         expect(await pg.review.items.get(item.id)).toEqual(await items.get(item.id));
       }
