@@ -62,16 +62,14 @@ export class DecisionJournal {
   /** Runs this holder left "running" when it died are marked interrupted, to resume later. */
   async recoverStaleRuns(jobs: readonly string[]): Promise<void> {
     const { store, clock, config } = this.deps;
+    const staleBefore = clock.now() - config.scheduler.lease_ttl_s * 1000;
     for (const job of jobs) {
-      const stale = await store.resumableRun(
-        job,
-        clock.now() - config.scheduler.lease_ttl_s * 1000,
-      );
+      const stale = await store.resumableRun(job, staleBefore);
       if (stale?.status === "running") {
         // Every daemon sharing the ledger sees the same stale run; the store lets one mark it.
         await store.interruptStaleRun(
           stale.id,
-          clock.now() - config.scheduler.lease_ttl_s * 1000,
+          staleBefore,
           clock.now(),
           `holder ${stale.holder} stopped heartbeating; will resume from its checkpoint`,
         );
