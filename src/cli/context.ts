@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import type { App } from "../app.js";
 import { type Clock, clockFromEnvironment } from "../clock.js";
-import { ensureHome, type LoadedConfig, loadConfig } from "../config.js";
+import type { LoadedConfig } from "../config.js";
+import { ensureHome } from "../home.js";
 import { Ledger } from "../ledger/ledger.js";
 import {
   type LedgerSelection,
@@ -10,6 +11,7 @@ import {
   selectLedger,
 } from "../ledger/select.js";
 import type { LedgerStores } from "../ledger/stores/index.js";
+import { ConfigLoader } from "./config-loader.js";
 
 /** What every command needs, loaded on first use so `--help` never touches the disk. */
 export interface CliContext {
@@ -37,17 +39,16 @@ export function createContext(
   let actionLedger: Promise<LedgerStores> | undefined;
   let app: Promise<App> | undefined;
   let command = "this command";
-  program.hook("preAction", (_program, action) => {
+  const config = new ConfigLoader();
+  program.hook("preAction", async (_program, action) => {
     const names: string[] = [];
     for (let c: typeof action | null = action; c?.parent; c = c.parent) names.unshift(c.name());
     command = `nightshift ${names.join(" ")}`;
+    await config.prepare({ configPath: program.opts<{ config?: string }>().config, overrides });
   });
   const context: CliContext = {
     loaded() {
-      if (!loaded) {
-        const options = program.opts<{ config?: string }>();
-        loaded = loadConfig({ configPath: options.config, overrides });
-      }
+      loaded ??= config.load();
       return loaded;
     },
     selection() {
