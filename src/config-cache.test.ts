@@ -1,4 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -98,6 +106,23 @@ describe("config cache", () => {
     expect(loaded.config.models.reasoner?.options?.top_k).toBe(Number.POSITIVE_INFINITY);
     writeConfigCache({ env }, loaded);
     expect(readConfigCache({ env })).toBeUndefined();
+  });
+
+  it("still loads the config when the cache cannot be written, leaving nothing behind", async () => {
+    const dir = home("idle:\n  cpu_pct: 11\n");
+    const env = { NIGHTSHIFT_HOME: dir };
+    await viaLoader(env);
+    const file = readdirSync(dir).find((f) => f.startsWith(".config-cache"))!;
+    rmSync(join(dir, file));
+    // A directory where the entry goes: the rename over it fails.
+    mkdirSync(join(dir, file, "x"), { recursive: true });
+    writeFileSync(join(dir, "nightshift.yaml"), "idle:\n  cpu_pct: 12\n");
+    expect((await viaLoader(env)).config.idle.cpu_pct).toBe(12);
+    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    // And where even the temporary file cannot be written (a directory in its place).
+    mkdirSync(join(dir, `${file}.${process.pid}.tmp`));
+    writeFileSync(join(dir, "nightshift.yaml"), "idle:\n  cpu_pct: 13\n");
+    expect((await viaLoader(env)).config.idle.cpu_pct).toBe(13);
   });
 
   it("treats a damaged or foreign cache file as a miss", async () => {

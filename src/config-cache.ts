@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
@@ -67,7 +67,16 @@ export function writeConfigCache(options: LoadOptions, loaded: LoadedConfig): vo
   } catch {
     // No cache this time; the config itself was loaded and validated.
   } finally {
-    if (temporary) unlinkSync(temporary);
+    if (temporary) removeQuietly(temporary);
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    // force: the write itself may have failed before the file existed.
+    rmSync(path, { force: true });
+  } catch {
+    // Not ours to clean up (something else is at that path).
   }
 }
 
