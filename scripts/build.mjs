@@ -43,13 +43,21 @@ function isFresh() {
 }
 
 function build() {
+  const tsc = join(root, "node_modules/typescript/bin/tsc");
+  if (!existsSync(tsc)) {
+    // `npm ci --omit=dev` in a fresh clone: the compiler is a dev dependency.
+    process.stderr.write(
+      "nightshift: dist/ is missing or older than src/, and TypeScript (a dev dependency) is not installed.\n" +
+        "  Build with the dev dependencies, then drop them: npm ci && npm prune --omit=dev\n",
+    );
+    process.exit(1);
+  }
   process.stderr.write("nightshift: compiling src/ to dist/ (tsc)…\n");
   const started = performance.now();
-  execFileSync(
-    process.execPath,
-    [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
-    { cwd: root, stdio: "inherit" },
-  );
+  execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], {
+    cwd: root,
+    stdio: "inherit",
+  });
   chmodSync(join(root, "dist/cli/main.js"), 0o755);
   // The dashboard's page (src/web/page) → dist/web/assets, bundled by esbuild.
   execFileSync(process.execPath, [join(root, "src/web/build-assets.mjs")], {

@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import type { parse } from "yaml";
 import { z } from "zod";
 import { ConfigError } from "./errors.js";
+import { resolveHome } from "./home.js";
 import { plainAgentsSchema } from "./plain-agents/config-schema.js";
 import { telemetrySchema } from "./telemetry/config-schema.js";
 
@@ -243,6 +243,9 @@ export const configSchema = z.strictObject({
     .prefault({}),
 });
 
+// Here for the many callers that import them from config.js; home.ts has no zod (CLI start-up).
+export { ensureHome, resolveHome } from "./home.js";
+
 export type Config = z.infer<typeof configSchema>;
 export type ModelRole = z.infer<typeof modelRoleSchema>;
 export type JobConfig = z.infer<typeof jobSchema>;
@@ -262,12 +265,6 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Overrides from command-line flags, applied last. */
   overrides?: (raw: Record<string, unknown>) => void;
-}
-
-export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.NIGHTSHIFT_HOME) return resolve(env.NIGHTSHIFT_HOME);
-  const dataHome = env.XDG_DATA_HOME || join(homedir(), ".local", "share");
-  return join(dataHome, "nightshift");
 }
 
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {
@@ -292,11 +289,6 @@ export function parseConfig(raw: unknown, source = "config"): Config {
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => `  ${describeIssue(issue)}`);
   throw new ConfigError(`invalid config in ${source}:\n${lines.join("\n")}`);
-}
-
-export function ensureHome(home: string): void {
-  // Owner-only: the ledger holds prompts, replies and bank statements.
-  mkdirSync(home, { recursive: true, mode: 0o700 });
 }
 
 /**

@@ -31,7 +31,7 @@ export function registerActions(program: Command, context: CliContext): void {
       if (flags.agent) filter.agent = flags.agent;
       if (flags.flag) filter.flag = flags.flag;
       if (flags.since) filter.since = parseSince(flags.since, context.clock().now());
-      const list = await (await context.actionLedger()).actions.list(filter);
+      const list = await (await context.actionReads()).list(filter);
       if (flags.json) return printJson(list.map(actionToJson));
       if (list.length === 0) return void process.stdout.write("no actions\n");
       process.stdout.write(`${formatActionTable(list)}\n`);

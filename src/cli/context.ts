@@ -1,15 +1,13 @@
 import type { Command } from "commander";
 import type { App } from "../app.js";
 import { type Clock, clockFromEnvironment } from "../clock.js";
-import { ensureHome, type LoadedConfig, loadConfig } from "../config.js";
+import type { LoadedConfig } from "../config.js";
+import { ensureHome } from "../home.js";
 import { Ledger } from "../ledger/ledger.js";
-import {
-  type LedgerSelection,
-  needsSqliteLedger,
-  openActionLedger,
-  selectLedger,
-} from "../ledger/select.js";
-import type { LedgerStores } from "../ledger/stores/index.js";
+import type { OpenActionLedgerOptions } from "../ledger/select.js";
+import { type LedgerSelection, needsSqliteLedger, selectLedger } from "../ledger/selection.js";
+import type { ActionReads, LedgerStores } from "../ledger/stores/index.js";
+import { ConfigLoader } from "./config-loader.js";
 
 /** What every command needs, loaded on first use so `--help` never touches the disk. */
 export interface CliContext {
@@ -22,6 +20,8 @@ export interface CliContext {
   selection(): LedgerSelection;
   /** The ledger's stores on the selected engine (the seam in ledger/stores/). */
   actionLedger(): Promise<LedgerStores>;
+  /** Only the action log's reads: on SQLite without loading every other store's module. */
+  actionReads(): Promise<ActionReads>;
   /** The parts over that ledger (knowledge base, correction handlers, review queue): src/app.ts. */
   app(): Promise<App>;
   close(): void | Promise<void>;
@@ -37,17 +37,16 @@ export function createContext(
   let actionLedger: Promise<LedgerStores> | undefined;
   let app: Promise<App> | undefined;
   let command = "this command";
-  program.hook("preAction", (_program, action) => {
+  const config = new ConfigLoader();
+  program.hook("preAction", async (_program, action) => {
     const names: string[] = [];
     for (let c: typeof action | null = action; c?.parent; c = c.parent) names.unshift(c.name());
     command = `nightshift ${names.join(" ")}`;
+    await config.prepare({ configPath: program.opts<{ config?: string }>().config, overrides });
   });
   const context: CliContext = {
     loaded() {
-      if (!loaded) {
-        const options = program.opts<{ config?: string }>();
-        loaded = loadConfig({ configPath: options.config, overrides });
-      }
+      loaded ??= config.load();
       return loaded;
     },
     selection() {
@@ -68,19 +67,26 @@ export function createContext(
     actionLedger() {
       const selection = context.selection();
       const { config } = context.loaded();
+      // The stores' modules load on first use: `nightshift actions` reads only the action log.
+      const open = async (options: OpenActionLedgerOptions) =>
+        (await import("../ledger/select.js")).openActionLedger(selection, options);
       if (selection.engine === "sqlite") {
-        actionLedger ??= openActionLedger(selection, {
-          sqlite: context.ledger(),
-          monitorHost: config.monitor.host,
-        });
+        actionLedger ??= open({ sqlite: context.ledger(), monitorHost: config.monitor.host });
       } else {
-        actionLedger ??= openActionLedger(selection, {
+        actionLedger ??= open({
           flushIntervalMs: config.ledger.flush_interval_ms,
           batchSize: config.ledger.batch_size,
           monitorHost: config.monitor.host,
         });
       }
       return actionLedger;
+    },
+    async actionReads() {
+      if (actionLedger || context.selection().engine !== "sqlite") {
+        return (await context.actionLedger()).actions;
+      }
+      const { SqliteActionReads } = await import("../ledger/sqlite/action-reads.js");
+      return new SqliteActionReads(context.ledger().actions);
     },
     ledger() {
       if (!ledger) {

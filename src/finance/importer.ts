@@ -14,7 +14,13 @@ import { DEFAULT_ACCOUNT, resolveAccount } from "./accounts.js";
 import { checkDuplicate, openDuplicateReview } from "./dedupe.js";
 import { rememberLayout } from "./import/layout-memory.js";
 import type { ParsedStatement, ReadLayout } from "./import/statement.js";
-import { countLines, type ImportProgressListener, storeProgress } from "./import-progress.js";
+import {
+  countLines,
+  type ImportProgressListener,
+  type ReadProgress,
+  readProgress,
+  storeProgress,
+} from "./import-progress.js";
 import { maskText } from "./mask.js";
 import { type ReadDeps, readStatements } from "./read-statements.js";
 import { type Reconciliation, reconcileStatement } from "./reconcile.js";
@@ -74,7 +80,8 @@ export async function importStatementFile(
   const known = await deps.store.statementBySha(sha);
   if (known) return alreadyImported(file, known);
   options.onProgress?.({ phase: "parse", file, bytes: bytes.length, lines: countLines(bytes) });
-  const { parts, extraction, proposed } = await checkedStatements(bytes, path, deps);
+  const progress = options.onProgress && readProgress(file, options.onProgress);
+  const { parts, extraction, proposed } = await checkedStatements(bytes, path, deps, progress);
   const stored = await deps.store
     .transaction(async (tx) => {
       // Another machine (or process) may have imported the same file while this one parsed it.
@@ -125,8 +132,13 @@ interface StatementToStore {
 }
 
 /** The statements of a file with their checks, refused whole when none has a transaction. */
-export async function checkedStatements(bytes: Uint8Array, path: string, deps: ReadDeps) {
-  const read = await readStatements(bytes, path, deps);
+export async function checkedStatements(
+  bytes: Uint8Array,
+  path: string,
+  deps: ReadDeps,
+  progress?: ReadProgress,
+) {
+  const read = await readStatements(bytes, path, deps, progress);
   const parts = read.parts
     .filter((parsed) => parsed.transactions.length > 0)
     .map((parsed) => ({ parsed, reconciliation: reconcileStatement(parsed) }));

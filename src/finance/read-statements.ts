@@ -6,6 +6,7 @@ import { rememberedLayouts } from "./import/layout-memory.js";
 import type { ProposedLayout } from "./import/propose-layout.js";
 import { parseStatementBytes } from "./import/read-file.js";
 import { type ParsedStatement, payeeFromDescription } from "./import/statement.js";
+import type { ReadProgress } from "./import-progress.js";
 
 export interface ReadDeps {
   config: Config["finance"];
@@ -33,10 +34,11 @@ export async function readStatements(
   bytes: Uint8Array,
   path: string,
   deps: ReadDeps,
+  progress?: ReadProgress,
 ): Promise<StatementsRead> {
   const known: KnownLayout[] = deps.kb ? await rememberedLayouts(deps.kb) : [];
   try {
-    const parts = await parseStatementBytes(bytes, path, deps.config, known);
+    const parts = await parseStatementBytes(bytes, path, deps.config, known, progress);
     return { parts, extraction: "parser", proposed: null };
   } catch (error) {
     if (!(error instanceof NightshiftError) || error.code !== "layout_unknown") throw error;

@@ -1,5 +1,5 @@
+import { decodeCursor } from "./stores/actions.js";
 import type { ActionQuery } from "./stores/index.js";
-import { decodeCursor } from "./stores/index.js";
 
 /**
  * The one query behind listing actions, for both engines (they differ only in how a parameter

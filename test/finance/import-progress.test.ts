@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
@@ -41,7 +41,24 @@ describe("import progress", { timeout: 120_000 }, () => {
     );
     expect(result.imported).toBe(ROWS);
     expect(events[0]).toMatchObject({ phase: "parse", file: "big.csv", lines: ROWS + 1 });
-    const stored = events.slice(1);
+    const read = events.filter((p) => p.phase === "read");
+    // Each step of the parse in order, its percentage rising to 100: bytes, columns, rows.
+    expect([...new Set(read.map((p) => p.step))]).toEqual(["split", "columns", "rows"]);
+    const size = statSync(path).size;
+    for (const [step, total] of [
+      ["split", size],
+      ["columns", 3],
+      ["rows", ROWS],
+    ] as const) {
+      const steps = read.filter((p) => p.step === step);
+      expect(steps.every((p) => p.total === total)).toBe(true);
+      const percents = steps.map((p) => Math.floor((100 * p.done) / p.total));
+      expect(percents).toEqual([...new Set(percents)].sort((a, b) => a - b));
+      expect(percents.at(-1)).toBe(100);
+    }
+    expect(read.filter((p) => p.step === "split").length).toBeGreaterThanOrEqual(50);
+    expect(read.filter((p) => p.step === "rows")).toHaveLength(101);
+    const stored = events.slice(1 + read.length);
     expect(stored.every((p) => p.phase === "store" && p.total === ROWS)).toBe(true);
     const done = stored.map((p) => (p.phase === "store" ? p.done : -1));
     expect(done.at(-1)).toBe(ROWS);
@@ -71,6 +88,17 @@ describe("import progress", { timeout: 120_000 }, () => {
     expect(written.slice(1)).toHaveLength(11);
     expect(written.at(-1)).toBe("big.csv: storing: 50,000 of 50,000 rows (100%)\n");
 
+    const parse: string[] = [];
+    const parsing = importProgressPrinter({ isTTY: false, write: (t) => parse.push(t) });
+    parsing({ phase: "parse", file: "small.csv", bytes: 100, lines: 5 });
+    parsing({ phase: "read", file: "small.csv", step: "split", done: 100, total: 100 });
+    parsing({ phase: "parse", file: "big.csv", bytes: 2_500_000, lines: 50_001 });
+    for (let done = 25_000; done <= 2_500_000; done += 25_000)
+      parsing({ phase: "read", file: "big.csv", step: "split", done, total: 2_500_000 });
+    expect(parse).toHaveLength(12);
+    expect(parse[1]).toBe("big.csv: splitting into rows: 0.0 of 2.5 MB (1%)\n");
+    expect(parse.at(-1)).toBe("big.csv: splitting into rows: 2.5 of 2.5 MB (100%)\n");
+
     const screen: string[] = [];
     const tty = importProgressPrinter({ isTTY: true, write: (t) => screen.push(t) });
     for (let done = 500; done <= 50_000; done += 500)
@@ -91,6 +119,16 @@ describe("import progress", { timeout: 120_000 }, () => {
     expect(lines[0]).toMatch(/^big\.csv: parsing 12,346 lines \(0\.\d MB\)…$/);
     expect(lines).toContain(`big.csv: storing: 12,345 of 12,345 rows (100%)`);
     expect(lines.filter((line) => line.includes("storing:"))).toHaveLength(11);
+    // The parse has its percentages too, a line per 10 % of each step in a pipe.
+    const splitting = lines.filter((line) => line.includes("splitting into rows:"));
+    expect(splitting.length).toBeGreaterThanOrEqual(5);
+    expect(splitting.at(-1)).toMatch(/^big\.csv: splitting into rows: (0\.\d) of \1 MB \(100%\)$/);
+    expect(lines).toContain("big.csv: finding the layout: 3 of 3 columns (100%)");
+    expect(lines).toContain("big.csv: reading dates and amounts: 12,345 of 12,345 rows (100%)");
+    const order = ["splitting", "finding", "reading", "storing"].map((word) =>
+      lines.findIndex((line) => line.startsWith(`big.csv: ${word}`)),
+    );
+    expect(order).toEqual([...order].sort((a, b) => a - b));
   });
 });
 

@@ -101,17 +101,18 @@ export function profileColumns(
   header: string[] | null,
   rows: string[][],
   decimal: DecimalMark,
+  /** Told after each column (each is a pass over every row). */
+  onColumn?: (done: number, total: number) => void,
 ): ColumnProfile[] {
   // A loop, not Math.max(...rows): a spread of a million rows overflows the call stack.
   const width = rows.reduce((widest, row) => Math.max(widest, row.length), header?.length ?? 0);
-  return Array.from({ length: width }, (_, index) =>
-    profileColumn(
-      index,
-      header?.[index] ?? "",
-      rows.map((row) => (row[index] ?? "").trim()),
-      decimal,
-    ),
-  );
+  onColumn?.(0, width);
+  return Array.from({ length: width }, (_, index) => {
+    const cells = rows.map((row) => (row[index] ?? "").trim());
+    const profile = profileColumn(index, header?.[index] ?? "", cells, decimal);
+    onColumn?.(index + 1, width);
+    return profile;
+  });
 }
 
 function profileColumn(

@@ -36,6 +36,8 @@ export function readCsvRows(
   columns: Columns,
   decimal: DecimalMark,
   style: DateStyle,
+  /** Told the rows read so far, per row (the caller keeps it cheap). */
+  onRow?: (done: number, total: number) => void,
 ): RowsRead {
   const inverted = markersAllDisagree(table, columns, decimal);
   const amounts = table.body.map((row) =>
@@ -55,7 +57,10 @@ export function readCsvRows(
   const noAmount: number[] = [];
   const balanceLines: number[] = [];
   const conflicts: string[] = [];
+  const total = table.body.length;
+  let done = 0;
   for (const row of table.body) {
+    onRow?.(done++, total);
     const date = readDateCell(row.cells[columns.date] ?? "", style);
     if (BALANCE_LINE.test((row.cells[columns.description] ?? "").trim())) {
       balanceLines.push(row.line);
@@ -78,6 +83,7 @@ export function readCsvRows(
     if (conflict) conflicts.push(`line ${row.line}: ${conflict}`);
     transactions.push(transaction);
   }
+  onRow?.(total, total);
   const flags: string[] = [];
   const warnings = skipped.length
     ? [

@@ -1,6 +1,7 @@
 import { parse } from "csv-parse/sync";
 import type { Config } from "../../config.js";
 import { NightshiftError } from "../../errors.js";
+import type { ReadProgress } from "../import-progress.js";
 import { type DecimalMark, detectDecimalMark } from "./amounts.js";
 import { isDateCell, profileColumns } from "./column-profile.js";
 import { findHeader, firstDataRow, unnamedHeader } from "./csv-header.js";
@@ -31,15 +32,24 @@ export interface CsvTable {
 }
 
 /** Splits the file into its header (if any) and body rows; no interpretation yet. */
-export function readCsvTable(text: string, file: string, layouts: CsvLayout[] = []): CsvTable {
-  const rows = readRows(text, file);
+export function readCsvTable(
+  text: string,
+  file: string,
+  layouts: CsvLayout[] = [],
+  progress?: ReadProgress,
+): CsvTable {
+  const rows = readRows(text, file, progress);
   const named = findHeader(rows, (row) => layouts.some((layout) => layoutFits(row, layout)));
   const headerAt = named >= 0 ? named : unnamedHeader(rows);
   const header = headerAt >= 0 ? rows[headerAt]! : null;
   const start = headerAt >= 0 ? headerAt + 1 : firstDataRow(rows);
+  // The header repeated inside the body (a page break in the export). Normalized once, and a
+  // row stops at its first differing cell: a million data rows are not each normalized whole.
+  const names = header?.map(normalizeHeader);
   const same = (cells: string[]) =>
-    header !== null &&
-    cells.map(normalizeHeader).join("|") === header.map(normalizeHeader).join("|");
+    names !== undefined &&
+    cells.length === names.length &&
+    cells.every((cell, i) => normalizeHeader(cell) === names[i]);
   const body = rows
     .map((cells, i) => ({ cells, line: i + 1 }))
     .slice(start)
@@ -53,6 +63,7 @@ export function parseCsv(
   file: string,
   layouts: Record<string, CsvLayout>,
   known: KnownLayout[] = [],
+  progress?: ReadProgress,
 ): ParsedStatement {
   const candidates: KnownLayout[] = [
     ...Object.values(layouts).map((layout) => ({ source: "configured" as const, layout })),
@@ -62,13 +73,14 @@ export function parseCsv(
     text,
     file,
     candidates.map((c) => c.layout),
+    progress,
   );
   const fitting = table.header
     ? candidates.find((c) => layoutFits(table.header!, c.layout))
     : undefined;
-  if (fitting) return readWithLayout(table, fitting);
+  if (fitting) return readWithLayout(table, fitting, progress);
   if (table.body.length === 0) return emptyStatement();
-  const guess = detectLayout(table);
+  const guess = detectLayout(table, progress);
   if (!guess.columns) {
     throw new NightshiftError(
       `${file}: cannot tell the columns apart (${guess.missing.join("; ")}); header: ${table.header?.join(", ") ?? "none"}. Map them in finance.csv_layouts in nightshift.yaml`,
@@ -82,6 +94,7 @@ export function parseCsv(
     styleFor(table, guess.columns.date, guess.decimal),
     "detected",
     guess.assumed,
+    progress,
   );
 }
 
@@ -110,15 +123,21 @@ interface Detected {
   decimal: DecimalMark;
 }
 
-export function detectLayout(table: CsvTable): Detected {
+export function detectLayout(table: CsvTable, progress?: ReadProgress): Detected {
   const rows = table.body.map((row) => row.cells);
+  const decimal = decimalOf(rows);
+  const profiles = profileColumns(table.header, rows, decimal, (done, total) =>
+    progress?.("columns", done, total),
+  );
+  return { ...guessLayout(profiles, rows, decimal), decimal };
+}
+
+function decimalOf(rows: string[][]): DecimalMark {
   // Only lone figures vote: descriptions hold times and dates ("18.09. 17:20") that would mislead.
   const figures = rows.flatMap((row) =>
     row.filter((cell) => FIGURE.test(cell.trim()) && !isDateCell(cell)),
   );
-  const decimal = detectDecimalMark(figures);
-  const profiles = profileColumns(table.header, rows, decimal);
-  return { ...guessLayout(profiles, rows, decimal), decimal };
+  return detectDecimalMark(figures);
 }
 
 function styleFor(table: CsvTable, date: number, decimal: DecimalMark): OrderFound {
@@ -126,7 +145,11 @@ function styleFor(table: CsvTable, date: number, decimal: DecimalMark): OrderFou
   return findDateOrder(cells, table.file, decimal === "," ? "DM" : "MD");
 }
 
-function readWithLayout(table: CsvTable, known: KnownLayout): ParsedStatement {
+function readWithLayout(
+  table: CsvTable,
+  known: KnownLayout,
+  progress?: ReadProgress,
+): ParsedStatement {
   const header = table.header ?? [];
   // A headerless export's columns are named by position: "column 3".
   const at = (name: string | undefined) => {
@@ -154,8 +177,8 @@ function readWithLayout(table: CsvTable, known: KnownLayout): ParsedStatement {
     id: at(layout.id),
     currency: null,
   };
-  const detected = detectLayout(table).decimal;
-  const decimal = layout.decimal ?? detected;
+  // The layout names the columns: only the decimal mark may still need finding.
+  const decimal = layout.decimal ?? decimalOf(table.body.map((row) => row.cells));
   if (columns.amount === null && columns.debit === null && columns.credit === null)
     throw new NightshiftError(
       `${table.file}: the ${known.source} layout names no amount column the file has`,
@@ -164,7 +187,7 @@ function readWithLayout(table: CsvTable, known: KnownLayout): ParsedStatement {
   const style = layout.date_format
     ? { style: dateStyleOf(layout.date_format), proven: true }
     : styleFor(table, columns.date, decimal);
-  return buildStatement(table, columns, decimal, style, known.source);
+  return buildStatement(table, columns, decimal, style, known.source, [], progress);
 }
 
 function layoutFits(header: string[], layout: CsvLayout): boolean {
@@ -181,9 +204,12 @@ function buildStatement(
   order: OrderFound,
   source: ReadLayout["source"],
   assumed: string[] = [],
+  progress?: ReadProgress,
 ): ParsedStatement {
   const { style } = order;
-  const read: RowsRead = readCsvRows(table, columns, decimal, style);
+  const read: RowsRead = readCsvRows(table, columns, decimal, style, (done, total) =>
+    progress?.("rows", done, total),
+  );
   read.flags.push(...assumed);
   if (!order.proven) {
     read.flags.push("date_order_assumed");
@@ -229,11 +255,9 @@ function describeColumns(header: string[] | null, columns: Columns): Record<stri
   return out;
 }
 
-function readRows(text: string, file: string): string[][] {
-  const sample = text
-    .replace(/^\uFEFF/, "")
-    .split(/\r?\n/, 20)
-    .filter((line) => line.trim());
+function readRows(text: string, file: string, progress?: ReadProgress): string[][] {
+  const input = text.replace(/^\uFEFF/, "");
+  const sample = input.split(/\r?\n/, 20).filter((line) => line.trim());
   // The separator that splits the most lines into the same number of cells.
   const score = (d: string) => {
     const counts = sample.map((line) => line.split(d).length);
@@ -241,14 +265,24 @@ function readRows(text: string, file: string): string[][] {
     return (counts.at(-1)! > 1 ? common * 100 : 0) + (counts.at(-1) ?? 0);
   };
   const delimiter = [",", ";", "\t", "|"].sort((a, b) => score(b) - score(a))[0]!;
+  // The parser counts bytes of the UTF-8 text it is given: its position, for the percentage.
+  const total = progress ? Buffer.byteLength(input) : 0;
   try {
-    return parse(text.replace(/^\uFEFF/, ""), {
+    const rows = parse(input, {
       delimiter,
       relax_column_count: true,
       relax_quotes: true,
       skip_empty_lines: true,
       trim: true,
+      ...(progress && {
+        on_record: (record: string[], info: { bytes: number }) => {
+          progress("split", Math.min(info.bytes, total), total);
+          return record;
+        },
+      }),
     }) as string[][];
+    progress?.("split", total, total);
+    return rows;
   } catch (error) {
     throw new NightshiftError(`${file}: not a readable CSV file: ${(error as Error).message}`, {
       code: "bad_file",

@@ -1,5 +1,6 @@
 import type { Config } from "../../config.js";
 import { NightshiftError } from "../../errors.js";
+import type { ReadProgress } from "../import-progress.js";
 import { type KnownLayout, parseCsv } from "./csv.js";
 import { parseOfx } from "./ofx.js";
 import { parsePdf } from "./pdf.js";
@@ -13,6 +14,8 @@ export async function parseStatementBytes(
   file: string,
   config: Config["finance"],
   known: KnownLayout[] = [],
+  /** Each step of reading a CSV (the slow part of a large one). */
+  progress?: ReadProgress,
 ): Promise<ParsedStatement[]> {
   if (bytes.length === 0) {
     throw new NightshiftError(`${file}: cannot import: the file is empty`, { code: "bad_file" });
@@ -41,7 +44,7 @@ export async function parseStatementBytes(
   if (/OFXHEADER|<OFX>/i.test(text.slice(0, 4096)) || /\.(?:ofx|qfx)$/i.test(file))
     return parseOfx(text, file);
   refusePlainText(text, file);
-  return [parseCsv(text, file, config.csv_layouts, known)];
+  return [parseCsv(text, file, config.csv_layouts, known, progress)];
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Action, ActionRow, ActionStore, NewAction } from "../actions.js";
 import { actionCountQuery, actionListQuery } from "../list-query.js";
+import { encodeCursor } from "../stores/actions.js";
 import type { ActionPage, ActionQuery, ActionReads } from "../stores/index.js";
-import { encodeCursor } from "../stores/index.js";
 
 const DEFAULT_LIMIT = 100;
 
