@@ -21,20 +21,15 @@ import type { Telemetry } from "../telemetry/telemetry.js";
 import { VERSION } from "../version.js";
 import { intParam, readJsonBody, sendError, sendJson } from "./http.js";
 import { ledgerStores } from "./ledger-stores.js";
-import { actionRoutes, actionTrace, listActions } from "./routes-actions.js";
-import {
-  actionAuditToJson,
-  auditHandlersOnTheSeam,
-  auditRoutes,
-  auditStore,
-} from "./routes-audit.js";
+import { actionRoutes } from "./routes-actions.js";
+import { actionAuditToJson, auditRoutes, auditStore } from "./routes-audit.js";
 import { correctionRoutes } from "./routes-corrections.js";
 import { feedbackRoutes } from "./routes-feedback.js";
-import { financeReadHandlers, financeRoutes } from "./routes-finance.js";
+import { financeRoutes } from "./routes-finance.js";
 import { jobRoutes } from "./routes-jobs.js";
 import { knowledgeWriteRoutes } from "./routes-knowledge.js";
 import { monitorRoutes } from "./routes-monitor.js";
-import { overview, overviewRoutes } from "./routes-overview.js";
+import { overviewRoutes } from "./routes-overview.js";
 import { replayRoutes } from "./routes-replay.js";
 
 export interface ApiDeps {
@@ -43,8 +38,6 @@ export interface ApiDeps {
   actionReads?: ActionReads;
   /** The ledger of the selected engine; a SQLite one over `ledger` by default. */
   stores?: LedgerStores;
-  /** With actionReads: the error for routes whose capability still reads only SQLite. */
-  needsSqlite?: (what: string) => NightshiftError;
   kb: KnowledgeBase;
   /** Defaults to a queue over `ledger` with `handlers`, so API decisions are applied. */
   review?: ReviewQueue;
@@ -105,28 +98,6 @@ const routes: Route[] = [
   ...financeRoutes,
 ];
 
-/** The routes that read through the ledger seam, so work on either engine. */
-const ON_THE_SEAM = new Set<Handler>([
-  health,
-  oneAction,
-  listActions,
-  actionTrace,
-  ...financeReadHandlers,
-  overview,
-  ...auditHandlersOnTheSeam,
-  knowledge,
-  knowledgeEntry,
-  knowledgeHistory,
-  ...knowledgeWriteRoutes.map((route) => route.handler),
-  listReview,
-  oneReviewItem,
-  decide,
-  ...feedbackRoutes.map((r) => r.handler),
-  ...correctionRoutes.map((r) => r.handler),
-  ...monitorRoutes.map((r) => r.handler),
-  ...jobRoutes.map((route) => route.handler),
-]);
-
 /**
  * The HTTP API under /v0: the review queue, the knowledge base and the action log, over the
  * same library calls as the CLI. JSON in and out; errors are {"error": message, "code"} with the
@@ -149,9 +120,6 @@ export function createApiHandler(options: ApiDeps): ApiRequestHandler {
       const segments = raw.slice(1).map(decodeSegment);
       const method = req.method ?? "GET";
       const { route, params } = match(method, segments, url.pathname, res);
-      if (deps.needsSqlite && !ON_THE_SEAM.has(route.handler)) {
-        throw deps.needsSqlite(`${method} ${url.pathname}`);
-      }
       const body = await route.handler(
         { method, segments: params, query: url.searchParams, req },
         deps,

@@ -5,7 +5,7 @@ import { financeCorrectionHandler } from "../finance/corrections.js";
 import { SqliteActionLedger } from "../ledger/sqlite/action-ledger.js";
 import type { FinanceStore } from "../ledger/stores/finance.js";
 import { spendingSummary, statementToJson, transactionToJson } from "../views/finance.js";
-import type { Deps, Handler, Request, Route } from "./handler.js";
+import type { Deps, Request, Route } from "./handler.js";
 import { intParam, readJsonBody } from "./http.js";
 import { personOf } from "./routes-knowledge.js";
 
@@ -20,9 +20,6 @@ export const financeRoutes: Route[] = [
     handler: recategorize,
   },
 ];
-
-/** The reads that work on either engine; recategorizing also teaches the knowledge base. */
-export const financeReadHandlers: Handler[] = [statements, transactions, spending];
 
 /** The selected engine's finance store; the SQLite ledger's when the caller passes no stores. */
 function financeStore(deps: Deps): FinanceStore {

@@ -2,20 +2,12 @@ import type { Command } from "commander";
 import type { App } from "../app.js";
 import { type Clock, clockFromEnvironment } from "../clock.js";
 import { ensureHome, type LoadedConfig, loadConfig } from "../config.js";
-import { Ledger } from "../ledger/ledger.js";
-import {
-  type LedgerSelection,
-  needsSqliteLedger,
-  openActionLedger,
-  selectLedger,
-} from "../ledger/select.js";
+import { type LedgerSelection, openActionLedger, selectLedger } from "../ledger/select.js";
 import type { LedgerStores } from "../ledger/stores/index.js";
 
 /** What every command needs, loaded on first use so `--help` never touches the disk. */
 export interface CliContext {
   loaded(): LoadedConfig;
-  /** The SQLite ledger; an error naming the command when the config selects PostgreSQL. */
-  ledger(): Ledger;
   /** The time every command reads: the system clock, or NIGHTSHIFT_NOW's (see clock.ts). */
   clock(): Clock;
   /** Which ledger engine the config selects, and where. */
@@ -32,16 +24,9 @@ export function createContext(
   overrides?: (raw: Record<string, unknown>) => void,
 ): CliContext {
   let loaded: LoadedConfig | undefined;
-  let ledger: Ledger | undefined;
   let clock: Clock | undefined;
   let actionLedger: Promise<LedgerStores> | undefined;
   let app: Promise<App> | undefined;
-  let command = "this command";
-  program.hook("preAction", (_program, action) => {
-    const names: string[] = [];
-    for (let c: typeof action | null = action; c?.parent; c = c.parent) names.unshift(c.name());
-    command = `nightshift ${names.join(" ")}`;
-  });
   const context: CliContext = {
     loaded() {
       if (!loaded) {
@@ -66,34 +51,18 @@ export function createContext(
       return app;
     },
     actionLedger() {
-      const selection = context.selection();
-      const { config } = context.loaded();
-      if (selection.engine === "sqlite") {
-        actionLedger ??= openActionLedger(selection, {
-          sqlite: context.ledger(),
-          monitorHost: config.monitor.host,
-        });
-      } else {
-        actionLedger ??= openActionLedger(selection, {
-          flushIntervalMs: config.ledger.flush_interval_ms,
-          batchSize: config.ledger.batch_size,
-          monitorHost: config.monitor.host,
-        });
-      }
-      return actionLedger;
-    },
-    ledger() {
-      if (!ledger) {
+      actionLedger ??= (async () => {
         const selection = context.selection();
-        if (selection.engine === "postgres") throw needsSqliteLedger(command, selection);
-        const { home, dbPath, config } = context.loaded();
-        ensureHome(home);
-        ledger = Ledger.open(dbPath, {
+        const { config, home } = context.loaded();
+        // The SQLite file is made on first use, in the data dir.
+        if (selection.engine === "sqlite") ensureHome(home);
+        return openActionLedger(selection, {
           flushIntervalMs: config.ledger.flush_interval_ms,
           batchSize: config.ledger.batch_size,
+          monitorHost: config.monitor.host,
         });
-      }
-      return ledger;
+      })();
+      return actionLedger;
     },
     clock() {
       clock ??= clockFromEnvironment();
@@ -104,8 +73,6 @@ export function createContext(
       app = undefined;
       actionLedger = undefined;
       if (opened) await (await opened.catch(() => undefined))?.close();
-      ledger?.close();
-      ledger = undefined;
     },
   };
   return context;

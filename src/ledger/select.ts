@@ -1,4 +1,3 @@
-import { NightshiftError } from "../errors.js";
 import { Ledger } from "./ledger.js";
 import type { PostgresLedgerOptions } from "./postgres/action-ledger.js";
 import { maskUrl } from "./postgres/url.js";
@@ -11,7 +10,7 @@ export interface LedgerSelection {
   location: string;
   /** The PostgreSQL URL as configured (with its password), when that engine is selected. */
   url?: string;
-  /** The SQLite file: the ledger itself, or what the capabilities not on the seam still use. */
+  /** The SQLite file: the ledger itself when SQLite is selected; `ledger migrate`'s source. */
   path: string;
 }
 
@@ -57,15 +56,5 @@ export async function openActionLedger(
     }),
     true,
     monitor,
-  );
-}
-
-/** The error for a capability that still reads the SQLite ledger when PostgreSQL is selected. */
-export function needsSqliteLedger(what: string, selection: LedgerSelection): NightshiftError {
-  return new NightshiftError(
-    `${what} works only on the SQLite ledger so far, and this config selects the PostgreSQL ledger at ${selection.location} ` +
-      "(ledger.url or NIGHTSHIFT_LEDGER_URL). Everything else is on PostgreSQL; replaying a stage and the finance commands that ask models (categorize, ask) still log through the runtime's SQLite ledger; " +
-      `to use ${what}, run it without ledger.url against the SQLite file ${selection.path}.`,
-    { status: 501, code: "needs_sqlite_ledger" },
   );
 }

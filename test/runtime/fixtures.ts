@@ -1,5 +1,6 @@
 import { parseConfig } from "../../src/config.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
+import { sqliteStores } from "../../src/ledger/select.js";
 import { Runtime } from "../../src/runtime/index.js";
 import {
   type Script,
@@ -34,7 +35,7 @@ export async function runtimeFixture(
     },
     runtime: runtimeSection,
   });
-  const runtime = new Runtime({ config, ledger });
+  const runtime = new Runtime({ config, ledger: sqliteStores(ledger) });
   return {
     runtime,
     ledger,
