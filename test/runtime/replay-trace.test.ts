@@ -1,14 +1,20 @@
 import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { z } from "zod";
+import { createApiHandler } from "../../src/api/handler.js";
+import { parseConfig } from "../../src/config.js";
+import { KnowledgeBase } from "../../src/knowledge/kb.js";
 import { defineStage, formatTraceTree } from "../../src/runtime/index.js";
 import { readTraceTree } from "../../src/runtime/trace-tree.js";
 import { CLI } from "../support/cli.js";
 import { ENGINES } from "../support/engines.js";
+import { tempLedger } from "../support/temp-ledger.js";
 import { type EngineRuntimeFixture, engineRuntimeFixture, reply } from "./fixtures.js";
 
 const run = promisify(execFile);
@@ -140,5 +146,49 @@ describe.each(engines)("replay on $name", (engine) => {
     expect((missing as { stderr: string }).stderr).toMatch(
       /^nightshift: no action or trace 0000000000/,
     );
+  });
+
+  it("is offered by the API: POST /v0/actions/ID/replay re-runs a stage on the selected ledger", async () => {
+    fixture = await engineRuntimeFixture(engine, "replay_api", script);
+    const runtime = fixture.runtime();
+    const first = await runtime
+      .agent(
+        "invoices",
+        async (input: { text: string }, r) => (await r.stage(extract, input)).output,
+      )
+      .run({ text: "Total due: 42.5 USD" });
+    await runtime.flush();
+    // As daemon.ts wires it: a local SQLite file beside the selected engine's stores.
+    const local = tempLedger();
+    const api = createApiHandler({
+      ledger: local.ledger,
+      stores: fixture.stores,
+      kb: new KnowledgeBase(fixture.stores.knowledge),
+      config: parseConfig({ models: fixture.models }),
+      log: () => {},
+    });
+    const server = createServer((req, res) => void api(req, res));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const response = await fetch(
+        `http://127.0.0.1:${port}/v0/actions/${first.stages[0]!.actionId}/replay`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ role: "reasoner" }),
+        },
+      );
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { replay_id: string; differences: unknown };
+      expect(body.differences).toEqual([{ path: "total", before: 42.5, after: 41 }]);
+      expect(await fixture.stores.actions.get(body.replay_id)).toMatchObject({
+        actionType: "replay",
+        parentId: first.stages[0]!.winnerId,
+      });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      local.cleanup();
+    }
   });
 });
