@@ -7,10 +7,50 @@ import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import { buildBadFiles, buildCorpus } from "../fixtures/finance/corpus.js";
 import { runCli, runCliAsync } from "../support/cli.js";
 import { createTestDatabase, postgresUrl } from "../support/postgres-db.js";
-import { startScriptedUpstream } from "../support/scripted-upstream.js";
+import { type ScriptRequest, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
 
 const reply = (value: unknown) => ({ content: JSON.stringify(value) });
+
+/**
+ * The finance agent's models, scripted: categorize's reasoner copies the transactions and its
+ * expert calls each one shopping; ask's parser reads the question and its phraser answers.
+ */
+function financeModels(request: ScriptRequest) {
+  const system = JSON.stringify(request.body.messages);
+  if (system.includes("Turn the user's question")) {
+    return reply({
+      measure: "total",
+      category: null,
+      merchant: "amazon",
+      period: { kind: "month", month: "2026-01" },
+      compare_to_average: false,
+      top_merchants: false,
+    });
+  }
+  if (system.includes("You prepare work")) {
+    const material = request.prompt.slice(request.prompt.indexOf("Material:\n") + 10);
+    return reply({
+      data: { transactions: JSON.parse(material.split("\n\n")[0]!) },
+      expert_prompt: { task: "Categorize", context: "", constraints: [], answer_format: "" },
+      confidence: 0.9,
+    });
+  }
+  if (system.includes("You categorize personal bank transactions")) {
+    const data = request.prompt
+      .slice(request.prompt.indexOf("Data:\n") + 6)
+      .split("\n\nAnswer")[0]!;
+    const { transactions } = JSON.parse(data) as { transactions: { id: number }[] };
+    return reply({
+      categories: transactions.map((t) => ({
+        transaction_id: t.id,
+        category: "shopping",
+        confidence: 0.95,
+      })),
+    });
+  }
+  return reply({ answer: "You spent $89.99 at amazon in January 2026." });
+}
 
 /**
  * The same commands on each engine: the SQLite file, and a PostgreSQL ledger (ledger.url). Where
@@ -166,21 +206,8 @@ describe.each(engines)("nightshift finance on $engine", { timeout: 90_000 }, ({ 
     );
   });
 
-  it("ask puts the question to the models and logs each stage in this ledger", async () => {
-    const upstream = await startScriptedUpstream({
-      models: ["small:1b"],
-      script: (request) =>
-        JSON.stringify(request.body).includes("Turn the user's question")
-          ? reply({
-              measure: "total",
-              category: null,
-              merchant: "amazon",
-              period: { kind: "month", month: "2026-01" },
-              compare_to_average: false,
-              top_merchants: false,
-            })
-          : reply({ answer: "You spent $89.99 at amazon in January 2026." }),
-    });
+  it("categorize and ask put the work to the models and log each stage in this ledger", async () => {
+    const upstream = await startScriptedUpstream({ models: ["small:1b"], script: financeModels });
     const config = join(home, "nightshift.yaml");
     writeFileSync(
       config,
@@ -192,6 +219,15 @@ describe.each(engines)("nightshift finance on $engine", { timeout: 90_000 }, ({ 
       }),
     );
     try {
+      const categorized = await runCliAsync(home, ["finance", "categorize", "--json"], env);
+      expect(categorized.stderr).toBe("");
+      const report = JSON.parse(categorized.stdout);
+      expect(report).toMatchObject({ left: 0, model_error: null });
+      expect(report.by_model).toBeGreaterThan(0);
+      const rows = JSON.parse(nightshift("finance", "transactions", "--json").stdout);
+      expect(
+        rows.filter((t: { category_source: string }) => t.category_source === "model"),
+      ).toHaveLength(report.by_model);
       const run = await runCliAsync(
         home,
         ["finance", "ask", "How much did I spend at amazon in January 2026?", "--json"],
@@ -211,6 +247,8 @@ describe.each(engines)("nightshift finance on $engine", { timeout: 90_000 }, ({ 
         expect(trace.filter((a) => a.actionType === "attempt")).toHaveLength(2);
         expect(trace.filter((a) => a.actionType === "model_call")).toHaveLength(2);
         expect(trace.filter((a) => a.parentId === null).map((a) => a.actionType)).toEqual(["run"]);
+        const stages = await ledger.actions.list({ agent: "finance", limit: 1000 });
+        expect(stages.map((a) => a.actionType)).toContain("categorize.expert");
       } finally {
         await ledger.close();
       }
