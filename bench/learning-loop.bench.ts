@@ -22,6 +22,7 @@ import { ManualClock } from "../src/clock.js";
 import { parseConfig } from "../src/config.js";
 import { KnowledgeBase } from "../src/knowledge/kb.js";
 import { Ledger } from "../src/ledger/ledger.js";
+import { sqliteStores } from "../src/ledger/select.js";
 import { sqliteKnowledgeStore } from "../src/ledger/sqlite/knowledge.js";
 import { Runtime } from "../src/runtime/runtime.js";
 import { defineStage } from "../src/runtime/stage.js";
@@ -120,7 +121,7 @@ async function main(): Promise<void> {
     },
   });
   const kb = new KnowledgeBase(sqliteKnowledgeStore(ledger), { clock });
-  const runtime = new Runtime({ config, ledger, knowledge: kb, clock });
+  const runtime = new Runtime({ config, ledger: sqliteStores(ledger), knowledge: kb, clock });
   const categorize = defineStage<{ merchant: string }, z.infer<typeof categorySchema>>({
     name: "categorize",
     role: "day",
@@ -160,7 +161,7 @@ async function main(): Promise<void> {
         await clock.advance(60_000);
       }
     }
-    runtime.flush();
+    await runtime.flush();
     const wrong = errors.hesitant + errors.confident;
     console.log(
       `${label}: ${wrong} of ${total} categorized wrong (${pct(wrong / total)}): ${errors.hesitant} hesitant (flagged), ${errors.confident} confident (sample only)`,
@@ -177,7 +178,7 @@ async function main(): Promise<void> {
   const before = await day("day 1 (empty knowledge base)");
 
   await clock.advance(10 * 3_600_000);
-  const { deps, close } = auditDependencies({ ledger, config, clock });
+  const { deps, close } = auditDependencies({ stores: sqliteStores(ledger), config, clock });
   const auditStarted = performance.now();
   const outcome = await runAudit(deps, { seed: "learning-loop" });
   const auditMs = performance.now() - auditStarted;

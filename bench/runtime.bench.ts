@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { z } from "zod";
 import { parseConfig } from "../src/config.js";
+import { sqliteStores } from "../src/ledger/select.js";
 import { defineStage, type ModelClient, ModelClients, Runtime } from "../src/runtime/index.js";
 import { startScriptedUpstream } from "../test/support/scripted-upstream.js";
 import { tempLedger } from "../test/support/temp-ledger.js";
@@ -55,7 +56,7 @@ async function inProcess(iterations: number) {
     close: async () => {},
   };
   models.use(instant);
-  const runtime = new Runtime({ config, ledger, models });
+  const runtime = new Runtime({ config, ledger: sqliteStores(ledger), models });
   const agent = runtime.agent(
     "bench",
     async (input: { payee: string; amount: number }, run) => (await run.stage(stage, input)).output,
@@ -78,7 +79,7 @@ async function overHttp(iterations: number) {
   });
   const { ledger, cleanup } = tempLedger();
   const config = parseConfig({ models: { reasoner: { model: "instant", url: upstream.url } } });
-  const runtime = new Runtime({ config, ledger });
+  const runtime = new Runtime({ config, ledger: sqliteStores(ledger) });
   const body = JSON.stringify({
     model: "instant",
     messages: [{ role: "user", content: "Categorize WHOLEFDS MKT (-54.2)." }],

@@ -8,7 +8,7 @@ import { type Gateway, startGateway } from "./gateway/server.js";
 import { boundShutdown, installLastResort } from "./last-resort.js";
 import { Ledger } from "./ledger/ledger.js";
 import type { PostgresActionLedger } from "./ledger/postgres/action-ledger.js";
-import { needsSqliteLedger, selectLedger } from "./ledger/select.js";
+import { selectLedger } from "./ledger/select.js";
 import { SqliteActionLedger } from "./ledger/sqlite/action-ledger.js";
 import type { LedgerStores } from "./ledger/stores/index.js";
 import { UserActivity } from "./monitor/activity.js";
@@ -105,13 +105,7 @@ export async function startDaemon(
       scheduler: () => scheduler,
       ledger,
       stores,
-      ...(shared
-        ? {
-            actionReads: shared.actions,
-            stores: shared,
-            needsSqlite: (what: string) => needsSqliteLedger(what, selection),
-          }
-        : {}),
+      ...(shared ? { actionReads: shared.actions } : {}),
       kb,
       review,
       handlers,
@@ -148,8 +142,6 @@ export async function startDaemon(
       scheduler = createScheduler({
         stores,
         monitor: stores.monitor,
-        // Jobs' runtimes (the audit's reviewer) log through this machine's SQLite file.
-        sqlite: ledger,
         config,
         home: loaded.home,
         clock: systemClock,

@@ -4,7 +4,6 @@ import type { CorrectionHandler } from "../audit/handlers.js";
 import type { Clock } from "../clock.js";
 import type { Config, LoadedConfig } from "../config.js";
 import type { KnowledgeBase } from "../knowledge/kb.js";
-import type { Ledger } from "../ledger/ledger.js";
 import type { LedgerSelection } from "../ledger/select.js";
 import type { LedgerStores } from "../ledger/stores/index.js";
 import type { JobFactory } from "../scheduler/job.js";
@@ -60,8 +59,6 @@ export interface AgentCliContext {
   selection(): LedgerSelection;
   /** The ledger of the selected engine, opened once per command. */
   actionLedger(): Promise<LedgerStores>;
-  /** The SQLite ledger, for the parts not yet on the seam; refuses when PostgreSQL is selected. */
-  ledger(): Ledger;
   /** The knowledge base, correction handlers and review queue over that ledger (src/app.ts). */
   app(): Promise<App>;
 }

@@ -15,21 +15,16 @@ import {
 import { VERSION } from "../version.js";
 import { intParam, readJsonBody, sendError, sendJson } from "./http.js";
 import { ledgerStores } from "./ledger-stores.js";
-import type { ApiDeps, ApiRequestHandler, Deps, Handler, Request, Route } from "./route-types.js";
-import { actionRoutes, actionTrace, listActions } from "./routes-actions.js";
-import {
-  actionAuditToJson,
-  auditHandlersOnTheSeam,
-  auditRoutes,
-  auditStore,
-} from "./routes-audit.js";
+import type { ApiDeps, ApiRequestHandler, Deps, Request, Route } from "./route-types.js";
+import { actionRoutes } from "./routes-actions.js";
+import { actionAuditToJson, auditRoutes, auditStore } from "./routes-audit.js";
 import { correctionRoutes } from "./routes-corrections.js";
 import { feedbackRoutes } from "./routes-feedback.js";
-import { financeReadHandlers, financeRoutes } from "./routes-finance.js";
+import { financeRoutes } from "./routes-finance.js";
 import { jobRoutes } from "./routes-jobs.js";
 import { knowledgeWriteRoutes } from "./routes-knowledge.js";
 import { monitorRoutes } from "./routes-monitor.js";
-import { overview, overviewRoutes } from "./routes-overview.js";
+import { overviewRoutes } from "./routes-overview.js";
 import { replayRoutes } from "./routes-replay.js";
 
 export type { ApiDeps, ApiRequestHandler } from "./route-types.js";
@@ -58,28 +53,6 @@ const routes: Route[] = [
   ...financeRoutes,
 ];
 
-/** The routes that read through the ledger seam, so work on either engine. */
-const ON_THE_SEAM = new Set<Handler>([
-  health,
-  oneAction,
-  listActions,
-  actionTrace,
-  ...financeReadHandlers,
-  overview,
-  ...auditHandlersOnTheSeam,
-  knowledge,
-  knowledgeEntry,
-  knowledgeHistory,
-  ...knowledgeWriteRoutes.map((route) => route.handler),
-  listReview,
-  oneReviewItem,
-  decide,
-  ...feedbackRoutes.map((r) => r.handler),
-  ...correctionRoutes.map((r) => r.handler),
-  ...monitorRoutes.map((r) => r.handler),
-  ...jobRoutes.map((route) => route.handler),
-]);
-
 /**
  * The HTTP API under /v0: the review queue, the knowledge base and the action log, over the
  * same library calls as the CLI. JSON in and out; errors are {"error": message, "code"} with the
@@ -102,9 +75,6 @@ export function createApiHandler(options: ApiDeps): ApiRequestHandler {
       const segments = raw.slice(1).map(decodeSegment);
       const method = req.method ?? "GET";
       const { route, params } = match(method, segments, url.pathname, res);
-      if (deps.needsSqlite && !ON_THE_SEAM.has(route.handler)) {
-        throw deps.needsSqlite(`${method} ${url.pathname}`);
-      }
       const body = await route.handler(
         { method, segments: params, query: url.searchParams, req },
         deps,

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
-import type { NightshiftError } from "../errors.js";
 import type { KnowledgeBase } from "../knowledge/kb.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { ActionReads, LedgerStores } from "../ledger/stores/index.js";
@@ -19,8 +18,6 @@ export interface ApiDeps {
   actionReads?: ActionReads;
   /** The ledger of the selected engine; a SQLite one over `ledger` by default. */
   stores?: LedgerStores;
-  /** With actionReads: the error for routes whose capability still reads only SQLite. */
-  needsSqlite?: (what: string) => NightshiftError;
   kb: KnowledgeBase;
   /** Defaults to a queue over `ledger` with `handlers`, so API decisions are applied. */
   review?: ReviewQueue;

@@ -7,7 +7,7 @@ import { sqliteStoresOf } from "../ledger/sqlite/stores-of.js";
 import type { AuditRun, AuditStore, LedgerStores } from "../ledger/stores/index.js";
 import { auditItemToJson, correctionToJson, learningDayToJson } from "../views/audit.js";
 import { intParam, readJsonBody } from "./http.js";
-import type { Deps, Handler, Request, Route } from "./route-types.js";
+import type { Deps, Request, Route } from "./route-types.js";
 
 /**
  * The night shift's runs and their reports, as `nightshift audit report --json` gives them, and
@@ -20,9 +20,6 @@ export const auditRoutes: Route[] = [
   { method: "GET", pattern: ["audit", "runs", ":id"], handler: auditReport },
   { method: "GET", pattern: ["audit", "learning-curve"], handler: learningCurve },
 ];
-
-/** The audit routes' handlers: they read through the store seam, so work on either engine. */
-export const auditHandlersOnTheSeam: Handler[] = auditRoutes.map((r) => r.handler);
 
 /** The ledger's stores on the selected engine; the SQLite ones over `ledger` when none are passed. */
 function ledgerStores(deps: Pick<Deps, "stores" | "ledger">): LedgerStores {
@@ -48,7 +45,6 @@ async function startAudit(r: Request, deps: Deps) {
   const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const { deps: audit, close } = auditDependencies(
     {
-      ledger: deps.ledger,
       stores: ledgerStores(deps),
       config: deps.config,
       clock: deps.clock ?? systemClock,

@@ -6,7 +6,7 @@ import { SqliteActionLedger } from "../ledger/sqlite/action-ledger.js";
 import type { FinanceStore } from "../ledger/stores/finance.js";
 import { spendingSummary, statementToJson, transactionToJson } from "../views/finance.js";
 import { intParam, readJsonBody } from "./http.js";
-import type { Deps, Handler, Request, Route } from "./route-types.js";
+import type { Deps, Request, Route } from "./route-types.js";
 import { personOf } from "./routes-knowledge.js";
 
 /** The finance agent's data: statements, transactions, spending; recategorize one transaction. */
@@ -20,9 +20,6 @@ export const financeRoutes: Route[] = [
     handler: recategorize,
   },
 ];
-
-/** The reads that work on either engine; recategorizing also teaches the knowledge base. */
-export const financeReadHandlers: Handler[] = [statements, transactions, spending];
 
 /** The selected engine's finance store; the SQLite ledger's when the caller passes no stores. */
 function financeStore(deps: Deps): FinanceStore {

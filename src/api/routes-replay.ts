@@ -5,6 +5,7 @@ import { ModelClients } from "../runtime/models.js";
 import { replayAction } from "../runtime/replay.js";
 import { runtimeReplayToJson } from "../runtime/replay-json.js";
 import { readJsonBody } from "./http.js";
+import { ledgerStores } from "./ledger-stores.js";
 import type { ApiRoute } from "./routes-feedback.js";
 
 /**
@@ -19,12 +20,14 @@ export const replayRoutes: ApiRoute[] = [
       const body = await readJsonBody(r.req);
       const model = optional(body, "model");
       const role = optional(body, "role");
-      deps.ledger.writer.flush();
-      const action = deps.ledger.actions.find(r.segments[0]!);
+      // The selected engine's log: the original may still be queued in this daemon's writer.
+      const ledger = ledgerStores(deps);
+      await ledger.writer.flush();
+      const action = await ledger.actions.find(r.segments[0]!);
       if (!action) throw new NotFoundError(`no action ${r.segments[0]} in the ledger`);
       if (isGatewayCall(action)) {
         return replayToJson(
-          await replayGatewayCall(deps.ledger, action, {
+          await replayGatewayCall(ledger, action, {
             config: deps.config,
             model,
             role,
@@ -35,7 +38,7 @@ export const replayRoutes: ApiRoute[] = [
       const models = new ModelClients(deps.config, {});
       try {
         return runtimeReplayToJson(
-          await replayAction(deps.ledger, models, action.id, { model, role }),
+          await replayAction(ledger, models, action.id, { model, role, clock: deps.clock }),
         );
       } finally {
         await models.close();

@@ -1,6 +1,4 @@
 import { assembleApp } from "../app.js";
-import type { Ledger } from "../ledger/ledger.js";
-import { sqliteStoresOf } from "../ledger/sqlite/stores-of.js";
 import type { LedgerStores } from "../ledger/stores/index.js";
 import { Runtime } from "../runtime/runtime.js";
 import type { JobDependencies, JobFactory } from "../scheduler/job.js";
@@ -25,24 +23,19 @@ export interface AuditJobOptions {
   baseUrl?: string;
   /** Also told each progress line (the CLI prints them); the scheduler records them either way. */
   onLog?: (line: string) => void;
-  /** The ledger of the selected engine; the scheduler's `stores`, else SQLite over its `ledger`. */
+  /** The ledger of the selected engine; the scheduler's `stores` by default. */
   stores?: LedgerStores;
 }
 
-/**
- * What the audit takes from the scheduler: its shared parts, and the ledger's stores when the
- * scheduler hands them out (else the SQLite stores over its `ledger`).
- */
-export type AuditJobDependencies = Pick<JobDependencies, "ledger" | "config" | "clock"> & {
-  stores?: LedgerStores;
-};
+/** What the audit takes from the scheduler: the ledger's stores, the config and the clock. */
+export type AuditJobDependencies = Pick<JobDependencies, "stores" | "config" | "clock">;
 
 function storesFor(dependencies: AuditJobDependencies, options: AuditJobOptions): LedgerStores {
-  return options.stores ?? dependencies.stores ?? sqliteStoresOf(dependencies.ledger);
+  return options.stores ?? dependencies.stores;
 }
 
 export function createAuditJob(options: AuditJobOptions = {}): JobFactory {
-  return (dependencies: JobDependencies & { stores?: LedgerStores }) => {
+  return (dependencies: JobDependencies) => {
     const { config } = dependencies;
     const stores = storesFor(dependencies, options);
     const modelOf = (role: string) => config.models[role]?.model;
@@ -97,21 +90,29 @@ export function createAuditJob(options: AuditJobOptions = {}): JobFactory {
 
 export const auditJob: JobFactory = createAuditJob();
 
-/** The parts a run needs, built over the shared ledger; `close` releases the reviewer's models. */
+/**
+ * The parts a run needs, built over the selected ledger; `close` commits the reviewer's queued
+ * actions and releases its models.
+ */
 export function auditDependencies(
   dependencies: AuditJobDependencies,
   options: AuditJobOptions = {},
 ): { deps: AuditDeps; close: () => Promise<void> } {
   const { config, clock } = dependencies;
   const stores = storesFor(dependencies, options);
-  // The runtime logs the reviewer's stages through a SQLite ledger: the selected one, or on
-  // PostgreSQL this machine's local file (the runtime is not on the seam yet).
-  const ledger: Ledger = dependencies.ledger;
   const { kb, handlers, review } = assembleApp(stores, config, {
     clock,
     ...(options.handlers ? { handlers: options.handlers } : {}),
   });
-  const runtime = new Runtime({ config, ledger, knowledge: kb, clock, baseUrl: options.baseUrl });
+  // The reviewer's stages land where the audit reads them back (its report's token totals): the
+  // selected ledger, PostgreSQL included.
+  const runtime = new Runtime({
+    config,
+    ledger: stores,
+    knowledge: kb,
+    clock,
+    baseUrl: options.baseUrl,
+  });
   const deps: AuditDeps = {
     stores,
     config,

@@ -4,9 +4,8 @@ import { maskUrlText } from "../audit/mask.js";
 import { buildReport, runToJson } from "../audit/report.js";
 import { formatReport } from "../audit/report-text.js";
 import { runAudit } from "../audit/run.js";
-import { type Config, ensureHome } from "../config.js";
+import type { Config } from "../config.js";
 import { NightshiftError } from "../errors.js";
-import { Ledger } from "../ledger/ledger.js";
 import type { LedgerStores } from "../ledger/stores/index.js";
 import { createScheduler } from "../scheduler/create-scheduler.js";
 import { builtInJobs } from "../scheduler/jobs/index.js";
@@ -90,26 +89,12 @@ function progress(line: string): void {
   process.stderr.write(`${maskUrlText(line)}\n`);
 }
 
-/**
- * The SQLite ledger that the parts not on the store seam yet (knowledge base, review queue,
- * correction handlers, runtime, scheduler state) still take: the selected one, or on PostgreSQL
- * this machine's local file, as the daemon does. Closed with the returned function.
- */
-function localLedger(context: CliContext): { ledger: Ledger; close(): void } {
-  if (context.selection().engine === "sqlite") return { ledger: context.ledger(), close() {} };
-  const { home, dbPath, config } = context.loaded();
-  ensureHome(home);
-  const ledger = Ledger.open(dbPath, { flushIntervalMs: config.ledger.flush_interval_ms });
-  return { ledger, close: () => ledger.close() };
-}
-
 async function runNow(context: CliContext, flags: RunFlags): Promise<string> {
   const { config } = context.loaded();
   const stores = await context.actionLedger();
-  const local = localLedger(context);
   const baseUrl = await reviewerBaseUrl(config);
   const { deps, close } = auditDependencies(
-    { ledger: local.ledger, stores, config, clock: context.clock() },
+    { stores, config, clock: context.clock() },
     baseUrl ? { baseUrl } : {},
   );
   try {
@@ -120,7 +105,6 @@ async function runNow(context: CliContext, flags: RunFlags): Promise<string> {
     return outcome.run.id;
   } finally {
     await close();
-    local.close();
   }
 }
 
@@ -131,18 +115,11 @@ async function runScheduled(context: CliContext, flags: RunFlags): Promise<strin
   }
   const { config, home } = context.loaded();
   const stores = await context.actionLedger();
-  // The scheduler's own state is on the SQLite ledger until seam-sched moves it onto the seam.
-  const local = localLedger(context);
-  try {
-    return await runThroughScheduler(stores, local.ledger, config, home, context);
-  } finally {
-    local.close();
-  }
+  return runThroughScheduler(stores, config, home, context);
 }
 
 async function runThroughScheduler(
   stores: LedgerStores,
-  ledger: Ledger,
   config: Config,
   home: string,
   context: CliContext,
@@ -152,7 +129,6 @@ async function runThroughScheduler(
   const scheduler = createScheduler({
     stores,
     monitor: stores.monitor,
-    sqlite: ledger,
     config,
     home,
     clock: context.clock(),

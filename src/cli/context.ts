@@ -4,16 +4,13 @@ import { type Clock, clockFromEnvironment } from "../clock.js";
 import type { LoadedConfig } from "../config.js";
 import { ensureHome } from "../home.js";
 import { Ledger } from "../ledger/ledger.js";
-import type { OpenActionLedgerOptions } from "../ledger/select.js";
-import { type LedgerSelection, needsSqliteLedger, selectLedger } from "../ledger/selection.js";
+import { type LedgerSelection, selectLedger } from "../ledger/selection.js";
 import type { ActionReads, LedgerStores } from "../ledger/stores/index.js";
 import { ConfigLoader } from "./config-loader.js";
 
 /** What every command needs, loaded on first use so `--help` never touches the disk. */
 export interface CliContext {
   loaded(): LoadedConfig;
-  /** The SQLite ledger; an error naming the command when the config selects PostgreSQL. */
-  ledger(): Ledger;
   /** The time every command reads: the system clock, or NIGHTSHIFT_NOW's (see clock.ts). */
   clock(): Clock;
   /** Which ledger engine the config selects, and where. */
@@ -32,16 +29,13 @@ export function createContext(
   overrides?: (raw: Record<string, unknown>) => void,
 ): CliContext {
   let loaded: LoadedConfig | undefined;
-  let ledger: Ledger | undefined;
+  /** Opened by actionReads() alone, without the other stores (CLI start-up); closed by close(). */
+  let readsLedger: Ledger | undefined;
   let clock: Clock | undefined;
   let actionLedger: Promise<LedgerStores> | undefined;
   let app: Promise<App> | undefined;
-  let command = "this command";
   const config = new ConfigLoader();
-  program.hook("preAction", async (_program, action) => {
-    const names: string[] = [];
-    for (let c: typeof action | null = action; c?.parent; c = c.parent) names.unshift(c.name());
-    command = `nightshift ${names.join(" ")}`;
+  program.hook("preAction", async () => {
     await config.prepare({ configPath: program.opts<{ config?: string }>().config, overrides });
   });
   const context: CliContext = {
@@ -65,41 +59,35 @@ export function createContext(
       return app;
     },
     actionLedger() {
-      const selection = context.selection();
-      const { config } = context.loaded();
-      // The stores' modules load on first use: `nightshift actions` reads only the action log.
-      const open = async (options: OpenActionLedgerOptions) =>
-        (await import("../ledger/select.js")).openActionLedger(selection, options);
-      if (selection.engine === "sqlite") {
-        actionLedger ??= open({ sqlite: context.ledger(), monitorHost: config.monitor.host });
-      } else {
-        actionLedger ??= open({
+      actionLedger ??= (async () => {
+        const selection = context.selection();
+        const { config, home } = context.loaded();
+        // The SQLite file is made on first use, in the data dir.
+        if (selection.engine === "sqlite") ensureHome(home);
+        // The stores' modules load on first use: `nightshift actions` reads only the action log.
+        const { openActionLedger } = await import("../ledger/select.js");
+        return openActionLedger(selection, {
           flushIntervalMs: config.ledger.flush_interval_ms,
           batchSize: config.ledger.batch_size,
           monitorHost: config.monitor.host,
         });
-      }
+      })();
       return actionLedger;
     },
     async actionReads() {
       if (actionLedger || context.selection().engine !== "sqlite") {
         return (await context.actionLedger()).actions;
       }
-      const { SqliteActionReads } = await import("../ledger/sqlite/action-reads.js");
-      return new SqliteActionReads(context.ledger().actions);
-    },
-    ledger() {
-      if (!ledger) {
-        const selection = context.selection();
-        if (selection.engine === "postgres") throw needsSqliteLedger(command, selection);
+      if (!readsLedger) {
         const { home, dbPath, config } = context.loaded();
         ensureHome(home);
-        ledger = Ledger.open(dbPath, {
+        readsLedger = Ledger.open(dbPath, {
           flushIntervalMs: config.ledger.flush_interval_ms,
           batchSize: config.ledger.batch_size,
         });
       }
-      return ledger;
+      const { SqliteActionReads } = await import("../ledger/sqlite/action-reads.js");
+      return new SqliteActionReads(readsLedger.actions);
     },
     clock() {
       clock ??= clockFromEnvironment();
@@ -110,8 +98,8 @@ export function createContext(
       app = undefined;
       actionLedger = undefined;
       if (opened) await (await opened.catch(() => undefined))?.close();
-      ledger?.close();
-      ledger = undefined;
+      readsLedger?.close();
+      readsLedger = undefined;
     },
   };
   return context;

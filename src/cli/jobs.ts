@@ -12,12 +12,10 @@ export function registerJobs(program: Command, context: CliContext): void {
   const scheduler = async (): Promise<Scheduler> => {
     const { config, home } = context.loaded();
     const stores = await context.actionLedger();
-    const sqlite = stores.engine === "sqlite" ? context.ledger() : undefined;
     const clock = context.clock();
     return createScheduler({
       stores,
       monitor: stores.monitor,
-      ...(sqlite ? { sqlite } : {}),
       config,
       home,
       clock,

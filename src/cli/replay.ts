@@ -30,10 +30,15 @@ export function registerReplay(program: Command, context: CliContext): void {
     .option("--json", "the comparison as JSON")
     .action(async (id: string, flags: ReplayFlags) => {
       const { config } = context.loaded();
-      const ledger = context.ledger();
-      const call = ledger.actions.find(id);
+      // Either engine: the original is read from, and the replay logged to, the selected ledger.
+      const ledger = await context.actionLedger();
+      const call = await ledger.actions.find(id);
       if (call && isGatewayCall(call)) {
-        const result = await replayGatewayCall(ledger, call, { config, ...flags });
+        const result = await replayGatewayCall(ledger, call, {
+          config,
+          clock: context.clock(),
+          ...flags,
+        });
         if (flags.json) printJson(replayToJson(result));
         else process.stdout.write(`${formatCallReplay(result)}\n`);
         if (result.after.error) process.exitCode = 1;
@@ -41,9 +46,10 @@ export function registerReplay(program: Command, context: CliContext): void {
       }
       const models = new ModelClients(config, { baseUrl: flags.url });
       try {
-        const result = await replayAction(context.ledger(), models, id, {
+        const result = await replayAction(ledger, models, id, {
           model: flags.model,
           role: flags.role,
+          clock: context.clock(),
         });
         if (flags.json) printJson(runtimeReplayToJson(result));
         else process.stdout.write(`${formatReplay(result)}\n`);

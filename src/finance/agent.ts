@@ -16,8 +16,8 @@ export interface FinanceAgentParts {
   kb?: KnowledgeBase | undefined;
   /** Where possible duplicates go for a person; absent: they are only flagged. */
   review?: ReviewQueue | undefined;
-  /** Made on first use: only categorize and ask talk to models. Absent: no models here yet. */
-  runtime?: (() => Runtime) | undefined;
+  /** Made on first use: only categorize, ask and a layout proposal talk to models. */
+  runtime: () => Runtime;
   close?: () => Promise<void>;
 }
 
@@ -29,8 +29,7 @@ export interface FinanceAgent {
   review: ReviewQueue | undefined;
   /** The knowledge base, or an error naming `what` needs it. */
   requireKb(what: string): KnowledgeBase;
-  /** Whether `runtime()` can give one. */
-  canRunModels: boolean;
+  /** The runtime over the agent's ledger, made on first call; closed with the agent. */
   runtime(): Runtime;
   close(): Promise<void>;
 }
@@ -52,14 +51,7 @@ export async function openFinanceAgent(parts: FinanceAgentParts): Promise<Financ
         { status: 501, code: "needs_knowledge_base" },
       );
     },
-    canRunModels: parts.runtime !== undefined,
     runtime() {
-      if (!parts.runtime) {
-        throw new NightshiftError(
-          "the finance agent cannot reach models over this ledger yet (the runtime is not on it)",
-          { status: 501, code: "needs_runtime" },
-        );
-      }
       runtime ??= parts.runtime();
       return runtime;
     },

@@ -119,7 +119,7 @@ export async function askQuestion(question: string, deps: AskDeps): Promise<AskR
     const flags = [...result.flags];
     if (mismatches.length) {
       flags.push("figure_mismatch");
-      deps.runtime.flush();
+      await deps.runtime.flush();
     }
     return {
       question,

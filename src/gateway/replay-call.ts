@@ -3,7 +3,7 @@ import { systemClock } from "../clock.js";
 import type { Config } from "../config.js";
 import { describeError, NightshiftError, NotFoundError } from "../errors.js";
 import type { Action } from "../ledger/actions.js";
-import type { Ledger } from "../ledger/ledger.js";
+import type { ActionAppender } from "../ledger/stores/index.js";
 import { diffLines } from "./reply-diff.js";
 import { Upstreams } from "./upstreams.js";
 
@@ -49,7 +49,7 @@ export function isGatewayCall(action: Action): boolean {
  * original (same trace, meta.replay_of) and compares the two replies' text.
  */
 export async function replayGatewayCall(
-  ledger: Ledger,
+  ledger: { writer: Pick<ActionAppender, "write" | "flush"> },
   action: Action,
   options: CallReplayOptions,
 ): Promise<CallReplayResult> {
@@ -92,7 +92,7 @@ export async function replayGatewayCall(
     tokensOut: after.tokensOut,
     meta: { replay_of: action.id, original_model: action.model, api: action.meta?.api, path },
   });
-  ledger.writer.flush();
+  await ledger.writer.flush();
   const before = { ...readReply(action.actionType, action.response), model: action.model };
   return {
     originalId: action.id,

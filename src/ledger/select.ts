@@ -5,7 +5,7 @@ import { SqliteActionLedger } from "./sqlite/action-ledger.js";
 import type { LedgerStores } from "./stores/index.js";
 
 // Here for their many importers; selection.ts loads no store (CLI start-up).
-export { type LedgerSelection, needsSqliteLedger, selectLedger } from "./selection.js";
+export { type LedgerSelection, selectLedger } from "./selection.js";
 
 export interface OpenActionLedgerOptions extends PostgresLedgerOptions {
   /** The SQLite ledger already open, when the caller has one (it stays the caller's). */

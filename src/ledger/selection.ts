@@ -1,4 +1,3 @@
-import { NightshiftError } from "../errors.js";
 import { maskUrl } from "./postgres/url.js";
 import type { LedgerEngine } from "./stores/index.js";
 
@@ -21,14 +20,4 @@ export function selectLedger(
     return { engine: "postgres", location: maskUrl(ledger.url), url: ledger.url, path: dbPath };
   }
   return { engine: "sqlite", location: dbPath, path: dbPath };
-}
-
-/** The error for a capability that still reads the SQLite ledger when PostgreSQL is selected. */
-export function needsSqliteLedger(what: string, selection: LedgerSelection): NightshiftError {
-  return new NightshiftError(
-    `${what} works only on the SQLite ledger so far, and this config selects the PostgreSQL ledger at ${selection.location} ` +
-      "(ledger.url or NIGHTSHIFT_LEDGER_URL). Everything else is on PostgreSQL; replaying a stage and the finance commands that ask models (categorize, ask) still log through the runtime's SQLite ledger; " +
-      `to use ${what}, run it without ledger.url against the SQLite file ${selection.path}.`,
-    { status: 501, code: "needs_sqlite_ledger" },
-  );
 }

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Action, AuditStatus } from "../ledger/actions.js";
+import type { ActionReads } from "../ledger/stores/index.js";
 import type { RecentActions } from "./recent-actions.js";
 
 /**
@@ -55,30 +56,32 @@ export interface StageHistory {
 
 export const emptyHistory: StageHistory = { sameInput: [], sameTrace: [] };
 
+/** The two ledger reads history needs, on either engine. */
+export type HistoryStore = Pick<ActionReads, "byInputKey" | "trace">;
+
 /**
  * Reads history from the ledger (committed actions) merged with `recent` (actions this runtime
- * wrote that may still be queued in the batched writer).
+ * wrote that may still be queued in the batched writer). The two reads go out together: on
+ * PostgreSQL each is a round trip.
  */
-/** The two ledger queries history needs. */
-export interface HistoryStore {
-  byInputKey(agent: string, inputKey: string, limit?: number): Action[];
-  trace(traceId: string): Action[];
-}
-
-export function loadHistory(
+export async function loadHistory(
   store: HistoryStore,
   recent: RecentActions,
   agent: string,
   key: string,
   traceId: string,
   limit = 20,
-): StageHistory {
-  const sameInput = merge(store.byInputKey(agent, key, limit), recent.withInputKey(agent, key))
+): Promise<StageHistory> {
+  const [byKey, inTrace] = await Promise.all([
+    store.byInputKey(agent, key, limit),
+    store.trace(traceId),
+  ]);
+  const sameInput = merge(byKey, recent.withInputKey(agent, key))
     .filter((a) => a.traceId !== traceId)
     .sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : -1))
     .slice(0, limit)
     .map(toPastStep);
-  const sameTrace = merge(store.trace(traceId), recent.inTrace(traceId))
+  const sameTrace = merge(inTrace, recent.inTrace(traceId))
     .filter((a) => a.parentId !== null)
     .sort((a, b) => a.startedAt - b.startedAt || (a.id < b.id ? -1 : 1))
     .map(toPastStep);

@@ -2,11 +2,15 @@
  * nightshift's agent runtime: the public API agents are written with.
  *
  * ```ts
+ * // ledger: the action log of either engine, e.g. await openActionLedger(selectLedger(config.ledger, dbPath))
+ * //   (src/ledger/select.ts) or the `stores` of src/app.ts: the runtime queues actions on its
+ * //   batched `writer` and reads history from its `actions`.
  * const runtime = new Runtime({ config, ledger, knowledge });
  * const classify = defineStage({ name: "classify", role: "reasoner", schema, prompt, checks, alternatives });
  * const agent = runtime.agent("triage", async (input: string, run) => (await run.stage(classify, input)).output);
  * const result = await agent.run("The app crashes when I click save");
  * // result.output, result.confidence, result.flags, result.traceId, result.actionId
+ * await runtime.flush(); // optional: commit the queued actions now (close does too)
  * await runtime.close();
  * ```
  *

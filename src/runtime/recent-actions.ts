@@ -1,14 +1,19 @@
 import type { Action, NewAction } from "../ledger/actions.js";
-import type { ActionWriter } from "../ledger/writer.js";
+import type { ActionAppender } from "../ledger/stores/index.js";
 
-/** Where the runtime writes actions: the ledger's batched writer, or anything with its shape. */
-export type ActionSink = Pick<ActionWriter, "write" | "flush">;
+/**
+ * Where the runtime writes actions: the ledger's batched appender (either engine), or anything
+ * with its shape. `write` queues and returns the completed action at once; `flush` commits.
+ */
+export type ActionSink = Pick<ActionAppender, "write" | "flush">;
 
 /**
  * The actions this runtime wrote lately, kept in memory beside the batched writer. History must
  * see a stage's earlier steps at once, but forcing the writer to commit before every stage cost a
  * synchronous SQLite transaction each time (milliseconds, on a busy disk tens); instead the
- * ledger answers for what is committed and this answers for what may still be queued.
+ * ledger answers for what is committed and this answers for what may still be queued. On
+ * PostgreSQL the commit is a network round trip in the background, so this is what lets a stage
+ * see its own run's earlier steps without waiting on it.
  */
 export class RecentActions implements ActionSink {
   private readonly order: Action[] = [];
@@ -29,7 +34,7 @@ export class RecentActions implements ActionSink {
     return written;
   }
 
-  flush(): number {
+  flush(): Promise<number> {
     return this.writer.flush();
   }
 

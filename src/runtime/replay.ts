@@ -2,7 +2,8 @@ import { z } from "zod";
 import type { Clock } from "../clock.js";
 import { systemClock } from "../clock.js";
 import { NightshiftError, NotFoundError } from "../errors.js";
-import type { Action, ActionStore } from "../ledger/actions.js";
+import type { Action } from "../ledger/actions.js";
+import type { ActionReads } from "../ledger/stores/index.js";
 import { type AttemptRequest, runAttempt } from "./attempt.js";
 import type { ConfidenceDerivation } from "./confidence.js";
 import { modelReportedConfidence } from "./confidence.js";
@@ -10,9 +11,12 @@ import type { ModelClients } from "./models.js";
 import type { ActionSink } from "./recent-actions.js";
 import type { Stage } from "./stage.js";
 
-/** The ledger, or the runtime's view of it: where the original is read and the replay written. */
+/**
+ * The ledger of either engine, or the runtime's view of it: where the original is read and the
+ * replay written.
+ */
 export interface ReplayLedger {
-  actions: ActionStore;
+  actions: Pick<ActionReads, "find" | "get" | "children">;
   writer: ActionSink;
 }
 
@@ -72,7 +76,7 @@ export async function replayAction(
   id: string,
   options: ReplayOptions = {},
 ): Promise<ReplayResult> {
-  const original = resolveAttempt(ledger, id);
+  const original = await resolveAttempt(ledger, id);
   const request = original.request as AttemptRequest;
   const role = options.role ?? request.role;
   const client = options.model
@@ -80,7 +84,7 @@ export async function replayAction(
     : options.role
       ? models.role(role)
       : models.withModel(role, request.model);
-  const stageAction = original.parentId ? ledger.actions.get(original.parentId) : undefined;
+  const stageAction = original.parentId ? await ledger.actions.get(original.parentId) : undefined;
   const input = (stageAction?.request as { input?: unknown } | null)?.input ?? null;
   const outcome = await runAttempt(
     {
@@ -110,7 +114,7 @@ export async function replayAction(
       actionType: "replay",
     },
   );
-  ledger.writer.flush();
+  await ledger.writer.flush();
   const before = original.response as { output?: unknown } | null;
   const beforeOutput = before?.output ?? null;
   return {
@@ -140,17 +144,18 @@ export async function replayAction(
 }
 
 /** An attempt or replay as it is; a stage action as its winning (or last) attempt. */
-function resolveAttempt(ledger: ReplayLedger, id: string): Action {
-  ledger.writer.flush();
-  const action = ledger.actions.find(id);
+async function resolveAttempt(ledger: ReplayLedger, id: string): Promise<Action> {
+  // The original may still be queued in this process's writer.
+  await ledger.writer.flush();
+  const action = await ledger.actions.find(id);
   if (!action) throw new NotFoundError(`no action ${id} in the ledger`);
   if (isReplayable(action)) return action;
   const winner = action.meta?.winner;
   if (typeof winner === "string") {
-    const attempt = ledger.actions.get(winner);
+    const attempt = await ledger.actions.get(winner);
     if (attempt && isReplayable(attempt)) return attempt;
   }
-  const last = ledger.actions.children(action.id).filter(isReplayable).at(-1);
+  const last = (await ledger.actions.children(action.id)).filter(isReplayable).at(-1);
   if (last) return last;
   throw new NightshiftError(
     `action ${action.id} (${action.actionType}) is neither a gateway chat, generate or completion call nor a runtime stage or attempt; only those can be replayed`,

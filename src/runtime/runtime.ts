@@ -2,7 +2,7 @@ import type { Clock } from "../clock.js";
 import { systemClock } from "../clock.js";
 import type { Config } from "../config.js";
 import { newTraceId } from "../ledger/ids.js";
-import type { Ledger } from "../ledger/ledger.js";
+import type { ActionLedger } from "../ledger/stores/index.js";
 import { Agent, type Pipeline } from "./agent.js";
 import { emptyKnowledge, type KnowledgeSource } from "./knowledge.js";
 import { ModelClients } from "./models.js";
@@ -13,8 +13,11 @@ import { runStage, type StageDeps, type StageResult } from "./stage-run.js";
 
 export interface RuntimeOptions {
   config: Pick<Config, "models" | "server" | "upstreams" | "runtime">;
-  /** Actions are written through ledger.writer (batched) and history read from ledger.actions. */
-  ledger: Pick<Ledger, "db" | "actions" | "writer">;
+  /**
+   * The action log of either engine (`LedgerStores` from ledger/select.ts or src/app.ts, or any
+   * ActionLedger): actions are queued on `writer` (batched) and history read from `actions`.
+   */
+  ledger: Pick<ActionLedger, "actions" | "writer">;
   knowledge?: KnowledgeSource | undefined;
   clock?: Clock | undefined;
   /** Base URL for HTTP roles without their own `url`; the gateway by default. */
@@ -39,7 +42,7 @@ export class Runtime {
   readonly models: ModelClients;
   private readonly deps: StageDeps;
   private readonly ownsModels: boolean;
-  private readonly ledger: Pick<Ledger, "actions" | "writer">;
+  private readonly ledger: Pick<ActionLedger, "actions" | "writer">;
 
   constructor(options: RuntimeOptions) {
     this.ownsModels = options.models === undefined;
@@ -47,10 +50,7 @@ export class Runtime {
     this.models = options.models ?? new ModelClients(options.config, { baseUrl: options.baseUrl });
     this.deps = {
       models: this.models,
-      history: {
-        byInputKey: (agent, key, limit) => options.ledger.actions.byInputKey(agent, key, limit),
-        trace: (traceId) => options.ledger.actions.trace(traceId),
-      },
+      history: options.ledger.actions,
       writer: new RecentActions(options.ledger.writer),
       knowledge: options.knowledge ?? emptyKnowledge,
       clock: options.clock ?? systemClock,
@@ -95,13 +95,20 @@ export class Runtime {
     );
   }
 
-  /** Commits queued actions now (they reach disk within the flush interval anyway). */
-  flush(): void {
-    this.deps.writer.flush();
+  /**
+   * Commits queued actions now (they are committed within the flush interval anyway); resolves
+   * with how many were committed.
+   */
+  flush(): Promise<number> {
+    return this.deps.writer.flush();
   }
 
+  /** Commits what is queued and releases embedded models; the ledger stays the caller's. */
   async close(): Promise<void> {
-    this.deps.writer.flush();
-    if (this.ownsModels) await this.models.close();
+    try {
+      await this.deps.writer.flush();
+    } finally {
+      if (this.ownsModels) await this.models.close();
+    }
   }
 }

@@ -200,8 +200,10 @@ async function tryApproach<I, O>(
   const { approach } = run;
   const role = approach.role ?? stage.role;
   const client = deps.models.role(role);
-  const knowledge = await run.sources.knowledge(approach.knowledge ?? stage.knowledge);
-  const history = run.sources.history(approach.history ?? stage.history ?? true);
+  const [knowledge, history] = await Promise.all([
+    run.sources.knowledge(approach.knowledge ?? stage.knowledge),
+    run.sources.history(approach.history ?? stage.history ?? true),
+  ]);
   let invalidReason: string | null = null;
   for (let retry = 0; retry <= deps.maxInvalidRetries; retry++) {
     const context: StageContext = {
@@ -269,7 +271,7 @@ async function tryApproach<I, O>(
 
 interface ContextSources {
   knowledge(option: boolean | number | undefined): Promise<KnowledgeHit[]>;
-  history(enabled: boolean): StageHistory;
+  history(enabled: boolean): Promise<StageHistory>;
 }
 
 /** Knowledge and history are read at most once per stage run, and only when an approach asks. */
@@ -281,7 +283,7 @@ function contextSources<I, O>(
   scope: StageScope,
 ): ContextSources {
   const hits = new Map<number, Promise<KnowledgeHit[]>>();
-  let history: StageHistory | undefined;
+  let history: Promise<StageHistory> | undefined;
   return {
     knowledge(option) {
       const limit = option === true ? 5 : typeof option === "number" ? option : 0;
@@ -295,10 +297,8 @@ function contextSources<I, O>(
       return found;
     },
     history(enabled) {
-      if (!enabled) return emptyHistory;
-      if (!history) {
-        history = loadHistory(deps.history, deps.writer, scope.agent, key, scope.traceId);
-      }
+      if (!enabled) return Promise.resolve(emptyHistory);
+      history ??= loadHistory(deps.history, deps.writer, scope.agent, key, scope.traceId);
       return history;
     },
   };

@@ -1,11 +1,9 @@
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
-import { NightshiftError } from "../errors.js";
-import type { Ledger } from "../ledger/ledger.js";
 import type { DecisionRecord, LedgerStores, SchedulerStore } from "../ledger/stores/index.js";
 import type { UserActivity } from "../monitor/activity.js";
 import type { MonitorStore } from "../monitor/index.js";
-import type { JobDependencies, JobFactory } from "./job.js";
+import type { JobFactory } from "./job.js";
 import { builtInJobs, createJobs } from "./jobs/index.js";
 import { ModelManager } from "./models.js";
 import { monitorIdleGate, storedQuietWindow } from "./monitor-providers.js";
@@ -16,11 +14,6 @@ export interface CreateSchedulerDeps {
   stores: LedgerStores;
   /** The monitor's samples: the idle gate, the quiet-hours profile, free VRAM. */
   monitor: MonitorStore;
-  /**
-   * The SQLite ledger when it is the selected engine, for jobs not yet on the store seam; absent
-   * on PostgreSQL, where those jobs are left out (said through `warn`).
-   */
-  sqlite?: Ledger;
   config: Config;
   home: string;
   clock: Clock;
@@ -40,11 +33,9 @@ export interface CreateSchedulerDeps {
  * config.upstreams. Every daemon and CLI sharing the ledger coordinates leases and runs there.
  */
 export function createScheduler(deps: CreateSchedulerDeps): Scheduler {
-  const { stores, monitor, config, clock } = deps;
+  const { stores, monitor, config, clock, home } = deps;
   const store = deps.onDecision ? observed(stores.scheduler, deps.onDecision) : stores.scheduler;
-  const jobs = createJobs(jobDependencies(deps), deps.factories ?? builtInJobs, (line) =>
-    (deps.warn ?? ((l: string) => process.stderr.write(`${l}\n`)))(`nightshift scheduler: ${line}`),
-  );
+  const jobs = createJobs({ stores, monitor, config, clock, home }, deps.factories ?? builtInJobs);
   return new Scheduler({
     store,
     config,
@@ -58,24 +49,6 @@ export function createScheduler(deps: CreateSchedulerDeps): Scheduler {
     ...(deps.warn ? { warn: deps.warn } : {}),
     ...(deps.holder ? { holder: deps.holder } : {}),
   });
-}
-
-function jobDependencies(deps: CreateSchedulerDeps): JobDependencies {
-  const { stores, monitor, config, clock, home, sqlite } = deps;
-  return {
-    stores,
-    monitor,
-    config,
-    clock,
-    home,
-    get ledger(): Ledger {
-      if (sqlite) return sqlite;
-      throw new NightshiftError(
-        `it reads the SQLite ledger directly, and this config selects the ${stores.engine} ledger at ${stores.location}`,
-        { status: 501, code: "needs_sqlite_ledger" },
-      );
-    },
-  };
 }
 
 /** The store, telling `onDecision` of every decision recorded through it, starts included. */

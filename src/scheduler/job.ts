@@ -1,6 +1,5 @@
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
-import type { Ledger } from "../ledger/ledger.js";
 import type { LedgerStores } from "../ledger/stores/index.js";
 import type { MonitorStore } from "../monitor/index.js";
 
@@ -10,16 +9,16 @@ import type { MonitorStore } from "../monitor/index.js";
  * the last one and nothing is done twice.
  *
  * A job is registered as a `JobFactory` in src/scheduler/jobs/index.ts: a function from the
- * shared dependencies (ledger, config, clock) to a `JobDefinition`, so nothing reaches for a
- * global. Example (src/audit/job.ts):
+ * shared dependencies (the ledger's stores, config, clock) to a `JobDefinition`, so nothing
+ * reaches for a global. Example (src/audit/job.ts):
  *
  * ```ts
- * export const auditJob: JobFactory = ({ ledger, config }) => ({
+ * export const auditJob: JobFactory = ({ stores, config }) => ({
  *   name: "audit",
  *   description: "reviews the day's uncertain work with the big model",
  *   defaults: { requiresIdle: true, quietWindowOnly: false, minIntervalH: 12, minBacklog: 100,
  *               gpu: 0, models: ["qwen2.5:14b"], degradedModels: ["qwen2.5:7b"] },
- *   backlog: (now) => ({ count: countUnaudited(ledger, now - 7 * 864e5) }),
+ *   backlog: async (now) => ({ count: await stores.audit.unauditedCount(now - 7 * 864e5) }),
  *   run: async (context) => { ... context.saveCheckpoint(...) after each batch ... },
  * });
  * ```
@@ -106,11 +105,6 @@ export interface JobDependencies {
   stores: LedgerStores;
   /** The monitor's samples (the quiet-hours relearn reads them). */
   monitor: MonitorStore;
-  /**
-   * The SQLite ledger, for jobs not yet on the seam. On PostgreSQL, reading it throws the
-   * "works only on the SQLite ledger" error, and the scheduler leaves that job out (createJobs).
-   */
-  ledger: Ledger;
   config: Config;
   clock: Clock;
   /** The data dir. */

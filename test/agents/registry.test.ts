@@ -100,7 +100,6 @@ describe("agents as a category", () => {
       const jobs = createJobs({
         stores,
         monitor: stores.monitor,
-        ledger: temp.ledger,
         config: parseConfig({}),
         clock: new ManualClock(0),
         home: temp.home,

@@ -5,7 +5,6 @@ import { createApiHandler } from "../../src/api/handler.js";
 import { parseConfig } from "../../src/config.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
 import { PostgresActionLedger } from "../../src/ledger/postgres/action-ledger.js";
-import { needsSqliteLedger, selectLedger } from "../../src/ledger/select.js";
 import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import type { LedgerStores } from "../../src/ledger/stores/index.js";
 import { createTestDatabase, postgresUrl } from "../support/postgres-db.js";
@@ -78,6 +77,7 @@ describe.each(engines)("/v0/finance on $engine", ({ engine, available }) => {
   let server: Server;
   let base: string;
   let stores: LedgerStores;
+  let kb: KnowledgeBase;
   let ids: number[];
   let cleanup: () => void;
 
@@ -90,20 +90,16 @@ describe.each(engines)("/v0/finance on $engine", ({ engine, available }) => {
     stores = url
       ? await PostgresActionLedger.open(url)
       : new SqliteActionLedger(temp.ledger, false);
-    const shared = url
-      ? {
-          actionReads: stores.actions,
-          needsSqlite: (what: string) =>
-            needsSqliteLedger(what, selectLedger({ url }, temp.ledger.path)),
-        }
-      : {};
     ids = await seed(stores);
+    kb = new KnowledgeBase(stores.knowledge);
+    // As daemon.ts wires it: on PostgreSQL the local SQLite file is there, but every route
+    // reads and writes the selected engine's stores.
     const api = createApiHandler({
       ledger: temp.ledger,
-      kb: new KnowledgeBase(stores.knowledge),
+      kb,
       config,
       stores,
-      ...shared,
+      ...(url ? { actionReads: stores.actions } : {}),
       log: () => {},
     });
     server = createServer((req, res) => void api(req, res));
@@ -154,24 +150,25 @@ describe.each(engines)("/v0/finance on $engine", ({ engine, available }) => {
   });
 
   it.skipIf(!available)(
-    "recategorizes a transaction where the knowledge base is on the same ledger",
+    "recategorizes a transaction and teaches the payee's rule, both in the selected ledger",
     async () => {
       const response = await fetch(`${base}/v0/finance/transactions/${ids[0]}/category`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ category: "Restaurants", by: "sam" }),
       });
-      if (engine === "postgres") {
-        // The payee rule it teaches lives in the knowledge base, not on this engine in this branch.
-        expect(response.status).toBe(501);
-        expect(await stores.finance.transactionById(ids[0]!)).toMatchObject({ category: null });
-        return;
-      }
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({
         transaction: { id: ids[0], category: "restaurants", category_source: "person" },
-        note: `re-categorized #${ids[0]} uncategorized → restaurants`,
+        note: expect.stringContaining(`re-categorized #${ids[0]} uncategorized → restaurants`),
       });
+      expect(await stores.finance.transactionById(ids[0]!)).toMatchObject({
+        category: "restaurants",
+      });
+      const rules = await kb.list({ scope: "finance" });
+      expect(rules.map((entry) => entry.data)).toContainEqual(
+        expect.objectContaining({ value: "CHIPOTLE", category: "restaurants" }),
+      );
     },
   );
 });

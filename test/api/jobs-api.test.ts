@@ -31,7 +31,6 @@ describe("jobs over the API", () => {
     scheduler = createScheduler({
       stores,
       monitor: stores.monitor,
-      sqlite: ledger,
       config,
       home,
       clock,

@@ -3,6 +3,7 @@ import { writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AUDITOR_AGENT } from "../../src/audit/select.js";
 import type { LedgerStores } from "../../src/ledger/stores/index.js";
 import { CLI } from "../support/cli.js";
 import { ENGINES } from "../support/engines.js";
@@ -141,10 +142,18 @@ describe.each(ENGINES)("nightshift audit (CLI) on $name", (engine) => {
       items: { total: number };
       corrections: { total: number };
       verdicts: Record<string, number>;
+      usage: { reviewer_calls: number; tokens_in: number; tokens_out: number };
     };
     expect(json.items.total).toBe(6);
     expect(json.corrections.total).toBe(3);
     expect(json.verdicts).toEqual({ correct: 3, incorrect: 3, unsure: 0, pending: 0 });
+    // The reviewer's stages are logged in this ledger (PostgreSQL too), so its calls and tokens
+    // count: one call per batch committed (the killed call never finished).
+    const attempts = await stores.actions.list({ agent: AUDITOR_AGENT, actionType: "attempt" });
+    expect(attempts.length).toBeGreaterThanOrEqual(3);
+    expect(json.usage.reviewer_calls).toBeGreaterThanOrEqual(3);
+    expect(json.usage.tokens_in).toBeGreaterThan(0);
+    expect(json.usage.tokens_out).toBeGreaterThan(0);
 
     const list = await cli(home, ["audit", "list"]).exit;
     expect(list.stdout).toMatch(new RegExp(`${run.id}\\s+done\\s+.*\\s3/3\\s+6\\s+3`));

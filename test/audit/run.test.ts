@@ -64,7 +64,10 @@ describe("an audit run", () => {
   }
 
   function deps(config: Config): AuditDeps {
-    const built = auditDependencies({ ledger, config, clock }, { handlers });
+    const built = auditDependencies(
+      { stores: sqliteStoresOf(ledger), config, clock },
+      { handlers },
+    );
     closers.push(built.close);
     return built.deps;
   }

@@ -177,7 +177,7 @@ describe("categorize", () => {
     expect(sent).not.toContain("CHIPOTLE");
     expect(sent).toContain("SHELL OIL");
     // The logged expert stage carries the transaction ids, so the audit can correct it.
-    agent.runtime().flush();
+    await agent.runtime().flush();
     const actionId = byDescription["SHELL OIL 57444"]!.categoryActionId!;
     const action = (await ledger.actions.get(actionId))!;
     expect(action.agent).toBe("finance");

@@ -1,9 +1,56 @@
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Ledger } from "../../src/ledger/ledger.js";
+import { PostgresActionLedger } from "../../src/ledger/postgres/action-ledger.js";
+import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import { buildBadFiles, buildCorpus } from "../fixtures/finance/corpus.js";
 import { runCli, runCliAsync } from "../support/cli.js";
 import { createTestDatabase, postgresUrl } from "../support/postgres-db.js";
+import { type ScriptRequest, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
+
+const reply = (value: unknown) => ({ content: JSON.stringify(value) });
+
+/**
+ * The finance agent's models, scripted: categorize's reasoner copies the transactions and its
+ * expert calls each one shopping; ask's parser reads the question and its phraser answers.
+ */
+function financeModels(request: ScriptRequest) {
+  const system = JSON.stringify(request.body.messages);
+  if (system.includes("Turn the user's question")) {
+    return reply({
+      measure: "total",
+      category: null,
+      merchant: "amazon",
+      period: { kind: "month", month: "2026-01" },
+      compare_to_average: false,
+      top_merchants: false,
+    });
+  }
+  if (system.includes("You prepare work")) {
+    const material = request.prompt.slice(request.prompt.indexOf("Material:\n") + 10);
+    return reply({
+      data: { transactions: JSON.parse(material.split("\n\n")[0]!) },
+      expert_prompt: { task: "Categorize", context: "", constraints: [], answer_format: "" },
+      confidence: 0.9,
+    });
+  }
+  if (system.includes("You categorize personal bank transactions")) {
+    const data = request.prompt
+      .slice(request.prompt.indexOf("Data:\n") + 6)
+      .split("\n\nAnswer")[0]!;
+    const { transactions } = JSON.parse(data) as { transactions: { id: number }[] };
+    return reply({
+      categories: transactions.map((t) => ({
+        transaction_id: t.id,
+        category: "shopping",
+        confidence: 0.95,
+      })),
+    });
+  }
+  return reply({ answer: "You spent $89.99 at amazon in January 2026." });
+}
 
 /**
  * The same commands on each engine: the SQLite file, and a PostgreSQL ledger (ledger.url). Where
@@ -19,8 +66,6 @@ describe.each(engines)("nightshift finance on $engine", { timeout: 90_000 }, ({ 
   let cleanup: () => void;
   const env: Record<string, string> = { NIGHTSHIFT_PORT: "1" };
   const nightshift = (...args: string[]) => runCli(home, args, env);
-  // The runtime (the models `ask` talks to) still logs through the SQLite ledger.
-  const needsRuntime = engine === "postgres";
 
   beforeAll(async () => {
     ({ home, cleanup } = tempHome());
@@ -153,11 +198,63 @@ describe.each(engines)("nightshift finance on $engine", { timeout: 90_000 }, ({ 
     );
   });
 
-  it.skipIf(needsRuntime)("ask says clearly when no model is reachable", () => {
+  it("ask says clearly when no model is reachable", () => {
     const run = nightshift("finance", "ask", "How much did I spend at amazon in January 2026?");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
       /^No usable answer from the models \(.*cannot reach.*\); computed from your data: You spent \$89\.99 at amazon in January 2026/,
     );
+  });
+
+  it("categorize and ask put the work to the models and log each stage in this ledger", async () => {
+    const upstream = await startScriptedUpstream({ models: ["small:1b"], script: financeModels });
+    const config = join(home, "nightshift.yaml");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        models: {
+          reasoner: { model: "small:1b", url: upstream.url },
+          "finance-expert": { model: "small:1b", url: upstream.url },
+        },
+      }),
+    );
+    try {
+      const categorized = await runCliAsync(home, ["finance", "categorize", "--json"], env);
+      expect(categorized.stderr).toBe("");
+      const report = JSON.parse(categorized.stdout);
+      expect(report).toMatchObject({ left: 0, model_error: null });
+      expect(report.by_model).toBeGreaterThan(0);
+      const rows = JSON.parse(nightshift("finance", "transactions", "--json").stdout);
+      expect(
+        rows.filter((t: { category_source: string }) => t.category_source === "model"),
+      ).toHaveLength(report.by_model);
+      const run = await runCliAsync(
+        home,
+        ["finance", "ask", "How much did I spend at amazon in January 2026?", "--json"],
+        env,
+      );
+      expect(run.stderr).toBe("");
+      const answer = JSON.parse(run.stdout);
+      expect(answer).toMatchObject({ source: "model", mismatches: [] });
+      expect(answer.answer).toContain("You spent $89.99 at amazon in January 2026.");
+      // The run, both stages and their attempts, read back from the engine the CLI used.
+      const ledger = env.NIGHTSHIFT_LEDGER_URL
+        ? await PostgresActionLedger.open(env.NIGHTSHIFT_LEDGER_URL)
+        : new SqliteActionLedger(Ledger.open(join(home, "nightshift.db")));
+      try {
+        const trace = await ledger.actions.trace(answer.trace_id);
+        expect(trace.every((a) => a.agent === "finance")).toBe(true);
+        expect(trace.filter((a) => a.actionType === "attempt")).toHaveLength(2);
+        expect(trace.filter((a) => a.actionType === "model_call")).toHaveLength(2);
+        expect(trace.filter((a) => a.parentId === null).map((a) => a.actionType)).toEqual(["run"]);
+        const stages = await ledger.actions.list({ agent: "finance", limit: 1000 });
+        expect(stages.map((a) => a.actionType)).toContain("categorize.expert");
+      } finally {
+        await ledger.close();
+      }
+    } finally {
+      rmSync(config);
+      await upstream.close();
+    }
   });
 });

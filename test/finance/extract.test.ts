@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { modelExtractor } from "../../src/finance/import/extract.js";
 import { importStatementFile } from "../../src/finance/importer.js";
+import { sqliteStores } from "../../src/ledger/select.js";
 import { Runtime } from "../../src/runtime/index.js";
 import { writePdf } from "../fixtures/finance/pdf-writer.js";
 import { sqliteFinanceStore } from "../support/finance-agent.js";
@@ -59,7 +60,7 @@ async function setup(groceries: string) {
   });
   const temp = tempLedger();
   const config = parseConfig({ models: { reasoner: { model: "small:1b", url: upstream.url } } });
-  const runtime = new Runtime({ config, ledger: temp.ledger });
+  const runtime = new Runtime({ config, ledger: sqliteStores(temp.ledger) });
   const server = upstream;
   cleanups.push(
     temp.cleanup,

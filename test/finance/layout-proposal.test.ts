@@ -7,6 +7,7 @@ import { layoutProposer } from "../../src/finance/import/propose-layout.js";
 import { importStatementFile } from "../../src/finance/importer.js";
 import { previewStatementFile } from "../../src/finance/preview.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
+import { sqliteStores } from "../../src/ledger/select.js";
 import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import { Runtime } from "../../src/runtime/index.js";
 import { sqliteFinanceStore } from "../support/finance-agent.js";
@@ -59,7 +60,7 @@ async function setup(amountColumn: string) {
   upstream = server;
   const temp = tempLedger();
   const config = parseConfig({ models: { reasoner: { model: "small:1b", url: server.url } } });
-  const runtime = new Runtime({ config, ledger: temp.ledger });
+  const runtime = new Runtime({ config, ledger: sqliteStores(temp.ledger) });
   cleanups.push(
     temp.cleanup,
     () => server.close(),
@@ -95,7 +96,7 @@ describe("a model proposes the layout, the parser reads the numbers", () => {
     expect(prompt).not.toContain("2500");
     expect(prompt).toContain("9999,99");
     // The stage is logged as an action the night shift can review.
-    runtime.flush();
+    await runtime.flush();
     const actions = ledger.db
       .prepare("SELECT action_type FROM actions WHERE action_type = 'propose_csv_layout'")
       .all();

@@ -5,7 +5,6 @@ import { createApiHandler } from "../../src/api/handler.js";
 import { parseConfig } from "../../src/config.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
 import { PostgresActionLedger } from "../../src/ledger/postgres/action-ledger.js";
-import { needsSqliteLedger, selectLedger } from "../../src/ledger/select.js";
 import { createTestDatabase, postgresUrl } from "../support/postgres-db.js";
 import { tempLedger } from "../support/temp-ledger.js";
 
@@ -19,12 +18,11 @@ interface Machine {
 async function startMachine(ledgerUrl: string): Promise<Machine> {
   const local = tempLedger();
   const shared = await PostgresActionLedger.open(ledgerUrl);
-  const selection = selectLedger({ url: ledgerUrl }, local.ledger.path);
   const kb = new KnowledgeBase(shared.knowledge);
   const api = createApiHandler({
     ledger: local.ledger,
+    stores: shared,
     actionReads: shared.actions,
-    needsSqlite: (what) => needsSqliteLedger(what, selection),
     kb,
     config: parseConfig({}),
     log: () => {},

@@ -129,6 +129,34 @@ export function actionLedgerContract(open: () => Promise<ActionLedger>): void {
     );
   });
 
+  it("finds an agent's earlier actions on the same input, newest first, up to the limit", async () => {
+    const base = T0 + 20_000_000;
+    const key = "k".repeat(64);
+    const ours = await ledger.actions.insert(
+      Array.from({ length: 30 }, (_, i) =>
+        action({ agent: "triage", inputKey: key, startedAt: base + (i % 25) * 1000 }),
+      ),
+    );
+    await ledger.actions.insert([
+      action({ agent: "other", inputKey: key, startedAt: base + 99_000 }),
+      action({ agent: "triage", inputKey: "k".repeat(63), startedAt: base + 99_000 }),
+      action({ agent: "triage", startedAt: base + 99_000 }),
+    ]);
+    // Newest first; five pairs share a millisecond, and then the greater id comes first.
+    const expected = [...ours]
+      .sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : -1))
+      .map((a) => a.id);
+    const ids = async (limit?: number) =>
+      (await ledger.actions.byInputKey("triage", key, limit)).map((a) => a.id);
+    expect(await ids()).toEqual(expected.slice(0, 20));
+    expect(await ids(7)).toEqual(expected.slice(0, 7));
+    expect(await ids(100)).toEqual(expected);
+    const [newest] = await ledger.actions.byInputKey("triage", key, 1);
+    expect(newest).toEqual(await ledger.actions.get(expected[0]!));
+    expect(await ledger.actions.byInputKey("triage", "missing")).toEqual([]);
+    expect(await ledger.actions.byInputKey("nobody", key)).toEqual([]);
+  });
+
   it("adds and removes flags, and the flag listing follows", async () => {
     const [a] = await ledger.actions.insert([action({ startedAt: T0 + 30_000_000 })]);
     await ledger.actions.addFlags(a!.id, ["needs_review", "b"]);

@@ -187,11 +187,16 @@ describe.skipIf(postgresUrl === null)(
 
       // The report reads the same from the other machine, on the command line and from /v0.
       const report = await cli(homes[1]!.home, ["audit", "report", "--json"]).exit;
-      expect(JSON.parse(report.stdout)).toMatchObject({
+      const reported = JSON.parse(report.stdout);
+      expect(reported).toMatchObject({
         run: { id: run!.id, status: "done" },
         items: { total: 6 },
         corrections: { total: 3, applied: 3 },
       });
+      // The reviewer's stages were logged in the shared database by the first machine.
+      expect(reported.usage.reviewer_calls).toBeGreaterThanOrEqual(3);
+      expect(reported.usage.tokens_in).toBeGreaterThan(0);
+      expect(reported.usage.tokens_out).toBeGreaterThan(0);
       try {
         const get = async (path: string) => {
           const response = await fetch(`${daemon.url}${path}`);

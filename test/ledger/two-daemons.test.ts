@@ -171,7 +171,7 @@ describe.skipIf(postgresUrl === null)("two daemons sharing one PostgreSQL ledger
 
     const [fromA, fromB] = await Promise.all([chat(a.url, "alpha", 20), chat(b.url, "beta", 20)]);
     expect(await waitForIds(db, [...fromA, ...fromB])).toEqual([]);
-    // Each daemon's API reads what the other logged; routes not yet on the seam say so.
+    // Each daemon's API reads what the other logged.
     const listed = (await (await fetch(`${b.url}/v0/actions?agent=alpha&limit=50`)).json()) as {
       actions: { id: string }[];
     };
@@ -248,14 +248,23 @@ describe.skipIf(postgresUrl === null)("two daemons sharing one PostgreSQL ledger
     );
   }, 120_000);
 
-  it("says which commands need the SQLite ledger instead of reading the wrong one", async () => {
-    // The runtime (replay of a stage) still logs through the SQLite ledger.
-    const result = await cli(homeA.home, ["replay", "0196a1b2c3d4"], {
-      NIGHTSHIFT_LEDGER_URL: ledgerUrl,
-    });
-    expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(
-      /^nightshift: nightshift replay works only on the SQLite ledger so far, and this config selects the PostgreSQL ledger at postgres:\/\/nightshift:\*\*\*@/,
+  it("replays on one machine a call the other machine's gateway logged, into the shared ledger", async () => {
+    const { rows: logged } = await db.query<{ id: string }>(
+      "SELECT id FROM actions WHERE agent = 'alpha' AND action_type = 'chat' ORDER BY id LIMIT 1",
     );
+    const original = logged[0]!.id;
+    const result = await cli(homeB.home, ["replay", original, "--json"], {
+      NIGHTSHIFT_LEDGER_URL: ledgerUrl,
+      NIGHTSHIFT_UPSTREAM: upstream.url,
+    });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    const replay = JSON.parse(result.stdout) as { original_id: string; replay_id: string };
+    expect(replay.original_id).toBe(original);
+    const { rows } = await db.query(
+      "SELECT parent_id, action_type, agent FROM actions WHERE id = $1",
+      [replay.replay_id],
+    );
+    expect(rows).toEqual([{ parent_id: original, action_type: "replay", agent: "alpha" }]);
   }, 60_000);
 });

@@ -21,6 +21,7 @@ import {
   startScriptedUpstream,
 } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
+import { waitFor } from "../support/wait-for.js";
 
 export interface PlainHarness {
   upstream: ScriptedUpstream;
@@ -35,6 +36,8 @@ export interface PlainHarness {
   telemetry: Telemetry;
   /** A second connection to the same ledger, as another daemon has (close it yourself). */
   openSecond(): Promise<LedgerStores>;
+  /** The PostgreSQL URL when that engine runs the ledger (a CLI's NIGHTSHIFT_LEDGER_URL). */
+  ledgerUrl: string | null;
   home: string;
   /** The gateway's URL plus a path, with the token header when one is set. */
   api(path: string, init?: RequestInit): Promise<Response>;
@@ -119,7 +122,14 @@ export async function startPlainHarness(
         ...init,
         headers: { ...auth, ...(init.headers as Record<string, string> | undefined) },
       }),
-    waitForAction: (id) => waitForAction(ledger, id),
+    ledgerUrl: shared?.url ?? null,
+    waitForAction: (id) =>
+      shared
+        ? waitFor(`action ${id} in the shared ledger`, async () => {
+            await stores.writer.flush();
+            return stores.actions.get(id);
+          })
+        : waitForAction(ledger, id),
     async close(removeHome = true) {
       if (!closed) {
         closed = true;

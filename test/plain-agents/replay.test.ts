@@ -2,6 +2,8 @@ import { spawn } from "node:child_process";
 import { Ollama } from "ollama";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { PostgresActionLedger } from "../../src/ledger/postgres/action-ledger.js";
+import { ENGINES } from "../support/engines.js";
 import { type PlainHarness, postJson, startPlainHarness } from "./harness.js";
 
 const REPLIES: Record<string, string> = {
@@ -10,7 +12,9 @@ const REPLIES: Record<string, string> = {
   "qwen2.5:14b": "Total: 120 EUR\nDue: 2024-05-01\nPayee: ACME",
 };
 
-describe("replay of a logged gateway call", () => {
+const engines = ENGINES.filter((engine) => engine.available);
+
+describe.each(engines)("replay of a logged gateway call on $name", (engine) => {
   let h: PlainHarness;
   const seen: string[] = [];
   const recording: typeof fetch = async (input, init) => {
@@ -23,6 +27,7 @@ describe("replay of a logged gateway call", () => {
     h = await startPlainHarness({
       config: () => ({ models: { auditor: { model: "qwen2.5:14b" } } }),
       upstream: { models: Object.keys(REPLIES) },
+      engine,
     });
     h.upstream.setScript((r) => ({ content: REPLIES[r.model] ?? `unknown model ${r.model}` }));
   });
@@ -58,7 +63,8 @@ describe("replay of a logged gateway call", () => {
       identical: false,
       diff: ["  Total: 120 EUR", "- Due: 2024-05-01", "+ Due: 2024-06-01", "  Payee: ACME"],
     });
-    const replay = h.ledger.actions.get(String(result.replay_id))!;
+    // In the selected ledger, where the original is.
+    const replay = (await h.stores.actions.get(String(result.replay_id)))!;
     expect(replay).toMatchObject({
       parentId: original.id,
       traceId: original.traceId,
@@ -137,6 +143,7 @@ describe("replay of a logged gateway call", () => {
 
   it("replays from the CLI with nightshift replay ID --model", async () => {
     const original = seen[0]!;
+    const ledgerUrl = h.ledgerUrl;
     await h.close(false);
     const upstream = h.upstream;
     onTestFinished(() => h.close());
@@ -150,12 +157,24 @@ describe("replay of a logged gateway call", () => {
     expect(upstream).not.toBe(fresh);
     const result = await runCliAsync(h.home, ["replay", original, "--model", "llama3.2:3b"], {
       NIGHTSHIFT_UPSTREAM: fresh.url,
+      ...(ledgerUrl ? { NIGHTSHIFT_LEDGER_URL: ledgerUrl } : {}),
     });
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
     expect(result.stdout).toContain(`replayed ${original} as `);
     expect(result.stdout).toContain("  after:  llama3.2:3b");
     expect(result.stdout).toMatch(/- Due: 2024-05-01\n\s+\+ Due: 2024-06-01/);
+    if (ledgerUrl) {
+      // The CLI logged its replay in the shared database, under the original.
+      const replayId = /as (\S+)/.exec(result.stdout)![1]!;
+      const shared = await PostgresActionLedger.open(ledgerUrl);
+      onTestFinished(() => shared.close());
+      expect(await shared.actions.get(replayId)).toMatchObject({
+        parentId: original,
+        actionType: "replay",
+        model: "llama3.2:3b",
+      });
+    }
   });
 });
 

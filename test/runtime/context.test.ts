@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { parseConfig } from "../../src/config.js";
+import { sqliteStores } from "../../src/ledger/select.js";
 import { defineStage, type KnowledgeQuery, Runtime } from "../../src/runtime/index.js";
 import { startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempLedger } from "../support/temp-ledger.js";
@@ -49,7 +50,7 @@ async function setup(primaryUrl: string | null, fallbackUrl: string) {
       broken: { model: "junk", backend: "llamacpp", path: join(home, "junk.gguf") },
     },
   });
-  const runtime = new Runtime({ config, ledger, knowledge });
+  const runtime = new Runtime({ config, ledger: sqliteStores(ledger), knowledge });
   cleanups.push(() => runtime.close());
   return { runtime, ledger, queries, home };
 }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { parseConfig } from "../../src/config.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
+import { sqliteStores } from "../../src/ledger/select.js";
 import { defineStage, Runtime } from "../../src/runtime/index.js";
 import { tempLedger } from "../support/temp-ledger.js";
 
@@ -44,7 +45,7 @@ beforeAll(() => {
       missing: { model: "nothing", backend: "llamacpp", path: "/nonexistent/model.gguf" },
     },
   });
-  runtime = new Runtime({ config, ledger });
+  runtime = new Runtime({ config, ledger: sqliteStores(ledger) });
 });
 
 afterAll(async () => {

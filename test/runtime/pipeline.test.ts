@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { parseConfig } from "../../src/config.js";
 import { startGateway } from "../../src/gateway/server.js";
+import { sqliteStores } from "../../src/ledger/select.js";
 import { UserActivity } from "../../src/monitor/activity.js";
 import { Runtime, twoStagePipeline } from "../../src/runtime/index.js";
 import { startScriptedUpstream } from "../support/scripted-upstream.js";
@@ -141,7 +142,7 @@ describe("through the real gateway", () => {
       server: { port: gateway.port },
       models: { reasoner: { model: "small:1b" }, expert: { model: "big:14b" } },
     });
-    const runtime = new Runtime({ config, ledger });
+    const runtime = new Runtime({ config, ledger: sqliteStores(ledger) });
     try {
       const result = await runtime
         .agent("finance", categorize.pipeline)

@@ -12,7 +12,7 @@ export function openTestFinanceAgent(
   config: Config,
   clock: Clock = systemClock,
 ): Promise<FinanceAgent> {
-  return openFinanceAgent(financePartsOver(sqliteStores(ledger), ledger, config, clock));
+  return openFinanceAgent(financePartsOver(sqliteStores(ledger), config, clock));
 }
 
 /** The finance store of a SQLite test ledger. */

@@ -251,7 +251,7 @@ export function registerFinance(program: Command, context: AgentCliContext): voi
           store: agent.store,
           config: agent.config.finance,
           clock: agent.clock,
-          runtime: agent.canRunModels ? agent.runtime() : undefined,
+          runtime: agent.runtime(),
         });
         if (flags.json) return printJson(snakeKeys(result));
         process.stdout.write(`${result.answer}\n`);

@@ -5,7 +5,6 @@ import type { FinanceAgentParts } from "../../finance/agent.js";
 import { financeCorrectionHandler } from "../../finance/corrections.js";
 import { embedderFromConfig } from "../../knowledge/embedder-config.js";
 import { KnowledgeBase } from "../../knowledge/kb.js";
-import type { Ledger } from "../../ledger/ledger.js";
 import type { LedgerStores } from "../../ledger/stores/index.js";
 import { ReviewQueue } from "../../review/queue.js";
 import { Runtime } from "../../runtime/index.js";
@@ -13,28 +12,25 @@ import type { AgentCliContext } from "../agent.js";
 
 /**
  * The finance agent's parts for one CLI command, over the selected ledger: its store, the
- * knowledge base and the review queue are on either engine. The runtime (categorize and ask
- * talk to models) still logs its stages through the SQLite ledger, so on PostgreSQL it is left
- * out and the commands that need models say so.
+ * knowledge base, the review queue and the runtime (categorize and ask talk to models, and log
+ * each stage to the same ledger) are on either engine.
  */
 export async function financeParts(context: AgentCliContext): Promise<FinanceAgentParts> {
   const app = await context.app();
-  const ledger = app.stores.engine === "sqlite" ? context.ledger() : undefined;
-  const { config, clock, kb } = app;
+  const { config, clock, kb, stores } = app;
   return {
-    store: app.stores.finance,
+    store: stores.finance,
     config,
     clock,
     kb,
     review: app.review,
-    ...(ledger ? { runtime: () => new Runtime({ config, ledger, knowledge: kb, clock }) } : {}),
+    runtime: () => new Runtime({ config, ledger: stores, knowledge: kb, clock }),
   };
 }
 
-/** The parts over a ledger's stores; `ledger` (SQLite) gives the runtime its action log. */
+/** The parts over a ledger's stores (either engine), built here rather than from the app. */
 export function financePartsOver(
   stores: LedgerStores,
-  ledger: Ledger | undefined,
   config: Config,
   clock: Clock,
 ): FinanceAgentParts {
@@ -50,6 +46,6 @@ export function financePartsOver(
     clock,
     kb,
     review: new ReviewQueue(stores, { handlers, clock }),
-    ...(ledger ? { runtime: () => new Runtime({ config, ledger, knowledge: kb, clock }) } : {}),
+    runtime: () => new Runtime({ config, ledger: stores, knowledge: kb, clock }),
   };
 }

@@ -75,6 +75,17 @@ export class PostgresActionReads implements ActionReads {
     );
   }
 
+  /** Served in index order by actions_input_key_agent (migration 0011): no sort, stops at `limit`. */
+  async byInputKey(agent: string, inputKey: string, limit = 20): Promise<Action[]> {
+    const { rows } = await this.pool.query<ActionRow>({
+      name: "ns_by_input_key",
+      text: `SELECT * FROM actions WHERE input_key = $1 AND agent = $2
+             ORDER BY started_at DESC, id DESC LIMIT $3`,
+      values: [inputKey, agent, limit],
+    });
+    return rows.map((row) => rowToAction(row));
+  }
+
   async traceIdOf(id: string): Promise<string | undefined> {
     const { rows } = await this.pool.query<{ trace_id: string }>({
       name: "ns_trace_of",

@@ -45,6 +45,10 @@ export class SqliteActionReads implements ActionReads {
     return this.store.children(parentId);
   }
 
+  async byInputKey(agent: string, inputKey: string, limit?: number): Promise<Action[]> {
+    return this.store.byInputKey(agent, inputKey, limit);
+  }
+
   async traceIdOf(id: string): Promise<string | undefined> {
     return this.store.traceIdOf(id);
   }

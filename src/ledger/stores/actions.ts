@@ -7,8 +7,8 @@ import type { Action, ActionFilter, NewAction } from "../actions.js";
  * async so a network engine fits behind them. The gateway's appender stays synchronous on the
  * request path: `write` only queues, and the engine commits batches in the background.
  *
- * Today this seam covers the action log (the gateway, `nightshift actions`, `trace`, /v0/actions);
- * the other capabilities still take the SQLite `Ledger` directly.
+ * The action log's part of the seam: the gateway, the agent runtime (its batched writes and
+ * history reads), `nightshift actions`, `trace`, `replay` and /v0/actions.
  */
 export type LedgerEngine = "sqlite" | "postgres";
 
@@ -33,6 +33,11 @@ export interface ActionReads {
   count(filter?: Pick<ActionFilter, "since" | "agent">): Promise<number>;
   trace(traceId: string): Promise<Action[]>;
   children(parentId: string): Promise<Action[]>;
+  /**
+   * Earlier actions of one agent on the same input (the runtime's input_key), newest first: what
+   * a stage reads before it runs ("last time this input failed check X").
+   */
+  byInputKey(agent: string, inputKey: string, limit?: number): Promise<Action[]>;
   /** The trace an action belongs to, without reading the action. */
   traceIdOf(id: string): Promise<string | undefined>;
   /** The ids of a trace's actions, without reading them. */

@@ -1,6 +1,5 @@
 import { agentJobs } from "../../agents/registry.js";
 import { auditJob } from "../../audit/job.js";
-import { NightshiftError } from "../../errors.js";
 import { retentionJob } from "../../retention/job.js";
 import type { JobDefinition, JobDependencies, JobFactory } from "../job.js";
 import { commandJobs } from "./command.js";
@@ -14,24 +13,14 @@ import { quietHoursRelearnJob } from "./quiet-hours-relearn.js";
 export const builtInJobs: readonly JobFactory[] = [quietHoursRelearnJob, auditJob, retentionJob];
 
 /**
- * Every job the scheduler knows: the built-ins, then the user's command jobs from the config.
- * A job that still needs the SQLite ledger is left out on PostgreSQL, said through `skipped`,
- * rather than run against a local file the other daemons do not see.
+ * Every job the scheduler knows: the built-ins and the agents' jobs, then the user's command
+ * jobs from the config. Every one runs on either ledger engine.
  */
 export function createJobs(
   dependencies: JobDependencies,
   factories: readonly JobFactory[] = builtInJobs,
-  skipped: (reason: string) => void = () => {},
 ): JobDefinition[] {
-  const jobs: JobDefinition[] = [];
-  for (const factory of [...factories, ...agentJobs()]) {
-    try {
-      jobs.push(factory(dependencies));
-    } catch (error) {
-      if (!(error instanceof NightshiftError) || error.code !== "needs_sqlite_ledger") throw error;
-      skipped(`${factory.name || "a built-in job"} is not scheduled: ${error.message}`);
-    }
-  }
+  const jobs = [...factories, ...agentJobs()].map((factory) => factory(dependencies));
   const names = new Set(jobs.map((job) => job.name));
   for (const job of commandJobs(dependencies.config)) {
     if (!names.has(job.name)) jobs.push(job);
