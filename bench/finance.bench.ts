@@ -23,8 +23,9 @@ function freshStore(name: string): { store: FinanceStore; ledger: Ledger } {
 }
 
 /**
- * The same 50-page import on PostgreSQL (a throwaway cluster, or NIGHTSHIFT_BENCH_PG_URL): each
- * duplicate check and insert is a round trip there, inside one transaction. Null without one.
+ * The same 50-page import on PostgreSQL (a throwaway cluster, or NIGHTSHIFT_BENCH_PG_URL): one
+ * read of known bank ids, one of duplicate candidates and one multi-row insert per statement,
+ * inside one transaction. Null without one.
  */
 async function postgresImportMs(file: string): Promise<number | null> {
   let cluster: PostgresCluster | undefined;

@@ -10,27 +10,61 @@ export type DuplicateVerdict =
   | { kind: "suspect"; existing: FinanceTransaction };
 
 /**
- * Where an incoming transaction stands against the ledger. Only the bank's id proves identity;
- * a match on amount and date is never merged, only flagged. Among several candidates the same
- * payee wins, then the closest date.
+ * What the ledger holds around one statement's transactions, read in two queries for the whole
+ * statement: the account's rows with any of its bank ids, and the possible duplicates of any of
+ * its amounts across its dates and the window around them. Inside the import's transaction
+ * nothing else changes them (finance transactions take turns), so deciding every row from it
+ * gives what asking the store row by row gave.
  */
-export async function checkDuplicate(
+export interface DuplicateContext {
+  byBankId: Map<string, FinanceTransaction>;
+  candidates: FinanceTransaction[];
+  windowDays: number;
+}
+
+export async function loadDuplicateContext(
   store: FinanceReads,
   accountId: number,
   statementId: number,
-  transaction: ParsedTransaction,
+  transactions: readonly ParsedTransaction[],
   windowDays: number,
+): Promise<DuplicateContext> {
+  const bankIds = transactions.flatMap((t) => (t.bankId ? [t.bankId] : []));
+  const dates = transactions.map((t) => t.date).sort();
+  const amounts = transactions.map((t) => t.amountCents);
+  const [known, candidates] = await Promise.all([
+    bankIds.length ? store.byBankIds(accountId, bankIds) : [],
+    dates.length
+      ? store.duplicateCandidatesMany(
+          accountId,
+          amounts,
+          shiftDate(dates[0]!, -windowDays),
+          shiftDate(dates[dates.length - 1]!, windowDays),
+          statementId,
+        )
+      : [],
+  ]);
+  return { byBankId: new Map(known.map((t) => [t.bankId!, t])), candidates, windowDays };
+}
+
+/**
+ * Where an incoming transaction stands against the ledger. Only the bank's id proves identity;
+ * a match on amount and date is never merged, only flagged. Among several candidates the same
+ * payee wins, then the closest date. `claimed` holds candidates already matched in this import.
+ */
+export function judgeDuplicate(
+  context: DuplicateContext,
+  transaction: ParsedTransaction,
   claimed: Set<number>,
-): Promise<DuplicateVerdict> {
+): DuplicateVerdict {
   if (transaction.bankId) {
-    const existing = await store.byBankId(accountId, transaction.bankId);
+    const existing = context.byBankId.get(transaction.bankId);
     if (existing) return { kind: "same_bank_id", existing };
   }
-  const from = shiftDate(transaction.date, -windowDays);
-  const to = shiftDate(transaction.date, windowDays);
-  const candidates = (
-    await store.duplicateCandidates(accountId, transaction.amountCents, from, to, statementId)
-  )
+  const from = shiftDate(transaction.date, -context.windowDays);
+  const to = shiftDate(transaction.date, context.windowDays);
+  const candidates = context.candidates
+    .filter((c) => c.amountCents === transaction.amountCents && c.date >= from && c.date <= to)
     // Two transactions with different bank ids are two transactions, however alike.
     .filter((c) => !(c.bankId && transaction.bankId && c.bankId !== transaction.bankId))
     .filter((c) => !claimed.has(c.id));
@@ -41,6 +75,25 @@ export async function checkDuplicate(
     daysBetween(c.date, transaction.date);
   const best = candidates.reduce((a, b) => (score(b) < score(a) ? b : a));
   return { kind: "suspect", existing: best };
+}
+
+/** One transaction on its own (two reads); an import decides a whole statement with the above. */
+export async function checkDuplicate(
+  store: FinanceReads,
+  accountId: number,
+  statementId: number,
+  transaction: ParsedTransaction,
+  windowDays: number,
+  claimed: Set<number>,
+): Promise<DuplicateVerdict> {
+  const context = await loadDuplicateContext(
+    store,
+    accountId,
+    statementId,
+    [transaction],
+    windowDays,
+  );
+  return judgeDuplicate(context, transaction, claimed);
 }
 
 function normalize(text: string): string {

@@ -8,10 +8,11 @@ import type {
   FinanceStatement,
   FinanceStore,
   FinanceWrites,
+  NewTransaction,
 } from "../ledger/stores/finance.js";
 import type { ReviewQueue } from "../review/queue.js";
 import { DEFAULT_ACCOUNT, resolveAccount } from "./accounts.js";
-import { checkDuplicate, openDuplicateReview } from "./dedupe.js";
+import { judgeDuplicate, loadDuplicateContext, openDuplicateReview } from "./dedupe.js";
 import { rememberLayout } from "./import/layout-memory.js";
 import type { ParsedStatement, ReadLayout } from "./import/statement.js";
 import {
@@ -261,18 +262,34 @@ async function storeTransactions(
   const { tx, statementId, account } = target;
   const counts = { imported: 0, skipped: 0, suspects: [] as [number, number][] };
   const claimed = new Set<number>();
+  const seenBankIds = new Set<string>();
   const statementFlags = reconciliation.status === "mismatch" ? ["statement_unreconciled"] : [];
+  const window = target.config.duplicate_window_days;
+  const context = await loadDuplicateContext(
+    tx,
+    account.id,
+    statementId,
+    parsed.transactions,
+    window,
+  );
+  const rows: NewTransaction[] = [];
+  const suspects: (number | null)[] = [];
   for (const [position, transaction] of parsed.transactions.entries()) {
-    const window = target.config.duplicate_window_days;
-    const verdict = await checkDuplicate(tx, account.id, statementId, transaction, window, claimed);
+    const verdict = judgeDuplicate(context, transaction, claimed);
     stored(position + 1);
-    if (verdict.kind === "same_bank_id") {
+    // The same bank id twice within one file: the bank's word that it is one transaction.
+    if (
+      verdict.kind === "same_bank_id" ||
+      (transaction.bankId && seenBankIds.has(transaction.bankId))
+    ) {
       counts.skipped++;
       continue;
     }
+    if (transaction.bankId) seenBankIds.add(transaction.bankId);
     const suspect = verdict.kind === "suspect" ? verdict.existing : null;
     if (suspect) claimed.add(suspect.id);
-    const id = await tx.insertTransaction({
+    suspects.push(suspect?.id ?? null);
+    rows.push({
       accountId: account.id,
       statementId,
       position,
@@ -286,13 +303,17 @@ async function storeTransactions(
       flags: [...statementFlags, ...(suspect ? ["duplicate_suspect"] : [])],
       createdAt: now,
     });
-    // The same bank id twice within one file: the bank's word that it is one transaction.
+  }
+  // One write for the whole statement, not one round trip per row.
+  const ids = await tx.insertTransactions(rows);
+  for (const [i, id] of ids.entries()) {
     if (id === null) {
       counts.skipped++;
       continue;
     }
     counts.imported++;
-    if (suspect) counts.suspects.push([id, suspect.id]);
+    const suspect = suspects[i];
+    if (suspect != null) counts.suspects.push([id, suspect]);
   }
   return counts;
 }

@@ -35,6 +35,16 @@ export class VersionDraft {
     return this.latest.get(id);
   }
 
+  /** Reads the stored versions of many entries in one round trip (an import), before `current`. */
+  async preload(entries: readonly { scope: string; key: string }[]): Promise<void> {
+    const missing = entries.filter((e) => !this.latest.has(`${e.scope}\u0000${e.key}`));
+    if (missing.length === 0) return;
+    for (const e of missing) this.latest.set(`${e.scope}\u0000${e.key}`, undefined);
+    for (const row of await this.store.currentMany(missing)) {
+      this.latest.set(`${row.scope}\u0000${row.key}`, row);
+    }
+  }
+
   async write(
     scope: string,
     key: string,

@@ -75,6 +75,7 @@ export class KnowledgeBase implements KnowledgeSource {
   ): Promise<PutResult[]> {
     for (const input of inputs) validateEntry(input);
     return commitDraft(this.store, this.now, async (draft) => {
+      if (inputs.length > 1) await draft.preload(inputs);
       const results: PutResult[] = [];
       for (const input of inputs) results.push(await draftPut(draft, input, provenance, note));
       return results;

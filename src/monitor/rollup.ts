@@ -135,14 +135,48 @@ export async function rollupHourFromRaw(
   return computeHourRollups(hour, window.slice(inHour), flags);
 }
 
-/** The rollups of several hours, read one after the other (reads only; nothing is written). */
+/**
+ * The rollups of several hours (ascending), reading each run of consecutive hours with one
+ * window query and one activity query instead of two queries per hour. The idle flags walk the
+ * whole run, so each sample's "latest activity" is the same one rollupHourFromRaw finds (the
+ * sampler's last_active_at only ever grows) without asking the store again for every hour.
+ */
 async function rollupHours(
   store: MonitorStore,
   hours: readonly number[],
   idle: IdleConfig,
 ): Promise<RollupRow[]> {
   const rows: RollupRow[] = [];
-  for (const hour of hours) rows.push(...(await rollupHourFromRaw(store, hour, idle)));
+  for (let start = 0; start < hours.length; ) {
+    let end = start + 1;
+    while (end < hours.length && hours[end] === hours[end - 1]! + HOUR_MS) end++;
+    rows.push(...(await rollupRun(store, hours.slice(start, end), idle)));
+    start = end;
+  }
+  return rows;
+}
+
+/** Rollups of consecutive hours from one read of their samples (plus the lookback before). */
+async function rollupRun(
+  store: MonitorStore,
+  hours: readonly number[],
+  idle: IdleConfig,
+): Promise<RollupRow[]> {
+  const from = hours[0]! - idle.user_idle_min * 60_000;
+  const [window, prior] = await Promise.all([
+    store.between(from, hours[hours.length - 1]! + HOUR_MS),
+    store.lastActivityBefore(from),
+  ]);
+  const flags = idleFlags(window, prior, idle);
+  const rows: RollupRow[] = [];
+  let i = window.findIndex((s) => s.ts >= hours[0]!);
+  if (i === -1) i = window.length;
+  for (const hour of hours) {
+    let j = i;
+    while (j < window.length && window[j]!.ts < hour + HOUR_MS) j++;
+    rows.push(...computeHourRollups(hour, window.slice(i, j), flags.slice(i, j)));
+    i = j;
+  }
   return rows;
 }
 

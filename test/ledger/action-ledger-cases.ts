@@ -187,6 +187,26 @@ export function actionLedgerContract(open: () => Promise<ActionLedger>): void {
     // SQLite keeps the NUL; PostgreSQL cannot store it in text and keeps U+FFFD instead.
     expect(["evil\u0000model", "evil\uFFFDmodel"]).toContain(read?.model);
   });
+
+  it("keeps text with backslashes, tabs, newlines and \\N exactly as written", async () => {
+    const tricky = "a\\b\tc\nd\re \\N \\. end\\";
+    const written = ledger.writer.write(
+      action({
+        model: tricky,
+        error: "\\N",
+        request: { prompt: tricky, nested: ["\t", "\\"] },
+        flags: ["tab\tflag", "back\\slash"],
+        meta: { note: "\n" },
+      }),
+    );
+    await ledger.writer.flush();
+    const read = await ledger.actions.get(written.id);
+    expect(read?.model).toBe(tricky);
+    expect(read?.error).toBe("\\N");
+    expect(read?.request).toEqual({ prompt: tricky, nested: ["\t", "\\"] });
+    expect(read?.meta).toEqual({ note: "\n" });
+    expect([...(read?.flags ?? [])].sort()).toEqual(["back\\slash", "tab\tflag"]);
+  });
 }
 
 export function describeEngine(

@@ -186,6 +186,56 @@ export function financeStoreContract(open: () => Promise<TwoMachines>, engine: s
     expect(copy).toBeTypeOf("number");
   });
 
+  it("writes a statement's transactions in one call: ids in order, null for a known bank id", async () => {
+    const a = await account();
+    const s1 = (await store.insertStatement(statement(a.id)))!;
+    const s2 = (await store.insertStatement(statement(a.id)))!;
+    const known = (await store.insertTransaction(txn(a.id, s1, { bankId: "K1" })))!;
+    const ids = await store.insertTransactions([
+      txn(a.id, s2, { position: 0, bankId: "N1", flags: ["duplicate_suspect"] }),
+      txn(a.id, s2, { position: 1, bankId: "K1" }),
+      txn(a.id, s2, { position: 2, duplicateOf: known, payee: null }),
+      txn(a.id, s2, { position: 3, bankId: "N1" }),
+    ]);
+    expect(ids[1]).toBeNull();
+    expect(ids[3]).toBeNull();
+    expect(ids[0]).toBeGreaterThan(known);
+    expect(ids[2]).toBeGreaterThan(ids[0]!);
+    const rows = await store.transactions({ statementId: s2 });
+    expect(rows.map((t) => [t.id, t.position, t.bankId, t.duplicateOf, t.payee, t.flags])).toEqual([
+      [ids[0], 0, "N1", null, "CHIPOTLE", ["duplicate_suspect"]],
+      [ids[2], 2, null, known, null, []],
+    ]);
+    expect(await store.insertTransactions([])).toEqual([]);
+    expect((await store.byBankIds(a.id, ["K1", "N1", "zz"])).map((t) => t.id).sort()).toEqual(
+      [known, ids[0]].sort(),
+    );
+    expect(await store.byBankIds(a.id, [])).toEqual([]);
+  });
+
+  it("finds duplicate candidates of several amounts at once, by date then id", async () => {
+    const a = await account();
+    const s1 = (await store.insertStatement(statement(a.id)))!;
+    const s2 = (await store.insertStatement(statement(a.id)))!;
+    const late = (await store.insertTransaction(txn(a.id, s1, { date: "2026-03-08" })))!;
+    const other = (await store.insertTransaction(
+      txn(a.id, s1, { date: "2026-03-02", amountCents: -5_00 }),
+    ))!;
+    const early = (await store.insertTransaction(txn(a.id, s1, { date: "2026-03-02" })))!;
+    await store.insertTransaction(txn(a.id, s1, { date: "2026-03-03", amountCents: -1 }));
+    await store.insertTransaction(txn(a.id, s1, { date: "2026-04-20" }));
+    await store.insertTransaction(txn(a.id, s2, { date: "2026-03-05" }));
+    const found = await store.duplicateCandidatesMany(
+      a.id,
+      [-12_85, -5_00, -12_85],
+      "2026-03-01",
+      "2026-03-09",
+      s2,
+    );
+    // other and early share a date; other was written first, so its id is lower.
+    expect(found.map((t) => t.id)).toEqual([other, early, late]);
+  });
+
   it("sets a category, keeping the deciding action when none is given, and flags sorted once", async () => {
     const a = await account();
     const sid = (await store.insertStatement(statement(a.id)))!;

@@ -341,6 +341,47 @@ export function knowledgeContract(open: () => Promise<KnowledgeHarness>): void {
     expect((await kb.get("shared", "a"))!.content).toBe("two");
   });
 
+  it("imports onto existing entries: unchanged ones keep their version, the rest move on", async () => {
+    await kb.put({ scope: "shared", key: "same", content: "kept" }, person());
+    await kb.put({ scope: "shared", key: "edit", content: "old" }, person());
+    await kb.put({ scope: "finance", key: "gone", content: "was here" }, person());
+    await kb.remove("finance", "gone", person());
+    const results = await kb.putMany(
+      [
+        { scope: "shared", key: "edit", content: "new" },
+        { scope: "shared", key: "same", content: "kept" },
+        { scope: "finance", key: "gone", content: "back" },
+        { scope: "finance", key: "fresh", content: "first" },
+        { scope: "shared", key: "edit", content: "newer" },
+      ],
+      { kind: "import", ref: "kb.ndjson" },
+    );
+    expect(results.map((r) => [r.entry.key, r.entry.version, r.changed])).toEqual([
+      ["edit", 2, true],
+      ["same", 1, false],
+      ["gone", 3, true],
+      ["fresh", 1, true],
+      ["edit", 3, true],
+    ]);
+    const current = await harness.store.currentMany([
+      { scope: "shared", key: "edit" },
+      { scope: "finance", key: "gone" },
+      { scope: "finance", key: "never" },
+      { scope: "shared", key: "same" },
+    ]);
+    expect(current.map((c) => [c.scope, c.key, c.version, c.content, c.deleted]).sort()).toEqual([
+      ["finance", "gone", 3, "back", false],
+      ["shared", "edit", 3, "newer", false],
+      ["shared", "same", 1, "kept", false],
+    ]);
+    expect((await kb.history("shared", "edit")).map((v) => v.content)).toEqual([
+      "old",
+      "new",
+      "newer",
+    ]);
+    expect((await kb.search({ agent: "finance", text: "back", limit: 5 })).length).toBe(1);
+  });
+
   it("embeds each live entry once per model and drops the vector when the text changes", async () => {
     await kb.put({ scope: "finance", key: "k1", content: "alpha" }, person());
     await kb.put({ scope: "finance", key: "k2", content: "beta" }, person());

@@ -1,10 +1,11 @@
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Action, NewAction } from "../../src/ledger/actions.js";
+import { type Action, completeAction, type NewAction } from "../../src/ledger/actions.js";
 import { closeSharedLedger } from "../../src/ledger/gateway-ledger.js";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { PostgresActionLedger } from "../../src/ledger/postgres/action-ledger.js";
+import { insertActions } from "../../src/ledger/postgres/insert.js";
 import { findPostgresBin, type PostgresCluster, startPostgres } from "../support/postgres.js";
 import { tempHome } from "../support/temp-ledger.js";
 
@@ -105,6 +106,23 @@ describe.skipIf(!bin && !process.env.CI)("the PostgreSQL writer when the server 
     expect(lines.join("\n")).toMatch(/40 actions not written to the PostgreSQL ledger .* kept in /);
     local.close();
   }, 60_000);
+
+  it("writes a batch once when part of it is already in (a retry after a lost acknowledgement)", async () => {
+    const errors: unknown[] = [];
+    const { ledger, url } = await freshLedger("half_committed", errors);
+    const batch = Array.from({ length: 10 }, (_, i) =>
+      completeAction(action(i, { flags: i % 2 ? ["odd"] : [] })),
+    );
+    // The first four already landed, as when the server committed but its reply was lost.
+    await insertActions(ledger.pool, batch.slice(0, 4));
+    for (const a of batch) ledger.writer.write(a);
+    await ledger.writer.flush();
+    expect(await waitForCount(url, 10)).toBe(10);
+    const flags = await ledger.pool.query("SELECT count(*)::int AS n FROM action_flags");
+    expect(flags.rows[0].n).toBe(5);
+    expect(errors).toEqual([]);
+    await ledger.close();
+  });
 
   it("sets aside only the rows the server refuses, and commits the rest", async () => {
     const rejected: Action[] = [];

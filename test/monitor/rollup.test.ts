@@ -2,7 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { HOUR_MS, type MonitorSample, type MonitorStore } from "../../src/ledger/stores/index.js";
 import { learnQuietHours } from "../../src/monitor/quiet-hours.js";
-import { rollUpAndPruneSamples, rollUpCompletedHours } from "../../src/monitor/rollup.js";
+import {
+  rollUpAndPruneSamples,
+  rollUpCompletedHours,
+  rollupHourFromRaw,
+} from "../../src/monitor/rollup.js";
 import { MONITOR_ENGINES } from "./engines.js";
 import { MONDAY, weekdaySleeper } from "./history.js";
 
@@ -62,6 +66,29 @@ for (const engine of MONITOR_ENGINES) {
       // The current hour is not rolled up before it completes.
       await store.insert(sample(T0 + HOUR_MS + 60_000, 1, 0));
       expect(await rollUpCompletedHours(store, T0 + HOUR_MS + 120_000, config.idle)).toBe(0);
+    });
+
+    it("rolls up a run of hours read at once as each hour read alone, across gaps and activity", async () => {
+      // Hours 0-5 and 9-10 (a gap), one sample every 7 minutes; the user is active now and then,
+      // so the idle share of an hour depends on activity in the lookback before it.
+      const hours = [0, 1, 2, 3, 4, 5, 9, 10];
+      const samples = hours.flatMap((h) =>
+        Array.from({ length: 9 }, (_, k) => {
+          const ts = T0 + h * HOUR_MS + k * 7 * 60_000;
+          return sample(ts, (h * 9 + k) % 30, (k * 3) % 20, (h * 9 + k) % 11 === 0);
+        }),
+      );
+      await store.insertMany(samples);
+      expect(await rollUpCompletedHours(store, T0 + 11 * HOUR_MS, config.idle)).toBe(8);
+      for (const h of hours) {
+        const alone = await rollupHourFromRaw(store, T0 + h * HOUR_MS, config.idle);
+        const stored = await store.rollups(T0 + h * HOUR_MS, T0 + (h + 1) * HOUR_MS);
+        const key = (r: { metric: string; gpu: number }) => `${r.metric}/${r.gpu}`;
+        const byKey = (rows: typeof stored) => [...rows].sort((a, b) => (key(a) < key(b) ? -1 : 1));
+        expect(byKey(stored)).toEqual(byKey(alone));
+      }
+      const idle = await store.idleFractions(T0, T0 + 11 * HOUR_MS);
+      expect(idle.some((r) => r.idleFraction > 0 && r.idleFraction < 1)).toBe(true);
     });
 
     it("turns raw samples past retention into rollups, idempotently, keeping newer ones raw", async () => {

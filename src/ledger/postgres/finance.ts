@@ -33,6 +33,34 @@ const STATEMENT_SELECT =
   "SELECT s.*, a.name AS account_name FROM finance_statements s JOIN finance_accounts a ON a.id = s.account_id";
 const sortedFlags = (flags: string[]) => JSON.stringify([...new Set(flags)].sort());
 
+/** Many transactions in one statement, in the given order (ids follow it), one array a column. */
+const INSERT_TRANSACTIONS = `INSERT INTO finance_transactions (account_id, statement_id, position,
+    date, amount_cents, description, payee, bank_id, balance_cents, duplicate_of, flags, created_at)
+  SELECT a, s, p, d, amount, descr, payee, bank, balance, dup, f::jsonb, c
+  FROM unnest($1::int8[], $2::int8[], $3::int4[], $4::text[], $5::int8[], $6::text[], $7::text[],
+    $8::text[], $9::int8[], $10::int8[], $11::text[], $12::int8[])
+    WITH ORDINALITY AS t(a, s, p, d, amount, descr, payee, bank, balance, dup, f, c, n)
+  ORDER BY n
+  ON CONFLICT (account_id, bank_id) WHERE bank_id IS NOT NULL DO NOTHING
+  RETURNING id, statement_id, position`;
+
+function transactionArrays(values: readonly NewTransaction[]): unknown[][] {
+  return [
+    values.map((t) => t.accountId),
+    values.map((t) => t.statementId),
+    values.map((t) => t.position),
+    values.map((t) => t.date),
+    values.map((t) => t.amountCents),
+    values.map((t) => t.description),
+    values.map((t) => t.payee),
+    values.map((t) => t.bankId),
+    values.map((t) => t.balanceCents),
+    values.map((t) => t.duplicateOf),
+    values.map((t) => JSON.stringify(t.flags)),
+    values.map((t) => t.createdAt),
+  ];
+}
+
 /** Reads and writes over the pool, or over one connection inside a transaction. */
 class PostgresFinanceQueries implements FinanceWrites {
   constructor(protected readonly db: Queryable) {}
@@ -173,6 +201,38 @@ class PostgresFinanceQueries implements FinanceWrites {
       ],
     );
     return inserted?.id ?? null;
+  }
+
+  byBankIds(accountId: number, bankIds: readonly string[]) {
+    return this.rows<FinanceTransaction>(
+      "SELECT * FROM finance_transactions WHERE account_id = $1 AND bank_id = ANY($2::text[])",
+      [accountId, [...bankIds]],
+    );
+  }
+
+  duplicateCandidatesMany(
+    accountId: number,
+    amountsCents: readonly number[],
+    from: string,
+    to: string,
+    statementId: number,
+  ) {
+    return this.rows<FinanceTransaction>(
+      `SELECT * FROM finance_transactions WHERE account_id = $1 AND amount_cents = ANY($2::int8[])
+        AND date BETWEEN $3 AND $4 AND statement_id <> $5 AND duplicate_of IS NULL
+        ORDER BY date COLLATE "C", id`,
+      [accountId, [...new Set(amountsCents)], from, to, statementId],
+    );
+  }
+
+  async insertTransactions(values: readonly NewTransaction[]) {
+    if (values.length === 0) return [];
+    const { rows } = await this.db.query<{ id: number; statement_id: number; position: number }>(
+      INSERT_TRANSACTIONS,
+      transactionArrays(values),
+    );
+    const ids = new Map(rows.map((r) => [`${r.statement_id}:${r.position}`, Number(r.id)]));
+    return values.map((v) => ids.get(`${v.statementId}:${v.position}`) ?? null);
   }
 
   transactionById(id: number) {

@@ -9,6 +9,7 @@ import {
   type ProvenanceKind,
   rankBySimilarity,
 } from "../stores/knowledge.js";
+import { appendVersions } from "./knowledge-append.js";
 import { KnowledgeSql, toTsQuery } from "./knowledge-sql.js";
 import { inTransaction } from "./transaction.js";
 
@@ -86,7 +87,7 @@ export class PostgresKnowledgeStore implements KnowledgeStore {
     const vectors = await this.hasVectorColumn();
     try {
       await inTransaction(this.pool, async (client) => {
-        for (const row of ordered) await appendOne(client, row, vectors);
+        await appendVersions(client, ordered, vectors);
       });
     } catch (error) {
       const code = (error as { code?: unknown }).code;
@@ -105,6 +106,17 @@ export class PostgresKnowledgeStore implements KnowledgeStore {
       values: [scope, key],
     });
     return rows[0] ? toCurrent(rows[0]) : undefined;
+  }
+
+  async currentMany(
+    entries: readonly { scope: string; key: string }[],
+  ): Promise<KnowledgeCurrentRow[]> {
+    if (entries.length === 0) return [];
+    const { rows } = await this.pool.query<EntryRecord>(KnowledgeSql.currentMany, [
+      entries.map((e) => e.scope),
+      entries.map((e) => e.key),
+    ]);
+    return rows.map(toCurrent);
   }
 
   async versions(scope: string, key: string): Promise<KnowledgeVersionRow[]> {
@@ -249,36 +261,4 @@ export class PostgresKnowledgeStore implements KnowledgeStore {
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-async function appendOne(
-  client: pg.PoolClient,
-  row: KnowledgeVersionRow,
-  vectors: boolean,
-): Promise<void> {
-  // Waits for another writer's transaction on this entry, then reads what it committed.
-  const { rows } = await client.query<{ version: number }>(KnowledgeSql.lockEntry, [
-    row.scope,
-    row.key,
-  ]);
-  if (row.version !== (rows[0]?.version ?? 0) + 1) {
-    throw new KnowledgeConflictError(row.scope, row.key, row.version);
-  }
-  const data = row.data === null || row.data === undefined ? null : JSON.stringify(row.data);
-  const values = [
-    row.scope,
-    row.key,
-    row.version,
-    row.content,
-    data,
-    row.deleted,
-    row.sourceKind,
-    row.sourceRef,
-    row.createdAt,
-  ];
-  await client.query(KnowledgeSql.insertVersion, [...values, row.note]);
-  await client.query(
-    vectors ? KnowledgeSql.upsertEntryWithVector : KnowledgeSql.upsertEntry,
-    values,
-  );
 }

@@ -3,6 +3,7 @@ import { NightshiftError } from "../../errors.js";
 import { type Action, completeAction, type NewAction } from "../actions.js";
 import type { ActionAppender } from "../stores/index.js";
 import { insertActions } from "./insert.js";
+import { type CopyBatch, copyActions, encodeCopyBatch } from "./insert-copy.js";
 import { isConnectionLoss } from "./pool.js";
 
 export interface PostgresWriterOptions {
@@ -28,10 +29,10 @@ const MAX_BACKOFF_MS = 5000;
 
 /**
  * The gateway's batched writer for PostgreSQL: `write` queues and returns at once; one commit is
- * in flight at a time, carrying up to `batchSize` rows in one INSERT. A commit that fails keeps
+ * in flight at a time, carrying up to `batchSize` rows in one COPY transaction. A commit that fails keeps
  * its rows at the head of the queue and is retried with backoff (the server restarting, the
  * network gone), and rows already committed by a commit whose acknowledgement was lost are not
- * written twice (ON CONFLICT DO NOTHING), so nothing is lost and nothing doubles.
+ * written twice (the COPY fails on them and the INSERT's ON CONFLICT DO NOTHING skips them), so nothing is lost and nothing doubles.
  */
 export class PostgresActionWriter implements ActionAppender {
   private queue: Action[] = [];
@@ -39,6 +40,7 @@ export class PostgresActionWriter implements ActionAppender {
   private inFlight: Promise<boolean> | undefined;
   private failures = 0;
   private closed = false;
+  private ahead: { first: Action; count: number; copy: CopyBatch } | undefined;
   private readonly flushIntervalMs: number;
   private readonly batchSize: number;
 
@@ -153,15 +155,41 @@ export class PostgresActionWriter implements ActionAppender {
   /** Commits `batch` (the queue's head) and removes it from the queue once it is in. */
   private async commit(batch: Action[]): Promise<boolean> {
     try {
-      await insertActions(this.pool, batch);
-    } catch (error) {
-      if (isConnectionLoss(error) || !this.options.onRejected) throw error;
-      await this.commitRowByRow(batch, error);
+      await copyActions(this.pool, this.encoded(batch), () => this.encodeNext(batch.length));
+    } catch (copyError) {
+      if (isConnectionLoss(copyError)) throw copyError;
+      // Rows of this batch already in (a lost acknowledgement), or a row the server refuses:
+      // the INSERT skips the former, and its failure sends the batch row by row for the latter.
+      try {
+        await insertActions(this.pool, batch);
+      } catch (error) {
+        if (isConnectionLoss(error) || !this.options.onRejected) throw error;
+        await this.commitRowByRow(batch, error);
+      }
     }
     this.queue.splice(0, batch.length);
     this.failures = 0;
     this.options.onCommit?.(batch);
     return true;
+  }
+
+  /** The batch as COPY text: encoded ahead while the previous one was committing, or now. */
+  private encoded(batch: Action[]): CopyBatch {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (ahead && ahead.first === batch[0] && ahead.count === batch.length) return ahead.copy;
+    return encodeCopyBatch(batch);
+  }
+
+  /**
+   * Encodes the batch after the one the server is taking, so this process's share of the work
+   * (JSON, escaping) overlaps the server's instead of following it. The queue only grows at
+   * its tail and loses rows at its head, so the same first row and count mean the same rows.
+   */
+  private encodeNext(after: number): void {
+    const next = this.queue.slice(after, after + this.batchSize);
+    if (next.length < this.batchSize) return; // a partial batch may still grow before it goes
+    this.ahead = { first: next[0]!, count: next.length, copy: encodeCopyBatch(next) };
   }
 
   private async commitRowByRow(batch: Action[], batchError: unknown): Promise<void> {

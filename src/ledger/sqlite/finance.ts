@@ -189,6 +189,36 @@ export class SqliteFinanceStore implements FinanceStore {
     return rows.map((row) => transaction(row)!);
   }
 
+  async byBankIds(accountId: number, bankIds: readonly string[]) {
+    const found: FinanceTransaction[] = [];
+    for (const id of new Set(bankIds)) {
+      const row = await this.byBankId(accountId, id);
+      if (row) found.push(row);
+    }
+    return found;
+  }
+
+  async duplicateCandidatesMany(
+    accountId: number,
+    amountsCents: readonly number[],
+    from: string,
+    to: string,
+    statementId: number,
+  ) {
+    // An embedded file: a prepared lookup per amount costs microseconds, no round trip.
+    const rows: FinanceTransaction[] = [];
+    for (const amount of new Set(amountsCents)) {
+      rows.push(...(await this.duplicateCandidates(accountId, amount, from, to, statementId)));
+    }
+    return rows.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.id - b.id));
+  }
+
+  async insertTransactions(values: readonly NewTransaction[]) {
+    const ids: (number | null)[] = [];
+    for (const value of values) ids.push(await this.insertTransaction(value));
+    return ids;
+  }
+
   async insertTransaction(value: NewTransaction) {
     const result = this.stmts.insertTransaction.run(toParams(value, TRANSACTION_JSON));
     return result.changes === 0 ? null : Number(result.lastInsertRowid);

@@ -119,6 +119,16 @@ export interface FinanceReads {
     to: string,
     statementId: number,
   ): Promise<FinanceTransaction[]>;
+  /** The account's transactions holding any of these bank ids (one read for a whole file). */
+  byBankIds(accountId: number, bankIds: readonly string[]): Promise<FinanceTransaction[]>;
+  /** duplicateCandidates for several amounts in one read, by date then id. */
+  duplicateCandidatesMany(
+    accountId: number,
+    amountsCents: readonly number[],
+    from: string,
+    to: string,
+    statementId: number,
+  ): Promise<FinanceTransaction[]>;
   /** Every category in use. */
   categories(): Promise<string[]>;
   /** "YYYY-MM" of every month with at least one transaction, oldest first. */
@@ -143,6 +153,11 @@ export interface FinanceWrites extends FinanceReads {
    * same transaction, from an overlapping file), in which case nothing was written.
    */
   insertTransaction(transaction: NewTransaction): Promise<number | null>;
+  /**
+   * insertTransaction for many rows in one write, in the given order; each row's id, or null
+   * where its bank id was already there. Rows are told apart by (statementId, position).
+   */
+  insertTransactions(transactions: readonly NewTransaction[]): Promise<(number | null)[]>;
   setCategory(id: number, change: CategoryChange): Promise<void>;
   /** Stored deduplicated and sorted. */
   setFlags(id: number, flags: string[]): Promise<void>;

@@ -51,6 +51,8 @@ export interface KnowledgeListFilter {
 export interface KnowledgeStore {
   /** The current version (live or tombstone), or undefined if the entry never existed. */
   current(scope: string, key: string): Promise<KnowledgeCurrentRow | undefined>;
+  /** The current versions of several entries in one read; entries that never existed are left out. */
+  currentMany(entries: readonly { scope: string; key: string }[]): Promise<KnowledgeCurrentRow[]>;
   /** Every version of an entry, oldest first. */
   versions(scope: string, key: string): Promise<KnowledgeVersionRow[]>;
   version(scope: string, key: string, version: number): Promise<KnowledgeVersionRow | undefined>;
