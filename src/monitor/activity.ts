@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { type Clock, systemClock } from "../clock.js";
 
 export interface ActivityEvent {
   agent: string;
@@ -16,7 +17,10 @@ export class UserActivity {
   private readonly events = new EventEmitter();
   private readonly background: Set<string>;
 
-  constructor(backgroundAgents: Iterable<string> = ["auditor"]) {
+  constructor(
+    backgroundAgents: Iterable<string> = ["auditor"],
+    private readonly clock: Clock = systemClock,
+  ) {
     this.background = new Set(backgroundAgents);
   }
 
@@ -29,7 +33,7 @@ export class UserActivity {
     this.background.add(agent);
   }
 
-  record(agent: string, model: string | null, at = Date.now()): void {
+  record(agent: string, model: string | null, at = this.clock.now()): void {
     if (this.isBackground(agent)) return;
     this.last = this.last === null ? at : Math.max(this.last, at);
     this.events.emit("active", { agent, model, at } satisfies ActivityEvent);

@@ -47,6 +47,7 @@ export function startMonitor(deps: MonitorDeps): RunningMonitor {
     config: deps.config,
     activity: deps.activity,
     log,
+    clock: deps.clock,
     ...(deps.procRoot ? { procRoot: deps.procRoot } : {}),
     ...(deps.sysRoot ? { sysRoot: deps.sysRoot } : {}),
     ...(deps.env ? { env: deps.env } : {}),

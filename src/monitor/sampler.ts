@@ -1,5 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { type Clock, systemClock } from "../clock.js";
 import type { Config } from "../config.js";
 import type { GpuReading, MonitorSample } from "../ledger/stores/monitor.js";
 import type { UserActivity } from "./activity.js";
@@ -30,6 +31,8 @@ export interface SamplerOptions {
   env?: NodeJS.ProcessEnv;
   /** Warnings a person should see (a tool that hangs or fails); repeated ones are rate-limited. */
   log?: (message: string) => void;
+  /** Times the retry of a missing tool and the rate limit of warnings (default: the system's). */
+  clock?: Clock;
 }
 
 interface ProcReading {
@@ -154,7 +157,7 @@ export class Sampler {
   }
 
   private async run(file: string, args: readonly string[]): Promise<CommandResult> {
-    const now = Date.now();
+    const now = (this.options.clock ?? systemClock).now();
     if ((this.missingUntil.get(file) ?? 0) > now) return { kind: "missing" };
     const timeout = this.options.config.monitor.command_timeout_ms;
     const result = await runCommand(file, args, timeout, this.options.env);
@@ -166,7 +169,7 @@ export class Sampler {
   }
 
   private warn(key: string, message: string): void {
-    const now = Date.now();
+    const now = (this.options.clock ?? systemClock).now();
     if (now - (this.warnedAt.get(key) ?? Number.NEGATIVE_INFINITY) < 3_600_000) return;
     this.warnedAt.set(key, now);
     (this.options.log ?? ((m: string) => process.stderr.write(`nightshift monitor: ${m}\n`)))(

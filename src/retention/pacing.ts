@@ -14,6 +14,8 @@ export interface PacingOptions {
    */
   pauseRatio?: number;
   minPauseMs?: number;
+  /** Waits out a pause (default: a real timer); tests record the pauses instead of timing them. */
+  pause?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -37,6 +39,7 @@ export class Pacer {
   private readonly targetMs: number;
   private readonly pauseRatio: number;
   private readonly minPauseMs: number;
+  private readonly pause: (ms: number) => Promise<void>;
   /** The longest transaction so far, ms: what a writer in this process may wait at most. */
   longestMs = 0;
 
@@ -46,6 +49,7 @@ export class Pacer {
     this.targetMs = options.targetBatchMs ?? 10;
     this.pauseRatio = options.pauseRatio ?? 0.25;
     this.minPauseMs = options.minPauseMs ?? 1;
+    this.pause = options.pause ?? ((ms) => sleep(ms));
     this.size = Math.min(500, this.maxBatch);
   }
 
@@ -67,6 +71,6 @@ export class Pacer {
       const next = ideal > this.size ? Math.min(ideal, this.size * 1.5) : ideal;
       this.size = Math.round(Math.max(this.minBatch, Math.min(this.maxBatch, next)));
     }
-    await sleep(Math.max(this.minPauseMs, writeMs * this.pauseRatio - readMs));
+    await this.pause(Math.max(this.minPauseMs, writeMs * this.pauseRatio - readMs));
   }
 }

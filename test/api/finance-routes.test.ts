@@ -86,7 +86,8 @@ describe.each(engines)("/v0/finance on $engine", ({ engine, available }) => {
     const temp = tempLedger();
     cleanup = temp.cleanup;
     const config = parseConfig({});
-    const url = engine === "postgres" ? await createTestDatabase("finance_api") : null;
+    const url =
+      engine === "postgres" ? await createTestDatabase("finance_api", { migrated: true }) : null;
     stores = url
       ? await PostgresActionLedger.open(url)
       : new SqliteActionLedger(temp.ledger, false);

@@ -63,7 +63,7 @@ describe.skipIf(postgresUrl === null)("the knowledge API on a shared PostgreSQL 
   let b: Machine;
 
   beforeAll(async () => {
-    const url = await createTestDatabase("kb_api");
+    const url = await createTestDatabase("kb_api", { migrated: true });
     [a, b] = await Promise.all([startMachine(url), startMachine(url)]);
   }, 60_000);
   afterAll(async () => {

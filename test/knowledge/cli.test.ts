@@ -21,7 +21,9 @@ interface Run {
 /** The engines the kb commands run on: SQLite (the default) and PostgreSQL by NIGHTSHIFT_LEDGER_URL. */
 const engines = [
   { engine: "SQLite", database: async (): Promise<string | undefined> => undefined },
-  ...(postgresUrl ? [{ engine: "PostgreSQL", database: () => createTestDatabase("kb_cli") }] : []),
+  ...(postgresUrl
+    ? [{ engine: "PostgreSQL", database: () => createTestDatabase("kb_cli", { migrated: true }) }]
+    : []),
 ];
 
 // Each command is a fresh Node process running the built CLI.

@@ -24,7 +24,9 @@ const engines = [
         {
           engine: "PostgreSQL",
           open: async () => {
-            const stores = await PostgresActionLedger.open(await createTestDatabase("kb_embed"));
+            const stores = await PostgresActionLedger.open(
+              await createTestDatabase("kb_embed", { migrated: true }),
+            );
             return { stores, cleanup: () => stores.close() };
           },
         },

@@ -16,5 +16,7 @@ describeEngine("the action log on SQLite", true, async () => {
 });
 
 describeEngine("the action log on PostgreSQL", postgresUrl !== null, async () =>
-  PostgresActionLedger.open(await createTestDatabase("contract"), { flushIntervalMs: 5 }),
+  PostgresActionLedger.open(await createTestDatabase("contract", { migrated: true }), {
+    flushIntervalMs: 5,
+  }),
 );

@@ -22,7 +22,7 @@ describe("the finance store on SQLite", () => {
 
 describe.skipIf(postgresUrl === null)("the finance store on PostgreSQL", () => {
   financeStoreContract(async () => {
-    const url = await createTestDatabase("finance");
+    const url = await createTestDatabase("finance", { migrated: true });
     return {
       first: await PostgresActionLedger.open(url),
       second: await PostgresActionLedger.open(url),

@@ -44,7 +44,7 @@ describe.skipIf(postgresUrl === null)(
   `the knowledge base on PostgreSQL${postgresUrl ? "" : ` (${POSTGRES_SKIP})`}`,
   () => {
     knowledgeContract(async () => {
-      const url = await createTestDatabase("knowledge");
+      const url = await createTestDatabase("knowledge", { migrated: true });
       const ledger = await PostgresActionLedger.open(url);
       closing.push(() => ledger.close());
       return {

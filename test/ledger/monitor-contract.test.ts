@@ -24,7 +24,7 @@ describe("the monitor store on SQLite", () => {
 describe.skipIf(postgresUrl === null)("the monitor store on PostgreSQL", () => {
   let url: string;
   beforeAll(async () => {
-    url = await createTestDatabase("monitor");
+    url = await createTestDatabase("monitor", { migrated: true });
   });
   // A fresh host per case keeps the cases apart in one database; each ledger is its own pool.
   const host = () => `box-${randomBytes(4).toString("hex")}`;

@@ -61,14 +61,14 @@ async function openPostgres(url: string): Promise<RetentionFixture> {
 describeRetention(
   "retention, dashboard and metrics on PostgreSQL",
   postgresUrl !== null,
-  async () => openPostgres(await createTestDatabase("retention")),
+  async () => openPostgres(await createTestDatabase("retention", { migrated: true })),
 );
 
 describe.skipIf(postgresUrl === null)("retention across PostgreSQL daemons", () => {
   const retention = { detailed_days: 14, aggregate_after_days: 90, every_days: 7 as const };
 
   it("refuses --vacuum full before moving anything", async () => {
-    const f = await openPostgres(await createTestDatabase("retention_full"));
+    const f = await openPostgres(await createTestDatabase("retention_full", { migrated: true }));
     try {
       const [action] = await f.stores.actions.insert([chatAction({ ageDays: 30, status: null })]);
       await f.setAuditStatus([action!.id], "verified");
@@ -83,7 +83,7 @@ describe.skipIf(postgresUrl === null)("retention across PostgreSQL daemons", () 
   });
 
   it("a prune waits while another daemon's prune runs, and marks the run of a daemon that died interrupted", async () => {
-    const url = await createTestDatabase("retention_lock");
+    const url = await createTestDatabase("retention_lock", { migrated: true });
     const f = await openPostgres(url);
     const dying = await PostgresActionLedger.open(url);
     let held: PruneSession | null = null;

@@ -34,7 +34,7 @@ describe.skipIf(postgresUrl === null)(
   `the review stores on PostgreSQL (two pools, as two daemons)${postgresUrl ? "" : `: ${POSTGRES_SKIP}`}`,
   () => {
     reviewContract(async () => {
-      const url = await createTestDatabase("review_contract");
+      const url = await createTestDatabase("review_contract", { migrated: true });
       const a = await PostgresActionLedger.open(url, { flushIntervalMs: 5 });
       const b = await PostgresActionLedger.open(url, { flushIntervalMs: 5 });
       const admin = new pg.Pool({ connectionString: url, max: 1 });

@@ -70,7 +70,7 @@ describe.skipIf(postgresUrl === null)(
 
     beforeAll(async () => {
       upstream = await startScriptedUpstream({ models: ["qwen2.5:14b"] });
-      const url = await createTestDatabase("two_daemons_audit");
+      const url = await createTestDatabase("two_daemons_audit", { migrated: true });
       ledger = await PostgresActionLedger.open(url);
       for (const { home } of homes) {
         writeFileSync(

@@ -50,7 +50,7 @@ export const MONITOR_ENGINES: MonitorTestEngine[] = [
     name: "PostgreSQL",
     available: postgresUrl !== null,
     async open() {
-      database ??= createTestDatabase("monitor_e2e");
+      database ??= createTestDatabase("monitor_e2e", { migrated: true });
       const url = await database;
       const host = `box-${randomBytes(4).toString("hex")}`;
       const { home, cleanup } = tempHome();

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type Clock, ManualClock, systemClock } from "../../src/clock.js";
 import { parseConfig } from "../../src/config.js";
 import { Sampler } from "../../src/monitor/sampler.js";
 
@@ -23,12 +24,17 @@ function tool(name: string, script: string): void {
   chmodSync(path, 0o755);
 }
 
-function sampler(log: string[], timeoutMs = 400) {
+function sampler(log: string[], timeoutMs = 400, clock: Clock = systemClock) {
   const config = parseConfig({
     monitor: { command_timeout_ms: timeoutMs, logind: false, rocm_smi: true },
   });
   // PATH holds only the fake tools and the basics the scripts need.
-  return new Sampler({ config, env: { PATH: `${bin}:/usr/bin:/bin` }, log: (m) => log.push(m) });
+  return new Sampler({
+    config,
+    env: { PATH: `${bin}:/usr/bin:/bin` },
+    log: (m) => log.push(m),
+    clock,
+  });
 }
 
 describe("GPU sampling through the vendor tools", () => {
@@ -52,7 +58,8 @@ describe("GPU sampling through the vendor tools", () => {
     const started = Date.now();
     const sample = await s.sample(Date.now() + 1000);
     const took = Date.now() - started;
-    expect(took).toBeLessThan(3000);
+    // Far below the 30 s hang, with room for a slow spawn and kill on a busy machine.
+    expect(took).toBeLessThan(15_000);
     expect(sample.gpus).toEqual([]);
     expect(sample.cpuPct).not.toBeNull();
     expect(log.join("\n")).toMatch(/nvidia-smi: timed out/);
@@ -68,6 +75,34 @@ describe("GPU sampling through the vendor tools", () => {
     const sample = await s.sample(Date.now() + 1000);
     expect(sample.gpus).toEqual([]);
     expect(log).toEqual([]);
+  });
+
+  it("looks for a missing nvidia-smi again only after ten minutes of its clock", async () => {
+    const clock = new ManualClock();
+    const s = sampler([], 400, clock);
+    await s.prime(clock.now());
+    expect((await s.sample(clock.now())).gpus).toEqual([]);
+    copyFileSync(fixture("nvidia-smi-two-gpus.csv"), join(bin, "out.csv"));
+    tool("nvidia-smi", `cat "${bin}/out.csv"`);
+    await clock.advance(9 * 60_000);
+    expect((await s.sample(clock.now())).gpus).toEqual([]);
+    await clock.advance(2 * 60_000);
+    expect((await s.sample(clock.now())).gpus.map((g) => g.index)).toEqual([0, 1]);
+  });
+
+  it("reports the same failure again once an hour of its clock has passed", async () => {
+    tool("nvidia-smi", "echo broken >&2; exit 9");
+    const clock = new ManualClock();
+    const log: string[] = [];
+    const s = sampler(log, 400, clock);
+    await s.prime(clock.now());
+    await s.sample(clock.now());
+    await clock.advance(59 * 60_000);
+    await s.sample(clock.now());
+    expect(log.filter((m) => m.includes("exited with code 9"))).toHaveLength(1);
+    await clock.advance(2 * 60_000);
+    await s.sample(clock.now());
+    expect(log.filter((m) => m.includes("exited with code 9"))).toHaveLength(2);
   });
 
   it("reports a failing nvidia-smi with its message and keeps sampling", async () => {

@@ -35,7 +35,7 @@ const engines: Array<[string, boolean, (home: string) => Promise<Target>]> = [
     "PostgreSQL",
     postgresUrl !== null,
     async () => {
-      const url = await createTestDatabase("prune_cli");
+      const url = await createTestDatabase("prune_cli", { migrated: true });
       const stores = await PostgresActionLedger.open(url, { flushIntervalMs: 5 });
       return {
         stores,

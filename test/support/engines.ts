@@ -43,7 +43,7 @@ export const ENGINES: TestEngine[] = [
     name: "PostgreSQL",
     available: postgresUrl !== null,
     async open(label) {
-      const url = await createTestDatabase(label);
+      const url = await createTestDatabase(label, { migrated: true });
       const stores = await PostgresActionLedger.open(url, { flushIntervalMs: 5 });
       return { stores, url, close: () => stores.close() };
     },

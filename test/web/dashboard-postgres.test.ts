@@ -42,7 +42,7 @@ describe.skipIf(postgresUrl === null)("the dashboard and /metrics on the Postgre
       env: {
         NIGHTSHIFT_HOME: temp.home,
         NIGHTSHIFT_UPSTREAM: upstream.url,
-        NIGHTSHIFT_LEDGER_URL: await createTestDatabase("dashboard"),
+        NIGHTSHIFT_LEDGER_URL: await createTestDatabase("dashboard", { migrated: true }),
       },
     });
     loaded.config.monitor.enabled = false;
