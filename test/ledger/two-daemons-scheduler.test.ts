@@ -188,7 +188,10 @@ describe.skipIf(postgresUrl === null)(
       expect(await runs("night")).toEqual([
         expect.objectContaining({ id: held.run_id, status: "running", attempts: 2 }),
       ]);
-      expect(survivor.output()).toMatch(/night: resume: all conditions hold/);
+      // The lease row lands before the survivor's log line about it: wait for the line itself.
+      await waitFor("the survivor's resume line", async () =>
+        /night: resume: all conditions hold/.test(survivor.output()) ? true : undefined,
+      );
 
       // Stopped cleanly, the survivor pauses the job and gives GPU 0 back.
       const stopped = new Promise((resolve) => survivor.child.once("exit", resolve));
