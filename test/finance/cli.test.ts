@@ -5,7 +5,8 @@ import { Ledger } from "../../src/ledger/ledger.js";
 import { PostgresActionLedger } from "../../src/ledger/postgres/action-ledger.js";
 import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import { buildBadFiles, buildCorpus } from "../fixtures/finance/corpus.js";
-import { runCli, runCliAsync } from "../support/cli.js";
+import { runCliAsync } from "../support/cli.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { createTestDatabase, postgresUrl } from "../support/postgres-db.js";
 import { type ScriptRequest, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
@@ -65,7 +66,7 @@ describe.each(engines)("nightshift finance on $engine", { timeout: 90_000 }, ({ 
   let home: string;
   let cleanup: () => void;
   const env: Record<string, string> = { NIGHTSHIFT_PORT: "1" };
-  const nightshift = (...args: string[]) => runCli(home, args, env);
+  const nightshift = (...args: string[]) => runCliInProcess(home, args, env);
 
   beforeAll(async () => {
     ({ home, cleanup } = tempHome());
@@ -74,8 +75,8 @@ describe.each(engines)("nightshift finance on $engine", { timeout: 90_000 }, ({ 
     await buildBadFiles(home);
   });
   afterAll(() => cleanup?.());
-  it("imports good files, refuses bad ones by name, masks numbers, and exits 1", () => {
-    const run = nightshift(
+  it("imports good files, refuses bad ones by name, masks numbers, and exits 1", async () => {
+    const run = await nightshift(
       "finance",
       "import",
       join(home, "bank-checking.pdf"),
@@ -92,8 +93,8 @@ describe.each(engines)("nightshift finance on $engine", { timeout: 90_000 }, ({ 
     expect(run.stderr).toMatch(/^nightshift: .*encrypted\.pdf: cannot import: it is encrypted/);
   });
 
-  it("shows what --dry-run would import (layout, rows, check) and changes nothing", () => {
-    const human = nightshift("finance", "import", join(home, "european.csv"), "--dry-run");
+  it("shows what --dry-run would import (layout, rows, check) and changes nothing", async () => {
+    const human = await nightshift("finance", "import", join(home, "european.csv"), "--dry-run");
     expect(human.code).toBe(0);
     expect(human.stdout).toContain("european.csv: would import (dry run; nothing was changed)");
     expect(human.stdout).toMatch(
@@ -102,20 +103,20 @@ describe.each(engines)("nightshift finance on $engine", { timeout: 90_000 }, ({ 
     expect(human.stdout).toContain("unchecked: the file prints no balances or totals");
     expect(human.stdout).toContain("EDEKA MARKT");
     const json = JSON.parse(
-      nightshift("finance", "import", join(home, "bank.csv"), "--dry-run", "--json").stdout,
+      (await nightshift("finance", "import", join(home, "bank.csv"), "--dry-run", "--json")).stdout,
     );
     expect(json[0]).toMatchObject({
       status: "preview",
       statements: [{ transaction_count: 3, reconciliation: { status: "reconciled" } }],
     });
-    const listed = nightshift("finance", "statements", "--json").stdout;
+    const listed = (await nightshift("finance", "statements", "--json")).stdout;
     expect(JSON.parse(listed).map((s: { file_name: string }) => s.file_name)).not.toContain(
       "bank.csv",
     );
   });
 
-  it("shows account numbers in full only with --show-numbers", () => {
-    const run = nightshift(
+  it("shows account numbers in full only with --show-numbers", async () => {
+    const run = await nightshift(
       "finance",
       "import",
       join(home, "checking.ofx"),
@@ -128,12 +129,12 @@ describe.each(engines)("nightshift finance on $engine", { timeout: 90_000 }, ({ 
       account_number: "000123456789",
       account: "account …6789",
     });
-    const again = nightshift("finance", "import", join(home, "checking.ofx"));
+    const again = await nightshift("finance", "import", join(home, "checking.ofx"));
     expect(again.stdout).toContain("checking.ofx: already imported");
   });
 
-  it("lists statements with their reconciliation status and gives spend figures without a model", () => {
-    const statements = JSON.parse(nightshift("finance", "statements", "--json").stdout);
+  it("lists statements with their reconciliation status and gives spend figures without a model", async () => {
+    const statements = JSON.parse((await nightshift("finance", "statements", "--json")).stdout);
     expect(
       statements
         .map((s: { file_name: string; reconcile_status: string }) => [
@@ -146,9 +147,18 @@ describe.each(engines)("nightshift finance on $engine", { timeout: 90_000 }, ({ 
       ["card.pdf", "reconciled"],
       ["checking.ofx", "unchecked"],
     ]);
-    const spend = nightshift("finance", "spend", "--month", "2026-01", "--merchant", "amazon");
+    const spend = await nightshift(
+      "finance",
+      "spend",
+      "--month",
+      "2026-01",
+      "--merchant",
+      "amazon",
+    );
     expect(spend.stdout).toContain("You spent $89.99 at amazon in January 2026 (1 transaction).");
-    const facts = JSON.parse(nightshift("finance", "spend", "--month", "2026-01", "--json").stdout);
+    const facts = JSON.parse(
+      (await nightshift("finance", "spend", "--month", "2026-01", "--json")).stdout,
+    );
     expect(facts).toMatchObject({
       month: "2026-01",
       total_cents: 8640 + 1450 + 8999 + 4500 + 20474 + 3500 + 4217 + 1549,
@@ -165,22 +175,22 @@ describe.each(engines)("nightshift finance on $engine", { timeout: 90_000 }, ({ 
     expect(runs.map((run) => run.code)).toEqual([0, 0]);
     const results = runs.map((run) => JSON.parse(run.stdout)[0]);
     expect(results.map((r) => r.status).sort()).toEqual(["already_imported", "imported"]);
-    const statements = JSON.parse(nightshift("finance", "statements", "--json").stdout);
+    const statements = JSON.parse((await nightshift("finance", "statements", "--json")).stdout);
     const european = statements.filter(
       (s: { file_name: string }) => s.file_name === "european.csv",
     );
     expect(european).toHaveLength(1);
-    const rows = JSON.parse(nightshift("finance", "transactions", "--json").stdout);
+    const rows = JSON.parse((await nightshift("finance", "transactions", "--json")).stdout);
     const landed = rows.filter((t: { statement_id: number }) => t.statement_id === european[0].id);
     const imported = results.find((r) => r.status === "imported");
     expect(landed.length).toBeGreaterThan(0);
     expect(landed).toHaveLength(imported.imported);
   });
 
-  it("turns a person's categorization into a rule for the payee", () => {
-    const rows = JSON.parse(nightshift("finance", "transactions", "--json").stdout);
+  it("turns a person's categorization into a rule for the payee", async () => {
+    const rows = JSON.parse((await nightshift("finance", "transactions", "--json")).stdout);
     const chipotle = rows.find((t: { description: string }) => t.description === "CHIPOTLE 1234");
-    const run = nightshift(
+    const run = await nightshift(
       "finance",
       "categorize",
       String(chipotle.id),
@@ -192,14 +202,25 @@ describe.each(engines)("nightshift finance on $engine", { timeout: 90_000 }, ({ 
     expect(run.stdout).toContain(
       `re-categorized #${chipotle.id} uncategorized → restaurants; payee "CHIPOTLE" will be restaurants`,
     );
-    const spend = nightshift("finance", "spend", "--month", "2025-12", "--category", "restaurants");
+    const spend = await nightshift(
+      "finance",
+      "spend",
+      "--month",
+      "2025-12",
+      "--category",
+      "restaurants",
+    );
     expect(spend.stdout).toContain(
       "You spent $12.85 on restaurants in December 2025 (1 transaction).",
     );
   });
 
-  it("ask says clearly when no model is reachable", () => {
-    const run = nightshift("finance", "ask", "How much did I spend at amazon in January 2026?");
+  it("ask says clearly when no model is reachable", async () => {
+    const run = await nightshift(
+      "finance",
+      "ask",
+      "How much did I spend at amazon in January 2026?",
+    );
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
       /^No usable answer from the models \(.*cannot reach.*\); computed from your data: You spent \$89\.99 at amazon in January 2026/,
@@ -219,16 +240,16 @@ describe.each(engines)("nightshift finance on $engine", { timeout: 90_000 }, ({ 
       }),
     );
     try {
-      const categorized = await runCliAsync(home, ["finance", "categorize", "--json"], env);
+      const categorized = await runCliInProcess(home, ["finance", "categorize", "--json"], env);
       expect(categorized.stderr).toBe("");
       const report = JSON.parse(categorized.stdout);
       expect(report).toMatchObject({ left: 0, model_error: null });
       expect(report.by_model).toBeGreaterThan(0);
-      const rows = JSON.parse(nightshift("finance", "transactions", "--json").stdout);
+      const rows = JSON.parse((await nightshift("finance", "transactions", "--json")).stdout);
       expect(
         rows.filter((t: { category_source: string }) => t.category_source === "model"),
       ).toHaveLength(report.by_model);
-      const run = await runCliAsync(
+      const run = await runCliInProcess(
         home,
         ["finance", "ask", "How much did I spend at amazon in January 2026?", "--json"],
         env,

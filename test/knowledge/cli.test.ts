@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -8,7 +7,7 @@ import { PostgresActionLedger } from "../../src/ledger/postgres/action-ledger.js
 import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import type { LedgerStores } from "../../src/ledger/stores/index.js";
 import { ReviewQueue } from "../../src/review/queue.js";
-import { CLI } from "../support/cli.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { createTestDatabase, postgresUrl } from "../support/postgres-db.js";
 import { tempHome } from "../support/temp-ledger.js";
 
@@ -26,7 +25,7 @@ const engines = [
     : []),
 ];
 
-// Each command is a fresh Node process running the built CLI.
+// Each command runs through the CLI's own entry (runProgram), in this process.
 describe.each(engines)("kb commands on $engine", { timeout: 180_000 }, ({ database }) => {
   let home: string;
   let url: string | undefined;
@@ -39,14 +38,7 @@ describe.each(engines)("kb commands on $engine", { timeout: 180_000 }, ({ databa
   afterEach(() => cleanup());
 
   const run = (...args: string[]): Promise<Run> =>
-    new Promise((resolve) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, NIGHTSHIFT_HOME: home };
-      delete env.NIGHTSHIFT_LEDGER_URL;
-      if (url) env.NIGHTSHIFT_LEDGER_URL = url;
-      execFile(process.execPath, [...CLI, ...args], { env }, (error, stdout, stderr) => {
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-      });
-    });
+    runCliInProcess(home, args, { NIGHTSHIFT_LEDGER_URL: url }) as Promise<Run>;
 
   /** The ledger the commands use, opened in the test itself (as another daemon would). */
   const openLedger = async (): Promise<LedgerStores> =>
@@ -160,13 +152,7 @@ describe("review commands", { timeout: 180_000 }, () => {
   afterEach(() => cleanup());
 
   const run = (...args: string[]): Promise<Run> =>
-    new Promise((resolve) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, NIGHTSHIFT_HOME: home };
-      delete env.NIGHTSHIFT_LEDGER_URL;
-      execFile(process.execPath, [...CLI, ...args], { env }, (error, stdout, stderr) => {
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-      });
-    });
+    runCliInProcess(home, args, { NIGHTSHIFT_LEDGER_URL: undefined }) as Promise<Run>;
 
   it("decides a review item once and explains a second attempt and bad JSON", async () => {
     const ledger = Ledger.open(join(home, "nightshift.db"));

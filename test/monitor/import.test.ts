@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { MonitorStore } from "../../src/ledger/stores/index.js";
-import { runCliAsync } from "../support/cli.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { MONITOR_ENGINES } from "./engines.js";
 
 const START = Date.parse("2026-01-05T00:00:00Z");
@@ -35,7 +35,7 @@ for (const engine of MONITOR_ENGINES) {
 
     function cli(...args: string[]) {
       // Times print in local time; UTC makes the expected text the same on every machine.
-      return runCliAsync(home, args, { TZ: "UTC" });
+      return runCliInProcess(home, args, { TZ: "UTC" });
     }
     const storeCount = () => store.count();
     function writeLines(name: string, lines: string[]): string {

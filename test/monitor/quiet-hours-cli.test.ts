@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCliAsync } from "../support/cli.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { MONITOR_ENGINES } from "./engines.js";
 
 let home: string;
@@ -14,7 +14,7 @@ let cleanup: () => Promise<void>;
 const NOW = Date.parse("2026-03-11T12:00:00");
 
 function cli(...args: string[]) {
-  return runCliAsync(home, args, { NIGHTSHIFT_NOW: String(NOW) });
+  return runCliInProcess(home, args, { NIGHTSHIFT_NOW: String(NOW) });
 }
 
 /** `days` of history ending now, a sample every 10 minutes: quiet from 01:00 to 06:00. */

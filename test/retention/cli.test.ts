@@ -4,7 +4,7 @@ import { Ledger } from "../../src/ledger/ledger.js";
 import { PostgresActionLedger } from "../../src/ledger/postgres/action-ledger.js";
 import { sqliteStores } from "../../src/ledger/select.js";
 import type { LedgerStores } from "../../src/ledger/stores/index.js";
-import { runCli } from "../support/cli.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { createTestDatabase, postgresUrl } from "../support/postgres-db.js";
 import { tempHome } from "../support/temp-ledger.js";
 import { chatAction, NOW, type SeedSpec } from "./seed.js";
@@ -80,14 +80,14 @@ describe.each(engines)("nightshift prune on %s", (_name, available, open) => {
     home.cleanup();
   });
 
-  const nightshift = (...args: string[]) => runCli(home.home, args, target.env);
+  const nightshift = (...args: string[]) => runCliInProcess(home.home, args, target.env);
   const compressed = async () =>
     (await target.stores.actions.list({ limit: 100 })).filter((a) => a.tier === "compressed");
 
   it.skipIf(!available)(
     "--dry-run --json reports what would move and changes nothing",
     async () => {
-      const { code, stdout, stderr } = nightshift("prune", "--dry-run", "--json");
+      const { code, stdout, stderr } = await nightshift("prune", "--dry-run", "--json");
       expect(stderr).toBe("");
       expect(code).toBe(0);
       const report = JSON.parse(stdout);
@@ -109,7 +109,7 @@ describe.each(engines)("nightshift prune on %s", (_name, available, open) => {
   it.skipIf(!available)(
     "moves the rows and prints each tier and the size before and after",
     async () => {
-      const { code, stdout, stderr } = nightshift("prune");
+      const { code, stdout, stderr } = await nightshift("prune");
       expect(code).toBe(0);
       expect(stdout).toMatch(/detailed → compressed\s+moved 2\n/);
       expect(stdout).toMatch(
@@ -128,13 +128,13 @@ describe.each(engines)("nightshift prune on %s", (_name, available, open) => {
       expect(/^vacuum: /m.test(stderr)).toBe(vacuum![1] !== "no");
       expect(await target.stores.actions.count()).toBe(4);
       expect(await compressed()).toHaveLength(2);
-      const again = JSON.parse(nightshift("prune", "--json").stdout);
+      const again = JSON.parse((await nightshift("prune", "--json")).stdout);
       expect([again.compressed, again.aggregated]).toEqual([0, 0]);
     },
   );
 
-  it.skipIf(!available)("refuses an unknown --vacuum mode with one line on stderr", () => {
-    const { code, stderr } = nightshift("prune", "--vacuum", "sometimes");
+  it.skipIf(!available)("refuses an unknown --vacuum mode with one line on stderr", async () => {
+    const { code, stderr } = await nightshift("prune", "--vacuum", "sometimes");
     expect(code).toBe(1);
     expect(stderr).toBe("nightshift: --vacuum sometimes: expected auto, full or never\n");
   });
