@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { CLI, runCli } from "../support/cli.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { tempHome } from "../support/temp-ledger.js";
 
 let home: string;
@@ -9,7 +10,8 @@ let cleanup: () => void;
 beforeEach(() => ({ home, cleanup } = tempHome()));
 afterEach(() => cleanup());
 
-const cli = (...args: string[]) => runCli(home, args);
+/** Through the CLI's own entry in this process; `--version` and closed pipes spawn the real one. */
+const cli = (...args: string[]) => runCliInProcess(home, args);
 
 function seedActions(count: number): string[] {
   const ledger = Ledger.open(`${home}/nightshift.db`);
@@ -29,7 +31,7 @@ function seedActions(count: number): string[] {
 }
 
 describe("documented flags do what they say", () => {
-  it("refuses a numeric option that is not a whole number, the same way in every command", () => {
+  it("refuses a numeric option that is not a whole number, the same way in every command", async () => {
     for (const args of [
       ["actions", "--limit", "abc"],
       ["review", "--limit", "abc"],
@@ -37,7 +39,7 @@ describe("documented flags do what they say", () => {
       ["kb", "search", "rent", "--limit", "0"],
       ["audit", "list", "--limit", "2.5"],
     ]) {
-      const result = cli(...args);
+      const result = await cli(...args);
       expect(result.code, args.join(" ")).toBe(1);
       const value = args.at(-1);
       expect(result.stderr).toBe(
@@ -47,27 +49,29 @@ describe("documented flags do what they say", () => {
     }
   });
 
-  it("gives each subcommand its own --json and --version", () => {
+  it("gives each subcommand its own --json and --version", async () => {
     const [id] = seedActions(1);
-    const shown = cli("actions", "show", id!, "--json");
+    const shown = await cli("actions", "show", id!, "--json");
     expect(shown.code).toBe(0);
     expect(JSON.parse(shown.stdout)).toMatchObject({ id, trace: [{ id }] });
 
-    expect(cli("kb", "put", "payee:acme", "--content", "first").code).toBe(0);
-    expect(cli("kb", "put", "payee:acme", "--content", "second").code).toBe(0);
-    const first = cli("kb", "show", "payee:acme", "--version", "1");
+    expect((await cli("kb", "put", "payee:acme", "--content", "first")).code).toBe(0);
+    expect((await cli("kb", "put", "payee:acme", "--content", "second")).code).toBe(0);
+    const first = await cli("kb", "show", "payee:acme", "--version", "1");
     expect(first.code).toBe(0);
     expect(first.stdout).toContain("v1 of 2");
     expect(first.stdout).toContain("first");
-    const json = JSON.parse(cli("kb", "show", "payee:acme", "--version", "1", "--json").stdout);
+    const json = JSON.parse(
+      (await cli("kb", "show", "payee:acme", "--version", "1", "--json")).stdout,
+    );
     expect(json).toMatchObject({ version: 1, content: "first" });
 
-    const version = cli("--version");
+    const version = runCli(home, ["--version"]);
     expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 
-  it("takes --config after the command too", () => {
-    const result = cli("actions", "--config", `${home}/missing.yaml`);
+  it("takes --config after the command too", async () => {
+    const result = await cli("actions", "--config", `${home}/missing.yaml`);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`config file not found: ${home}/missing.yaml`);
   });

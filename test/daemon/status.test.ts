@@ -3,7 +3,8 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { CLI, runCliAsync } from "../support/cli.js";
+import { CLI } from "../support/cli.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
 
@@ -57,7 +58,7 @@ describe("nightshift status with a daemon started on its own port", () => {
 
   it("finds the daemon where it listens and checks each model role on its upstream", async () => {
     const url = /listening on (http:\/\/\S+)/.exec(daemon.output.join(""))![1]!;
-    const result = await runCliAsync(temp.home, ["status", "--json"]);
+    const result = await runCliInProcess(temp.home, ["status", "--json"]);
     expect(result.code).toBe(0);
     const status = JSON.parse(result.stdout);
     expect(status.gateway).toEqual({
@@ -74,7 +75,7 @@ describe("nightshift status with a daemon started on its own port", () => {
     expect(roles["finance-expert"]).toMatchObject({ available: false });
     expect(roles["finance-expert"].error).toContain("does not have phinance-3.5-mini");
 
-    const text = (await runCliAsync(temp.home, ["status"])).stdout;
+    const text = (await runCliInProcess(temp.home, ["status"])).stdout;
     expect(text).toContain(`gateway     ${url} listening (pid ${daemon.child.pid})`);
     expect(text).toMatch(/model role {2}finance-expert → phinance-3\.5-mini \(ollama\): MISSING/);
   });
@@ -85,14 +86,14 @@ describe("nightshift status with a daemon started on its own port", () => {
     daemon.child.kill("SIGTERM");
     await exited;
     expect(existsSync(join(temp.home, "daemon.json"))).toBe(false);
-    const status = JSON.parse((await runCliAsync(temp.home, ["status", "--json"])).stdout);
+    const status = JSON.parse((await runCliInProcess(temp.home, ["status", "--json"])).stdout);
     expect(status.gateway).toMatchObject({ listening: false, pid: null, stale_pid: null });
   });
 
   it("says a role could not be checked, not that it is missing, when its model server is down", async () => {
     await upstream.close();
     upstreamClosed = true;
-    const text = (await runCliAsync(temp.home, ["status"])).stdout;
+    const text = (await runCliInProcess(temp.home, ["status"])).stdout;
     expect(text).toMatch(
       /model role {2}reasoner → qwen2\.5:7b \(ollama\): NOT CHECKED: cannot reach/,
     );

@@ -6,7 +6,7 @@ import { profileColumns } from "../../src/finance/import/column-profile.js";
 import { countLines, type ImportProgress } from "../../src/finance/import-progress.js";
 import { importStatementFile } from "../../src/finance/importer.js";
 import { importProgressPrinter } from "../../src/views/import-progress.js";
-import { runCli } from "../support/cli.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { sqliteFinanceStore } from "../support/finance-agent.js";
 import { tempHome, tempLedger } from "../support/temp-ledger.js";
 
@@ -108,11 +108,13 @@ describe("import progress", { timeout: 120_000 }, () => {
     expect(screen.at(-1)).toBe("\n");
   });
 
-  it("`finance import --json` keeps stdout JSON and shows progress on stderr", () => {
+  it("`finance import --json` keeps stdout JSON and shows progress on stderr", async () => {
     const { home, cleanup } = tempHome();
     cleanups.push(cleanup);
     const path = bigCsv(home, ROWS);
-    const run = runCli(home, ["finance", "import", path, "--json"], { NIGHTSHIFT_PORT: "1" });
+    const run = await runCliInProcess(home, ["finance", "import", path, "--json"], {
+      NIGHTSHIFT_PORT: "1",
+    });
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)[0]).toMatchObject({ status: "imported", imported: ROWS });
     const lines = run.stderr.trim().split("\n");

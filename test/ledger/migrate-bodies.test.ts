@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { PostgresActionLedger } from "../../src/ledger/postgres/action-ledger.js";
 import { copySqliteLedger } from "../../src/ledger/postgres/copy-from-sqlite.js";
-import { runCli } from "../support/cli.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { createTestDatabase, postgresUrl } from "../support/postgres-db.js";
 import { tempHome } from "../support/temp-ledger.js";
 
@@ -112,7 +112,7 @@ describe.skipIf(postgresUrl === null)("ledger migrate: bodies kept in files", ()
     renameSync(missing, `${missing}.away`);
     try {
       const url = await createTestDatabase("migrate_bodies_cli");
-      const run = runCli(temp.home, ["ledger", "migrate", "--to", url, "--json"]);
+      const run = await runCliInProcess(temp.home, ["ledger", "migrate", "--to", url, "--json"]);
       expect(run.code).toBe(1);
       const where = join(realpathSync(`${path}.bodies`), missing.slice(`${path}.bodies`.length));
       expect(run.stderr).toContain(

@@ -3,7 +3,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { selectForAudit } from "../../src/audit/select.js";
 import { sqliteStoresOf } from "../../src/ledger/sqlite/stores-of.js";
-import { runCli } from "../support/cli.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { type PlainHarness, postJson, startPlainHarness } from "./harness.js";
 
 // A plain agent reports how sure it was in request headers, through the official clients with
@@ -176,7 +176,7 @@ describe("self-reporting from the ollama and openai clients", () => {
     const id = seen[0]!;
     await h.close(false);
     onTestFinished(() => h.close());
-    const flagged = runCli(h.home, [
+    const flagged = await runCliInProcess(h.home, [
       "actions",
       "flag",
       id,
@@ -191,9 +191,9 @@ describe("self-reporting from the ollama and openai clients", () => {
     expect(JSON.parse(flagged.stdout).flags).toEqual(
       expect.arrayContaining(["requires_audit", "pii"]),
     );
-    const shown = runCli(h.home, ["actions", "show", id]);
+    const shown = await runCliInProcess(h.home, ["actions", "show", id]);
     expect(shown.stdout).toMatch(/feedback:\n.*flags requires_audit,pii {2}scores thumbs=1/);
-    const bad = runCli(h.home, ["actions", "flag", id, "bad flag"]);
+    const bad = await runCliInProcess(h.home, ["actions", "flag", id, "bad flag"]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/"bad flag" is not a flag name/);
   });

@@ -13,7 +13,7 @@ import { ReviewQueue } from "../../src/review/queue.js";
 import { buildAssets } from "../../src/web/build-assets.mjs";
 import { buildCorpus } from "../fixtures/finance/corpus.js";
 import { seedAuditRun } from "../support/audit-seed.js";
-import { runCli } from "../support/cli.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import {
   defaultScript,
   type ScriptedUpstream,
@@ -147,7 +147,7 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
     await shoot("review");
     await page.keyboard.press("a");
     await expect.poll(() => page.textContent("main")).toContain("Nothing waits for review.");
-    const cli = runCli(temp.home, ["review", "show", String(item.id), "--json"]);
+    const cli = await runCliInProcess(temp.home, ["review", "show", String(item.id), "--json"]);
     expect(cli.stderr).toBe("");
     expect(JSON.parse(cli.stdout)).toMatchObject({
       id: item.id,
@@ -192,7 +192,7 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
     await shoot("knowledge");
     await page.getByRole("button", { name: "Roll back to v1" }).click();
     await expect.poll(() => page.textContent("main")).toContain("rollback to v1");
-    const cli = runCli(temp.home, ["kb", "history", "tone", "--json"]);
+    const cli = await runCliInProcess(temp.home, ["kb", "history", "tone", "--json"]);
     expect(cli.stderr).toBe("");
     const versions = JSON.parse(cli.stdout) as { version: number; content: string; note: string }[];
     expect(versions.at(-1)).toMatchObject({
@@ -216,7 +216,7 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
     }
     const file = join(temp.home, "history.ndjson");
     writeFileSync(file, `${lines.join("\n")}\n`);
-    expect(runCli(temp.home, ["monitor", "import", file]).code).toBe(0);
+    expect((await runCliInProcess(temp.home, ["monitor", "import", file])).code).toBe(0);
 
     await page.goto(`${daemon.url}/ui/machine?range=7d`);
     const heatmap = page.getByTestId("heatmap");
@@ -252,7 +252,9 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
     const corpus = join(temp.home, "corpus");
     mkdirSync(corpus, { recursive: true });
     await buildCorpus(corpus);
-    expect(runCli(temp.home, ["finance", "import", join(corpus, "card.pdf")]).code).toBe(0);
+    expect(
+      (await runCliInProcess(temp.home, ["finance", "import", join(corpus, "card.pdf")])).code,
+    ).toBe(0);
     await page.goto(`${daemon.url}/ui/finance`);
     const rows = page.getByTestId("transactions").locator("tbody tr");
     await expect.poll(() => rows.count()).toBe(7);
@@ -262,7 +264,7 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
     await rows.filter({ has: category }).getByRole("button", { name: "Save" }).click();
     await expect.poll(() => rows.filter({ has: category }).textContent()).toContain("person");
     await shoot("finance");
-    const cli = runCli(temp.home, ["finance", "transactions", "--json"]);
+    const cli = await runCliInProcess(temp.home, ["finance", "transactions", "--json"]);
     const joes = (JSON.parse(cli.stdout) as Record<string, unknown>[]).find((t) =>
       String(t.description).startsWith("TRADER JOE'S"),
     );
