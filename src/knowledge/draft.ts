@@ -1,3 +1,4 @@
+import { setTimeout as delay } from "node:timers/promises";
 import {
   KnowledgeConflictError,
   type KnowledgeStore,
@@ -7,6 +8,12 @@ import { type KnowledgeEntry, type Provenance, toEntry, validateProvenance } fro
 
 /** Enough for any real contention (each round lets at least one writer through). */
 const MAX_ATTEMPTS = 10;
+/**
+ * The most a writer waits before deciding again after losing, in ms, doubling from 2. A random
+ * part of it breaks lockstep: two writers that lost to each other would otherwise re-read and
+ * re-append in the same rhythm and the same one could lose every round (seen under load).
+ */
+const MAX_BACKOFF_MS = 64;
 
 export interface VersionValue {
   content: string;
@@ -92,6 +99,7 @@ export async function commitDraft<T>(
       return result;
     } catch (error) {
       if (!(error instanceof KnowledgeConflictError) || attempt >= MAX_ATTEMPTS) throw error;
+      await delay(Math.random() * Math.min(MAX_BACKOFF_MS, 2 ** attempt));
     }
   }
 }
