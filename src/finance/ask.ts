@@ -105,13 +105,27 @@ export async function askQuestion(question: string, deps: AskDeps): Promise<AskR
     ],
   });
   const agent = deps.runtime.agent("finance", async (q: string, run) => {
-    const query = (await run.stage(parse, q)).output;
+    const parsed = await run.stage(parse, q);
+    const query = parsed.output;
+    // A reading of the question that failed its checks (a category the data does not have) would
+    // give figures for some other question: the answer is not asked of the model then.
+    if (parsed.flags.includes("check_failed")) return { query, answer: null };
     facts = await computeSpend(deps.store, toSpendQuery(query, deps.clock), deps.config.currency);
     const answer = await run.stage(phrase, { question: q, facts });
     return { query, answer };
   });
   try {
     const result = await agent.run(question);
+    if (result.output.answer === null) {
+      const reason = `the model read the question as ${describeQuery(result.output.query)}, which does not fit your data`;
+      const computed = await fallback(question, deps, reason);
+      return {
+        ...computed,
+        modelError: null,
+        flags: [...new Set([...result.flags, "query_rejected"])],
+        traceId: result.traceId,
+      };
+    }
     const computed = facts as SpendFacts | null;
     if (!computed) throw new Error("the ask pipeline finished without facts");
     const modelAnswer = result.output.answer.output.answer;
@@ -142,6 +156,15 @@ export async function askQuestion(question: string, deps: AskDeps): Promise<AskR
       return fallback(question, deps, describeModelFailure(error));
     throw error;
   }
+}
+
+/** The parts of a query a person can check against their data, in words. */
+function describeQuery(query: AskQuery): string {
+  const parts = [
+    query.category === null ? null : `category ${JSON.stringify(query.category)}`,
+    query.merchant === null ? null : `merchant ${JSON.stringify(query.merchant)}`,
+  ].filter(Boolean);
+  return parts.length ? parts.join(", ") : "a query";
 }
 
 /** Calendar arithmetic for the query's period, from the clock: "last month" is a fact of today. */

@@ -306,6 +306,39 @@ describe("ask", () => {
     );
   });
 
+  it("answers from the data, not the model, when the model's reading of the question fails its checks", async () => {
+    const asked: string[] = [];
+    fixture = await start((request) => {
+      const system = systemOf(request.body);
+      asked.push(system.includes("Turn the user's question") ? "query" : "answer");
+      if (system.includes("Turn the user's question")) {
+        return json({
+          measure: "total",
+          category: "astrology",
+          merchant: null,
+          period: { kind: "this_month", month: null },
+          compare_to_average: false,
+          top_merchants: false,
+        });
+      }
+      return json({ answer: "You spent nothing on astrology." });
+    });
+    await withRestaurants(fixture.agent);
+    const result = await askQuestion("How much did I spend on restaurants in January 2026?", {
+      store: fixture.agent.store,
+      config: fixture.agent.config.finance,
+      clock: fixture.agent.clock,
+      runtime: fixture.agent.runtime(),
+    });
+    expect(asked.every((stage) => stage === "query")).toBe(true);
+    expect(result).toMatchObject({ source: "computed", modelAnswer: null, modelError: null });
+    expect(result.flags).toEqual(expect.arrayContaining(["check_failed", "query_rejected"]));
+    expect(result.traceId).toEqual(expect.any(String));
+    expect(result.answer).toMatch(
+      /^No usable answer from the models \(the model read the question as category "astrology", which does not fit your data\); computed from your data: You spent \$14\.50 on restaurants in January 2026/,
+    );
+  });
+
   it("says no model is reachable and still answers a simple question from the data", async () => {
     fixture = await start(askScript("unused"));
     await withRestaurants(fixture.agent);
