@@ -226,10 +226,16 @@ describe("categorize", () => {
   });
 });
 
-function askScript(answer: string): Script {
+/** The reasoner reads the question as `query` (restaurants last month by default); the expert says `answer`. */
+function askScript(
+  answer: string,
+  query: Record<string, unknown> = {},
+  asked: string[] = [],
+): Script {
   return (request) => {
     const system = systemOf(request.body);
     if (system.includes("Turn the user's question")) {
+      asked.push("query");
       return json({
         measure: "total",
         category: "restaurants",
@@ -237,8 +243,10 @@ function askScript(answer: string): Script {
         period: { kind: "last_month", month: null },
         compare_to_average: true,
         top_merchants: true,
+        ...query,
       });
     }
+    asked.push("answer");
     return json({ answer });
   };
 }
@@ -308,21 +316,9 @@ describe("ask", () => {
 
   it("answers from the data, not the model, when the model's reading of the question fails its checks", async () => {
     const asked: string[] = [];
-    fixture = await start((request) => {
-      const system = systemOf(request.body);
-      asked.push(system.includes("Turn the user's question") ? "query" : "answer");
-      if (system.includes("Turn the user's question")) {
-        return json({
-          measure: "total",
-          category: "astrology",
-          merchant: null,
-          period: { kind: "this_month", month: null },
-          compare_to_average: false,
-          top_merchants: false,
-        });
-      }
-      return json({ answer: "You spent nothing on astrology." });
-    });
+    fixture = await start(
+      askScript("You spent nothing on astrology.", { category: "astrology" }, asked),
+    );
     await withRestaurants(fixture.agent);
     const result = await askQuestion("How much did I spend on restaurants in January 2026?", {
       store: fixture.agent.store,
