@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { parseConfig } from "../src/config.js";
 import { importStatementFile } from "../src/finance/importer.js";
 import { Ledger } from "../src/ledger/ledger.js";
@@ -10,6 +9,7 @@ import { SqliteActionLedger } from "../src/ledger/sqlite/action-ledger.js";
 import type { FinanceStore } from "../src/ledger/stores/finance.js";
 import { buildCorpus, CUSTOM_LAYOUT, multiPage } from "../test/fixtures/finance/corpus.js";
 import { findPostgresBin, type PostgresCluster, startPostgres } from "../test/support/postgres.js";
+import { freshDatabase } from "./fresh-database.js";
 
 // Import speed of a 50-page statement, and exactness over the fixture corpus: a transaction
 // counts only if its date, amount and description are all right; a statement only if it
@@ -40,14 +40,7 @@ async function postgresImportMs(file: string): Promise<number | null> {
     const runs: number[] = [];
     for (let i = 0; i < 3; i++) {
       const name = `ns_finance_bench_${process.pid}_${i}`;
-      const client = new pg.Client(admin);
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name}`);
-      await client.query(`CREATE DATABASE ${name}`);
-      await client.end();
-      const url = new URL(admin);
-      url.pathname = `/${name}`;
-      const stores = await PostgresActionLedger.open(url.toString());
+      const stores = await PostgresActionLedger.open(await freshDatabase(admin, name));
       const started = performance.now();
       await importStatementFile(file, { store: stores.finance, config });
       runs.push(performance.now() - started);

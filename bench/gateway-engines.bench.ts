@@ -4,8 +4,8 @@ import { Agent, request } from "node:http";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
 import { findPostgresBin, type PostgresCluster, startPostgres } from "../test/support/postgres.js";
+import { freshDatabase } from "./fresh-database.js";
 
 /**
  * Gateway added latency with each ledger engine: the same scripted upstream called directly,
@@ -103,11 +103,7 @@ try {
   const bin = findPostgresBin();
   if (!bin) throw new Error("PostgreSQL is not installed (see .ci/postgres.sh)");
   cluster = await startPostgres(bin, true);
-  const admin = new pg.Client(cluster.url);
-  await admin.connect();
-  await admin.query("CREATE DATABASE gateway_bench");
-  await admin.end();
-  const ledgerUrl = cluster.url.replace(/\/postgres$/, "/gateway_bench");
+  const ledgerUrl = await freshDatabase(cluster.url, "gateway_bench");
   const upstream = await startChild([SELF, "upstream"], {}, /^(http:\/\/\S+)\n/);
   children.push(upstream.child);
   const serve = ["src/cli/main.ts", "serve", "--port", "0", "--upstream", upstream.url];

@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import pg from "pg";
 import { ManualClock } from "../src/clock.js";
 import { KnowledgeBase } from "../src/knowledge/kb.js";
 import { Ledger } from "../src/ledger/ledger.js";
@@ -10,6 +9,7 @@ import { PostgresActionLedger } from "../src/ledger/postgres/action-ledger.js";
 import { SqliteActionLedger } from "../src/ledger/sqlite/action-ledger.js";
 import type { LedgerStores } from "../src/ledger/stores/index.js";
 import { findPostgresBin, type PostgresCluster, startPostgres } from "../test/support/postgres.js";
+import { freshDatabase } from "./fresh-database.js";
 
 /**
  * The knowledge base on both engines, side by side in one run: writing entries one change at a
@@ -61,17 +61,6 @@ async function measure(stores: LedgerStores) {
   return { putRate, importRate, searchMs, hits };
 }
 
-async function freshDatabase(admin: string): Promise<string> {
-  const client = new pg.Client(admin);
-  await client.connect();
-  await client.query("DROP DATABASE IF EXISTS bench_knowledge");
-  await client.query("CREATE DATABASE bench_knowledge");
-  await client.end();
-  const url = new URL(admin);
-  url.pathname = "/bench_knowledge";
-  return url.toString();
-}
-
 const home = mkdtempSync(join(tmpdir(), "nightshift-kb-bench-"));
 let cluster: PostgresCluster | undefined;
 try {
@@ -86,7 +75,7 @@ try {
   const sqlite = new SqliteActionLedger(Ledger.open(join(home, "kb.db")));
   const lite = await measure(sqlite);
   await sqlite.close();
-  const postgres = await PostgresActionLedger.open(await freshDatabase(admin));
+  const postgres = await PostgresActionLedger.open(await freshDatabase(admin, "bench_knowledge"));
   const gres = await measure(postgres);
   await postgres.close();
   for (const [engine, r] of [

@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { Ledger } from "../src/ledger/ledger.js";
 import { PostgresActionLedger } from "../src/ledger/postgres/action-ledger.js";
 import { copySqliteLedger } from "../src/ledger/postgres/copy-from-sqlite.js";
@@ -10,6 +9,7 @@ import { openPool } from "../src/ledger/postgres/pool.js";
 import { SqliteActionLedger } from "../src/ledger/sqlite/action-ledger.js";
 import type { ActionLedger } from "../src/ledger/stores/index.js";
 import { findPostgresBin, type PostgresCluster, startPostgres } from "../test/support/postgres.js";
+import { freshDatabase } from "./fresh-database.js";
 import { sampleAction } from "./sample-action.js";
 
 /**
@@ -27,17 +27,6 @@ const ROUNDS = 2;
 const home = mkdtempSync(join(tmpdir(), "nightshift-engines-"));
 let cluster: PostgresCluster | undefined;
 const out = (line: string) => process.stdout.write(`${line}\n`);
-
-async function freshDatabase(admin: string, name: string): Promise<string> {
-  const client = new pg.Client(admin);
-  await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS ${name}`);
-  await client.query(`CREATE DATABASE ${name}`);
-  await client.end();
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
 
 async function ingest(ledger: ActionLedger): Promise<{ rate: number; cpuRate: number }> {
   const base = Date.now();

@@ -12,7 +12,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import type { NewAction } from "../src/ledger/actions.js";
 import { Ledger } from "../src/ledger/ledger.js";
 import { PostgresActionLedger } from "../src/ledger/postgres/action-ledger.js";
@@ -20,6 +19,7 @@ import { SqliteActionLedger } from "../src/ledger/sqlite/action-ledger.js";
 import type { LedgerStores } from "../src/ledger/stores/index.js";
 import { pruneLedger } from "../src/retention/prune.js";
 import { findPostgresBin, type PostgresCluster, startPostgres } from "../test/support/postgres.js";
+import { freshDatabase } from "./fresh-database.js";
 
 const ROWS = Number(process.env.NIGHTSHIFT_BENCH_ROWS ?? 50_000);
 const DAY_MS = 86_400_000;
@@ -133,14 +133,9 @@ try {
     cluster = await startPostgres(bin, true);
     admin = cluster.url;
   }
-  const client = new pg.Client(admin);
-  await client.connect();
-  await client.query("DROP DATABASE IF EXISTS ns_bench_retention");
-  await client.query("CREATE DATABASE ns_bench_retention");
-  await client.end();
-  const url = new URL(admin);
-  url.pathname = "/ns_bench_retention";
-  const postgres = await PostgresActionLedger.open(url.toString());
+  const postgres = await PostgresActionLedger.open(
+    await freshDatabase(admin, "ns_bench_retention"),
+  );
   await measure("postgres", postgres, async (sql) => {
     await postgres.pool.query(sql);
   });
