@@ -7,6 +7,7 @@ import type {
   Correction,
   Insight,
   ItemOutcome,
+  NewCorrection,
   RunClaim,
   Verdict,
 } from "./stores/audit.js";
@@ -148,3 +149,39 @@ export const CANDIDATE_COLUMNS =
   "id, agent, action_type, model, status, flags, confidence, started_at, parent_id, meta";
 
 export const DEFAULT_CANDIDATE_PAGE = 5000;
+
+/**
+ * A correction's and an insight's values in their tables' column order, as both engines insert
+ * them: corrections (id, run_id, action_id, agent, source, original, corrected, reasoning,
+ * reviewer_model, confidence_before, confidence_after, created_at); insights (id, run_id, batch,
+ * action_ids, agents, description, confidence, created_at).
+ */
+export function correctionValues(x: NewCorrection): unknown[] {
+  return [
+    x.id,
+    x.runId,
+    x.actionId,
+    x.agent,
+    x.source,
+    json(x.original),
+    json(x.corrected),
+    x.reasoning,
+    x.reviewerModel,
+    x.confidenceBefore,
+    x.confidenceAfter,
+    x.createdAt,
+  ];
+}
+
+export function insightValues(i: Insight): unknown[] {
+  return [
+    i.id,
+    i.runId,
+    i.batch,
+    JSON.stringify(i.actionIds),
+    JSON.stringify(i.agents),
+    i.description,
+    i.confidence,
+    i.createdAt,
+  ];
+}

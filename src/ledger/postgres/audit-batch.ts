@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { json } from "../audit-rows.js";
+import { correctionValues, insightValues, json } from "../audit-rows.js";
 import type { BatchCommit, NewAuditItem, NewCorrection } from "../stores/audit.js";
 
 /** One batch's writes, inside the caller's transaction (see PostgresAuditStore.commitBatch). */
@@ -32,16 +32,7 @@ export async function writeBatch(client: pg.PoolClient, c: BatchCommit): Promise
     await client.query(
       `INSERT INTO insights (id, run_id, batch, action_ids, agents, description, confidence,
         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-      [
-        i.id,
-        i.runId,
-        i.batch,
-        JSON.stringify(i.actionIds),
-        JSON.stringify(i.agents),
-        i.description,
-        i.confidence,
-        i.createdAt,
-      ],
+      insightValues(i),
     );
   }
   await client.query("UPDATE audit_runs SET next_batch = $1, heartbeat_at = $2 WHERE id = $3", [
@@ -61,20 +52,7 @@ export async function insertCorrection(
       reasoning, reviewer_model, confidence_before, confidence_after, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
      ON CONFLICT DO NOTHING`,
-    [
-      x.id,
-      x.runId,
-      x.actionId,
-      x.agent,
-      x.source,
-      json(x.original),
-      json(x.corrected),
-      x.reasoning,
-      x.reviewerModel,
-      x.confidenceBefore,
-      x.confidenceAfter,
-      x.createdAt,
-    ],
+    correctionValues(x),
   );
   return result.rowCount === 1;
 }

@@ -1,5 +1,7 @@
 import type { Statement } from "better-sqlite3";
 import {
+  correctionValues,
+  insightValues,
   json,
   mayClaim,
   type Row,
@@ -150,16 +152,7 @@ export class SqliteAuditStore extends SqliteAuditSelection implements AuditStore
       for (const x of c.corrections) this.insertCorrectionRow(x);
       for (const { actionId, status } of c.statuses) this.s.setAudit!.run(status, actionId);
       for (const i of c.insights) {
-        this.s.insertInsight!.run(
-          i.id,
-          i.runId,
-          i.batch,
-          JSON.stringify(i.actionIds),
-          JSON.stringify(i.agents),
-          i.description,
-          i.confidence,
-          i.createdAt,
-        );
+        this.s.insertInsight!.run(...insightValues(i));
       }
       this.s.setNextBatch!.run(c.batch + 1, c.at, c.runId);
     });
@@ -242,20 +235,7 @@ export class SqliteAuditStore extends SqliteAuditSelection implements AuditStore
   }
 
   private insertCorrectionRow(x: NewCorrection): boolean {
-    const info = this.s.insertCorrection!.run(
-      x.id,
-      x.runId,
-      x.actionId,
-      x.agent,
-      x.source,
-      json(x.original),
-      json(x.corrected),
-      x.reasoning,
-      x.reviewerModel,
-      x.confidenceBefore,
-      x.confidenceAfter,
-      x.createdAt,
-    );
+    const info = this.s.insertCorrection!.run(...correctionValues(x));
     return info.changes === 1;
   }
 
