@@ -73,6 +73,10 @@ export async function reviewBatch(
     effects.push(effect);
     outcomes[effect.result.outcome] = (outcomes[effect.result.outcome] ?? 0) + 1;
   }
+  // The reviewer's stage and attempt actions are queued in the batched writer: commit them
+  // before the batch, so a batch on record always has its reviewer calls on record (a kill -9
+  // between the two would otherwise lose the calls of a batch that is never asked again).
+  await deps.stores.writer.flush();
   await audit.commitBatch({
     ...base,
     at: deps.clock.now(),
