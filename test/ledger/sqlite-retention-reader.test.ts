@@ -31,7 +31,7 @@ const compress: BatchRequest = {
 };
 
 describe("batch reader", () => {
-  it("reads on its own thread exactly what this thread reads, batch after batch", async () => {
+  it("reads here until a batch comes back full, then on its own thread exactly what this thread reads", async () => {
     const { ledger, store } = seeded();
     const reasons: string[] = [];
     const reader = openReader(store, ledger.path, (reason) => reasons.push(reason));
@@ -39,8 +39,11 @@ describe("batch reader", () => {
     const first = await reader.read(compress);
     expect(first).toEqual(await local.read(compress));
     expect(first.rows).toHaveLength(20);
+    // A full batch: there may be more to move, so the thread starts.
+    expect(await reader.threaded()).toBe(true);
     const second = await reader.read({ ...compress, cursor: first.next! });
     expect(second.rows).toHaveLength(10);
+    expect(second).toEqual(await local.read({ ...compress, cursor: first.next! }));
     const aggregate: BatchRequest = {
       ...compress,
       phase: "aggregate",
@@ -51,14 +54,27 @@ describe("batch reader", () => {
     expect(reasons).toEqual([]);
   });
 
+  it("starts no thread for a prune that fits in one batch", async () => {
+    const { ledger, store } = seeded();
+    const reader = openReader(store, ledger.path);
+    const batch = await reader.read({ ...compress, limit: 100 });
+    expect(batch.rows).toHaveLength(30);
+    await reader.close();
+    expect(await reader.threaded()).toBe(false);
+  });
+
   it("falls back to this thread, and says why, when its thread cannot open the ledger", async () => {
     const { ledger, store } = seeded();
     const reasons: string[] = [];
     const reader = openReader(store, join(ledger.path, "missing.db"), (r) => reasons.push(r));
-    const batch = await reader.read(compress);
-    expect(batch.rows).toHaveLength(20);
-    await reader.close();
+    const first = await reader.read(compress);
+    expect(first.rows).toHaveLength(20);
+    expect(await reader.threaded()).toBe(false);
     expect(reasons).toHaveLength(1);
     expect(reasons[0]).toMatch(/unable to open|exit/i);
+    const second = await reader.read({ ...compress, cursor: first.next! });
+    expect(second.rows).toHaveLength(10);
+    await reader.close();
+    expect(reasons).toHaveLength(1);
   });
 });

@@ -15,6 +15,7 @@ yieldToForeground();
 const { path } = workerData as { path: string };
 const db = open(path);
 const store = new RetentionStatements(db);
+port.postMessage({ ready: true });
 
 function open(file: string): Database.Database {
   try {

@@ -15,19 +15,28 @@ import type { RetentionStatements } from "./retention-statements.js";
  */
 export interface BatchReader {
   read(request: BatchRequest): Promise<BatchData>;
+  /**
+   * Settles once reads go to the reader thread (true), or once there will be none (false: the
+   * prune was small enough never to start one, it could not start, or the reader is closed).
+   */
+  threaded(): Promise<boolean>;
   close(): Promise<void>;
 }
 
 export function inThreadReader(store: RetentionStatements): BatchReader {
   return {
     read: async (request) => readBatch(store, request),
+    threaded: async () => false,
     close: async () => {},
   };
 }
 
 /**
- * A reader thread when one starts, else (or from the moment it fails) reads in this thread: a
- * prune never fails for want of a second thread. `onFallback` hears why.
+ * Reads in this thread until a read fills its batch (there is more to move than one batch), then
+ * starts a reader thread and sends reads to it once it has opened the ledger. A small prune, the
+ * common case between two weekly runs, never pays for a thread; a big one reads its first few
+ * batches here while the thread starts. A prune never fails for want of a second thread: if it
+ * cannot start or dies, reads come back here, and `onFallback` hears why.
  */
 export function openReader(
   store: RetentionStatements,
@@ -35,27 +44,54 @@ export function openReader(
   onFallback?: (reason: string) => void,
 ): BatchReader {
   const local = inThreadReader(store);
-  let thread: ThreadReader | null;
-  try {
-    thread = new ThreadReader(path);
-  } catch (error) {
-    onFallback?.(String(error));
-    return local;
-  }
+  let thread: ThreadReader | null = null;
+  let state: "local" | "starting" | "threaded" | "off" = "local";
+  let settle: (threaded: boolean) => void = () => {};
+  const threaded = new Promise<boolean>((resolve) => {
+    settle = resolve;
+  });
+  const fallBack = (reason: string) => {
+    if (state === "off") return;
+    state = "off";
+    settle(false);
+    onFallback?.(reason);
+    void thread?.close();
+    thread = null;
+  };
+  const start = () => {
+    state = "starting";
+    try {
+      thread = new ThreadReader(path, fallBack);
+    } catch (error) {
+      fallBack(String(error));
+      return;
+    }
+    void thread.ready.then(() => {
+      if (state !== "starting") return;
+      state = "threaded";
+      settle(true);
+    });
+  };
   return {
     read: async (request) => {
-      if (!thread) return local.read(request);
-      try {
-        return await thread.read(request);
-      } catch (error) {
-        onFallback?.(error instanceof Error ? error.message : String(error));
-        void thread.close();
-        thread = null;
-        return local.read(request);
+      if (state === "threaded" && thread) {
+        try {
+          return await thread.read(request);
+        } catch (error) {
+          fallBack(error instanceof Error ? error.message : String(error));
+        }
       }
+      const data = await local.read(request);
+      if (state === "local" && data.rows.length >= request.limit) start();
+      return data;
     },
+    threaded: () => threaded,
     close: async () => {
-      await thread?.close();
+      if (state === "local" || state === "starting") settle(false);
+      if (state !== "off") state = "off";
+      const closing = thread;
+      thread = null;
+      await closing?.close();
     },
   };
 }
@@ -93,15 +129,32 @@ class ThreadReader {
   private nextId = 0;
   private failure: Error | null = null;
   private readonly exited: Promise<void>;
+  /** Resolves when the thread has opened the ledger and takes requests. */
+  readonly ready: Promise<void>;
+  private markReady: () => void = () => {};
 
-  constructor(path: string) {
-    this.worker = startWorker(path);
-    this.worker.on("message", (message: { id: number; data?: BatchData; error?: string }) => {
-      const waiter = this.pending.get(message.id);
-      this.pending.delete(message.id);
-      if (message.error !== undefined) waiter?.reject(new Error(message.error));
-      else waiter?.resolve(message.data!);
+  /** `onFailure` hears, once, why the thread failed or exited before it was closed. */
+  constructor(
+    path: string,
+    private readonly onFailure: (reason: string) => void,
+  ) {
+    this.ready = new Promise((resolve) => {
+      this.markReady = resolve;
     });
+    this.worker = startWorker(path);
+    this.worker.on(
+      "message",
+      (message: { ready?: true; id: number; data?: BatchData; error?: string }) => {
+        if (message.ready) {
+          this.markReady();
+          return;
+        }
+        const waiter = this.pending.get(message.id);
+        this.pending.delete(message.id);
+        if (message.error !== undefined) waiter?.reject(new Error(message.error));
+        else waiter?.resolve(message.data!);
+      },
+    );
     this.worker.on("error", (error) => this.fail(error));
     this.exited = new Promise((resolve) =>
       this.worker.on("exit", () => {
@@ -121,12 +174,19 @@ class ThreadReader {
   }
 
   async close(): Promise<void> {
-    if (!this.failure) this.worker.postMessage({ close: true });
+    if (!this.failure) {
+      this.closing = true;
+      this.worker.postMessage({ close: true });
+    }
     await this.exited;
   }
 
+  private closing = false;
+
   private fail(error: unknown): void {
-    this.failure ??= error instanceof Error ? error : new Error(String(error));
+    if (this.failure) return;
+    this.failure = error instanceof Error ? error : new Error(String(error));
+    if (!this.closing) this.onFailure(this.failure.message);
     for (const waiter of this.pending.values()) waiter.reject(this.failure);
     this.pending.clear();
   }

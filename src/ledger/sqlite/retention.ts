@@ -99,9 +99,15 @@ export class SqliteRetentionStore implements RetentionStore {
   }
 }
 
+/**
+ * One prune's connection to the file. Its helper threads (the batch reader and the checkpointer)
+ * start with the first full batch: a prune that moves less than one batch, the common case
+ * between two weekly runs, writes too little to the log to need them and finishes before a thread
+ * would have started.
+ */
 class SqlitePruneSession implements PruneSession {
   private readonly reader: BatchReader;
-  private readonly checkpointer: Checkpointer;
+  private checkpointer: Checkpointer | null = null;
   private readerOpen = true;
   private checkpointing = true;
 
@@ -110,14 +116,17 @@ class SqlitePruneSession implements PruneSession {
     private readonly s: RetentionStatements,
     private readonly options: PruneSessionOptions,
   ) {
-    this.checkpointer = startCheckpointer(ledger.db, ledger.path);
     this.reader = openReader(s, ledger.path, (reason) =>
       options.onWarning?.(`reading batches on the main thread (no reader thread: ${reason})`),
     );
   }
 
-  read(request: BatchRequest): Promise<BatchData> {
-    return this.reader.read(request);
+  async read(request: BatchRequest): Promise<BatchData> {
+    const data = await this.reader.read(request);
+    if (data.rows.length >= request.limit && this.checkpointing && !this.checkpointer) {
+      this.checkpointer = startCheckpointer(this.ledger.db, this.ledger.path);
+    }
+    return data;
   }
 
   async aggregate(
@@ -135,8 +144,8 @@ class SqlitePruneSession implements PruneSession {
     return this.s.transaction(() => applyCompress(this.s, scan, rows));
   }
 
-  keepUp(): Promise<void> {
-    return this.checkpointer.keepUp();
+  async keepUp(): Promise<void> {
+    await this.checkpointer?.keepUp();
   }
 
   /**
@@ -173,6 +182,6 @@ class SqlitePruneSession implements PruneSession {
   private async stopCheckpointer(): Promise<void> {
     if (!this.checkpointing) return;
     this.checkpointing = false;
-    await this.checkpointer.stop();
+    await this.checkpointer?.stop();
   }
 }
