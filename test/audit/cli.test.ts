@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AUDITOR_AGENT } from "../../src/audit/select.js";
 import type { LedgerStores } from "../../src/ledger/stores/index.js";
 import { CLI } from "../support/cli.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { ENGINES } from "../support/engines.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
@@ -21,6 +22,7 @@ interface Exit {
   stderr: string;
 }
 
+/** The built CLI in a process of its own: the one a test kills. */
 function cli(home: string, args: string[]): { child: ChildProcess; exit: Promise<Exit> } {
   const child = spawn(process.execPath, [...CLI, ...args], {
     cwd: ROOT,
@@ -115,7 +117,7 @@ describe.each(ENGINES)("nightshift audit (CLI) on $name", (engine) => {
     expect((await first.exit).signal).toBe("SIGKILL");
 
     upstream.setScript(reviewer.script);
-    const second = await cli(home, ["audit", "run", "--now"]).exit;
+    const second = await runCliInProcess(home, ["audit", "run", "--now"]);
     expect(second.stderr).toContain(`resuming audit run ${run.id} at batch 2 of 3`);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain(`Audit run ${run.id}  done`);
@@ -137,7 +139,7 @@ describe.each(ENGINES)("nightshift audit (CLI) on $name", (engine) => {
       [2, 1],
     ]);
 
-    const report = await cli(home, ["audit", "report", "--json"]).exit;
+    const report = await runCliInProcess(home, ["audit", "report", "--json"]);
     const json = JSON.parse(report.stdout) as {
       items: { total: number };
       corrections: { total: number };
@@ -155,13 +157,13 @@ describe.each(ENGINES)("nightshift audit (CLI) on $name", (engine) => {
     expect(json.usage.tokens_in).toBeGreaterThan(0);
     expect(json.usage.tokens_out).toBeGreaterThan(0);
 
-    const list = await cli(home, ["audit", "list"]).exit;
+    const list = await runCliInProcess(home, ["audit", "list"]);
     expect(list.stdout).toMatch(new RegExp(`${run.id}\\s+done\\s+.*\\s3/3\\s+6\\s+3`));
   }, 90_000);
 
   it("says which conditions block the audit when run without --now", async () => {
     await seedMistakes();
-    const result = await cli(home, ["audit", "run"]).exit;
+    const result = await runCliInProcess(home, ["audit", "run"]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("the audit's conditions do not hold now");
     expect(result.stderr).toContain("nightshift audit run --now");
@@ -169,7 +171,7 @@ describe.each(ENGINES)("nightshift audit (CLI) on $name", (engine) => {
   }, 60_000);
 
   it("answers a report request before any run with what to do", async () => {
-    const result = await cli(home, ["audit", "report"]).exit;
+    const result = await runCliInProcess(home, ["audit", "report"]);
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toBe(
       "nightshift: no audit has run yet; start one with `nightshift audit run --now`",

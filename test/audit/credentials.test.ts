@@ -1,35 +1,22 @@
-import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Ledger } from "../../src/ledger/ledger.js";
-import { CLI } from "../support/cli.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
 import { reviewerScript } from "./reviewer-script.js";
 import { DAY, HOUR, insertStages } from "./seed.js";
 
-const ROOT = join(import.meta.dirname, "..", "..");
 const SECRET = "s3cr3t-pw";
 
-function cli(home: string, args: string[]) {
-  const child = spawn(process.execPath, [...CLI, ...args], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NIGHTSHIFT_HOME: home,
-      NIGHTSHIFT_UPSTREAM: "",
-      NIGHTSHIFT_LEDGER_URL: "",
-    },
+async function cli(home: string, args: string[]) {
+  const { code, stdout, stderr } = await runCliInProcess(home, args, {
+    NIGHTSHIFT_UPSTREAM: "",
+    NIGHTSHIFT_LEDGER_URL: "",
   });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d));
-  child.stderr.on("data", (d: Buffer) => (stderr += d));
-  return new Promise<{ code: number | null; out: string }>((resolve) =>
-    child.on("exit", (code) => resolve({ code, out: stdout + stderr })),
-  );
+  return { code, out: stdout + stderr };
 }
 
 /** A loopback port nothing listens on (taken, then given back). */

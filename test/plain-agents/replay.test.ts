@@ -1,8 +1,8 @@
-import { spawn } from "node:child_process";
 import { Ollama } from "ollama";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { PostgresActionLedger } from "../../src/ledger/postgres/action-ledger.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { ENGINES } from "../support/engines.js";
 import { type PlainHarness, postJson, startPlainHarness } from "./harness.js";
 
@@ -155,7 +155,7 @@ describe.each(engines)("replay of a logged gateway call on $name", (engine) => {
     });
     onTestFinished(() => fresh.close());
     expect(upstream).not.toBe(fresh);
-    const result = await runCliAsync(h.home, ["replay", original, "--model", "llama3.2:3b"], {
+    const result = await runCliInProcess(h.home, ["replay", original, "--model", "llama3.2:3b"], {
       NIGHTSHIFT_UPSTREAM: fresh.url,
       ...(ledgerUrl ? { NIGHTSHIFT_LEDGER_URL: ledgerUrl } : {}),
     });
@@ -177,25 +177,3 @@ describe.each(engines)("replay of a logged gateway call on $name", (engine) => {
     }
   });
 });
-
-/**
- * The real CLI from source, without blocking this process: the scripted upstream it talks to
- * runs here, so a spawnSync would wait for a reply this process could never send.
- */
-function runCliAsync(home: string, args: string[], env: NodeJS.ProcessEnv) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-      env: { ...process.env, NIGHTSHIFT_HOME: home, ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString("utf8");
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString("utf8");
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}

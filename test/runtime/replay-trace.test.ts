@@ -1,9 +1,7 @@
-import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { z } from "zod";
@@ -12,12 +10,10 @@ import { parseConfig } from "../../src/config.js";
 import { KnowledgeBase } from "../../src/knowledge/kb.js";
 import { defineStage, formatTraceTree } from "../../src/runtime/index.js";
 import { readTraceTree } from "../../src/runtime/trace-tree.js";
-import { CLI } from "../support/cli.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { ENGINES } from "../support/engines.js";
 import { tempLedger } from "../support/temp-ledger.js";
 import { type EngineRuntimeFixture, engineRuntimeFixture, reply } from "./fixtures.js";
-
-const run = promisify(execFile);
 
 const extract = defineStage({
   name: "extract-total",
@@ -103,10 +99,11 @@ describe.each(engines)("replay on $name", (engine) => {
     );
     const first = await agent.run({ text: "Total due: 42.5 USD" });
     await runtime.flush();
-    const cli = (...args: string[]) =>
-      run(process.execPath, [...CLI, ...args], {
-        env: { ...process.env, NIGHTSHIFT_HOME: fixture!.home },
-      });
+    const cli = async (...args: string[]) => {
+      const result = await runCliInProcess(fixture!.home, args);
+      expect(result.code, result.stderr).toBe(0);
+      return result;
+    };
 
     const trace = JSON.parse((await cli("trace", first.actionId.slice(0, 23), "--json")).stdout);
     expect(trace.trace_id).toBe(first.traceId);
@@ -139,13 +136,9 @@ describe.each(engines)("replay on $name", (engine) => {
       model: "small:1b",
     });
 
-    const missing = await cli("trace", "0000000000").catch(
-      (e: { stderr: string; code: number }) => e,
-    );
-    expect((missing as { code: number }).code).toBe(1);
-    expect((missing as { stderr: string }).stderr).toMatch(
-      /^nightshift: no action or trace 0000000000/,
-    );
+    const missing = await runCliInProcess(fixture.home, ["trace", "0000000000"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^nightshift: no action or trace 0000000000/);
   });
 
   it("is offered by the API: POST /v0/actions/ID/replay re-runs a stage on the selected ledger", async () => {
