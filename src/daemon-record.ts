@@ -1,5 +1,6 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Config } from "./config.js";
 
 /**
  * Where a running daemon listens, kept in the data dir as daemon.json, so `nightshift status`
@@ -13,6 +14,12 @@ export interface DaemonRecord {
   port: number;
   version: string;
   started_at: string;
+  /**
+   * The model servers this daemon sends calls to: the config's, or those `serve --upstream` named.
+   * Absent in a record an older version wrote. The file is owner-only, like nightshift.yaml, which
+   * holds the same URLs.
+   */
+  upstreams?: Config["upstreams"];
 }
 
 export type DaemonLookup =

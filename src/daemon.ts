@@ -244,6 +244,7 @@ function recordDaemon(loaded: LoadedConfig, gateway: Gateway, log: (line: string
       port: Number(address.port),
       version: VERSION,
       started_at: new Date(systemClock.now()).toISOString(),
+      upstreams: loaded.config.upstreams,
     });
   } catch (error) {
     // The daemon serves without it; only `status` loses the way to find it.

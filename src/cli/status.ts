@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { connect } from "node:net";
+import { isDeepStrictEqual } from "node:util";
 import type { Command } from "commander";
 import type { LoadedConfig } from "../config.js";
 import { readDaemonRecord } from "../daemon-record.js";
@@ -39,6 +40,10 @@ export interface Status {
     stale_pid: number | null;
   };
   upstreams: UpstreamStatus[];
+  /** Whose model servers `upstreams` lists: the running daemon's (daemon.json) or the config's. */
+  upstreams_from: "daemon" | "config";
+  /** The running daemon's model servers are not those the config names now. */
+  upstreams_differ_from_config: boolean;
   model_roles: RoleStatus[];
   ledger: {
     /** sqlite or postgres (ledger.url / NIGHTSHIFT_LEDGER_URL). */
@@ -57,7 +62,13 @@ export interface Status {
 /** What `nightshift status` reports; each upstream is asked for /api/version with a short timeout. */
 export async function collectStatus(loaded: LoadedConfig): Promise<Status> {
   const { config } = loaded;
-  const upstreams = new Upstreams(config.upstreams);
+  // A daemon started with `serve --upstream` calls other servers than the config names: those
+  // are the ones whose state matters while it runs.
+  const found = readDaemonRecord(loaded.home);
+  const fromDaemon = found.state === "running" && found.record.upstreams !== undefined;
+  const upstreams = new Upstreams(
+    fromDaemon && found.record.upstreams ? found.record.upstreams : config.upstreams,
+  );
   try {
     const probes = await Promise.all(
       upstreams.all().map(async (u): Promise<UpstreamStatus> => {
@@ -101,6 +112,9 @@ export async function collectStatus(loaded: LoadedConfig): Promise<Status> {
       config_found: loaded.configFound,
       gateway,
       upstreams: probes,
+      upstreams_from: fromDaemon ? "daemon" : "config",
+      upstreams_differ_from_config:
+        fromDaemon && !isDeepStrictEqual(found.record.upstreams, config.upstreams),
       model_roles: await roles,
       ledger,
     };
@@ -151,6 +165,11 @@ function formatStatus(s: Status): string {
       : `NOT answering: ${u.error}`;
     const models = u.models.length ? `; routes ${u.models.join(", ")}` : "";
     lines.push(`upstream    ${where}: ${state}${models}`);
+  }
+  if (s.upstreams_differ_from_config) {
+    lines.push(
+      "            (the running daemon's, as it was started; the config names others now: restart it to use them)",
+    );
   }
   for (const r of s.model_roles) {
     // "cannot …": the model server could not be asked, which is not the same as the model missing.

@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { runCliInProcess } from "../support/cli-in-process.js";
+import { closedPort } from "../support/ports.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
 import { reviewerScript } from "./reviewer-script.js";
@@ -17,15 +17,6 @@ async function cli(home: string, args: string[]) {
     NIGHTSHIFT_LEDGER_URL: "",
   });
   return { code, out: stdout + stderr };
-}
-
-/** A loopback port nothing listens on (taken, then given back). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /**

@@ -5,6 +5,7 @@ import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { CLI } from "../support/cli.js";
+import { closedPort } from "../support/ports.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
 
@@ -168,7 +169,10 @@ describe("the daemon as a real process", () => {
   });
 
   it("reports status: the upstream answering and the ledger's actions", async () => {
-    const result = await cli(temp.home, ["status", "--json"]);
+    // The configured address is one nothing listens on (a daemon of the user's own may hold
+    // 11435), so the killed daemon's stale record is all status finds.
+    const port = { NIGHTSHIFT_PORT: String(await closedPort()) };
+    const result = await cli(temp.home, ["status", "--json"], port);
     expect(result.status).toBe(0);
     const status = JSON.parse(result.stdout);
     expect(status.data_dir).toBe(temp.home);
@@ -177,7 +181,10 @@ describe("the daemon as a real process", () => {
     // The daemon was killed: its daemon.json names a process that is gone.
     expect(status.gateway.listening).toBe(false);
     expect(status.gateway.stale_pid).toEqual(expect.any(Number));
-    const withUpstream = await cli(temp.home, ["status"], { NIGHTSHIFT_UPSTREAM: upstream.url });
+    const withUpstream = await cli(temp.home, ["status"], {
+      ...port,
+      NIGHTSHIFT_UPSTREAM: upstream.url,
+    });
     expect(withUpstream.stdout).toContain(`upstream    ${upstream.url}: answering, version 0.12.6`);
     expect(withUpstream.stdout).toMatch(/ledger .*nightshift\.db, .*, 50 actions/);
   });

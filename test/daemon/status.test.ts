@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { CLI } from "../support/cli.js";
 import { runCliInProcess } from "../support/cli-in-process.js";
+import { closedPort } from "../support/ports.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
 
@@ -37,6 +38,9 @@ describe("nightshift status with a daemon started on its own port", () => {
     writeFileSync(
       join(temp.home, "nightshift.yaml"),
       stringify({
+        // The configured address is free (a daemon of the user's own may hold 11435): the one
+        // started below listens elsewhere.
+        server: { port: await closedPort() },
         models: {
           reasoner: { model: "qwen2.5:7b" },
           "finance-expert": { model: "phinance-3.5-mini" },
@@ -67,6 +71,12 @@ describe("nightshift status with a daemon started on its own port", () => {
       pid: daemon.child.pid,
       stale_pid: null,
     });
+    // The model server the daemon calls, from its command line, not the config's default.
+    expect(status.upstreams_from).toBe("daemon");
+    expect(status.upstreams_differ_from_config).toBe(true);
+    expect(status.upstreams).toEqual([
+      expect.objectContaining({ url: upstream.url, answering: true, error: null }),
+    ]);
     const roles = Object.fromEntries(status.model_roles.map((r: { role: string }) => [r.role, r]));
     // Through the running gateway, which knows the upstream given to `serve --upstream`.
     expect(roles.reasoner.error).toBeNull();
@@ -77,6 +87,9 @@ describe("nightshift status with a daemon started on its own port", () => {
 
     const text = (await runCliInProcess(temp.home, ["status"])).stdout;
     expect(text).toContain(`gateway     ${url} listening (pid ${daemon.child.pid})`);
+    expect(text).toMatch(new RegExp(`upstream {4}${upstream.url}: answering, version`));
+    expect(text).toContain("the running daemon's, as it was started; the config names others now");
+    expect(text).not.toContain("127.0.0.1:11434");
     expect(text).toMatch(/model role {2}finance-expert → phinance-3\.5-mini \(ollama\): MISSING/);
   });
 
@@ -88,6 +101,9 @@ describe("nightshift status with a daemon started on its own port", () => {
     expect(existsSync(join(temp.home, "daemon.json"))).toBe(false);
     const status = JSON.parse((await runCliInProcess(temp.home, ["status", "--json"])).stdout);
     expect(status.gateway).toMatchObject({ listening: false, pid: null, stale_pid: null });
+    // No daemon: the config's model servers again.
+    expect(status.upstreams_from).toBe("config");
+    expect(status.upstreams.map((u: { url: string }) => u.url)).toEqual(["http://127.0.0.1:11434"]);
   });
 
   it("says a role could not be checked, not that it is missing, when its model server is down", async () => {
