@@ -65,10 +65,8 @@ export async function collectStatus(loaded: LoadedConfig): Promise<Status> {
   // A daemon started with `serve --upstream` calls other servers than the config names: those
   // are the ones whose state matters while it runs.
   const found = readDaemonRecord(loaded.home);
-  const fromDaemon = found.state === "running" && found.record.upstreams !== undefined;
-  const upstreams = new Upstreams(
-    fromDaemon && found.record.upstreams ? found.record.upstreams : config.upstreams,
-  );
+  const running = found.state === "running" ? found.record.upstreams : undefined;
+  const upstreams = new Upstreams(running ?? config.upstreams);
   try {
     const probes = await Promise.all(
       upstreams.all().map(async (u): Promise<UpstreamStatus> => {
@@ -86,8 +84,11 @@ export async function collectStatus(loaded: LoadedConfig): Promise<Status> {
       }),
     );
     const gateway = await findGateway(loaded);
+    // Each role on the model server the running daemon routes it to; a daemon whose record does
+    // not say (an older version) is asked for its merged model list.
     const roles = checkModelRoles(config, {
       timeoutMs: PROBE_TIMEOUT_MS,
+      upstreams: running,
       gatewayUrl: gateway.listening ? gateway.url : undefined,
     });
     const selection = selectLedger(config.ledger, loaded.dbPath);
@@ -112,9 +113,9 @@ export async function collectStatus(loaded: LoadedConfig): Promise<Status> {
       config_found: loaded.configFound,
       gateway,
       upstreams: probes,
-      upstreams_from: fromDaemon ? "daemon" : "config",
+      upstreams_from: running ? "daemon" : "config",
       upstreams_differ_from_config:
-        fromDaemon && !isDeepStrictEqual(found.record.upstreams, config.upstreams),
+        running !== undefined && !isDeepStrictEqual(running, config.upstreams),
       model_roles: await roles,
       ledger,
     };

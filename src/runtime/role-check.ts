@@ -17,14 +17,24 @@ export interface RoleStatus {
 /**
  * Asks each model server once for its model list (Ollama's /api/tags, or /v1/models for an
  * OpenAI-compatible one) and finds each role's model there. A role without its own `url` goes
- * through the gateway: the running gateway's merged model list is asked when `gatewayUrl` is
- * given (it knows upstreams set by `serve` flags), else the upstream the config routes it to.
+ * through the gateway, so it is looked for on the upstream the gateway routes its model to:
+ * `upstreams` are the running daemon's when they are known (they may come from `serve` flags),
+ * else the config's; a running gateway whose upstreams are not known (`gatewayUrl`) is asked for
+ * its merged model list instead.
  */
 export async function checkModelRoles(
   config: Config,
-  { gatewayUrl, timeoutMs = 2000 }: { gatewayUrl?: string | undefined; timeoutMs?: number } = {},
+  {
+    gatewayUrl,
+    upstreams: running,
+    timeoutMs = 2000,
+  }: {
+    gatewayUrl?: string | undefined;
+    upstreams?: Config["upstreams"] | undefined;
+    timeoutMs?: number;
+  } = {},
 ): Promise<RoleStatus[]> {
-  const upstreams = new Upstreams(config.upstreams);
+  const upstreams = new Upstreams(running ?? config.upstreams);
   const lists = new Map<string, Promise<string[]>>();
   const listAt = (url: string, kind: "ollama" | "openai") => {
     const key = `${kind} ${url}`;
@@ -48,7 +58,8 @@ export async function checkModelRoles(
           };
         }
         const direct = entry.url !== undefined;
-        const url = direct ? entry.url! : (gatewayUrl ?? upstreams.forModel(entry.model).url);
+        const routed = running ? undefined : gatewayUrl;
+        const url = direct ? entry.url! : (routed ?? upstreams.forModel(entry.model).url);
         const kind = direct && entry.backend === "openai" ? "openai" : "ollama";
         try {
           const names = await listAt(url, kind);

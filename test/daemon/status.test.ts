@@ -33,14 +33,18 @@ describe("nightshift status with a daemon started on its own port", () => {
   let daemon: { child: ChildProcess; output: string[] };
   let upstreamClosed = false;
 
+  let configured: string;
+
   beforeAll(async () => {
+    configured = `http://127.0.0.1:${await closedPort()}`;
     upstream = await startScriptedUpstream({ models: ["qwen2.5:7b", "qwen2.5:14b"] });
     writeFileSync(
       join(temp.home, "nightshift.yaml"),
       stringify({
-        // The configured address is free (a daemon of the user's own may hold 11435): the one
-        // started below listens elsewhere.
+        // The configured addresses are ones nothing listens on (the user's own daemon and Ollama
+        // may hold 11435 and 11434): the daemon started below listens and calls elsewhere.
         server: { port: await closedPort() },
+        upstreams: { default: configured },
         models: {
           reasoner: { model: "qwen2.5:7b" },
           "finance-expert": { model: "phinance-3.5-mini" },
@@ -78,9 +82,9 @@ describe("nightshift status with a daemon started on its own port", () => {
       expect.objectContaining({ url: upstream.url, answering: true, error: null }),
     ]);
     const roles = Object.fromEntries(status.model_roles.map((r: { role: string }) => [r.role, r]));
-    // Through the running gateway, which knows the upstream given to `serve --upstream`.
+    // On the upstream given to `serve --upstream`, which the daemon's record names.
     expect(roles.reasoner.error).toBeNull();
-    expect(roles.reasoner).toMatchObject({ available: true, served_by: url });
+    expect(roles.reasoner).toMatchObject({ available: true, served_by: upstream.url });
     expect(roles.auditor).toMatchObject({ available: true, served_by: upstream.url });
     expect(roles["finance-expert"]).toMatchObject({ available: false });
     expect(roles["finance-expert"].error).toContain("does not have phinance-3.5-mini");
@@ -89,7 +93,7 @@ describe("nightshift status with a daemon started on its own port", () => {
     expect(text).toContain(`gateway     ${url} listening (pid ${daemon.child.pid})`);
     expect(text).toMatch(new RegExp(`upstream {4}${upstream.url}: answering, version`));
     expect(text).toContain("the running daemon's, as it was started; the config names others now");
-    expect(text).not.toContain("127.0.0.1:11434");
+    expect(text).not.toContain(configured);
     expect(text).toMatch(/model role {2}finance-expert → phinance-3\.5-mini \(ollama\): MISSING/);
   });
 
@@ -103,7 +107,7 @@ describe("nightshift status with a daemon started on its own port", () => {
     expect(status.gateway).toMatchObject({ listening: false, pid: null, stale_pid: null });
     // No daemon: the config's model servers again.
     expect(status.upstreams_from).toBe("config");
-    expect(status.upstreams.map((u: { url: string }) => u.url)).toEqual(["http://127.0.0.1:11434"]);
+    expect(status.upstreams.map((u: { url: string }) => u.url)).toEqual([configured]);
   });
 
   it("says a role could not be checked, not that it is missing, when its model server is down", async () => {
