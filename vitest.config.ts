@@ -3,7 +3,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-    // CLI tests spawn the built CLI: dist/ is built once when a source is newer. The PostgreSQL
+    // CLI tests spawn the built CLI and the dashboard's tests load its built page: dist/ (with
+    // dist/web/assets) is built once, before any file runs, when a source is newer; a file that
+    // rebuilt the page itself would delete it under another file's browser. The PostgreSQL
     // ledger's tests share one throwaway cluster per run.
     globalSetup: ["test/support/build-cli.ts", "test/support/postgres-setup.ts"],
     // Native modules (better-sqlite3, node-llama-cpp) are safest in child processes, and the

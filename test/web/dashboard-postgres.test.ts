@@ -2,7 +2,6 @@ import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { type Daemon, startDaemon } from "../../src/daemon.js";
-import { buildAssets } from "../../src/web/build-assets.mjs";
 import { createTestDatabase, postgresUrl } from "../support/postgres-db.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
@@ -36,7 +35,6 @@ describe.skipIf(postgresUrl === null)("the dashboard and /metrics on the Postgre
   }
 
   beforeAll(async () => {
-    await buildAssets({ quiet: true });
     upstream = await startScriptedUpstream();
     const loaded = loadConfig({
       env: {

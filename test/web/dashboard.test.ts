@@ -10,7 +10,6 @@ import { KnowledgeBase } from "../../src/knowledge/kb.js";
 import { SqliteActionLedger } from "../../src/ledger/sqlite/action-ledger.js";
 import { sqliteKnowledgeStore } from "../../src/ledger/sqlite/knowledge.js";
 import { ReviewQueue } from "../../src/review/queue.js";
-import { buildAssets } from "../../src/web/build-assets.mjs";
 import { buildCorpus } from "../fixtures/finance/corpus.js";
 import { seedAuditRun } from "../support/audit-seed.js";
 import { runCliInProcess } from "../support/cli-in-process.js";
@@ -62,7 +61,6 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
     page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 
   beforeAll(async () => {
-    await buildAssets({ quiet: true });
     mkdirSync(SCREENSHOTS, { recursive: true });
     upstream = await startScriptedUpstream();
     const loaded = loadConfig({

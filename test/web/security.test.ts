@@ -2,7 +2,6 @@ import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { type Daemon, startDaemon } from "../../src/daemon.js";
-import { buildAssets } from "../../src/web/build-assets.mjs";
 import { startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
 import { launchChromium } from "./browser.js";
@@ -66,7 +65,6 @@ describe("the dashboard's security on loopback", () => {
   let daemon: Daemon;
   let stop: () => Promise<void>;
   beforeAll(async () => {
-    await buildAssets({ quiet: true });
     ({ daemon, stop } = await start());
   });
   afterAll(() => stop());
@@ -126,7 +124,6 @@ describe("the dashboard with a token", () => {
   let daemon: Daemon;
   let stop: () => Promise<void>;
   beforeAll(async () => {
-    await buildAssets({ quiet: true });
     ({ daemon, stop } = await start(TOKEN));
   });
   afterAll(() => stop());
