@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,6 +5,7 @@ import { Ledger } from "../../src/ledger/ledger.js";
 import { copySqliteLedger } from "../../src/ledger/postgres/copy-from-sqlite.js";
 import { migratePostgres } from "../../src/ledger/postgres/migrate.js";
 import { openPool } from "../../src/ledger/postgres/pool.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { createTestDatabase, postgresUrl } from "../support/postgres-db.js";
 import { tempHome } from "../support/temp-ledger.js";
 
@@ -107,11 +107,12 @@ describe.skipIf(postgresUrl === null)("nightshift ledger migrate --to postgres:/
   it("runs from the command line with progress, a summary and a masked password", async () => {
     const target = new URL(await createTestDatabase("migrate_cli"));
     target.password = "hunter2-secret";
-    const result = spawnSync(
-      process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", "ledger", "migrate", "--to", target.toString()],
-      { env: { ...process.env, NIGHTSHIFT_HOME: temp.home }, encoding: "utf8" },
-    );
+    const result = await runCliInProcess(temp.home, [
+      "ledger",
+      "migrate",
+      "--to",
+      target.toString(),
+    ]);
     expect(result.stderr).toMatch(/^copy: 2501 of 2501 actions \(100\.0%, \d+\/s\)$/m);
     expect(result.stderr).toMatch(/^verify: 2501 of 2501 actions/m);
     expect(result.stdout).toMatch(/^copied 2501 actions to postgres:\/\/nightshift:\*\*\*@/);
@@ -119,14 +120,10 @@ describe.skipIf(postgresUrl === null)("nightshift ledger migrate --to postgres:/
       /^verified 2501 of 2501 actions: sha256 [0-9a-f]{64} on both sides$/m,
     );
     expect(result.stdout + result.stderr).not.toContain("hunter2");
-    expect(result.status).toBe(0);
+    expect(result.code).toBe(0);
 
-    const bad = spawnSync(
-      process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", "ledger", "migrate", "--to", "mysql://x@y/z"],
-      { env: { ...process.env, NIGHTSHIFT_HOME: temp.home }, encoding: "utf8" },
-    );
-    expect(bad.status).toBe(1);
+    const bad = await runCliInProcess(temp.home, ["ledger", "migrate", "--to", "mysql://x@y/z"]);
+    expect(bad.code).toBe(1);
     expect(bad.stderr).toBe(
       "nightshift: --to: mysql://x@y/z is not a PostgreSQL URL; it must start with postgres://\n",
     );

@@ -3,12 +3,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI } from "../support/cli.js";
 import { createTestDatabase, postgresUrl } from "../support/postgres-db.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
 import { waitFor } from "../support/wait-for.js";
-
-const CLI = ["--import", "tsx", "src/cli/main.ts"];
 
 interface DaemonProcess {
   child: ChildProcess;

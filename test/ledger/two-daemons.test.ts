@@ -1,15 +1,15 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { Ollama } from "ollama";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PostgresActionLedger } from "../../src/ledger/postgres/action-ledger.js";
 import { postgresMigrations } from "../../src/ledger/postgres/migrate.js";
+import { CLI } from "../support/cli.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { createTestDatabase, postgresUrl } from "../support/postgres-db.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
 import { waitFor } from "../support/wait-for.js";
-
-const CLI = ["--import", "tsx", "src/cli/main.ts"];
 
 interface DaemonProcess {
   child: ChildProcess;
@@ -41,16 +41,13 @@ function startDaemon(home: string, upstream: string, ledgerUrl: string): Promise
   });
 }
 
-function cli(home: string, args: string[], env: NodeJS.ProcessEnv) {
-  return new Promise<{ stdout: string; stderr: string; status: number }>((resolve) => {
-    execFile(
-      process.execPath,
-      [...CLI, ...args],
-      { env: { ...process.env, NIGHTSHIFT_HOME: home, ...env }, encoding: "utf8" },
-      (error, stdout, stderr) =>
-        resolve({ stdout, stderr, status: error ? Number(error.code ?? 1) : 0 }),
-    );
-  });
+/**
+ * A command line on one of the machines: its own data dir, the shared database. Run in this
+ * process (the daemons are the processes here); the machines differ by what they are given.
+ */
+async function cli(home: string, args: string[], env: Record<string, string>) {
+  const { code, stdout, stderr } = await runCliInProcess(home, args, env);
+  return { stdout, stderr, status: code };
 }
 
 /** Sends `count` chats through a daemon as `agent`; returns the action ids it answered with. */
