@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import type { Ledger } from "../../src/ledger/ledger.js";
@@ -26,7 +27,7 @@ afterEach(() => cleanup());
 function pruneAndKill(path: string, after: number): Promise<number> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "test/retention/prune-child.ts", path, String(NOW), "150"],
+    [join(import.meta.dirname, "prune-child.mjs"), path, String(NOW), "150"],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   return new Promise((resolve, reject) => {

@@ -17,9 +17,7 @@ describe("GPU leases across processes", () => {
     const child = spawn(
       process.execPath,
       [
-        "--import",
-        "tsx",
-        join(import.meta.dirname, "fixtures/hold-lease.ts"),
+        join(import.meta.dirname, "fixtures/hold-lease.mjs"),
         join(t.home, "nightshift.db"),
         String(t0),
         String(ttl),
