@@ -128,6 +128,8 @@ class ThreadReader {
   >();
   private nextId = 0;
   private failure: Error | null = null;
+  /** close() was called: the thread's exit is expected, not a failure to report. */
+  private closing = false;
   private readonly exited: Promise<void>;
   /** Resolves when the thread has opened the ledger and takes requests. */
   readonly ready: Promise<void>;
@@ -180,8 +182,6 @@ class ThreadReader {
     }
     await this.exited;
   }
-
-  private closing = false;
 
   private fail(error: unknown): void {
     if (this.failure) return;
