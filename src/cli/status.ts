@@ -169,7 +169,7 @@ function formatStatus(s: Status): string {
   }
   if (s.upstreams_differ_from_config) {
     lines.push(
-      "            (the running daemon's, as it was started; the config names others now: restart it to use them)",
+      "            (given to the running daemon when it started; the config and environment name others)",
     );
   }
   for (const r of s.model_roles) {

@@ -92,7 +92,9 @@ describe("nightshift status with a daemon started on its own port", () => {
     const text = (await runCliInProcess(temp.home, ["status"])).stdout;
     expect(text).toContain(`gateway     ${url} listening (pid ${daemon.child.pid})`);
     expect(text).toMatch(new RegExp(`upstream {4}${upstream.url}: answering, version`));
-    expect(text).toContain("the running daemon's, as it was started; the config names others now");
+    expect(text).toContain(
+      "(given to the running daemon when it started; the config and environment name others)",
+    );
     expect(text).not.toContain(configured);
     expect(text).toMatch(/model role {2}finance-expert → phinance-3\.5-mini \(ollama\): MISSING/);
   });
