@@ -57,7 +57,7 @@ async function withAgent<T>(
 export function registerFinance(program: Command, context: AgentCliContext): void {
   const finance = program
     .command("finance")
-    .description("The finance agent: import statements, categorize spending, ask questions");
+    .description("the finance agent: import statements, categorize spending, ask questions");
 
   finance
     .command("import")

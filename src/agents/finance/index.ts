@@ -15,7 +15,7 @@ export const financeAgent: AgentDefinition = {
   },
   cli: {
     commands: {
-      finance: "The finance agent: import statements, categorize spending, ask questions",
+      finance: "the finance agent: import statements, categorize spending, ask questions",
     },
     load: async () => (await import("./cli.js")).registerFinance,
   },
