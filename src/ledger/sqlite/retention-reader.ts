@@ -33,15 +33,17 @@ export function inThreadReader(store: RetentionStatements): BatchReader {
 
 /**
  * Reads in this thread until a read fills its batch (there is more to move than one batch), then
- * starts a reader thread and sends reads to it once it has opened the ledger. A small prune, the
- * common case between two weekly runs, never pays for a thread; a big one reads its first few
- * batches here while the thread starts. A prune never fails for want of a second thread: if it
- * cannot start or dies, reads come back here, and `onFallback` hears why.
+ * starts a reader thread and sends every later read to it, once it has opened the ledger. A small
+ * prune, the common case between two weekly runs, never pays for a thread; a big one reads only
+ * its first batch here. A prune never fails for want of a second thread: if it
+ * cannot start or dies, reads come back here, and `onFallback` hears why. `onStart` is told when
+ * the prune turns out to be that big one, so the session's other helpers start with this one.
  */
 export function openReader(
   store: RetentionStatements,
   path: string,
   onFallback?: (reason: string) => void,
+  onStart?: () => void,
 ): BatchReader {
   const local = inThreadReader(store);
   let thread: ThreadReader | null = null;
@@ -60,6 +62,7 @@ export function openReader(
   };
   const start = () => {
     state = "starting";
+    onStart?.();
     try {
       thread = new ThreadReader(path, fallBack);
     } catch (error) {
@@ -74,6 +77,9 @@ export function openReader(
   };
   return {
     read: async (request) => {
+      // Once started, reads wait for the thread rather than run here meanwhile: a batch read
+      // here (parsing and hashing bodies) holds up the gateway's writes in this process.
+      if (state === "starting") await threaded;
       if (state === "threaded" && thread) {
         try {
           return await thread.read(request);
@@ -87,8 +93,9 @@ export function openReader(
     },
     threaded: () => threaded,
     close: async () => {
-      if (state === "local" || state === "starting") settle(false);
-      if (state !== "off") state = "off";
+      // Already settled (the thread took over, or failed) stays as it was.
+      settle(false);
+      state = "off";
       const closing = thread;
       thread = null;
       await closing?.close();

@@ -116,17 +116,19 @@ class SqlitePruneSession implements PruneSession {
     private readonly s: RetentionStatements,
     private readonly options: PruneSessionOptions,
   ) {
-    this.reader = openReader(s, ledger.path, (reason) =>
-      options.onWarning?.(`reading batches on the main thread (no reader thread: ${reason})`),
+    this.reader = openReader(
+      s,
+      ledger.path,
+      (reason) =>
+        options.onWarning?.(`reading batches on the main thread (no reader thread: ${reason})`),
+      () => {
+        if (this.checkpointing) this.checkpointer = startCheckpointer(ledger.db, ledger.path);
+      },
     );
   }
 
-  async read(request: BatchRequest): Promise<BatchData> {
-    const data = await this.reader.read(request);
-    if (data.rows.length >= request.limit && this.checkpointing && !this.checkpointer) {
-      this.checkpointer = startCheckpointer(this.ledger.db, this.ledger.path);
-    }
-    return data;
+  read(request: BatchRequest): Promise<BatchData> {
+    return this.reader.read(request);
   }
 
   async aggregate(
