@@ -3,7 +3,7 @@ import { connect } from "node:net";
 import { isDeepStrictEqual } from "node:util";
 import type { Command } from "commander";
 import type { LoadedConfig } from "../config.js";
-import { readDaemonRecord } from "../daemon-record.js";
+import { type DaemonLookup, readDaemonRecord } from "../daemon-record.js";
 import { getJson } from "../gateway/merge.js";
 import { Upstreams } from "../gateway/upstreams.js";
 import { Ledger } from "../ledger/ledger.js";
@@ -83,7 +83,7 @@ export async function collectStatus(loaded: LoadedConfig): Promise<Status> {
         };
       }),
     );
-    const gateway = await findGateway(loaded);
+    const gateway = await findGateway(loaded, found);
     // Each role on the model server the running daemon routes it to; a daemon whose record does
     // not say (an older version) is asked for its merged model list.
     const roles = checkModelRoles(config, {
@@ -125,8 +125,7 @@ export async function collectStatus(loaded: LoadedConfig): Promise<Status> {
 }
 
 /** The daemon's own record of where it listens, else the configured address. */
-async function findGateway(loaded: LoadedConfig): Promise<Status["gateway"]> {
-  const found = readDaemonRecord(loaded.home);
+async function findGateway(loaded: LoadedConfig, found: DaemonLookup): Promise<Status["gateway"]> {
   if (found.state === "running") {
     const { host, port, url, pid } = found.record;
     return { url, listening: await isListening(host, port), pid, stale_pid: null };

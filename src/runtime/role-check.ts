@@ -35,6 +35,7 @@ export async function checkModelRoles(
   } = {},
 ): Promise<RoleStatus[]> {
   const upstreams = new Upstreams(running ?? config.upstreams);
+  const routed = running ? undefined : gatewayUrl;
   const lists = new Map<string, Promise<string[]>>();
   const listAt = (url: string, kind: "ollama" | "openai") => {
     const key = `${kind} ${url}`;
@@ -58,7 +59,6 @@ export async function checkModelRoles(
           };
         }
         const direct = entry.url !== undefined;
-        const routed = running ? undefined : gatewayUrl;
         const url = direct ? entry.url! : (routed ?? upstreams.forModel(entry.model).url);
         const kind = direct && entry.backend === "openai" ? "openai" : "ollama";
         try {
