@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { runCliInProcess } from "../support/cli-in-process.js";
-import { closedPort } from "../support/ports.js";
+import { freePort } from "../support/ports.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
 import { reviewerScript } from "./reviewer-script.js";
@@ -54,7 +54,7 @@ describe("the audit and an upstream URL with credentials", () => {
       join(home, "nightshift.yaml"),
       JSON.stringify({
         // No daemon on this port: the CLI's reviewer goes straight to the upstream.
-        server: { port: await closedPort() },
+        server: { port: await freePort() },
         upstreams: { default: upstreamUrl },
         models: { auditor: { model: "qwen2.5:14b", context_window: 32768 } },
         audit: { sample_rate: 0 },
@@ -88,7 +88,7 @@ describe("the audit and an upstream URL with credentials", () => {
   }, 60_000);
 
   it("masks them in the error of a reviewer it cannot reach, printed, stored and reported", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     await configure(`http://reviewer:${SECRET}@127.0.0.1:${port}`);
     const run = await cli(home, ["audit", "run", "--now"]);
     expect(run.code).not.toBe(0);

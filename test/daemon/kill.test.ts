@@ -5,7 +5,7 @@ import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Ledger } from "../../src/ledger/ledger.js";
 import { CLI } from "../support/cli.js";
-import { closedPort } from "../support/ports.js";
+import { freePort } from "../support/ports.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
 
@@ -171,7 +171,7 @@ describe("the daemon as a real process", () => {
   it("reports status: the upstream answering and the ledger's actions", async () => {
     // The configured address is one nothing listens on (a daemon of the user's own may hold
     // 11435), so the killed daemon's stale record is all status finds.
-    const port = { NIGHTSHIFT_PORT: String(await closedPort()) };
+    const port = { NIGHTSHIFT_PORT: String(await freePort()) };
     const result = await cli(temp.home, ["status", "--json"], port);
     expect(result.status).toBe(0);
     const status = JSON.parse(result.stdout);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { CLI } from "../support/cli.js";
 import { runCliInProcess } from "../support/cli-in-process.js";
-import { closedPort } from "../support/ports.js";
+import { freePort } from "../support/ports.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 import { tempHome } from "../support/temp-ledger.js";
 
@@ -36,14 +36,14 @@ describe("nightshift status with a daemon started on its own port", () => {
   let configured: string;
 
   beforeAll(async () => {
-    configured = `http://127.0.0.1:${await closedPort()}`;
+    configured = `http://127.0.0.1:${await freePort()}`;
     upstream = await startScriptedUpstream({ models: ["qwen2.5:7b", "qwen2.5:14b"] });
     writeFileSync(
       join(temp.home, "nightshift.yaml"),
       stringify({
         // The configured addresses are ones nothing listens on (the user's own daemon and Ollama
         // may hold 11435 and 11434): the daemon started below listens and calls elsewhere.
-        server: { port: await closedPort() },
+        server: { port: await freePort() },
         upstreams: { default: configured },
         models: {
           reasoner: { model: "qwen2.5:7b" },

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { checkModelRoles } from "../../src/runtime/role-check.js";
-import { closedPort } from "../support/ports.js";
+import { freePort } from "../support/ports.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../support/scripted-upstream.js";
 
 /** `status`'s check that each model role's model is there, against real HTTP model servers. */
@@ -13,7 +13,7 @@ describe("checking the model roles", () => {
   beforeAll(async () => {
     small = await startScriptedUpstream({ models: ["qwen2.5:7b"] });
     big = await startScriptedUpstream({ models: ["qwen2.5:14b"] });
-    down = `http://127.0.0.1:${await closedPort()}`;
+    down = `http://127.0.0.1:${await freePort()}`;
   });
   afterAll(async () => {
     await small.close();
